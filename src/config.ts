@@ -1,0 +1,117 @@
+// The only reader of process.env: turns the environment into a typed, validated Config.
+import { type Static, type TSchema, Type } from "typebox";
+import { Value } from "typebox/value";
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+
+const EnvSchema = Type.Object({
+  PAYZERO_SIGN_TOKEN: Type.String({ minLength: 1, description: "signToken(s), comma-separated" }),
+  DATABASE_URL: Type.String({ pattern: "^postgres(ql)?://" }),
+  REDIS_URL: Type.String({ pattern: "^rediss?://" }),
+  REDIS_PREFIX: Type.String({ minLength: 1, pattern: "^[A-Za-z0-9:_-]+$" }),
+  HOST: Type.String({ minLength: 1 }),
+  PORT: Port,
+  ADMIN_TOKEN: Type.String(),
+  LOG_LEVEL: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+  NOTIFY_PATH: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
+  ENQUEUE_TIMEOUT_MS: PositiveInt,
+  WORKER_CONCURRENCY: PositiveInt,
+  WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
+  WEBHOOK_TIMEOUT_MS: PositiveInt,
+  WEBHOOK_CONCURRENCY: PositiveInt,
+  RELAY_INTERVAL_MS: PositiveInt,
+});
+
+const defaults: Record<string, string> = {
+  DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
+  REDIS_URL: "redis://127.0.0.1:6379/0",
+  REDIS_PREFIX: "pzn",
+  HOST: "0.0.0.0",
+  PORT: "3000",
+  ADMIN_TOKEN: "",
+  LOG_LEVEL: "info",
+  NOTIFY_PATH: "/payzero/notify",
+  ENQUEUE_TIMEOUT_MS: "2000",
+  WORKER_CONCURRENCY: "16",
+  WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
+  WEBHOOK_TIMEOUT_MS: "10000",
+  WEBHOOK_CONCURRENCY: "16",
+  RELAY_INTERVAL_MS: "30000",
+};
+
+export interface Config {
+  signTokens: string[];
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  host: string;
+  port: number;
+  /** Empty: the /v1 API is closed (every request 401). */
+  adminToken: string;
+  logLevel: string;
+  notifyPath: string;
+  enqueueTimeoutMs: number;
+  workerConcurrency: number;
+  /** Seconds to wait before attempt 2, 3, … of a webhook delivery. */
+  webhookRetrySchedule: number[];
+  webhookTimeoutMs: number;
+  webhookConcurrency: number;
+  relayIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const converted: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
+    const given = env[key] === "" ? undefined : env[key];
+    const raw = given ?? defaults[key];
+    if (raw === undefined) {
+      problems.push(`${key} is required`);
+      continue;
+    }
+    const value = Value.Convert(schema, raw);
+    if (Value.Check(schema, value)) converted[key] = value;
+    else problems.push(describeProblem(key, schema, value, raw));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(converted as Static<typeof EnvSchema>);
+}
+
+function describeProblem(key: string, schema: TSchema, value: unknown, raw: string): string {
+  const message = Value.Errors(schema, value)[0]?.message ?? "is invalid";
+  // Tokens and URLs may hold secrets: never echo them.
+  const shown = /TOKEN|URL/.test(key) ? "" : ` (got ${JSON.stringify(raw)})`;
+  return `${key} ${message}${shown}`;
+}
+
+function toConfig(converted: Static<typeof EnvSchema>): Config {
+  const signTokens = converted.PAYZERO_SIGN_TOKEN.split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  if (signTokens.length === 0) throw new ConfigError(["PAYZERO_SIGN_TOKEN names no token"]);
+  return {
+    signTokens,
+    databaseUrl: converted.DATABASE_URL,
+    redisUrl: converted.REDIS_URL,
+    redisPrefix: converted.REDIS_PREFIX,
+    host: converted.HOST,
+    port: converted.PORT,
+    adminToken: converted.ADMIN_TOKEN,
+    logLevel: converted.LOG_LEVEL,
+    notifyPath: converted.NOTIFY_PATH,
+    enqueueTimeoutMs: converted.ENQUEUE_TIMEOUT_MS,
+    workerConcurrency: converted.WORKER_CONCURRENCY,
+    webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),
+    webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
+    webhookConcurrency: converted.WEBHOOK_CONCURRENCY,
+    relayIntervalMs: converted.RELAY_INTERVAL_MS,
+  };
+}

@@ -1,0 +1,64 @@
+// The notification queue between the receiver (producer) and the order workers (consumers).
+import { type JobsOptions, Queue } from "bullmq";
+import { Redis } from "ioredis";
+
+export const NOTIFICATION_QUEUE = "payzero-notifications";
+
+/** What the receiver keeps of a verified notification; the job id is its content key. */
+export interface NotificationJob {
+  msgType: string;
+  /** Decimal text, as signed. */
+  timestamp: string;
+  msgBody: string;
+  /** ISO time the receiver accepted the first copy. */
+  receivedAt: string;
+}
+
+/** Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message. */
+export const notificationJobOptions: JobsOptions = {
+  attempts: 1_000_000,
+  backoff: { type: "capped" },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: false,
+};
+
+/**
+ * The producer side fails fast: enqueueNotification refuses at once while this connection is not
+ * ready. (ioredis's offline queue stays on because BullMQ's Queue sends its first commands before
+ * the connection is up, and breaks for good if they are refused.)
+ */
+export function createProducerConnection(redisUrl: string): Redis {
+  return new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    // Keep trying to reconnect in the background; requests meanwhile fail at once.
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+}
+
+/** Worker connections wait and reconnect (BullMQ needs maxRetriesPerRequest null for blocking calls). */
+export function createWorkerConnection(redisUrl: string): Redis {
+  return new Redis(redisUrl, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+  });
+}
+
+/** Resolves true once the connection is ready, false after `timeoutMs` (the caller goes on either way). */
+export function waitUntilConnected(connection: Redis, timeoutMs: number): Promise<boolean> {
+  if (connection.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      connection.off("ready", onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    connection.on("ready", onReady);
+  });
+}
+
+export function createNotificationQueue(connection: Redis, prefix: string): Queue<NotificationJob> {
+  return new Queue<NotificationJob>(NOTIFICATION_QUEUE, { connection, prefix });
+}

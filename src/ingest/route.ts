@@ -1,0 +1,83 @@
+// POST /payzero/notify: verify, enqueue, and only then answer "OK" (DESIGN.md).
+
+import type { Queue } from "bullmq";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Type } from "typebox";
+import { Compile } from "typebox/compile";
+import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
+import { verifyPayzeroSign } from "../payzero/sign.js";
+import { enqueueNotification } from "./enqueue.js";
+import type { NotificationJob } from "./queue.js";
+
+export interface IngestOptions {
+  path: string;
+  signTokens: readonly string[];
+  queue: Queue<NotificationJob>;
+  enqueueTimeoutMs: number;
+  /** Called with the outcome of every request, for metrics. */
+  onOutcome?: (outcome: IngestOutcome, msgType?: string) => void;
+}
+
+export type IngestOutcome = "accepted" | "bad_sign" | "bad_request" | "unavailable";
+
+const envelopeValidator = Compile(Envelope);
+const PlainText = Type.String();
+
+export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
+  const outcome = opts.onOutcome ?? (() => {});
+  app.post(
+    opts.path,
+    {
+      schema: {
+        description: "Receives a Payzero QuickPay asynchronous notification (section 3 of Payzero's API).",
+        tags: ["payzero"],
+        body: Envelope,
+        response: { 200: PlainText, "4xx": PlainText, 503: PlainText },
+      },
+      // TypeBox checks the envelope itself: Fastify's default Ajv would coerce a numeric msgBody into a string.
+      validatorCompiler: () => (data: unknown) =>
+        envelopeValidator.Check(data) ? { value: data } : { error: envelopeError(data) },
+      errorHandler: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+        const status =
+          error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
+        outcome(status === 503 ? "unavailable" : "bad_request");
+        if (status === 503) request.log.error({ err: error }, "notification not kept");
+        else request.log.warn({ status, reason: error.message }, "notification refused");
+        return reply
+          .code(status)
+          .type("text/plain; charset=utf-8")
+          .send(status === 503 ? "unavailable" : error.message);
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Envelope;
+      const timestamp = timestampText(body.timestamp);
+      if (!verifyPayzeroSign(opts.signTokens, timestamp, body.msgBody, body.sign)) {
+        outcome("bad_sign", body.msgType);
+        request.log.warn({ msgType: body.msgType }, "notification refused: bad sign");
+        return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
+      }
+      const key = contentKey(body.msgType, body.msgBody);
+      const job: NotificationJob = {
+        msgType: body.msgType,
+        timestamp,
+        msgBody: body.msgBody,
+        receivedAt: new Date().toISOString(),
+      };
+      await enqueueNotification(opts.queue, key, job, opts.enqueueTimeoutMs);
+      outcome("accepted", body.msgType);
+      request.log.info({ msgType: body.msgType, contentKey: key }, "notification queued");
+      return reply.type("text/plain; charset=utf-8").send("OK");
+    },
+  );
+}
+
+function envelopeError(data: unknown): Error {
+  const first =
+    data === null || typeof data !== "object" || Array.isArray(data)
+      ? undefined
+      : envelopeValidator.Errors(data)[0];
+  const where = first?.instancePath ? `body${first.instancePath.replaceAll("/", ".")}` : "body";
+  const message = first ? `${where} ${first.message}` : "body must be a JSON object";
+  return Object.assign(new Error(message), { statusCode: 400 });
+}

@@ -1,0 +1,39 @@
+// Entry point: `tsx src/main.ts <api|worker|all|migrate>` (npm start, start:api, start:worker, migrate).
+import closeWithGrace from "close-with-grace";
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "./config.js";
+import { migrate } from "./db/migrate.js";
+import { loggerOptions } from "./ops/logger.js";
+import { type Stoppable, startApi, startWorkers } from "./roles.js";
+
+const ROLES = ["api", "worker", "all", "migrate"] as const;
+type Role = (typeof ROLES)[number];
+
+async function main(role: Role): Promise<void> {
+  const config = loadConfig();
+  const log = pino(loggerOptions(config.logLevel));
+  if (role === "migrate") {
+    const applied = await migrate(config.databaseUrl);
+    log.info({ applied }, applied.length ? "migrations applied" : "database is up to date");
+    return;
+  }
+  const running: Stoppable[] = [];
+  if (role === "api" || role === "all") running.push(await startApi(config, log));
+  if (role === "worker" || role === "all") running.push(await startWorkers(config, log));
+  closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, "stopping after an error");
+    else log.info({ signal }, "stopping");
+    // The receiver first (stop taking messages), then the workers finish what they hold.
+    for (const s of running) await s.stop();
+  });
+}
+
+const role = process.argv[2] ?? "all";
+if (!(ROLES as readonly string[]).includes(role)) {
+  console.error(`usage: main.ts <${ROLES.join("|")}> (got "${role}")`);
+  process.exit(2);
+}
+main(role as Role).catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+import type { LoggerOptions } from "pino";
+
+/** Personal data and secrets never reach the logs, wherever they sit in a logged object. */
+export const REDACTED_KEYS = [
+  "payerName",
+  "payerNumber",
+  "payerPhone",
+  "msgBody",
+  "sign",
+  "signToken",
+  "secret",
+  "authorization",
+  "adminToken",
+] as const;
+
+export function loggerOptions(level: string): LoggerOptions {
+  const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+  return {
+    level,
+    redact: { paths: [...paths, 'req.headers["webhook-signature"]'], censor: "[redacted]" },
+  };
+}

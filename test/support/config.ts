@@ -1,0 +1,15 @@
+import { type Config, loadConfig } from "../../src/config.js";
+import { REDIS_URL } from "./env.js";
+
+export const TEST_SIGN_TOKEN = "pz-sign-token-123";
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789";
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  const base = loadConfig({
+    PAYZERO_SIGN_TOKEN: `${TEST_SIGN_TOKEN},PZToken,令牌abc`,
+    REDIS_URL,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+  });
+  return { ...base, ...overrides };
+}

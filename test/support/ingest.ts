@@ -1,0 +1,47 @@
+import type { Queue } from "bullmq";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { buildApp } from "../../src/app.js";
+import type { Config } from "../../src/config.js";
+import {
+  createNotificationQueue,
+  createProducerConnection,
+  type NotificationJob,
+  waitUntilConnected,
+} from "../../src/ingest/queue.js";
+import { testConfig } from "./config.js";
+import { testRedisPrefix } from "./db.js";
+
+export interface IngestHarness {
+  app: FastifyInstance;
+  queue: Queue<NotificationJob>;
+  connection: Redis;
+  config: Config;
+  close: () => Promise<void>;
+}
+
+/** The receiver on a fresh Redis prefix, with no Postgres (it does not need one on the hot path). */
+export async function startIngest(overrides: Partial<Config> = {}): Promise<IngestHarness> {
+  const config = testConfig({ redisPrefix: testRedisPrefix(), ...overrides });
+  const connection = createProducerConnection(config.redisUrl);
+  connection.on("error", () => {}); // the tests of an unreachable Redis expect these
+  const queue = createNotificationQueue(connection, config.redisPrefix);
+  await waitUntilConnected(connection, 2000);
+  const app = await buildApp({
+    config,
+    notificationQueue: queue,
+    probes: { redis: () => connection.ping() },
+  });
+  return {
+    app,
+    queue,
+    connection,
+    config,
+    close: async () => {
+      await app.close();
+      if (connection.status === "ready") await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}

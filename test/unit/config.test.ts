@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.js";
+
+describe("loadConfig", () => {
+  it("needs PAYZERO_SIGN_TOKEN and names it", () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/PAYZERO_SIGN_TOKEN is required/);
+  });
+
+  it("applies defaults and splits comma-separated tokens", () => {
+    const c = loadConfig({ PAYZERO_SIGN_TOKEN: " new , old ," });
+    expect(c.signTokens).toEqual(["new", "old"]);
+    expect(c.port).toBe(3000);
+    expect(c.notifyPath).toBe("/payzero/notify");
+    expect(c.webhookRetrySchedule).toEqual([5, 30, 120, 600, 1800, 7200, 21600, 43200]);
+  });
+
+  it("refuses a token list with no token", () => {
+    expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: " , " })).toThrow(/names no token/);
+  });
+
+  it("names every bad setting at once", () => {
+    try {
+      loadConfig({ PAYZERO_SIGN_TOKEN: "t", PORT: "http", LOG_LEVEL: "loud", WEBHOOK_RETRY_SCHEDULE: "5,x" });
+      expect.unreachable();
+    } catch (err) {
+      const problems = (err as ConfigError).problems.join("\n");
+      expect(problems).toMatch(/PORT/);
+      expect(problems).toMatch(/LOG_LEVEL/);
+      expect(problems).toMatch(/WEBHOOK_RETRY_SCHEDULE/);
+    }
+  });
+
+  it("refuses URLs of the wrong kind", () => {
+    expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", REDIS_URL: "http://x" })).toThrow(/REDIS_URL/);
+  });
+});

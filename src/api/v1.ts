@@ -1,0 +1,25 @@
+// The /v1 query and admin API: every route behind the bearer token.
+import type { FastifyInstance } from "fastify";
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+import { bearerAuth } from "./auth.js";
+
+export interface V1Deps {
+  config: Config;
+  db: Db;
+}
+
+/** Route modules of /v1; each receives the app scoped under /v1 with auth already applied. */
+export type V1RouteModule = (app: FastifyInstance, deps: V1Deps) => Promise<void>;
+
+export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
+  return async (app: FastifyInstance): Promise<void> => {
+    await app.register(
+      async (v1) => {
+        v1.addHook("onRequest", bearerAuth(deps.config.adminToken));
+        for (const mod of modules) await mod(v1, deps);
+      },
+      { prefix: "/v1" },
+    );
+  };
+}

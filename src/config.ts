@@ -21,6 +21,14 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: PositiveInt,
   WEBHOOK_CONCURRENCY: PositiveInt,
   RELAY_INTERVAL_MS: PositiveInt,
+  PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
+  PAYZERO_APP_ID: Type.String(),
+  PAYZERO_APP_KEY: Type.String(),
+  RECONCILE_INTERVAL_SECONDS: PositiveInt,
+  RECONCILE_STALE_SECONDS: PositiveInt,
+  RECONCILE_MAX_AGE_SECONDS: PositiveInt,
+  RECONCILE_BATCH_SIZE: PositiveInt,
+  RECONCILE_RATE_PER_SECOND: PositiveInt,
 });
 
 const defaults: Record<string, string> = {
@@ -38,6 +46,14 @@ const defaults: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: "10000",
   WEBHOOK_CONCURRENCY: "16",
   RELAY_INTERVAL_MS: "30000",
+  PAYZERO_API_URL: "",
+  PAYZERO_APP_ID: "",
+  PAYZERO_APP_KEY: "",
+  RECONCILE_INTERVAL_SECONDS: "300",
+  RECONCILE_STALE_SECONDS: "900",
+  RECONCILE_MAX_AGE_SECONDS: "604800",
+  RECONCILE_BATCH_SIZE: "100",
+  RECONCILE_RATE_PER_SECOND: "5",
 };
 
 export interface Config {
@@ -58,6 +74,15 @@ export interface Config {
   webhookTimeoutMs: number;
   webhookConcurrency: number;
   relayIntervalMs: number;
+  /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
+  payzeroApi: { url: string; appId: string; appKey: string } | null;
+  reconcile: {
+    intervalSeconds: number;
+    staleSeconds: number;
+    maxAgeSeconds: number;
+    batchSize: number;
+    ratePerSecond: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function describeProblem(key: string, schema: TSchema, value: unknown, raw: string): string {
   const message = Value.Errors(schema, value)[0]?.message ?? "is invalid";
   // Tokens and URLs may hold secrets: never echo them.
-  const shown = /TOKEN|URL/.test(key) ? "" : ` (got ${JSON.stringify(raw)})`;
+  const shown = /TOKEN|URL|KEY/.test(key) ? "" : ` (got ${JSON.stringify(raw)})`;
   return `${key} ${message}${shown}`;
 }
 
@@ -113,5 +138,16 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: converted.WEBHOOK_CONCURRENCY,
     relayIntervalMs: converted.RELAY_INTERVAL_MS,
+    payzeroApi:
+      converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY
+        ? { url: converted.PAYZERO_API_URL, appId: converted.PAYZERO_APP_ID, appKey: converted.PAYZERO_APP_KEY }
+        : null,
+    reconcile: {
+      intervalSeconds: converted.RECONCILE_INTERVAL_SECONDS,
+      staleSeconds: converted.RECONCILE_STALE_SECONDS,
+      maxAgeSeconds: converted.RECONCILE_MAX_AGE_SECONDS,
+      batchSize: converted.RECONCILE_BATCH_SIZE,
+      ratePerSecond: converted.RECONCILE_RATE_PER_SECOND,
+    },
   };
 }

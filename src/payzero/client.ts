@@ -1,0 +1,126 @@
+// Payzero's query API (sections 1 and 4.3/5.6/6.3): log in once, share the token, renew it before it
+// expires or once on a 401/403, query orders.
+import { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
+import { renewAt } from "./jwt.js";
+import { type OrderResultDto, parseOrderResult } from "./orderResult.js";
+import { callApi, type Transport } from "./transport.js";
+
+export { PayzeroApiError, PayzeroAuthError, PayzeroError, PayzeroHttpError } from "./errors.js";
+
+/** An orderResultDto (section 2.4) as JSON, the way Payzero sends it. */
+export type OrderResultJson = { mchtOrderNo: string; [field: string]: unknown };
+
+/** An answer of /order/queryOrder: the data as Payzero returned it (JSON text), and read. */
+export interface QueriedOrder {
+  msgBody: string;
+  dto: OrderResultDto;
+}
+
+export interface PayzeroClientOptions {
+  baseUrl: string;
+  appId: string;
+  appKey: string;
+  /** One HTTP call; default 10 s. */
+  timeoutMs?: number;
+  /** Retries of a transient failure; default 2. */
+  retries?: number;
+  /** First retry delay, doubled each time; default 500 ms. */
+  backoffMs?: number;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class PayzeroClient {
+  readonly #transport: Transport;
+  readonly #credentials: string;
+  readonly #now: () => number;
+  #token: { value: string; renewAt: number } | null = null;
+  #login: Promise<string> | null = null;
+
+  constructor(options: PayzeroClientOptions) {
+    this.#transport = {
+      baseUrl: options.baseUrl,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retries: options.retries ?? 2,
+      backoffMs: options.backoffMs ?? 500,
+      fetch: options.fetch ?? globalThis.fetch,
+      sleep: options.sleep ?? defaultSleep,
+    };
+    this.#credentials = JSON.stringify({ username: options.appId, password: options.appKey });
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The order as Payzero knows it now. Throws PayzeroApiError, PayzeroAuthError or PayzeroHttpError. */
+  async queryOrder(mchtOrderNo: string): Promise<QueriedOrder> {
+    const path = `/order/queryOrder?mchtOrderNo=${encodeURIComponent(mchtOrderNo)}`;
+    const token = await this.#currentToken();
+    let data: unknown;
+    try {
+      data = await this.#get(path, token);
+    } catch (err) {
+      if (!isRefused(err)) throw err;
+      // Expired or revoked: renew once. A second refusal is an error, never a loop.
+      if (this.#token?.value === token) this.#token = null;
+      try {
+        data = await this.#get(path, await this.#currentToken());
+      } catch (again) {
+        if (isRefused(again)) throw new PayzeroAuthError("Payzero refused a freshly obtained token");
+        throw again;
+      }
+    }
+    return asOrder(data, mchtOrderNo);
+  }
+
+  #get(path: string, token: string): Promise<unknown> {
+    return callApi(this.#transport, path, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+  }
+
+  /** The cached token, or one login shared by every caller waiting for it. */
+  #currentToken(): Promise<string> {
+    if (this.#token && this.#now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
+    this.#login ??= this.#logIn().finally(() => {
+      this.#login = null;
+    });
+    return this.#login;
+  }
+
+  async #logIn(): Promise<string> {
+    const obtainedAt = this.#now();
+    let data: unknown;
+    try {
+      data = await callApi(this.#transport, "/auth/login", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: this.#credentials,
+      });
+    } catch (err) {
+      if (isRefused(err)) throw new PayzeroAuthError(`Payzero login refused: ${err.message}`);
+      if (err instanceof PayzeroApiError)
+        throw new PayzeroAuthError(`Payzero login refused: ${err.message}`, err.errorCode);
+      throw err;
+    }
+    const token = data !== null && typeof data === "object" && "token" in data ? data.token : undefined;
+    if (typeof token !== "string" || token === "")
+      throw new PayzeroAuthError("Payzero login answered no token");
+    this.#token = { value: token, renewAt: renewAt(token, obtainedAt) };
+    return token;
+  }
+}
+
+function isRefused(err: unknown): err is PayzeroHttpError {
+  return err instanceof PayzeroHttpError && (err.status === 401 || err.status === 403);
+}
+
+function asOrder(data: unknown, mchtOrderNo: string): QueriedOrder {
+  const path = "/order/queryOrder";
+  const msgBody = JSON.stringify(data) ?? "null";
+  const parsed = parseOrderResult(msgBody);
+  if (!parsed.ok) throw new PayzeroHttpError(200, path, `data is not an orderResultDto: ${parsed.problem}`);
+  if (parsed.dto.mchtOrderNo !== mchtOrderNo)
+    throw new PayzeroHttpError(200, path, `the answer is about another order (${parsed.dto.mchtOrderNo})`);
+  return { msgBody, dto: parsed.dto };
+}

@@ -1,0 +1,124 @@
+// A fake Payzero query API for development, demos and tests: /auth/login and /order/queryOrder answered
+// from an in-memory store, plus POST /_sim/orders to fill the store from another process. Loopback only.
+import { randomBytes } from "node:crypto";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import type { OrderResultJson } from "../payzero/client.js";
+import { parseOrderResult } from "../payzero/orderResult.js";
+import { checkToken, issueToken } from "./fake-token.js";
+
+export interface FakeApiOptions {
+  appId: string;
+  appKey: string;
+  port?: number;
+  /** Lifetime of the tokens it issues; default 4 h like Payzero's. */
+  tokenTtlMs?: number;
+  now?: () => number;
+}
+
+/** What the tests and the demo can see and change. */
+export interface FakeApiState {
+  orders: Map<string, OrderResultJson>;
+  logins: number;
+  refusedLogins: number;
+  /** Every /order/queryOrder request, answered or not. */
+  queries: string[];
+  /** Tokens answered with 401, as if expired or revoked (see FakeApi.revokeIssuedTokens). */
+  revoked: Set<string>;
+  /** Refuse every token with 401, even fresh ones. */
+  refuseAllTokens: boolean;
+  /** The next N queries are answered with `failStatus` (default 500). */
+  failQueries: number;
+  failStatus: number;
+}
+
+export interface FakeApi {
+  url: string;
+  state: FakeApiState;
+  setOrders: (orders: Iterable<OrderResultJson>) => void;
+  /** Every token issued so far is refused from now on; new logins get working ones. */
+  revokeIssuedTokens: () => void;
+  close: () => Promise<void>;
+}
+
+type Envelope = { success: boolean; errorCode: string | null; errorMsg: string | null; data: unknown };
+const ok = (data: unknown): Envelope => ({ success: true, errorCode: null, errorMsg: null, data });
+const fail = (errorCode: string, errorMsg: string): Envelope => ({
+  success: false,
+  errorCode,
+  errorMsg,
+  data: null,
+});
+
+export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
+  const now = options.now ?? Date.now;
+  const secret = randomBytes(32).toString("hex");
+  const state: FakeApiState = {
+    orders: new Map(),
+    logins: 0,
+    refusedLogins: 0,
+    queries: [],
+    revoked: new Set(),
+    refuseAllTokens: false,
+    failQueries: 0,
+    failStatus: 500,
+  };
+  const setOrders = (orders: Iterable<OrderResultJson>) => {
+    for (const o of orders) state.orders.set(o.mchtOrderNo, o);
+  };
+  const issued: string[] = [];
+  const revokeIssuedTokens = () => {
+    for (const t of issued) state.revoked.add(t);
+  };
+  const app = Fastify({ logger: false });
+
+  app.post("/auth/login", async (request) => {
+    const body = (request.body ?? {}) as { username?: unknown; password?: unknown };
+    if (body.username !== options.appId || body.password !== options.appKey) {
+      state.refusedLogins++;
+      return fail("10001", "用户名或密码错误");
+    }
+    state.logins++;
+    const token = issueToken(
+      secret,
+      `${options.appId}#${state.logins}`,
+      now(),
+      options.tokenTtlMs ?? 4 * 3600_000,
+    );
+    issued.push(token);
+    return ok({ username: options.appId, token });
+  });
+
+  app.get("/order/queryOrder", async (request, reply) => {
+    const no = (request.query as { mchtOrderNo?: string }).mchtOrderNo ?? "";
+    state.queries.push(no);
+    if (!authorized(request, secret, state, now())) return refuse(reply);
+    if (state.failQueries > 0) {
+      state.failQueries--;
+      return reply.code(state.failStatus).send({ message: "simulated failure" });
+    }
+    const order = state.orders.get(no);
+    return order ? ok(order) : fail("30004", `订单不存在: ${no}`);
+  });
+
+  app.post("/_sim/orders", async (request, reply) => {
+    const list: unknown = request.body;
+    if (!Array.isArray(list) || !list.every((o) => parseOrderResult(JSON.stringify(o)).ok))
+      return reply.code(400).send(fail("30001", "expected an array of orderResultDto"));
+    setOrders(list as OrderResultJson[]);
+    return ok({ stored: list.length });
+  });
+
+  const address = await app.listen({ host: "127.0.0.1", port: options.port ?? 0 });
+  return { url: address, state, setOrders, revokeIssuedTokens, close: () => app.close() };
+}
+
+function authorized(request: FastifyRequest, secret: string, state: FakeApiState, nowMs: number): boolean {
+  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? "");
+  const token = match?.[1];
+  if (token === undefined || state.refuseAllTokens || state.revoked.has(token)) return false;
+  return checkToken(secret, token, nowMs);
+}
+
+function refuse(reply: FastifyReply) {
+  return reply.code(401).send({ error: "Unauthorized", message: "token invalid or expired" });
+}

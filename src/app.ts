@@ -27,6 +27,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // Unknown query parameters are refused (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   await app.register(healthRoutes, { probes: deps.probes });
   await app.register(ingestRoutes, {

@@ -1,5 +1,8 @@
 // What each role starts, and how it stops.
 import type { Logger } from "pino";
+import { notificationRoutes } from "./api/notifications.js";
+import { orderRoutes } from "./api/orders.js";
+import { type V1RouteModule, v1Api } from "./api/v1.js";
 import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
@@ -10,6 +13,8 @@ import {
   waitUntilConnected,
 } from "./ingest/queue.js";
 import { startNotificationWorker } from "./orders/worker.js";
+
+export const V1_MODULES: V1RouteModule[] = [orderRoutes, notificationRoutes];
 
 export interface Stoppable {
   stop: () => Promise<void>;
@@ -26,6 +31,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
     config,
     notificationQueue: queue,
     probes: { postgres: () => db.$queryRaw`SELECT 1`, redis: () => connection.ping() },
+    plugins: [v1Api({ config, db }, V1_MODULES)],
   });
   await app.listen({ host: config.host, port: config.port });
   return {

@@ -18,7 +18,9 @@ export function bearerAuth(adminToken: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!isAuthorized(request.headers.authorization, adminToken)) {
       reply.header("www-authenticate", 'Bearer realm="payzero-notify"');
-      await reply.code(401).send({ statusCode: 401, error: "Unauthorized", message: "missing or wrong bearer token" });
+      await reply
+        .code(401)
+        .send({ statusCode: 401, error: "Unauthorized", message: "missing or wrong bearer token" });
     }
   };
 }

@@ -1,8 +1,17 @@
 // Cursor pagination shared by the /v1 list routes: the cursor is the last item's key, opaque to clients.
 import { Type } from "typebox";
 
-export const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50, description: "1–100, default 50" });
-export const Cursor = Type.String({ minLength: 1, maxLength: 200, description: "nextCursor of the previous page" });
+export const Limit = Type.Integer({
+  minimum: 1,
+  maximum: 100,
+  default: 50,
+  description: "1–100, default 50",
+});
+export const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: "nextCursor of the previous page",
+});
 
 export function encodeCursor(key: string | bigint): string {
   return Buffer.from(String(key), "utf8").toString("base64url");

@@ -16,7 +16,12 @@ export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
   return async (app: FastifyInstance): Promise<void> => {
     await app.register(
       async (v1) => {
-        v1.addHook("onRequest", bearerAuth(deps.config.adminToken));
+        const auth = bearerAuth(deps.config.adminToken);
+        v1.addHook("onRequest", auth);
+        // Unknown /v1 paths need the token too: without it, nothing is revealed about what exists.
+        v1.setNotFoundHandler({ preHandler: auth }, (_request, reply) =>
+          reply.code(404).send({ statusCode: 404, error: "Not Found", message: "no such route" }),
+        );
         for (const mod of modules) await mod(v1, deps);
       },
       { prefix: "/v1" },

@@ -1,23 +1,48 @@
-// Consumes the notification queue. (Placeholder until the order-state step lands: logs what it got.)
+// Consumes the notification queue: each job is applied once (src/orders/apply.ts). A failure
+// (Postgres down) is retried with capped backoff for as long as it takes; nothing is dropped.
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
+import { applyNotification } from "./apply.js";
+import { type FanOut, noFanOut } from "./fanout.js";
 
 export interface NotificationWorkerDeps {
   config: Config;
   connection: Redis;
   db: Db;
   log: Logger;
+  fanOut?: FanOut;
 }
 
 export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJob> {
-  return new Worker<NotificationJob>(
+  const fanOut = deps.fanOut ?? noFanOut;
+  const worker = new Worker<NotificationJob>(
     NOTIFICATION_QUEUE,
     async (job) => {
-      deps.log.info({ jobId: job.id, msgType: job.data.msgType }, "notification received by worker");
+      const result = await applyNotification(
+        deps.db,
+        {
+          msgType: job.data.msgType,
+          timestamp: BigInt(job.data.timestamp),
+          msgBody: job.data.msgBody,
+          receivedAt: new Date(job.data.receivedAt),
+          source: "payzero-notify",
+        },
+        fanOut,
+      );
+      deps.log.info(
+        {
+          contentKey: job.id,
+          msgType: job.data.msgType,
+          ...result,
+          notificationId: result.notificationId?.toString(),
+        },
+        result.duplicate ? "notification already stored" : "notification stored",
+      );
+      return result.duplicate ? "duplicate" : result.changedOrder ? "changed" : "unchanged";
     },
     {
       connection: deps.connection,
@@ -26,6 +51,14 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       settings: { backoffStrategy: cappedBackoff },
     },
   );
+  worker.on("failed", (job, err) => {
+    deps.log.warn(
+      { contentKey: job?.id, attempt: job?.attemptsMade, err: err.message },
+      "notification not stored yet",
+    );
+  });
+  worker.on("error", (err) => deps.log.error({ err: err.message }, "notification worker error"));
+  return worker;
 }
 
 /** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */

@@ -9,7 +9,13 @@ export const PAY_STATUSES = [
   "PAY_SUCCEED",
 ] as const;
 
-export const DECLARE_STATUSES = ["NOT_DECLARED", "PENDING_DECLARE", "DECLARING", "DECLARE_FAILED", "DECLARED"] as const;
+export const DECLARE_STATUSES = [
+  "NOT_DECLARED",
+  "PENDING_DECLARE",
+  "DECLARING",
+  "DECLARE_FAILED",
+  "DECLARED",
+] as const;
 
 /** Terminal successes: never replaced by an earlier state, whatever the timestamps say. */
 export const PAY_SUCCEED = "PAY_SUCCEED";

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { buildApp } from "../../src/app.js";
+import { type AppDeps, buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import {
   createNotificationQueue,
@@ -21,7 +21,10 @@ export interface IngestHarness {
 }
 
 /** The receiver on a fresh Redis prefix, with no Postgres (it does not need one on the hot path). */
-export async function startIngest(overrides: Partial<Config> = {}): Promise<IngestHarness> {
+export async function startIngest(
+  overrides: Partial<Config> = {},
+  plugins: (config: Config) => AppDeps["plugins"] = () => [],
+): Promise<IngestHarness> {
   const config = testConfig({ redisPrefix: testRedisPrefix(), ...overrides });
   const connection = createProducerConnection(config.redisUrl);
   connection.on("error", () => {}); // the tests of an unreachable Redis expect these
@@ -31,6 +34,7 @@ export async function startIngest(overrides: Partial<Config> = {}): Promise<Inge
     config,
     notificationQueue: queue,
     probes: { redis: () => connection.ping() },
+    plugins: plugins(config),
   });
   return {
     app,

@@ -1,0 +1,85 @@
+// The order and notification as the /v1 API and the webhooks show them: money in fen as a JSON
+// number, Payzero timestamps as numbers, ids as strings (they are 64-bit).
+import { Type } from "typebox";
+import type { Notification, Order } from "../generated/prisma/client.js";
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableInteger = Type.Union([Type.Integer(), Type.Null()]);
+
+export const OrderJson = Type.Object(
+  {
+    mchtOrderNo: Type.String(),
+    paymentAmount: Type.Union([Type.Integer({ description: "fen" }), Type.Null()]),
+    payerName: NullableString,
+    payerNumber: NullableString,
+    payerPhone: NullableString,
+    subject: NullableString,
+    payStatus: NullableString,
+    payStatusAt: NullableInteger,
+    declareStatus: NullableString,
+    declareStatusAt: NullableInteger,
+    declareFailReason: NullableString,
+    paymentOrderNo: NullableString,
+    verDept: NullableString,
+    payType: NullableString,
+    initRequest: NullableString,
+    initResponse: NullableString,
+    paymentDatetime: NullableString,
+    customsPayCompanyName: NullableString,
+    customsPayCompanyCode: NullableString,
+    createdAt: Type.String({ format: "date-time" }),
+    updatedAt: Type.String({ format: "date-time" }),
+  },
+  { description: "An order as derived from its notifications; paymentAmount in fen" },
+);
+
+export type OrderJson = {
+  [K in keyof Order]: Order[K] extends bigint | null
+    ? number | null
+    : Order[K] extends Date
+      ? string
+      : Order[K];
+};
+
+function num(value: bigint | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+export function orderJson(order: Order): OrderJson {
+  return {
+    ...order,
+    paymentAmount: num(order.paymentAmount),
+    payStatusAt: num(order.payStatusAt),
+    declareStatusAt: num(order.declareStatusAt),
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}
+
+export const NotificationJson = Type.Object({
+  id: Type.String(),
+  msgType: Type.String(),
+  timestamp: Type.Integer({ description: "Payzero's, ms since the epoch" }),
+  msgBody: Type.String(),
+  source: Type.String(),
+  mchtOrderNo: NullableString,
+  changedOrder: Type.Boolean(),
+  problem: NullableString,
+  receivedAt: Type.String({ format: "date-time" }),
+  storedAt: Type.String({ format: "date-time" }),
+});
+
+export function notificationJson(n: Notification) {
+  return {
+    id: String(n.id),
+    msgType: n.msgType,
+    timestamp: Number(n.timestamp),
+    msgBody: n.msgBody,
+    source: n.source,
+    mchtOrderNo: n.mchtOrderNo,
+    changedOrder: n.changedOrder,
+    problem: n.problem,
+    receivedAt: n.receivedAt.toISOString(),
+    storedAt: n.storedAt.toISOString(),
+  };
+}

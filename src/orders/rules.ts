@@ -1,0 +1,121 @@
+// How an order's state follows from its notifications (pure). The state is derived from the whole
+// set of applied messages, never from their arrival order, so retries, duplicates and reordering
+// cannot change the outcome.
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
+import type { OrderResultDto } from "../payzero/orderResult.js";
+import { DECLARED, declareStatusRank, PAY_SUCCEED, payStatusRank } from "../payzero/statuses.js";
+
+export interface OrderMessage {
+  contentKey: string;
+  msgType: string;
+  timestamp: bigint;
+  dto: OrderResultDto;
+}
+
+export interface OrderState extends Omit<OrderResultDto, "payStatus" | "declareStatus"> {
+  payStatus: string | null;
+  payStatusAt: bigint | null;
+  declareStatus: string | null;
+  declareStatusAt: bigint | null;
+}
+
+interface Dimension {
+  ownType: string;
+  success: string;
+  status: (dto: OrderResultDto) => string | null;
+  rank: (status: string) => number;
+}
+
+const PAY: Dimension = {
+  ownType: PAY_STATUS_NOTIFY,
+  success: PAY_SUCCEED,
+  status: (d) => d.payStatus,
+  rank: payStatusRank,
+};
+const DECLARE: Dimension = {
+  ownType: DECLARE_STATUS_NOTIFY,
+  success: DECLARED,
+  status: (d) => d.declareStatus,
+  rank: declareStatusRank,
+};
+
+/** Message types that carry an orderResultDto and are applied to the order. */
+export const ORDER_MSG_TYPES: readonly string[] = [PAY_STATUS_NOTIFY, DECLARE_STATUS_NOTIFY];
+
+export function deriveOrder(messages: readonly OrderMessage[]): OrderState {
+  const latest = maxBy(messages, (m) => [m.timestamp, m.contentKey]);
+  if (!latest) throw new Error("deriveOrder needs at least one message");
+  const pay = winner(messages, PAY);
+  const declare = winner(messages, DECLARE);
+  const { payStatus: _p, declareStatus: _d, ...descriptive } = latest.dto;
+  return {
+    ...descriptive,
+    payStatus: pay ? PAY.status(pay.dto) : null,
+    payStatusAt: pay ? pay.timestamp : null,
+    declareStatus: declare ? DECLARE.status(declare.dto) : null,
+    declareStatusAt: declare ? declare.timestamp : null,
+    // The fail reason belongs to the declaration status it came with.
+    declareFailReason: declare ? declare.dto.declareFailReason : latest.dto.declareFailReason,
+  };
+}
+
+/**
+ * The message whose status a dimension shows. A terminal success is never replaced by an earlier
+ * state; otherwise the newest timestamp wins. Messages of the other type (a PAY_STATUS_NOTIFY for
+ * the declare status, and the other way round) count only where they move the status forward and
+ * are newer than every message of the dimension's own type.
+ */
+function winner(messages: readonly OrderMessage[], dim: Dimension): OrderMessage | undefined {
+  const withStatus = messages.filter((m) => dim.status(m.dto) !== null);
+  const order = (m: OrderMessage) => [
+    dim.status(m.dto) === dim.success ? 1 : 0,
+    m.timestamp,
+    dim.rank(dim.status(m.dto)!),
+    m.contentKey,
+  ];
+  const own = maxBy(
+    withStatus.filter((m) => m.msgType === dim.ownType),
+    order,
+  );
+  const other = maxBy(
+    withStatus.filter((m) => m.msgType !== dim.ownType),
+    order,
+  );
+  if (!own || !other) return own ?? other;
+  const ownStatus = dim.status(own.dto)!;
+  const otherStatus = dim.status(other.dto)!;
+  if (ownStatus === dim.success) return own;
+  if (otherStatus === dim.success) return other;
+  const forwardAndNewer = other.timestamp > own.timestamp && dim.rank(otherStatus) > dim.rank(ownStatus);
+  return forwardAndNewer ? other : own;
+}
+
+type Key = Array<number | bigint | string>;
+
+function maxBy<T>(items: readonly T[], key: (item: T) => Key): T | undefined {
+  let best: T | undefined;
+  let bestKey: Key = [];
+  for (const item of items) {
+    const k = key(item);
+    if (best === undefined || compareKeys(k, bestKey) > 0) {
+      best = item;
+      bestKey = k;
+    }
+  }
+  return best;
+}
+
+function compareKeys(a: Key, b: Key): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x < y) return -1;
+    if (x > y) return 1;
+  }
+  return 0;
+}
+
+/** Whether two states differ in anything the order shows. */
+export function sameState(a: OrderState, b: OrderState): boolean {
+  return (Object.keys(a) as Array<keyof OrderState>).every((k) => a[k] === b[k]);
+}

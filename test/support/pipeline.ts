@@ -1,0 +1,62 @@
+// The whole service in-process on a fresh database and Redis prefix: receiver + /v1 API + worker.
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { pino } from "pino";
+import { v1Api } from "../../src/api/v1.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { createWorkerConnection, type NotificationJob } from "../../src/ingest/queue.js";
+import type { FanOut } from "../../src/orders/fanout.js";
+import { startNotificationWorker } from "../../src/orders/worker.js";
+import { V1_MODULES } from "../../src/roles.js";
+import { TEST_ADMIN_TOKEN } from "./config.js";
+import { createTestDatabase, type TestDatabase } from "./db.js";
+import { type IngestHarness, startIngest } from "./ingest.js";
+
+export interface Pipeline extends IngestHarness {
+  db: Db;
+  database: TestDatabase;
+  startWorker: (fanOut?: FanOut) => Worker<NotificationJob>;
+  /** Resolves when the queue has nothing waiting, delayed or active. */
+  drained: (timeoutMs?: number) => Promise<void>;
+  authorized: { authorization: string };
+}
+
+export async function startPipeline(): Promise<Pipeline> {
+  const database = await createTestDatabase();
+  const db = createDb(database.url, 20);
+  const ingest = await startIngest({ databaseUrl: database.url }, (config) => [
+    v1Api({ config, db }, V1_MODULES),
+  ]);
+  const workers: Array<{ worker: Worker<NotificationJob>; connection: Redis }> = [];
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  return {
+    ...ingest,
+    db,
+    database,
+    authorized: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+    startWorker: (fanOut) => {
+      const connection = createWorkerConnection(ingest.config.redisUrl);
+      const worker = startNotificationWorker({ config: ingest.config, connection, db, log, fanOut });
+      workers.push({ worker, connection });
+      return worker;
+    },
+    drained: async (timeoutMs = 20_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const c = await ingest.queue.getJobCounts("waiting", "delayed", "active", "prioritized");
+        if (Object.values(c).every((n) => n === 0)) return;
+        if (Date.now() > deadline) throw new Error(`queue not drained: ${JSON.stringify(c)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    close: async () => {
+      for (const { worker, connection } of workers) {
+        await worker.close();
+        connection.disconnect();
+      }
+      await ingest.close();
+      await db.$disconnect();
+      await database.drop();
+    },
+  };
+}

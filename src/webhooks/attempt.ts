@@ -1,0 +1,60 @@
+// One job = one attempt: claim the row, POST the payload built from the stored notification, record it.
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import { buildPayload, signRequest } from "./payload.js";
+import { resultOf } from "./schedule.js";
+import { postWebhook } from "./send.js";
+import { claimAttempt, failWithoutAttempt, loadDelivery, recordAttempt } from "./store.js";
+
+export interface AttemptDeps {
+  db: Db;
+  log: Logger;
+  retrySchedule: readonly number[];
+  timeoutMs: number;
+  /** Extra time past the timeout before the relay may take over a claimed row. */
+  leaseGraceMs: number;
+  /** Enqueues the next attempt of a row (after `delayMs`). */
+  scheduleNext: (deliveryId: bigint, attempt: number, delayMs: number) => Promise<void>;
+}
+
+export type AttemptOutcome = "gone" | "stale" | "disabled" | "succeeded" | "retrying" | "failed";
+
+export async function runAttempt(
+  deps: AttemptDeps,
+  deliveryId: bigint,
+  attempt: number,
+): Promise<AttemptOutcome> {
+  const row = await loadDelivery(deps.db, deliveryId);
+  if (!row) return "gone";
+  if (row.status !== "pending" || row.attemptCount !== attempt) return "stale";
+  if (!row.endpoint.enabled) {
+    await failWithoutAttempt(deps.db, deliveryId, attempt, "endpoint disabled");
+    return "disabled";
+  }
+  const attemptedAt = new Date();
+  const leaseUntil = new Date(attemptedAt.getTime() + deps.timeoutMs + deps.leaseGraceMs);
+  if (!(await claimAttempt(deps.db, deliveryId, attempt, leaseUntil))) return "stale";
+
+  const request = signRequest(row.endpoint.secret, buildPayload(row.notification), attemptedAt);
+  const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
+  const result = resultOf(outcome.ok, deps.retrySchedule, attempt + 1, new Date());
+  const claimed = { id: deliveryId, endpointId: row.endpointId, attemptCount: attempt + 1 };
+  await recordAttempt(deps.db, claimed, attemptedAt, outcome, result);
+  deps.log.info(
+    {
+      deliveryId: String(deliveryId),
+      endpointId: row.endpointId,
+      attempt: attempt + 1,
+      status: result.status,
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+    },
+    "webhook attempt",
+  );
+  if (result.retryAt) {
+    // A lost enqueue here is repaired by the relay once retryAt has passed.
+    await deps.scheduleNext(deliveryId, attempt + 1, Math.max(0, result.retryAt.getTime() - Date.now()));
+    return "retrying";
+  }
+  return result.status === "succeeded" ? "succeeded" : "failed";
+}

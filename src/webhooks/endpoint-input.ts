@@ -1,0 +1,37 @@
+// Checks of merchant input for endpoints that JSON Schema cannot express. Pure.
+import { secretProblem } from "./secret.js";
+
+export function urlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "url must be an absolute http(s) URL";
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "url must be http or https";
+  return undefined;
+}
+
+export const EMPTY_MSG_TYPES = "msgTypes must not be empty: use null for every type";
+
+/** null or absent: every type, stored as the empty list (so an empty list given is refused: it would mean nothing). */
+export function storedMsgTypes(msgTypes: string[] | null | undefined): string[] {
+  return msgTypes ? [...new Set(msgTypes)] : [];
+}
+
+export interface EndpointInput {
+  url?: string;
+  msgTypes?: string[] | null;
+  secret?: string | null;
+}
+
+/** The first problem of the given fields, or undefined. */
+export function inputProblem(input: EndpointInput): string | undefined {
+  if (input.url !== undefined) {
+    const problem = urlProblem(input.url);
+    if (problem) return problem;
+  }
+  if (Array.isArray(input.msgTypes) && input.msgTypes.length === 0) return EMPTY_MSG_TYPES;
+  if (typeof input.secret === "string") return secretProblem(input.secret);
+  return undefined;
+}

@@ -1,0 +1,60 @@
+// The webhook forwarding stage: fan-out (outbox), the delivery worker and the relay.
+import { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+import type { FanOut } from "../orders/fanout.js";
+import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { createFanOut } from "./fanout.js";
+import { attemptJob, createDeliveryQueue, DELIVERY_QUEUE, type DeliveryJob } from "./queue.js";
+import { startRelay } from "./relay.js";
+
+export { deliveryRoutes } from "./delivery-routes.js";
+export { webhookRoutes } from "./webhook-routes.js";
+
+export interface WebhookWorkerDeps {
+  config: Config;
+  /** A worker connection (createWorkerConnection); the caller owns and closes it. */
+  connection: Redis;
+  db: Db;
+  log: Logger;
+}
+
+export interface WebhookWorkers {
+  fanOut: FanOut;
+  stop(): Promise<void>;
+}
+
+export function startWebhookWorkers({ config, connection, db, log }: WebhookWorkerDeps): WebhookWorkers {
+  const queue = createDeliveryQueue(connection, config.redisPrefix);
+  const graceMs = config.relayIntervalMs;
+  const attemptDeps: AttemptDeps = {
+    db,
+    log,
+    retrySchedule: config.webhookRetrySchedule,
+    timeoutMs: config.webhookTimeoutMs,
+    leaseGraceMs: graceMs,
+    scheduleNext: async (deliveryId, attempt, delayMs) => {
+      const job = attemptJob(deliveryId, attempt, delayMs);
+      await queue.add(job.name, job.data, job.opts);
+    },
+  };
+  const worker = new Worker<DeliveryJob>(
+    DELIVERY_QUEUE,
+    (job) => runAttempt(attemptDeps, BigInt(job.data.deliveryId), job.data.attempt),
+    { connection, prefix: config.redisPrefix, concurrency: config.webhookConcurrency },
+  );
+  worker.on("failed", (job, err) =>
+    log.warn({ jobId: job?.id, err: err.message }, "delivery job failed (retried by BullMQ, then the relay)"),
+  );
+  const relay = startRelay({ db, queue, log, intervalMs: config.relayIntervalMs, graceMs });
+  return {
+    fanOut: createFanOut(queue, log),
+    stop: async () => {
+      await relay.stop();
+      await worker.close();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// What an endpoint receives: the body built from the stored notification, and its signed headers. Pure.
+import { Webhook } from "standardwebhooks";
+
+/** The stored notification fields the payload is built from. */
+export interface PayloadSource {
+  contentKey: string;
+  msgType: string;
+  timestamp: bigint;
+  msgBody: string;
+  source: string;
+  orderAfter: unknown;
+}
+
+export interface WebhookPayload {
+  id: string;
+  type: string;
+  timestamp: number;
+  source: string;
+  data: unknown;
+  order: unknown;
+}
+
+/** The webhook-id: derived from the message's content, so every retry (and manual retry) repeats it. */
+export function webhookMessageId(contentKey: string): string {
+  return `msg_${contentKey.trim()}`;
+}
+
+export function parseMsgBody(msgBody: string): unknown {
+  try {
+    return JSON.parse(msgBody);
+  } catch {
+    return msgBody;
+  }
+}
+
+export function buildPayload(n: PayloadSource): WebhookPayload {
+  return {
+    id: webhookMessageId(n.contentKey),
+    type: n.msgType,
+    timestamp: Number(n.timestamp),
+    source: n.source,
+    data: parseMsgBody(n.msgBody),
+    order: n.orderAfter ?? null,
+  };
+}
+
+export interface SignedRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Standard Webhooks headers; webhook-timestamp is the send time, the body's timestamp is Payzero's. */
+export function signRequest(secret: string, payload: WebhookPayload, now: Date): SignedRequest {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": payload.id,
+      "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+      "webhook-signature": new Webhook(secret).sign(payload.id, now, body),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Manual retries: a failed delivery goes back to pending and gets one attempt now.
+import type { Queue } from "bullmq";
+import type { Db } from "../db/client.js";
+import { type DeliveryJob, ensureAttempt } from "./queue.js";
+
+export interface Rearmed {
+  id: bigint;
+  attemptCount: number;
+}
+
+export type RetryRefusal = { code: 404 | 409; message: string };
+
+const rearm = { status: "pending", lastError: null } as const;
+
+/** Re-arms one failed delivery, or says why not. */
+export async function rearmDelivery(db: Db, id: bigint): Promise<Rearmed | RetryRefusal> {
+  const row = await db.delivery.findUnique({
+    where: { id },
+    include: { endpoint: { select: { enabled: true } } },
+  });
+  if (!row) return { code: 404, message: "no such delivery" };
+  if (!row.endpoint.enabled) return { code: 409, message: "the webhook is disabled: enable it first" };
+  if (row.status !== "failed")
+    return { code: 409, message: `only failed deliveries are retried (this one is ${row.status})` };
+  const now = new Date();
+  const [rearmed] = await db.delivery.updateManyAndReturn({
+    where: { id, status: "failed" },
+    data: { ...rearm, nextAttemptAt: now, updatedAt: now },
+    select: { id: true, attemptCount: true },
+  });
+  return rearmed ?? { code: 409, message: "the delivery changed meanwhile" };
+}
+
+/** Re-arms every failed delivery of an endpoint. */
+export async function rearmFailedOf(db: Db, endpointId: string): Promise<Rearmed[] | RetryRefusal> {
+  const endpoint = await db.webhookEndpoint.findUnique({
+    where: { id: endpointId },
+    select: { enabled: true },
+  });
+  if (!endpoint) return { code: 404, message: "no such webhook" };
+  if (!endpoint.enabled) return { code: 409, message: "the webhook is disabled: enable it first" };
+  const now = new Date();
+  return db.delivery.updateManyAndReturn({
+    where: { endpointId, status: "failed" },
+    data: { ...rearm, nextAttemptAt: now, updatedAt: now },
+    select: { id: true, attemptCount: true },
+  });
+}
+
+/** Enqueues the re-armed rows (the caller bounds the wait; the relay enqueues what Redis did not take). */
+export async function enqueueRearmed(queue: Queue<DeliveryJob>, rows: Rearmed[]): Promise<void> {
+  const chunk = 50;
+  for (let i = 0; i < rows.length; i += chunk) {
+    await Promise.all(rows.slice(i, i + chunk).map((r) => ensureAttempt(queue, r.id, r.attemptCount)));
+  }
+}
+
+export function isRefusal<T>(result: T | RetryRefusal): result is RetryRefusal {
+  return typeof result === "object" && result !== null && "code" in result && "message" in result;
+}

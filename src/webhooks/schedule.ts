@@ -1,0 +1,38 @@
+// The retry schedule: which attempt comes next, and when. Pure.
+
+/** What to do after a failed attempt. */
+export type AfterFailure = { kind: "retry"; delayMs: number } | { kind: "give-up" };
+
+/**
+ * `schedule[i]` is the wait in seconds between attempt i+1 and attempt i+2, so a delivery gets at
+ * most `schedule.length + 1` attempts. `attemptsMade` counts the failed one just made.
+ */
+export function afterFailure(schedule: readonly number[], attemptsMade: number): AfterFailure {
+  const seconds = schedule[attemptsMade - 1];
+  if (attemptsMade < 1 || seconds === undefined) return { kind: "give-up" };
+  return { kind: "retry", delayMs: seconds * 1000 };
+}
+
+export function isSuccess(statusCode: number | null): boolean {
+  return statusCode !== null && statusCode >= 200 && statusCode < 300;
+}
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+
+/** What follows an attempt: `retryAt` set means one more attempt is due then. */
+export interface AttemptResult {
+  status: DeliveryStatus;
+  retryAt: Date | null;
+}
+
+export function resultOf(
+  ok: boolean,
+  schedule: readonly number[],
+  attemptsMade: number,
+  now: Date,
+): AttemptResult {
+  if (ok) return { status: "succeeded", retryAt: null };
+  const next = afterFailure(schedule, attemptsMade);
+  if (next.kind === "give-up") return { status: "failed", retryAt: null };
+  return { status: "pending", retryAt: new Date(now.getTime() + next.delayMs) };
+}

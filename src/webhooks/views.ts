@@ -1,0 +1,126 @@
+// JSON shapes of the /v1 webhook and delivery resources (BigInt ids as decimal strings, times as ISO).
+import { Type } from "typebox";
+import { webhookMessageId } from "./payload.js";
+
+const Time = Type.String({ format: "date-time" });
+const NullableTime = Type.Union([Time, Type.Null()]);
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+export const WebhookView = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  msgTypes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: "null: every type" }),
+  secret: Type.String({ description: "Standard Webhooks key (whsec_…)" }),
+  enabled: Type.Boolean(),
+  description: NullableString,
+  failingSince: NullableTime,
+  createdAt: Time,
+  updatedAt: Time,
+});
+
+export const AttemptView = Type.Object({
+  id: Type.String(),
+  attemptedAt: Time,
+  durationMs: Type.Integer(),
+  statusCode: Type.Union([Type.Integer(), Type.Null()]),
+  error: NullableString,
+  responseExcerpt: NullableString,
+});
+
+export const DeliveryView = Type.Object({
+  id: Type.String(),
+  webhookId: Type.String(),
+  notificationId: Type.String(),
+  msgType: Type.String(),
+  /** The webhook-id header (and body id) the endpoint receives. */
+  messageId: Type.String(),
+  status: Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]),
+  attemptCount: Type.Integer(),
+  nextAttemptAt: NullableTime,
+  lastError: NullableString,
+  createdAt: Time,
+  updatedAt: Time,
+  succeededAt: NullableTime,
+  attempts: Type.Array(AttemptView),
+});
+
+export interface EndpointRow {
+  id: string;
+  url: string;
+  msgTypes: string[];
+  secret: string;
+  enabled: boolean;
+  description: string | null;
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function webhookView(e: EndpointRow) {
+  return {
+    id: e.id,
+    url: e.url,
+    msgTypes: e.msgTypes.length === 0 ? null : e.msgTypes,
+    secret: e.secret,
+    enabled: e.enabled,
+    description: e.description,
+    failingSince: iso(e.failingSince),
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+/** What deliveryView needs of a row: the delivery, its notification's key and type, its attempts. */
+export const deliveryInclude = {
+  notification: { select: { msgType: true, contentKey: true } },
+  attempts: { orderBy: { id: "asc" } },
+} as const;
+
+export interface DeliveryRow {
+  id: bigint;
+  notificationId: bigint;
+  endpointId: string;
+  status: string;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  succeededAt: Date | null;
+  notification: { msgType: string; contentKey: string };
+  attempts: Array<{
+    id: bigint;
+    attemptedAt: Date;
+    durationMs: number;
+    statusCode: number | null;
+    error: string | null;
+    responseExcerpt: string | null;
+  }>;
+}
+
+export function deliveryView(d: DeliveryRow) {
+  return {
+    id: String(d.id),
+    webhookId: d.endpointId,
+    notificationId: String(d.notificationId),
+    msgType: d.notification.msgType,
+    messageId: webhookMessageId(d.notification.contentKey),
+    status: d.status as "pending" | "succeeded" | "failed",
+    attemptCount: d.attemptCount,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    lastError: d.lastError,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+    succeededAt: iso(d.succeededAt),
+    attempts: d.attempts.map((a) => ({
+      id: String(a.id),
+      attemptedAt: a.attemptedAt.toISOString(),
+      durationMs: a.durationMs,
+      statusCode: a.statusCode,
+      error: a.error,
+      responseExcerpt: a.responseExcerpt,
+    })),
+  };
+}

@@ -1,0 +1,179 @@
+// The webhook stage against real Postgres, Redis and a local HTTP receiver; notifications stored like
+// the order worker stores them (one transaction, then afterCommit).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import pino from "pino";
+import { v1Api } from "../../src/api/v1.js";
+import type { Config } from "../../src/config.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { createWorkerConnection } from "../../src/ingest/queue.js";
+import type { FanOut } from "../../src/orders/fanout.js";
+import { contentKey } from "../../src/payzero/envelope.js";
+import {
+  deliveryRoutes,
+  startWebhookWorkers,
+  type WebhookWorkers,
+  webhookRoutes,
+} from "../../src/webhooks/index.js";
+import { createDeliveryQueue } from "../../src/webhooks/queue.js";
+import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
+import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+
+export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export interface Harness {
+  db: Db;
+  config: Config;
+  connection: Redis;
+  /** Starts the webhook workers with config overrides (one set at a time). */
+  start: (overrides?: Partial<Config>) => WebhookWorkers;
+  stopWorkers: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function createHarness(base: Partial<Config> = {}): Promise<Harness> {
+  const tdb: TestDatabase = await createTestDatabase();
+  const config = testConfig({
+    redisPrefix: testRedisPrefix(),
+    databaseUrl: tdb.url,
+    webhookRetrySchedule: [0, 0, 0],
+    webhookTimeoutMs: 2000,
+    webhookConcurrency: 4,
+    relayIntervalMs: 200,
+    ...base,
+  });
+  const db = createDb(config.databaseUrl);
+  const connection = createWorkerConnection(config.redisUrl);
+  let current: WebhookWorkers | undefined;
+  const h: Harness = {
+    db,
+    config,
+    connection,
+    start: (overrides = {}) => {
+      if (current) throw new Error("stop the running workers first");
+      current = startWebhookWorkers({ config: { ...config, ...overrides }, connection, db, log });
+      return current;
+    },
+    stopWorkers: async () => {
+      await current?.stop();
+      current = undefined;
+    },
+    close: async () => {
+      await h.stopWorkers();
+      const queue = createDeliveryQueue(connection, config.redisPrefix);
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+      await db.$disconnect();
+      await tdb.drop();
+    },
+  };
+  return h;
+}
+
+export interface EndpointSpec {
+  url: string;
+  msgTypes?: string[];
+  enabled?: boolean;
+}
+
+export function createEndpoint(db: Db, spec: EndpointSpec) {
+  return db.webhookEndpoint.create({
+    data: {
+      id: generateEndpointId(),
+      url: spec.url,
+      msgTypes: spec.msgTypes ?? [],
+      secret: generateSecret(),
+      enabled: spec.enabled ?? true,
+    },
+  });
+}
+
+export interface NotificationSpec {
+  msgType: string;
+  msgBody: string;
+  orderAfter?: Record<string, unknown>;
+  timestamp?: number;
+}
+
+/** Stores a notification and fans it out in one transaction; `enqueue: false` simulates a crash before afterCommit. */
+export async function storeNotification(db: Db, fanOut: FanOut, spec: NotificationSpec, enqueue = true) {
+  let deliveryIds: bigint[] = [];
+  const notification = await db.$transaction(async (tx) => {
+    const row = await tx.notification.create({
+      data: {
+        contentKey: contentKey(spec.msgType, spec.msgBody),
+        msgType: spec.msgType,
+        timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
+        msgBody: spec.msgBody,
+        ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
+        receivedAt: new Date(),
+      },
+    });
+    deliveryIds = await fanOut.inTransaction(tx, { id: row.id, msgType: row.msgType });
+    return row;
+  });
+  if (enqueue) await fanOut.afterCommit(deliveryIds);
+  return { notification, deliveryIds };
+}
+
+/** Polls until `check` returns a value other than undefined/false; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Until every delivery has left `pending`. */
+export function waitSettled(db: Db, timeoutMs?: number) {
+  return waitFor(
+    "deliveries to settle",
+    async () => (await db.delivery.count({ where: { status: "pending" } })) === 0,
+    timeoutMs,
+  );
+}
+
+/** Until the delivery queue holds no job that could still run. */
+export function waitQueueIdle(h: Harness) {
+  const queue = createDeliveryQueue(h.connection, h.config.redisPrefix);
+  return waitFor("the delivery queue to drain", async () => {
+    const counts = await queue.getJobCounts(
+      "waiting",
+      "delayed",
+      "active",
+      "prioritized",
+      "waiting-children",
+    );
+    return Object.values(counts).every((c) => c === 0);
+  }).finally(() => queue.close());
+}
+
+/** The /v1 API with the webhook and delivery routes, as the app mounts it. */
+export async function buildV1(h: Harness): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(v1Api({ config: h.config, db: h.db }, [webhookRoutes, deliveryRoutes]));
+  await app.ready();
+  return app;
+}
+
+export const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/** A loopback port nothing listens on (taken, then freed). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

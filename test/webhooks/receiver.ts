@@ -1,0 +1,56 @@
+// A real HTTP receiver on 127.0.0.1 for the webhook tests: records every request, answers as told.
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface Received {
+  path: string;
+  method: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** The answer to the n-th request (1-based) on a path. `hang` never answers. */
+export type Behaviour = (n: number) => { status: number; body?: string } | "hang";
+
+export interface Receiver {
+  url: (path: string) => string;
+  received: Received[];
+  on: (path: string, behaviour: Behaviour) => void;
+  close: () => Promise<void>;
+}
+
+export const ok: Behaviour = () => ({ status: 200, body: "ok" });
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  const behaviours = new Map<string, Behaviour>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const path = req.url ?? "/";
+      received.push({
+        path,
+        method: req.method ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      const n = received.filter((r) => r.path === path).length;
+      const answer = (behaviours.get(path) ?? ok)(n);
+      if (answer === "hang") return;
+      res.writeHead(answer.status, { "content-type": "text/plain" }).end(answer.body ?? "");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    received,
+    on: (path, behaviour) => behaviours.set(path, behaviour),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -140,7 +140,11 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     relayIntervalMs: converted.RELAY_INTERVAL_MS,
     payzeroApi:
       converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY
-        ? { url: converted.PAYZERO_API_URL, appId: converted.PAYZERO_APP_ID, appKey: converted.PAYZERO_APP_KEY }
+        ? {
+            url: converted.PAYZERO_API_URL,
+            appId: converted.PAYZERO_APP_ID,
+            appKey: converted.PAYZERO_APP_KEY,
+          }
         : null,
     reconcile: {
       intervalSeconds: converted.RECONCILE_INTERVAL_SECONDS,

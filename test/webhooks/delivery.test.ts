@@ -1,6 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
+import { runAttempt } from "../../src/webhooks/attempt.js";
 import { orderBody } from "../support/payzero.js";
 import {
   auth,
@@ -9,6 +10,7 @@ import {
   createHarness,
   freePort,
   type Harness,
+  log,
   storeNotification,
   waitFor,
   waitQueueIdle,
@@ -159,6 +161,35 @@ describe("forwarding", () => {
     expect(attempt?.delivery.status).toBe("failed");
     expect(attempt?.statusCode).toBe(302);
     expect(attempt?.responseExcerpt).toHaveLength(1024);
+  });
+});
+
+describe("two jobs for the same row state", () => {
+  it("never both post: the conditional claim lets one through", async () => {
+    await createEndpoint(h.db, { url: rx.url("/race") });
+    const idle = h.start({ relayIntervalMs: 60_000 });
+    const { deliveryIds } = await storeNotification(
+      h.db,
+      idle.fanOut,
+      { msgType: "T_RACE", msgBody: "{}" },
+      false,
+    );
+    await h.stopWorkers();
+    const deps = {
+      db: h.db,
+      log,
+      retrySchedule: [0],
+      timeoutMs: 2000,
+      leaseGraceMs: 1000,
+      scheduleNext: async () => {},
+    };
+    const id = deliveryIds[0]!;
+    const outcomes = await Promise.all([1, 2, 3].map(() => runAttempt(deps, id, 0)));
+    expect(outcomes.sort()).toEqual(["stale", "stale", "succeeded"]);
+    expect(await runAttempt(deps, id, 0)).toBe("stale");
+    expect(await runAttempt(deps, id, 1)).toBe("stale");
+    expect(on("/race")).toHaveLength(1);
+    expect(await h.db.deliveryAttempt.count({ where: { deliveryId: id } })).toBe(1);
   });
 });
 

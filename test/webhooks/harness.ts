@@ -8,6 +8,7 @@ import pino from "pino";
 import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
+import type { Prisma } from "../../src/generated/prisma/client.js";
 import { createWorkerConnection } from "../../src/ingest/queue.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { contentKey } from "../../src/payzero/envelope.js";
@@ -95,7 +96,7 @@ export function createEndpoint(db: Db, spec: EndpointSpec) {
 export interface NotificationSpec {
   msgType: string;
   msgBody: string;
-  orderAfter?: Record<string, unknown>;
+  orderAfter?: Prisma.InputJsonObject;
   timestamp?: number;
 }
 

@@ -1,0 +1,115 @@
+// One reconciliation run: ask Payzero about the next batch of stale orders, at a bounded rate, and feed
+// every difference through the same apply step as a notification (source "payzero-query").
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import { applyNotification } from "../orders/apply.js";
+import type { FanOut } from "../orders/fanout.js";
+import type { QueriedOrder } from "../payzero/client.js";
+import { PayzeroAuthError } from "../payzero/errors.js";
+import {
+  type Cursor,
+  differences,
+  nextCursor,
+  queryNotification,
+  type ReconcileSettings,
+  type StoredOrder,
+  staleOrdersQuery,
+  startOffset,
+} from "./rules.js";
+
+export interface CursorStore {
+  load: () => Promise<Cursor | null>;
+  save: (cursor: Cursor | null) => Promise<void>;
+}
+
+export interface ReconcileDeps {
+  db: Db;
+  client: { queryOrder: (mchtOrderNo: string) => Promise<QueriedOrder> };
+  fanOut: FanOut;
+  log: Logger;
+  settings: ReconcileSettings;
+  /** Where the walk over stale orders goes on from; default: from the oldest every run. */
+  cursor?: CursorStore;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReconcileResult {
+  queried: number;
+  changed: number;
+  failed: number;
+}
+
+type Outcome = "changed" | "unchanged" | "failed" | "refused";
+
+const noCursor: CursorStore = { load: async () => null, save: async () => {} };
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResult> {
+  const cursorStore = deps.cursor ?? noCursor;
+  const cursor = await cursorStore.load();
+  const batch: StoredOrder[] = await deps.db.order.findMany(
+    staleOrdersQuery((deps.now ?? (() => new Date()))(), deps.settings, cursor),
+  );
+  const outcomes = await askPaced(deps, batch);
+  await cursorStore.save(nextCursor(batch, outcomes.length, deps.settings.batchSize, cursor));
+  const count = (o: Outcome) => outcomes.filter((x) => x === o).length;
+  return { queried: outcomes.length, changed: count("changed"), failed: count("failed") + count("refused") };
+}
+
+/**
+ * Asks about the orders one after the other, starting at most ratePerSecond a second. Stops when Payzero
+ * refuses our credentials (every further query would fail the same way) or when the interval is nearly
+ * over (the next run goes on from the cursor), so no two runs overlap.
+ */
+async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Promise<Outcome[]> {
+  const sleep = deps.sleep ?? defaultSleep;
+  const started = performance.now();
+  const deadline = deps.settings.intervalSeconds * 1000 * 0.9;
+  const outcomes: Outcome[] = [];
+  for (const [index, order] of batch.entries()) {
+    const wait = startOffset(index, deps.settings.ratePerSecond) - (performance.now() - started);
+    if (wait > 0) await sleep(wait);
+    if (performance.now() - started > deadline) break;
+    const outcome = await askAbout(deps, order);
+    outcomes.push(outcome);
+    if (outcome === "refused") break;
+  }
+  return outcomes;
+}
+
+async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcome> {
+  let answer: QueriedOrder;
+  try {
+    answer = await deps.client.queryOrder(order.mchtOrderNo);
+  } catch (err) {
+    deps.log.warn({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: Payzero query failed");
+    return err instanceof PayzeroAuthError ? "refused" : "failed";
+  }
+  const types = differences(order, answer.dto);
+  if (types.length === 0) return "unchanged";
+  const now = (deps.now ?? (() => new Date()))();
+  try {
+    let changed = false;
+    for (const msgType of types) {
+      const result = await applyNotification(
+        deps.db,
+        queryNotification(msgType, answer.msgBody, now),
+        deps.fanOut,
+      );
+      changed ||= result.changedOrder;
+    }
+    deps.log.info(
+      { mchtOrderNo: order.mchtOrderNo, msgTypes: types, changed },
+      "reconcile: applied Payzero's answer",
+    );
+    return changed ? "changed" : "unchanged";
+  } catch (err) {
+    deps.log.error({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: apply failed");
+    return "failed";
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,118 @@
+// Which orders the reconciler asks Payzero about, and what it makes of the answer (pure).
+//
+// Selection needs no column of its own: an order is stale when `updatedAt` (its state last changed) is
+// older than RECONCILE_STALE_SECONDS, too old to chase when `createdAt` is older than
+// RECONCILE_MAX_AGE_SECONDS, and finished when both statuses are final (isSettled). Stale orders are
+// walked in (updatedAt, mchtOrderNo) order, batchSize at a time, from a cursor kept between runs, so a
+// batch of orders Payzero keeps answering unchanged does not starve the others; the walk starts again
+// at the oldest once it has reached the end. One run per interval asks about each order at most once.
+import type { Config } from "../config.js";
+import type { IncomingNotification } from "../orders/apply.js";
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
+import type { OrderResultDto } from "../payzero/orderResult.js";
+import { DECLARED, PAY_SUCCEED } from "../payzero/statuses.js";
+
+export type ReconcileSettings = Config["reconcile"];
+
+/** Where the last run stopped in the (updatedAt, mchtOrderNo) order. */
+export interface Cursor {
+  updatedAt: Date;
+  mchtOrderNo: string;
+}
+
+export interface StoredOrder {
+  mchtOrderNo: string;
+  payStatus: string | null;
+  declareStatus: string | null;
+  updatedAt: Date;
+}
+
+/** Prisma findMany arguments for the next batch of orders to ask about. */
+export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor | null) {
+  const unfinished = {
+    OR: [
+      { payStatus: null },
+      { payStatus: { not: PAY_SUCCEED } },
+      { declareStatus: null },
+      { declareStatus: { not: DECLARED } },
+    ],
+  };
+  const after = cursor
+    ? {
+        OR: [
+          { updatedAt: { gt: cursor.updatedAt } },
+          { updatedAt: cursor.updatedAt, mchtOrderNo: { gt: cursor.mchtOrderNo } },
+        ],
+      }
+    : {};
+  return {
+    where: {
+      AND: [
+        { updatedAt: { lt: new Date(now.getTime() - s.staleSeconds * 1000) } },
+        { createdAt: { gt: new Date(now.getTime() - s.maxAgeSeconds * 1000) } },
+        unfinished,
+        after,
+      ],
+    },
+    orderBy: [{ updatedAt: "asc" as const }, { mchtOrderNo: "asc" as const }],
+    take: s.batchSize,
+    select: { mchtOrderNo: true, payStatus: true, declareStatus: true, updatedAt: true },
+  };
+}
+
+/**
+ * The cursor for the next run: after the last order asked about, or null (start again at the oldest)
+ * when the whole batch was asked about and it was not full, i.e. the walk reached the end.
+ */
+export function nextCursor(
+  batch: readonly StoredOrder[],
+  askedAbout: number,
+  batchSize: number,
+  previous: Cursor | null,
+): Cursor | null {
+  if (askedAbout >= batch.length && batch.length < batchSize) return null;
+  const last = batch[askedAbout - 1];
+  return last ? { updatedAt: last.updatedAt, mchtOrderNo: last.mchtOrderNo } : previous;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return JSON.stringify({ updatedAt: cursor.updatedAt.toISOString(), mchtOrderNo: cursor.mchtOrderNo });
+}
+
+export function decodeCursor(text: string | null): Cursor | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== "object" || !("updatedAt" in v) || !("mchtOrderNo" in v)) return null;
+    const updatedAt = new Date(String(v.updatedAt));
+    if (Number.isNaN(updatedAt.getTime()) || typeof v.mchtOrderNo !== "string") return null;
+    return { updatedAt, mchtOrderNo: v.mchtOrderNo };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The notifications Payzero's answer calls for: one per dimension whose status differs from the stored
+ * one and is not already final here (a final status never goes back, so saying otherwise changes nothing).
+ */
+export function differences(stored: StoredOrder, answer: OrderResultDto): string[] {
+  const types: string[] = [];
+  if (differs(stored.payStatus, answer.payStatus, PAY_SUCCEED)) types.push(PAY_STATUS_NOTIFY);
+  if (differs(stored.declareStatus, answer.declareStatus, DECLARED)) types.push(DECLARE_STATUS_NOTIFY);
+  return types;
+}
+
+function differs(stored: string | null, answered: string | null, final: string): boolean {
+  return answered !== null && answered !== stored && stored !== final;
+}
+
+/** What the reconciler feeds to the apply step: the answer as Payzero returned it, stamped now. */
+export function queryNotification(msgType: string, msgBody: string, now: Date): IncomingNotification {
+  return { msgType, timestamp: BigInt(now.getTime()), msgBody, receivedAt: now, source: "payzero-query" };
+}
+
+/** When (ms after the run started) the i-th query may start, at most `ratePerSecond` a second. */
+export function startOffset(index: number, ratePerSecond: number): number {
+  return Math.floor((index * 1000) / ratePerSecond);
+}

@@ -1,0 +1,78 @@
+// The reconciler as a BullMQ job scheduler: every worker process registers the same scheduler and runs a
+// worker for its queue, so a run happens once per interval whatever the number of processes.
+import { Queue, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+import type { FanOut } from "../orders/fanout.js";
+import { PayzeroClient } from "../payzero/client.js";
+import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
+import { decodeCursor, encodeCursor } from "./rules.js";
+
+export const RECONCILE_QUEUE = "payzero-reconcile";
+export const RECONCILE_SCHEDULER = "reconcile-stale-orders";
+
+export interface ReconcilerDeps {
+  config: Config;
+  /** A worker connection (maxRetriesPerRequest null); the caller closes it. */
+  connection: Redis;
+  db: Db;
+  log: Logger;
+  fanOut: FanOut;
+  /** Default: a PayzeroClient on config.payzeroApi. */
+  client?: Pick<PayzeroClient, "queryOrder">;
+}
+
+export interface Reconciler {
+  stop: () => Promise<void>;
+}
+
+export function startReconciler(deps: ReconcilerDeps): Reconciler {
+  const api = deps.config.payzeroApi;
+  if (api === null) return { stop: async () => {} };
+  const { redisPrefix: prefix, reconcile: settings } = deps.config;
+  // One client for every run: its login is shared until the token is due for renewal.
+  const client = deps.client ?? new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey });
+  const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
+  const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix });
+  queue
+    .upsertJobScheduler(
+      RECONCILE_SCHEDULER,
+      { every: settings.intervalSeconds * 1000 },
+      {
+        name: "reconcile",
+        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+      },
+    )
+    .catch((err: Error) => deps.log.error({ err: err.message }, "reconciler not scheduled"));
+  const worker = new Worker<unknown, ReconcileResult>(
+    RECONCILE_QUEUE,
+    async () => {
+      const result = await reconcileOnce({ ...deps, client, settings, cursor });
+      deps.log.info(result, "reconcile run finished");
+      return result;
+    },
+    { connection: deps.connection, prefix, concurrency: 1 },
+  );
+  worker.on("failed", (_job, err) => deps.log.warn({ err: err.message }, "reconcile run failed"));
+  worker.on("error", (err) => deps.log.error({ err: err.message }, "reconcile worker error"));
+  deps.log.info({ every: settings.intervalSeconds, stale: settings.staleSeconds }, "reconciler started");
+  return {
+    stop: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
+
+/** The walk's position, shared by every worker process; forgotten after maxAge (no order is older). */
+export function redisCursor(redis: Redis, key: string, ttlSeconds: number): CursorStore {
+  return {
+    load: async () => decodeCursor(await redis.get(key)),
+    save: async (c) => {
+      if (c === null) await redis.del(key);
+      else await redis.set(key, encodeCursor(c), "EX", ttlSeconds);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// startReconciler: the BullMQ job scheduler in the workers, with real Redis, Postgres and the fake API.
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Config } from "../../src/config.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { createWorkerConnection } from "../../src/ingest/queue.js";
+import { noFanOut } from "../../src/orders/fanout.js";
+import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../src/reconcile/worker.js";
+import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
+import { testConfig } from "../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+import { waitFor } from "../webhooks/harness.js";
+import { APP, log, payzeroOrder, seedOrder, settings } from "./support.js";
+
+let database: TestDatabase;
+let db: Db;
+let api: FakeApi;
+const connections: Redis[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url);
+  api = await startFakeApi(APP);
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await api?.close();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+function connect(config: Config): Redis {
+  const c = createWorkerConnection(config.redisUrl);
+  connections.push(c);
+  return c;
+}
+
+describe("startReconciler", () => {
+  it("runs once per interval across worker processes and brings a stale order up to date", async () => {
+    const config = testConfig({
+      redisPrefix: testRedisPrefix(),
+      databaseUrl: database.url,
+      payzeroApi: { url: api.url, ...APP },
+      reconcile: { ...settings, intervalSeconds: 1 },
+    });
+    await seedOrder(db, "SCHED-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setOrders([payzeroOrder("SCHED-1", "PAY_SUCCEED", "DECLARED")]);
+    // Two worker processes, each with its own connection, register the same scheduler.
+    const processes = [1, 2].map(() =>
+      startReconciler({ config, connection: connect(config), db, log, fanOut: noFanOut }),
+    );
+    const queue = new Queue(RECONCILE_QUEUE, { connection: connect(config), prefix: config.redisPrefix });
+    try {
+      const order = await waitFor("the reconciler to update SCHED-1", async () => {
+        const o = await db.order.findUniqueOrThrow({ where: { mchtOrderNo: "SCHED-1" } });
+        return o.declareStatus === "DECLARED" ? o : undefined;
+      });
+      expect(order.payStatus).toBe("PAY_SUCCEED");
+      const schedulers = await queue.getJobSchedulers();
+      expect(schedulers.map((s) => [s.key, s.every])).toEqual([["reconcile-stale-orders", 1000]]);
+    } finally {
+      for (const p of processes) await p.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it("does nothing without Payzero API credentials", async () => {
+    const config = testConfig({ redisPrefix: testRedisPrefix(), payzeroApi: null });
+    const connection = connect(config);
+    const reconciler = startReconciler({ config, connection, db, log, fanOut: noFanOut });
+    await reconciler.stop();
+    expect(await connection.keys(`${config.redisPrefix}*`)).toEqual([]);
+  });
+});
+
+describe("redisCursor", () => {
+  it("keeps the cursor with an expiry and forgets it on null", async () => {
+    const config = testConfig({ redisPrefix: testRedisPrefix() });
+    const connection = connect(config);
+    const key = `${config.redisPrefix}:cursor`;
+    const store = redisCursor(connection, key, 60);
+    const cursor = { updatedAt: new Date("2026-11-26T12:00:00.000Z"), mchtOrderNo: "A" };
+    await store.save(cursor);
+    expect(await store.load()).toEqual(cursor);
+    expect(await connection.ttl(key)).toBeGreaterThan(0);
+    await store.save(null);
+    expect(await store.load()).toBeNull();
+  });
+});

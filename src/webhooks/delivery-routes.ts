@@ -10,12 +10,15 @@ import { DeliveryId, routeDeliveryQueue, sendError, WebhookId } from "./route-su
 import { DeliveryView, deliveryInclude, deliveryView } from "./views.js";
 
 const Status = Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]);
-const ListQuery = Type.Object({
-  status: Type.Optional(Status),
-  webhookId: Type.Optional(WebhookId),
-  limit: Type.Optional(Limit),
-  cursor: Type.Optional(Cursor),
-});
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Status),
+    webhookId: Type.Optional(WebhookId),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
 const DeliveryPage = Type.Object({
   items: Type.Array(DeliveryView),
   nextCursor: Type.Union([Type.String(), Type.Null()]),

@@ -4,9 +4,7 @@ import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import { addAttempts, attemptJob, type DeliveryJob } from "./queue.js";
-
-/** How long afterCommit waits for Redis before leaving the rows to the relay. */
-export const AFTER_COMMIT_TIMEOUT_MS = 5000;
+import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "./util.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
@@ -43,7 +41,7 @@ export function createFanOut(queue: Queue<DeliveryJob>, log: Logger): FanOut {
             queue,
             deliveryIds.map((id) => attemptJob(id, 0)),
           ),
-          AFTER_COMMIT_TIMEOUT_MS,
+          ENQUEUE_WAIT_MS,
         );
       } catch (err) {
         // Never fails the caller: the rows are committed and the relay enqueues them.
@@ -54,16 +52,4 @@ export function createFanOut(queue: Queue<DeliveryJob>, log: Logger): FanOut {
       }
     },
   };
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -56,6 +56,7 @@ export function signRequest(secret: string, payload: WebhookPayload, now: Date):
     body,
     headers: {
       "content-type": "application/json",
+      "user-agent": "payzero-notify",
       "webhook-id": payload.id,
       "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
       "webhook-signature": new Webhook(secret).sign(payload.id, now, body),

@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "typebox";
 import type { Config } from "../config.js";
 import { createProducerConnection } from "../ingest/queue.js";
-import { AFTER_COMMIT_TIMEOUT_MS, withTimeout } from "./fanout.js";
 import { createDeliveryQueue, type DeliveryJob } from "./queue.js";
+import { ENQUEUE_WAIT_MS, withTimeout } from "./util.js";
 
 const reasons: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 409: "Conflict" };
 
@@ -37,7 +37,7 @@ export function routeDeliveryQueue(app: FastifyInstance, config: Config): RouteQ
         connection.disconnect();
       };
     }
-    await withTimeout(run(queue), AFTER_COMMIT_TIMEOUT_MS).catch((err: Error) =>
+    await withTimeout(run(queue), ENQUEUE_WAIT_MS).catch((err: Error) =>
       app.log.warn({ err: err.message }, "delivery retry enqueue failed; relay will retry"),
     );
   };

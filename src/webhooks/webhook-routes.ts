@@ -46,7 +46,10 @@ const PatchBody = Type.Object(
 );
 
 const IdParams = Type.Object({ id: WebhookId });
-const ListQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) });
+const ListQuery = Type.Object(
+  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
 const WebhookPage = Type.Object({
   items: Type.Array(WebhookView),
   nextCursor: Type.Union([Type.String(), Type.Null()]),

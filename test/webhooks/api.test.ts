@@ -121,6 +121,7 @@ describe("/v1/webhooks", () => {
     expect((second.body.items as Json[]).map((i) => i.url)).toEqual(urls.slice(2));
     expect(second.body.nextCursor).toBeNull();
     expect((await call("GET", "/v1/webhooks?limit=0")).status).toBe(400);
+    expect((await call("GET", "/v1/webhooks?enabled=true")).status).toBe(400);
   });
 });
 
@@ -190,7 +191,7 @@ describe("/v1/deliveries", () => {
     ).toBe(true);
     expect(pending.body.items).toHaveLength(3);
 
-    for (const q of ["limit=0", "limit=101", "status=lost", "cursor=bm9wZQ"]) {
+    for (const q of ["limit=0", "limit=101", "status=lost", "cursor=bm9wZQ", "statuss=failed"]) {
       expect((await call("GET", `/v1/deliveries?${q}`)).status).toBe(400);
     }
     expect((await call("GET", `/v1/deliveries/${rows[0]!.id}`)).body.id).toBe(String(rows[0]!.id));

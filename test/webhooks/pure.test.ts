@@ -58,6 +58,7 @@ describe("payload", () => {
     expect(req.headers["webhook-id"]).toBe(`msg_${key}`);
     expect(req.headers["webhook-timestamp"]).toBe(String(Math.floor(now.getTime() / 1000)));
     expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.headers["user-agent"]).toBe("payzero-notify");
     expect(new Webhook(secret).verify(req.body, req.headers)).toEqual(JSON.parse(req.body));
     expect(() => new Webhook(generateSecret()).verify(req.body, req.headers)).toThrow();
     expect(() => new Webhook(secret).verify(req.body.replace("O-1", "O-2"), req.headers)).toThrow();

@@ -1,0 +1,16 @@
+// Small helpers of the webhook stage.
+
+/** How long an enqueue after a committed change waits for Redis before leaving the rows to the relay. */
+export const ENQUEUE_WAIT_MS = 5000;
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

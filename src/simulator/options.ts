@@ -88,6 +88,8 @@ export function parseCommand(
   });
   const v: Values = values;
   const command = positionals[0];
+  if (command === undefined || !["send", "batch", "api", "demo"].includes(command))
+    throw new Error(command === undefined ? "no command given" : `unknown command "${command}"`);
   if (command === "api") return { command, api: apiFlags(v, env) };
   const target: SendTarget = {
     url: v.url ?? "http://127.0.0.1:3000/payzero/notify",
@@ -107,8 +109,7 @@ export function parseCommand(
     return { command, target, msgType: v.type ?? "PAY_STATUS_NOTIFY", file: v.file ?? null, order: present };
   }
   if (command === "batch") return { command, target, batch: batchFlags(v, runId) };
-  if (command === "demo") return { command, target, batch: batchFlags(v, runId), api: apiFlags(v, env) };
-  throw new Error(command === undefined ? "no command given" : `unknown command "${command}"`);
+  return { command: "demo", target, batch: batchFlags(v, runId), api: apiFlags(v, env) };
 }
 
 function batchFlags(v: Values, runId: string): BatchFlags {

@@ -120,7 +120,7 @@ describe("parseCommand", () => {
 
   it.each([
     [["batch"], {}, /--token/],
-    [["nope", "--token", "t"], {}, /unknown command/],
+    [["nope"], {}, /unknown command/],
     [[], env, /no command/],
     [["batch", "--orders", "0"], env, /--orders/],
     [["batch", "--fail-rate", "2"], env, /--fail-rate/],

@@ -1,26 +1,31 @@
 // buildApp(deps) → the Fastify instance of the receiver and the /v1 API. Tests use app.inject() on it.
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import type { NotificationJob } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
+import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
 
 export const BODY_LIMIT = 1024 * 1024;
+const KNOWN_MSG_TYPES = new Set(["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"]);
 
 export interface AppDeps {
   config: Config;
-  notificationQueue: Queue<NotificationJob>;
+  notificationQueue?: Queue<NotificationJob>;
   probes: Record<string, Probe>;
-  onIngestOutcome?: (outcome: IngestOutcome, msgType?: string) => void;
+  /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
+  logger?: FastifyBaseLogger;
   /** Further route plugins (the /v1 API), registered after the receiver. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.config.logLevel),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.config.logLevel) }),
     bodyLimit: BODY_LIMIT,
     // Slow clients cannot hold a connection for ever.
     connectionTimeout: 30_000,
@@ -30,14 +35,46 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Unknown query parameters are refused (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  await registerOpenApi(app);
   await app.register(healthRoutes, { probes: deps.probes });
-  await app.register(ingestRoutes, {
-    path: deps.config.notifyPath,
-    signTokens: deps.config.signTokens,
-    queue: deps.notificationQueue,
-    enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
-    onOutcome: deps.onIngestOutcome,
-  });
+  await app.register(metricsRoute);
+  if (deps.notificationQueue) {
+    await app.register(ingestRoutes, {
+      path: deps.config.notifyPath,
+      signTokens: deps.config.signTokens,
+      queue: deps.notificationQueue,
+      enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
+      onOutcome: countNotification,
+    });
+    const notifyPath = deps.config.notifyPath;
+    app.addHook("onResponse", async (request, reply) => {
+      if (request.routeOptions.url === notifyPath) {
+        receiveLatency.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      }
+    });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
+}
+
+function countNotification(outcome: IngestOutcome, msgType?: string): void {
+  // Unverified requests choose msgType freely: only Payzero's own types become label values.
+  const label = msgType && KNOWN_MSG_TYPES.has(msgType) ? msgType : "other";
+  notificationsReceived.inc({ msg_type: label, outcome });
+}
+
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "payzero-notify",
+        description: "Receives Payzero QuickPay notifications; query and admin API under /v1 (bearer token).",
+        version: "0.1.0",
+      },
+      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }

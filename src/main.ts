@@ -19,7 +19,7 @@ async function main(role: Role): Promise<void> {
   }
   const running: Stoppable[] = [];
   if (role === "api" || role === "all") running.push(await startApi(config, log));
-  if (role === "worker" || role === "all") running.push(await startWorkers(config, log));
+  if (role === "worker" || role === "all") running.push(await startWorkers(config, log, role === "worker"));
   closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, "stopping after an error");
     else log.info({ signal }, "stopping");

@@ -12,9 +12,11 @@ import {
   createWorkerConnection,
   waitUntilConnected,
 } from "./ingest/queue.js";
+import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker } from "./orders/worker.js";
+import { deliveryRoutes, startWebhookWorkers, webhookRoutes } from "./webhooks/index.js";
 
-export const V1_MODULES: V1RouteModule[] = [orderRoutes, notificationRoutes];
+export const V1_MODULES: V1RouteModule[] = [orderRoutes, notificationRoutes, webhookRoutes, deliveryRoutes];
 
 export interface Stoppable {
   stop: () => Promise<void>;
@@ -27,6 +29,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   if (!(await waitUntilConnected(connection, 5000)))
     log.warn("Redis not reachable yet: answering 503 until it is");
   const db = createDb(config.databaseUrl);
+  const unwatch = watchQueue(queue);
   const app = await buildApp({
     config,
     notificationQueue: queue,
@@ -37,6 +40,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   return {
     stop: async () => {
       await app.close();
+      unwatch();
       await queue.close();
       connection.disconnect();
       await db.$disconnect();
@@ -44,15 +48,30 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   };
 }
 
-export async function startWorkers(config: Config, log: Logger): Promise<Stoppable> {
+/** The workers; `serveOps` adds an HTTP server with /healthz, /readyz and /metrics (worker-only processes). */
+export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
   const connection = createWorkerConnection(config.redisUrl);
   connection.on("error", (err) => log.warn({ err: err.message }, "redis (worker)"));
-  const db = createDb(config.databaseUrl, config.workerConcurrency + 2);
-  const worker = startNotificationWorker({ config, connection, db, log });
+  const db = createDb(config.databaseUrl, config.workerConcurrency + config.webhookConcurrency + 3);
+  const queue = createNotificationQueue(connection, config.redisPrefix);
+  const unwatch = watchQueue(queue);
+  const webhooks = startWebhookWorkers({ config, connection, db, log });
+  const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");
+  const ops = serveOps
+    ? await buildApp({
+        config,
+        probes: { postgres: () => db.$queryRaw`SELECT 1`, redis: () => connection.ping() },
+      })
+    : null;
+  await ops?.listen({ host: config.host, port: config.port });
   return {
     stop: async () => {
       await worker.close();
+      await webhooks.stop();
+      await ops?.close();
+      unwatch();
+      await queue.close();
       connection.disconnect();
       await db.$disconnect();
     },

@@ -17,6 +17,9 @@ export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
     await app.register(
       async (v1) => {
         const auth = bearerAuth(deps.config.adminToken);
+        v1.addHook("onRoute", (route) => {
+          route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+        });
         v1.addHook("onRequest", auth);
         // Unknown /v1 paths need the token too: without it, nothing is revealed about what exists.
         v1.setNotFoundHandler({ preHandler: auth }, (_request, reply) =>

@@ -18,7 +18,7 @@ export interface IngestOptions {
   onOutcome?: (outcome: IngestOutcome, msgType?: string) => void;
 }
 
-export type IngestOutcome = "accepted" | "bad_sign" | "bad_request" | "unavailable";
+export type IngestOutcome = "accepted" | "duplicate" | "bad_sign" | "bad_request" | "unavailable";
 
 const envelopeValidator = Compile(Envelope);
 const PlainText = Type.String();
@@ -40,7 +40,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       errorHandler: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
         const status =
           error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
-        outcome(status === 503 ? "unavailable" : "bad_request");
+        outcome(status === 503 ? "unavailable" : "bad_request", msgTypeOf(request.body));
         if (status === 503) request.log.error({ err: error }, "notification not kept");
         else request.log.warn({ status, reason: error.message }, "notification refused");
         return reply
@@ -64,9 +64,9 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
         msgBody: body.msgBody,
         receivedAt: new Date().toISOString(),
       };
-      await enqueueNotification(opts.queue, key, job, opts.enqueueTimeoutMs);
-      outcome("accepted", body.msgType);
-      request.log.info({ msgType: body.msgType, contentKey: key }, "notification queued");
+      const result = await enqueueNotification(opts.queue, key, job, opts.enqueueTimeoutMs);
+      outcome(result, body.msgType);
+      request.log.info({ msgType: body.msgType, contentKey: key, result }, "notification queued");
       return reply.type("text/plain; charset=utf-8").send("OK");
     },
   );
@@ -80,4 +80,9 @@ function envelopeError(data: unknown): Error {
   const where = first?.instancePath ? `body${first.instancePath.replaceAll("/", ".")}` : "body";
   const message = first ? `${where} ${first.message}` : "body must be a JSON object";
   return Object.assign(new Error(message), { statusCode: 400 });
+}
+
+function msgTypeOf(body: unknown): string | undefined {
+  const msgType = (body as { msgType?: unknown } | null)?.msgType;
+  return typeof msgType === "string" ? msgType : undefined;
 }

@@ -22,6 +22,10 @@ export interface ApplyResult {
   duplicate: boolean;
   notificationId: bigint | null;
   changedOrder: boolean;
+  /** Why the message was stored without being applied to an order. */
+  problem?: string | null;
+  /** The order's statuses after this message (absent for duplicates and problems). */
+  order?: { payStatus: string | null; declareStatus: string | null } | null;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -62,7 +66,15 @@ export async function applyNotification(
           select: { id: true },
         });
         deliveryIds = await fanOut.inTransaction(tx, { id: stored.id, msgType: input.msgType });
-        return { duplicate: false, notificationId: stored.id, changedOrder: applied?.changed ?? false };
+        return {
+          duplicate: false,
+          notificationId: stored.id,
+          changedOrder: applied?.changed ?? false,
+          problem,
+          order: applied
+            ? { payStatus: applied.orderAfter.payStatus, declareStatus: applied.orderAfter.declareStatus }
+            : null,
+        };
       },
       { maxWait: 10_000, timeout: 20_000 },
     );

@@ -6,8 +6,10 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
-import { applyNotification } from "./apply.js";
+import { notificationsProcessed, orderStatusChanges, processingLatency } from "../ops/metrics.js";
+import { type ApplyResult, applyNotification } from "./apply.js";
 import { type FanOut, noFanOut } from "./fanout.js";
+import { ORDER_MSG_TYPES } from "./rules.js";
 
 export interface NotificationWorkerDeps {
   config: Config;
@@ -22,6 +24,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   const worker = new Worker<NotificationJob>(
     NOTIFICATION_QUEUE,
     async (job) => {
+      const stopTimer = processingLatency.startTimer();
       const result = await applyNotification(
         deps.db,
         {
@@ -33,16 +36,26 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
         },
         fanOut,
       );
+      stopTimer();
+      const outcome = result.duplicate
+        ? "duplicate"
+        : result.problem
+          ? "problem"
+          : result.changedOrder
+            ? "changed"
+            : "unchanged";
+      recordMetrics(job.data.msgType, outcome, result);
       deps.log.info(
         {
           contentKey: job.id,
           msgType: job.data.msgType,
-          ...result,
+          outcome,
+          problem: result.problem,
           notificationId: result.notificationId?.toString(),
         },
         result.duplicate ? "notification already stored" : "notification stored",
       );
-      return result.duplicate ? "duplicate" : result.changedOrder ? "changed" : "unchanged";
+      return outcome;
     },
     {
       connection: deps.connection,
@@ -59,6 +72,17 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   });
   worker.on("error", (err) => deps.log.error({ err: err.message }, "notification worker error"));
   return worker;
+}
+
+function recordMetrics(msgType: string, outcome: string, result: ApplyResult): void {
+  const label = ORDER_MSG_TYPES.includes(msgType) ? msgType : "other";
+  notificationsProcessed.inc({ msg_type: label, result: outcome });
+  if (result.changedOrder && result.order) {
+    orderStatusChanges.inc({
+      pay_status: result.order.payStatus ?? "none",
+      declare_status: result.order.declareStatus ?? "none",
+    });
+  }
 }
 
 /** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */

@@ -1,6 +1,7 @@
 // One job = one attempt: claim the row, POST the payload built from the stored notification, record it.
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
+import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
 import { postWebhook } from "./send.js";
@@ -40,6 +41,11 @@ export async function runAttempt(
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt + 1, new Date());
   const claimed = { id: deliveryId, endpointId: row.endpointId, attemptCount: attempt + 1 };
   await recordAttempt(deps.db, claimed, attemptedAt, outcome, result);
+  recordMetrics(
+    row.endpointId,
+    outcome.durationMs,
+    result.status === "pending" ? "failed_attempt" : result.status,
+  );
   deps.log.info(
     {
       deliveryId: String(deliveryId),
@@ -57,4 +63,9 @@ export async function runAttempt(
     return "retrying";
   }
   return result.status === "succeeded" ? "succeeded" : "failed";
+}
+
+function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {
+  deliveryAttempts.inc({ endpoint: endpointId, outcome });
+  attemptLatency.observe({ endpoint: endpointId }, durationMs / 1000);
 }

@@ -67,7 +67,14 @@ export const deliveryRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V
 
     app.get(
       "/deliveries/:id",
-      { schema: { tags, params: IdParams, response: { 200: DeliveryView, ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "One delivery with its attempts.",
+          params: IdParams,
+          response: { 200: DeliveryView, ...errors },
+        },
+      },
       async (request, reply) => {
         const row = await db.delivery.findUnique({
           where: { id: BigInt(request.params.id) },

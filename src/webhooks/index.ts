@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { watchQueue } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { createFanOut } from "./fanout.js";
@@ -28,6 +29,7 @@ export interface WebhookWorkers {
 
 export function startWebhookWorkers({ config, connection, db, log }: WebhookWorkerDeps): WebhookWorkers {
   const queue = createDeliveryQueue(connection, config.redisPrefix);
+  const unwatch = watchQueue(queue);
   const graceMs = config.relayIntervalMs;
   const attemptDeps: AttemptDeps = {
     db,
@@ -54,6 +56,7 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
     stop: async () => {
       await relay.stop();
       await worker.close();
+      unwatch();
       await queue.close();
     },
   };

@@ -66,7 +66,14 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
 
     app.post(
       "/webhooks",
-      { schema: { tags, body: CreateBody, response: { 201: WebhookView, ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "Adds an endpoint; its secret (whsec_…) is generated when not given.",
+          body: CreateBody,
+          response: { 201: WebhookView, ...errors },
+        },
+      },
       async (request, reply) => {
         const problem = inputProblem(request.body);
         if (problem) return sendError(reply, 400, problem);
@@ -77,7 +84,14 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
 
     app.get(
       "/webhooks",
-      { schema: { tags, querystring: ListQuery, response: { 200: WebhookPage, ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "Endpoints, in creation order.",
+          querystring: ListQuery,
+          response: { 200: WebhookPage, ...errors },
+        },
+      },
       async (request) => {
         const limit = request.query.limit ?? 50;
         const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
@@ -93,7 +107,14 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
 
     app.get(
       "/webhooks/:id",
-      { schema: { tags, params: IdParams, response: { 200: WebhookView, ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "One endpoint.",
+          params: IdParams,
+          response: { 200: WebhookView, ...errors },
+        },
+      },
       async (request, reply) => {
         const row = await db.webhookEndpoint.findUnique({ where: { id: request.params.id } });
         return row ? webhookView(row) : sendError(reply, 404, "no such webhook");
@@ -102,7 +123,15 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
 
     app.patch(
       "/webhooks/:id",
-      { schema: { tags, params: IdParams, body: PatchBody, response: { 200: WebhookView, ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "Changes url, msgTypes, enabled, description, or rotates the secret.",
+          params: IdParams,
+          body: PatchBody,
+          response: { 200: WebhookView, ...errors },
+        },
+      },
       async (request, reply) => {
         const problem = inputProblem(request.body);
         if (problem) return sendError(reply, 400, problem);
@@ -115,7 +144,14 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
 
     app.delete(
       "/webhooks/:id",
-      { schema: { tags, params: IdParams, response: { 204: Type.Null(), ...errors } } },
+      {
+        schema: {
+          tags,
+          description: "Removes an endpoint and its deliveries.",
+          params: IdParams,
+          response: { 204: Type.Null(), ...errors },
+        },
+      },
       async (request, reply) => {
         const { count } = await db.webhookEndpoint.deleteMany({ where: { id: request.params.id } });
         return count === 0 ? sendError(reply, 404, "no such webhook") : reply.code(204).send(null);

@@ -50,7 +50,10 @@ describe("a Postgres outage", () => {
     }
     // Let the worker fail at least once on every job.
     const deadline = Date.now() + 10_000;
-    while ((await p.queue.getJobCounts("delayed")).delayed < envelopes.length && Date.now() < deadline) {
+    while (
+      ((await p.queue.getJobCounts("delayed")).delayed ?? 0) < envelopes.length &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await p.queue.getJobCounts("delayed")).delayed).toBe(envelopes.length);

@@ -16,6 +16,7 @@ beforeAll(async () => {
     REDIS_URL: p.config.redisUrl,
     REDIS_PREFIX: p.config.redisPrefix,
     WORKER_CONCURRENCY: "8",
+    PORT: "0",
   };
   workers.push(startService("worker", env), startService("worker", env));
 });

@@ -3,11 +3,13 @@ import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { v1Api } from "../../src/api/v1.js";
+import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { createWorkerConnection, type NotificationJob } from "../../src/ingest/queue.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { startNotificationWorker } from "../../src/orders/worker.js";
 import { V1_MODULES } from "../../src/roles.js";
+import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
 import { TEST_ADMIN_TOKEN } from "./config.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";
 import { type IngestHarness, startIngest } from "./ingest.js";
@@ -16,18 +18,21 @@ export interface Pipeline extends IngestHarness {
   db: Db;
   database: TestDatabase;
   startWorker: (fanOut?: FanOut) => Worker<NotificationJob>;
+  /** The webhook stage (delivery worker + relay); pass its fanOut to startWorker. */
+  startWebhooks: () => WebhookWorkers;
   /** Resolves when the queue has nothing waiting, delayed or active. */
   drained: (timeoutMs?: number) => Promise<void>;
   authorized: { authorization: string };
 }
 
-export async function startPipeline(): Promise<Pipeline> {
+export async function startPipeline(overrides: Partial<Config> = {}): Promise<Pipeline> {
   const database = await createTestDatabase();
   const db = createDb(database.url, 20);
-  const ingest = await startIngest({ databaseUrl: database.url }, (config) => [
+  const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (config) => [
     v1Api({ config, db }, V1_MODULES),
   ]);
   const workers: Array<{ worker: Worker<NotificationJob>; connection: Redis }> = [];
+  const stages: Array<() => Promise<void>> = [];
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   return {
     ...ingest,
@@ -39,6 +44,15 @@ export async function startPipeline(): Promise<Pipeline> {
       const worker = startNotificationWorker({ config: ingest.config, connection, db, log, fanOut });
       workers.push({ worker, connection });
       return worker;
+    },
+    startWebhooks: () => {
+      const connection = createWorkerConnection(ingest.config.redisUrl);
+      const webhooks = startWebhookWorkers({ config: ingest.config, connection, db, log });
+      stages.push(async () => {
+        await webhooks.stop();
+        connection.disconnect();
+      });
+      return webhooks;
     },
     drained: async (timeoutMs = 20_000) => {
       const deadline = Date.now() + timeoutMs;
@@ -54,6 +68,7 @@ export async function startPipeline(): Promise<Pipeline> {
         await worker.close();
         connection.disconnect();
       }
+      for (const stop of stages) await stop();
       await ingest.close();
       await db.$disconnect();
       await database.drop();

@@ -1,0 +1,91 @@
+// Prometheus metrics (prom-client). One registry per process; every stage records into it.
+import type { Queue } from "bullmq";
+import type { FastifyInstance } from "fastify";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const notificationsReceived = new Counter({
+  name: "pzn_notifications_received_total",
+  help: "Notifications POSTed by Payzero, by msgType and outcome (accepted, duplicate, bad_sign, bad_request, unavailable)",
+  labelNames: ["msg_type", "outcome"] as const,
+  registers: [registry],
+});
+
+export const receiveLatency = new Histogram({
+  name: "pzn_notification_receive_seconds",
+  help: "Time from request to answer at the notify endpoint",
+  labelNames: ["status"] as const,
+  buckets: latencyBuckets,
+  registers: [registry],
+});
+
+export const notificationsProcessed = new Counter({
+  name: "pzn_notifications_processed_total",
+  help: "Notifications applied by the workers, by msgType and result (changed, unchanged, duplicate, problem)",
+  labelNames: ["msg_type", "result"] as const,
+  registers: [registry],
+});
+
+export const processingLatency = new Histogram({
+  name: "pzn_notification_processing_seconds",
+  help: "Time a worker takes to apply one notification (one transaction)",
+  buckets: latencyBuckets,
+  registers: [registry],
+});
+
+export const orderStatusChanges = new Counter({
+  name: "pzn_order_status_changes_total",
+  help: "Order state changes, by the pay and declare status the order moved to",
+  labelNames: ["pay_status", "declare_status"] as const,
+  registers: [registry],
+});
+
+export const deliveryAttempts = new Counter({
+  name: "pzn_delivery_attempts_total",
+  help: "Webhook POSTs, by endpoint and outcome (succeeded, failed_attempt, failed)",
+  labelNames: ["endpoint", "outcome"] as const,
+  registers: [registry],
+});
+
+export const attemptLatency = new Histogram({
+  name: "pzn_delivery_attempt_seconds",
+  help: "Duration of one webhook POST",
+  labelNames: ["endpoint"] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+const watchedQueues = new Set<Queue>();
+
+/** Reports the queue's waiting, delayed and failed jobs on every scrape. */
+export function watchQueue(queue: Queue): () => void {
+  watchedQueues.add(queue);
+  return () => watchedQueues.delete(queue);
+}
+
+new Gauge({
+  name: "pzn_queue_jobs",
+  help: "Jobs in each BullMQ queue, by state",
+  labelNames: ["queue", "state"] as const,
+  registers: [registry],
+  async collect() {
+    this.reset();
+    for (const queue of watchedQueues) {
+      const counts = await queue.getJobCounts("waiting", "delayed", "failed", "active").catch(() => null);
+      if (!counts) continue;
+      for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
+    }
+  },
+});
+
+export async function metricsRoute(app: FastifyInstance): Promise<void> {
+  app.get(
+    "/metrics",
+    { schema: { description: "Prometheus metrics of this process.", tags: ["ops"], hide: false } },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}

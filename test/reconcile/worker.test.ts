@@ -37,7 +37,7 @@ function connect(config: Config): Redis {
 }
 
 describe("startReconciler", () => {
-  it("runs once per interval across worker processes and brings a stale order up to date", async () => {
+  it("registers one schedule for all worker processes and brings a stale order up to date", async () => {
     const config = testConfig({
       redisPrefix: testRedisPrefix(),
       databaseUrl: database.url,

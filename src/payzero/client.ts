@@ -1,5 +1,6 @@
 // Payzero's query API (sections 1 and 4.3/5.6/6.3): log in once, share the token, renew it before it
 // expires or once on a 401/403, query orders.
+import { setTimeout as delay } from "node:timers/promises";
 import { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
 import { renewAt } from "./jwt.js";
 import { type OrderResultDto, parseOrderResult } from "./orderResult.js";
@@ -32,8 +33,6 @@ export interface PayzeroClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class PayzeroClient {
   readonly #transport: Transport;
   readonly #credentials: string;
@@ -48,7 +47,7 @@ export class PayzeroClient {
       retries: options.retries ?? 2,
       backoffMs: options.backoffMs ?? 500,
       fetch: options.fetch ?? globalThis.fetch,
-      sleep: options.sleep ?? defaultSleep,
+      sleep: options.sleep ?? ((ms: number) => delay(ms)),
     };
     this.#credentials = JSON.stringify({ username: options.appId, password: options.appKey });
     this.#now = options.now ?? Date.now;

@@ -1,5 +1,6 @@
 // One reconciliation run: ask Payzero about the next batch of stale orders, at a bounded rate, and feed
 // every difference through the same apply step as a notification (source "payzero-query").
+import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
@@ -43,7 +44,6 @@ export interface ReconcileResult {
 type Outcome = "changed" | "unchanged" | "failed" | "refused";
 
 const noCursor: CursorStore = { load: async () => null, save: async () => {} };
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResult> {
   const cursorStore = deps.cursor ?? noCursor;
@@ -63,7 +63,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
  * over (the next run goes on from the cursor), so no two runs overlap.
  */
 async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Promise<Outcome[]> {
-  const sleep = deps.sleep ?? defaultSleep;
+  const sleep = deps.sleep ?? ((ms: number) => delay(ms));
   const started = performance.now();
   const deadline = deps.settings.intervalSeconds * 1000 * 0.9;
   const outcomes: Outcome[] = [];

@@ -1,5 +1,6 @@
 // Payzero's side of a notification (section 3): sign it with the signToken, POST it, and send it again
 // on the resend schedule until the receiver answers "OK".
+import { setTimeout as delay } from "node:timers/promises";
 import { payzeroSign } from "../payzero/sign.js";
 import { delayBefore } from "./schedule.js";
 
@@ -45,15 +46,13 @@ export function signNotification(signToken: string, n: SimNotification, timestam
   };
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Sends until the answer is exactly "OK" or the schedule is used up. */
 export async function sendWithResends(
   n: SimNotification,
   target: NotifyTarget,
 ): Promise<{ delivered: boolean; attempts: number }> {
   const now = target.now ?? Date.now;
-  const sleep = target.sleep ?? defaultSleep;
+  const sleep = target.sleep ?? ((ms: number) => delay(ms));
   const start = now();
   for (let attempt = 0; attempt < target.offsetsMs.length; attempt++) {
     await sleep(delayBefore(target.offsetsMs, attempt, now() - start));

@@ -21,6 +21,9 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: PositiveInt,
   WEBHOOK_CONCURRENCY: PositiveInt,
   RELAY_INTERVAL_MS: PositiveInt,
+  WEBHOOK_ENDPOINT_CONCURRENCY: PositiveInt,
+  ENDPOINT_DISABLE_AFTER_SECONDS: PositiveInt,
+  V1_RATE_LIMIT_PER_MINUTE: PositiveInt,
   PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
   PAYZERO_APP_ID: Type.String(),
   PAYZERO_APP_KEY: Type.String(),
@@ -46,6 +49,9 @@ const defaults: Record<string, string> = {
   WEBHOOK_TIMEOUT_MS: "10000",
   WEBHOOK_CONCURRENCY: "16",
   RELAY_INTERVAL_MS: "30000",
+  WEBHOOK_ENDPOINT_CONCURRENCY: "4",
+  ENDPOINT_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
+  V1_RATE_LIMIT_PER_MINUTE: "600",
   PAYZERO_API_URL: "",
   PAYZERO_APP_ID: "",
   PAYZERO_APP_KEY: "",
@@ -74,6 +80,12 @@ export interface Config {
   webhookTimeoutMs: number;
   webhookConcurrency: number;
   relayIntervalMs: number;
+  /** Attempts one worker process makes to one endpoint at once (a slow endpoint cannot take every slot). */
+  webhookEndpointConcurrency: number;
+  /** An endpoint failing without a success for this long is disabled (re-enable with PATCH). */
+  endpointDisableAfterSeconds: number;
+  /** Requests per minute and client address on /v1. */
+  v1RateLimitPerMinute: number;
   /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
   payzeroApi: { url: string; appId: string; appKey: string } | null;
   reconcile: {
@@ -138,6 +150,9 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: converted.WEBHOOK_CONCURRENCY,
     relayIntervalMs: converted.RELAY_INTERVAL_MS,
+    webhookEndpointConcurrency: converted.WEBHOOK_ENDPOINT_CONCURRENCY,
+    endpointDisableAfterSeconds: converted.ENDPOINT_DISABLE_AFTER_SECONDS,
+    v1RateLimitPerMinute: converted.V1_RATE_LIMIT_PER_MINUTE,
     payzeroApi:
       converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY
         ? {

@@ -1,4 +1,5 @@
 // The /v1 query and admin API: every route behind the bearer token.
+import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
@@ -16,6 +17,13 @@ export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
   return async (app: FastifyInstance): Promise<void> => {
     await app.register(
       async (v1) => {
+        // A scope-level hook ahead of auth, so guessing tokens is throttled too (global: true would
+        // attach it per route, after auth has already answered 401).
+        await v1.register(rateLimit, { global: false });
+        v1.addHook(
+          "onRequest",
+          v1.rateLimit({ max: deps.config.v1RateLimitPerMinute, timeWindow: "1 minute" }),
+        );
         const auth = bearerAuth(deps.config.adminToken);
         v1.addHook("onRoute", (route) => {
           route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };

@@ -14,6 +14,7 @@ import {
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker } from "./orders/worker.js";
+import { startReconciler } from "./reconcile/worker.js";
 import { deliveryRoutes, startWebhookWorkers, webhookRoutes } from "./webhooks/index.js";
 
 export const V1_MODULES: V1RouteModule[] = [orderRoutes, notificationRoutes, webhookRoutes, deliveryRoutes];
@@ -57,6 +58,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   const unwatch = watchQueue(queue);
   const webhooks = startWebhookWorkers({ config, connection, db, log });
   const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
+  const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");
   const ops = serveOps
     ? await buildApp({
@@ -67,6 +69,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   await ops?.listen({ host: config.host, port: config.port });
   return {
     stop: async () => {
+      await reconciler.stop();
       await worker.close();
       await webhooks.stop();
       await ops?.close();

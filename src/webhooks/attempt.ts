@@ -2,6 +2,8 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
+import type { EndpointGate } from "./endpoint-gate.js";
+import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
 import { postWebhook } from "./send.js";
@@ -14,11 +16,15 @@ export interface AttemptDeps {
   timeoutMs: number;
   /** Extra time past the timeout before the relay may take over a claimed row. */
   leaseGraceMs: number;
+  /** Per-endpoint bound on attempts in flight in this process (absent: no bound). */
+  gate?: EndpointGate;
+  /** An endpoint failing this long without a success is disabled (absent: never). */
+  disableAfterSeconds?: number;
   /** Enqueues the next attempt of a row (after `delayMs`). */
   scheduleNext: (deliveryId: bigint, attempt: number, delayMs: number) => Promise<void>;
 }
 
-export type AttemptOutcome = "gone" | "stale" | "disabled" | "succeeded" | "retrying" | "failed";
+export type AttemptOutcome = "gone" | "stale" | "disabled" | "busy" | "succeeded" | "retrying" | "failed";
 
 export async function runAttempt(
   deps: AttemptDeps,
@@ -32,6 +38,18 @@ export async function runAttempt(
     await failWithoutAttempt(deps.db, deliveryId, attempt, "endpoint disabled");
     return "disabled";
   }
+  if (deps.gate && !deps.gate.tryEnter(row.endpointId)) return "busy";
+  try {
+    return await attemptClaimed(deps, row, attempt);
+  } finally {
+    deps.gate?.leave(row.endpointId);
+  }
+}
+
+type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
+
+async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: number): Promise<AttemptOutcome> {
+  const deliveryId = row.id;
   const attemptedAt = new Date();
   const leaseUntil = new Date(attemptedAt.getTime() + deps.timeoutMs + deps.leaseGraceMs);
   if (!(await claimAttempt(deps.db, deliveryId, attempt, leaseUntil))) return "stale";
@@ -46,6 +64,14 @@ export async function runAttempt(
     outcome.durationMs,
     result.status === "pending" ? "failed_attempt" : result.status,
   );
+  if (!outcome.ok && deps.disableAfterSeconds !== undefined) {
+    if (await disableIfFailingTooLong(deps.db, row.endpointId, deps.disableAfterSeconds, new Date())) {
+      deps.log.warn(
+        { endpointId: row.endpointId },
+        "endpoint disabled: failing without a success for too long",
+      );
+    }
+  }
   deps.log.info(
     {
       deliveryId: String(deliveryId),

@@ -1,5 +1,5 @@
 // The webhook forwarding stage: fan-out (outbox), the delivery worker and the relay.
-import { Worker } from "bullmq";
+import { DelayedError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
@@ -7,6 +7,7 @@ import type { Db } from "../db/client.js";
 import { watchQueue } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { createEndpointGate } from "./endpoint-gate.js";
 import { createFanOut } from "./fanout.js";
 import { attemptJob, createDeliveryQueue, DELIVERY_QUEUE, type DeliveryJob } from "./queue.js";
 import { startRelay } from "./relay.js";
@@ -37,6 +38,8 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
     retrySchedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
     leaseGraceMs: graceMs,
+    gate: createEndpointGate(config.webhookEndpointConcurrency),
+    disableAfterSeconds: config.endpointDisableAfterSeconds,
     scheduleNext: async (deliveryId, attempt, delayMs) => {
       const job = attemptJob(deliveryId, attempt, delayMs);
       await queue.add(job.name, job.data, job.opts);
@@ -44,7 +47,15 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
   };
   const worker = new Worker<DeliveryJob>(
     DELIVERY_QUEUE,
-    (job) => runAttempt(attemptDeps, BigInt(job.data.deliveryId), job.data.attempt),
+    async (job, token) => {
+      const outcome = await runAttempt(attemptDeps, BigInt(job.data.deliveryId), job.data.attempt);
+      if (outcome === "busy") {
+        // The endpoint has its share of slots: step aside and let other endpoints' jobs run.
+        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
+        throw new DelayedError();
+      }
+      return outcome;
+    },
     { connection, prefix: config.redisPrefix, concurrency: config.webhookConcurrency },
   );
   worker.on("failed", (job, err) =>

@@ -194,7 +194,8 @@ function patchData(body: Static<typeof PatchBody>) {
   return {
     ...(body.url !== undefined && { url: body.url }),
     ...(body.msgTypes !== undefined && { msgTypes: storedMsgTypes(body.msgTypes) }),
-    ...(body.enabled !== undefined && { enabled: body.enabled }),
+    // Re-enabling starts the failure clock afresh, or the next failure would disable it again at once.
+    ...(body.enabled !== undefined && { enabled: body.enabled, ...(body.enabled && { failingSince: null }) }),
     ...(body.description !== undefined && { description: body.description }),
     ...(body.secret !== undefined && { secret: body.secret ?? generateSecret() }),
     updatedAt: new Date(),

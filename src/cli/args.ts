@@ -1,0 +1,137 @@
+// The command line → one typed invocation, or a UsageError. Pure (node:util parseArgs).
+import { type ParseArgsConfig, parseArgs } from "node:util";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const STATUSES = ["failed", "pending", "succeeded"] as const;
+export type DeliveryStatus = (typeof STATUSES)[number];
+
+export type Invocation =
+  | { command: "help" }
+  | { command: "deliveries"; json: boolean; status: DeliveryStatus; webhookId?: string; limit: number }
+  | { command: "retry"; json: boolean; wait: boolean; target: RetryTarget }
+  | { command: "order"; json: boolean; mchtOrderNo: string }
+  | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string };
+
+export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
+
+export const COMMANDS = ["deliveries", "retry", "order", "replay", "help"] as const;
+const MAX_LIMIT = 1000;
+
+const common = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+export function parseInvocation(argv: string[]): Invocation {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError("no command given");
+  const asksHelp = (a: string) => a === "--help" || a === "-h";
+  if (command === "help" || asksHelp(command) || rest.some(asksHelp)) return { command: "help" };
+  switch (command) {
+    case "deliveries":
+      return deliveries(rest);
+    case "retry":
+      return retry(rest);
+    case "order":
+      return order(rest);
+    case "replay":
+      return replay(rest);
+    default:
+      throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(", ")})`);
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, ...common }, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs explains at length; the first sentence names the problem.
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError((message.split(/\.\s/)[0] ?? message).replace(/\.$/, ""));
+  }
+}
+
+function positionals(given: string[], names: string[], command: string): string[] {
+  if (given.length < names.length) throw new UsageError(`${command}: missing ${names[given.length]}`);
+  if (given.length > names.length)
+    throw new UsageError(`${command}: unexpected argument "${given[names.length]}"`);
+  return given;
+}
+
+const ID = /^[1-9][0-9]{0,17}$/;
+
+export function parseId(text: string, what: string): bigint {
+  if (!ID.test(text)) throw new UsageError(`${what} must be a positive integer (got "${text}")`);
+  return BigInt(text);
+}
+
+function webhookId(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.length === 0 || text.length > 100) throw new UsageError("--webhook needs an endpoint id");
+  return text;
+}
+
+function deliveries(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {
+    status: { type: "string" },
+    webhook: { type: "string" },
+    limit: { type: "string" },
+  });
+  positionals(given, [], "deliveries");
+  const status = values.status ?? "failed";
+  if (!(STATUSES as readonly string[]).includes(status))
+    throw new UsageError(`--status must be one of ${STATUSES.join(", ")} (got "${status}")`);
+  const limit = Number(values.limit ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got "${values.limit}")`);
+  return {
+    command: "deliveries",
+    json: values.json ?? false,
+    status: status as DeliveryStatus,
+    webhookId: webhookId(values.webhook),
+    limit,
+  };
+}
+
+function retry(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {
+    webhook: { type: "string" },
+    "all-failed": { type: "boolean" },
+    wait: { type: "boolean" },
+  });
+  const flags = { json: values.json ?? false, wait: values.wait ?? false };
+  if (values["all-failed"] || values.webhook !== undefined) {
+    const id = webhookId(values.webhook);
+    if (id === undefined) throw new UsageError("retry --all-failed needs --webhook <id>");
+    if (!values["all-failed"]) throw new UsageError("retry --webhook <id> needs --all-failed");
+    positionals(given, [], "retry --all-failed");
+    return { command: "retry", ...flags, target: { allFailedOf: id } };
+  }
+  const [id] = positionals(given, ["<deliveryId> (or --webhook <id> --all-failed)"], "retry");
+  return { command: "retry", ...flags, target: { deliveryId: parseId(id!, "delivery id") } };
+}
+
+function order(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {});
+  const [no] = positionals(given, ["<mchtOrderNo>"], "order");
+  if (no!.length === 0 || no!.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
+  return { command: "order", json: values.json ?? false, mchtOrderNo: no! };
+}
+
+function replay(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {
+    webhook: { type: "string" },
+    wait: { type: "boolean" },
+  });
+  const [id] = positionals(given, ["<notificationId>"], "replay");
+  return {
+    command: "replay",
+    json: values.json ?? false,
+    wait: values.wait ?? false,
+    notificationId: parseId(id!, "notification id"),
+    webhookId: webhookId(values.webhook),
+  };
+}

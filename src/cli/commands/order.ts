@@ -1,0 +1,109 @@
+// `order`: an order's current state and its notification history, payer data masked.
+import type { Db } from "../../db/client.js";
+import type { Order } from "../../generated/prisma/client.js";
+import { orderJson } from "../../orders/json.js";
+import { type CliContext, EXIT, printJson } from "../context.js";
+import { maskPayer } from "../mask.js";
+import { cell, formatFields, formatTable, payzeroTime } from "../table.js";
+
+export interface OrderOptions {
+  mchtOrderNo: string;
+  json: boolean;
+}
+
+const HISTORY_LIMIT = 500;
+
+export async function showOrder({ db, out }: CliContext, opts: OrderOptions): Promise<number> {
+  const order = await db.order.findUnique({ where: { mchtOrderNo: opts.mchtOrderNo } });
+  const history = await loadHistory(db, opts.mchtOrderNo);
+  if (!order && history.length === 0) {
+    out.error(`no such order: ${cell(opts.mchtOrderNo)}`);
+    return EXIT.notFound;
+  }
+  const view = { order: order ? orderView(order) : null, notifications: history };
+  if (opts.json) printJson(out, view);
+  else for (const line of orderLines(opts.mchtOrderNo, view)) out.print(line);
+  return EXIT.ok;
+}
+
+/** orderJson with the payer masked, without the raw payment-channel request and response. */
+export function orderView(order: Order) {
+  const { initRequest: _req, initResponse: _res, ...shown } = maskPayer(orderJson(order));
+  return shown;
+}
+
+type OrderView = ReturnType<typeof orderView>;
+type HistoryItem = Awaited<ReturnType<typeof loadHistory>>[number];
+
+/** Oldest first; never msgBody (it holds the payer's data in full). */
+async function loadHistory(db: Db, mchtOrderNo: string) {
+  const rows = await db.notification.findMany({
+    where: { mchtOrderNo },
+    orderBy: { id: "asc" },
+    take: HISTORY_LIMIT,
+    include: { deliveries: { select: { status: true } } },
+  });
+  return rows.map((n) => ({
+    id: String(n.id),
+    msgType: n.msgType,
+    timestamp: Number(n.timestamp),
+    timestampIso: payzeroTime(n.timestamp),
+    receivedAt: n.receivedAt.toISOString(),
+    changedOrder: n.changedOrder,
+    problem: n.problem,
+    source: n.source,
+    deliveries: countStatuses(n.deliveries),
+  }));
+}
+
+function countStatuses(rows: Array<{ status: string }>) {
+  const counts = { succeeded: 0, pending: 0, failed: 0 };
+  for (const r of rows) if (r.status in counts) counts[r.status as keyof typeof counts] += 1;
+  return counts;
+}
+
+export function orderLines(
+  mchtOrderNo: string,
+  view: { order: OrderView | null; notifications: HistoryItem[] },
+) {
+  const state = view.order
+    ? stateLines(view.order)
+    : [`order ${cell(mchtOrderNo)}: no state (no notification applied)`];
+  const history = view.notifications.map((n) => [
+    cell(n.id),
+    cell(n.msgType),
+    cell(n.timestampIso),
+    cell(n.receivedAt),
+    n.changedOrder ? "yes" : "no",
+    cell(n.problem, 50),
+    cell(n.source),
+    `${n.deliveries.succeeded} ok/${n.deliveries.failed} failed/${n.deliveries.pending} pending`,
+  ]);
+  const headers = ["ID", "TYPE", "PAYZERO TIME", "RECEIVED", "CHANGED", "PROBLEM", "SOURCE", "DELIVERIES"];
+  return [
+    ...state,
+    "",
+    `history (${view.notifications.length}, oldest first):`,
+    ...formatTable(headers, history),
+  ];
+}
+
+function stateLines(o: OrderView): string[] {
+  const amount =
+    o.paymentAmount === null ? "-" : `${o.paymentAmount} fen (${(o.paymentAmount / 100).toFixed(2)} CNY)`;
+  return formatFields([
+    ["order", cell(o.mchtOrderNo)],
+    ["pay status", `${cell(o.payStatus)} at ${payzeroTime(o.payStatusAt)}`],
+    ["declare status", `${cell(o.declareStatus)} at ${payzeroTime(o.declareStatusAt)}`],
+    ["declare fail reason", cell(o.declareFailReason)],
+    ["amount", amount],
+    ["payer", `${cell(o.payerName)}  ${cell(o.payerNumber)}  ${cell(o.payerPhone)}`],
+    ["subject", cell(o.subject)],
+    ["payment order no", cell(o.paymentOrderNo)],
+    ["pay type", cell(o.payType)],
+    ["payment datetime", cell(o.paymentDatetime)],
+    ["customs pay company", `${cell(o.customsPayCompanyName)} (${cell(o.customsPayCompanyCode)})`],
+    ["ver dept", cell(o.verDept)],
+    ["created / updated", `${o.createdAt} / ${o.updatedAt}`],
+  ]);
+}

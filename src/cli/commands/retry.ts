@@ -1,0 +1,52 @@
+// `retry`: re-send failed deliveries now, the way POST /v1/deliveries/:id/retry and
+// POST /v1/webhooks/:id/retry-failed do (re-arm in Postgres, then one attempt job each).
+import {
+  isRefusal,
+  type Rearmed,
+  type RetryRefusal,
+  rearmDelivery,
+  rearmFailedOf,
+} from "../../webhooks/retry.js";
+import type { RetryTarget } from "../args.js";
+import { type CliContext, EXIT, printJson } from "../context.js";
+import { printSendReport, sendExitCode, sendNow } from "../send.js";
+import { cell, plural } from "../table.js";
+
+export interface RetryOptions {
+  target: RetryTarget;
+  wait: boolean;
+  json: boolean;
+}
+
+export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Promise<number> {
+  const { out } = ctx;
+  const what = describe(opts.target);
+  const result = await rearm(ctx, opts.target);
+  if (isRefusal(result)) {
+    out.error(`${what}: ${result.message}`);
+    return EXIT.notFound;
+  }
+  if (result.length === 0) {
+    out.error(`${what}: no failed deliveries, nothing to retry`);
+    return EXIT.notFound;
+  }
+  const report = await sendNow(ctx, result, opts.wait);
+  if (opts.json) printJson(out, report);
+  else {
+    out.print(
+      `${what}: re-armed ${plural(result.length, "failed delivery", "failed deliveries")} (${report.deliveryIds.join(", ")})`,
+    );
+    printSendReport(out, report, ctx.config.relayIntervalMs);
+  }
+  return sendExitCode(report);
+}
+
+async function rearm({ db }: CliContext, target: RetryTarget): Promise<Rearmed[] | RetryRefusal> {
+  if ("allFailedOf" in target) return rearmFailedOf(db, target.allFailedOf);
+  const one = await rearmDelivery(db, target.deliveryId);
+  return isRefusal(one) ? one : [one];
+}
+
+function describe(target: RetryTarget): string {
+  return "allFailedOf" in target ? `webhook ${cell(target.allFailedOf)}` : `delivery ${target.deliveryId}`;
+}

@@ -1,0 +1,23 @@
+// What every command gets, and what it answers.
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+
+/** Where a command writes: `print` for its answer (stdout), `error` for one-line problems (stderr). */
+export interface Output {
+  print(line: string): void;
+  error(line: string): void;
+}
+
+export interface CliContext {
+  db: Db;
+  config: Config;
+  out: Output;
+}
+
+/** 0 done; 1 not found, nothing to do, refused or failed; 2 the command line is wrong. */
+export const EXIT = { ok: 0, notFound: 1, usage: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export function printJson(out: Output, value: unknown): void {
+  out.print(JSON.stringify(value, null, 2));
+}

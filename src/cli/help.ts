@@ -1,0 +1,26 @@
+// The text of `help`.
+export const HELP = `payzero-notify operator CLI
+
+usage: cli <command> [options]     (npm run cli -- <command> …, or node dist/cli/main.js <command> …)
+
+commands:
+  deliveries [--status failed|pending|succeeded] [--webhook <id>] [--limit N]
+      deliveries of one status (default failed), newest first (limit default 50, at most 1000)
+  retry <deliveryId> [--wait]
+  retry --webhook <id> --all-failed [--wait]
+      re-send failed deliveries now (one attempt each), like POST /v1/deliveries/:id/retry
+  order <mchtOrderNo>
+      the order's state and notification history, oldest first (payer data masked)
+  replay <notificationId> [--webhook <id>] [--wait]
+      forward a stored notification again: new deliveries for enabled, subscribed endpoints that have
+      none, failed ones re-sent; the webhook-id stays msg_<contentKey> so receivers de-duplicate
+  help
+      this text
+
+options:
+  --json    machine-readable output on stdout
+  --wait    follow the re-sent deliveries until a worker has attempted them
+            (exit 1 unless all succeeded)
+
+exit codes: 0 done, 1 not found / nothing to do / failed, 2 usage error
+reads DATABASE_URL, REDIS_URL, REDIS_PREFIX … like the service (see README "Configuration")`;

@@ -1,0 +1,102 @@
+// What `replay` does to the outbox: new rows for subscribed endpoints without one, failed rows re-armed.
+import type { Db } from "../db/client.js";
+import { subscribedTo } from "../webhooks/fanout.js";
+import { isRefusal, rearmDelivery } from "../webhooks/retry.js";
+
+export interface ReplayStep {
+  deliveryId: string | null;
+  webhookId: string;
+  action: "new" | "retry" | "skipped";
+  detail: string;
+}
+
+export interface ReplayPlan {
+  /** Rows to enqueue (attemptCount 0 for new rows). */
+  toSend: Array<{ id: bigint; attemptCount: number }>;
+  steps: ReplayStep[];
+}
+
+interface Target {
+  id: bigint;
+  msgType: string;
+}
+
+export async function applyReplay(db: Db, n: Target, webhookId?: string): Promise<ReplayPlan> {
+  const plan: ReplayPlan = { toSend: [], steps: [] };
+  const created = await createMissing(db, n, webhookId);
+  for (const row of created) {
+    plan.toSend.push({ id: row.id, attemptCount: 0 });
+    plan.steps.push({
+      deliveryId: String(row.id),
+      webhookId: row.endpointId,
+      action: "new",
+      detail: "no delivery yet",
+    });
+  }
+  const existing = await db.delivery.findMany({
+    where: {
+      notificationId: n.id,
+      id: { notIn: created.map((r) => r.id) },
+      ...(webhookId && { endpointId: webhookId }),
+    },
+    orderBy: { id: "asc" },
+    select: { id: true, endpointId: true, status: true, attemptCount: true, lastError: true },
+  });
+  for (const row of existing) await rearmExisting(db, row, plan);
+  if (webhookId !== undefined && plan.steps.length === 0)
+    plan.steps.push({
+      deliveryId: null,
+      webhookId,
+      action: "skipped",
+      detail: await whyNoRow(db, webhookId, n),
+    });
+  return plan;
+}
+
+/** One row per enabled, subscribed endpoint that has none for this notification (like the fan-out). */
+function createMissing(db: Db, n: Target, webhookId?: string) {
+  return db.$transaction(async (tx) => {
+    const endpoints = await tx.webhookEndpoint.findMany({
+      where: { AND: [subscribedTo(n.msgType), ...(webhookId === undefined ? [] : [{ id: webhookId }])] },
+      select: { id: true },
+    });
+    if (endpoints.length === 0) return [];
+    const now = new Date();
+    return tx.delivery.createManyAndReturn({
+      data: endpoints.map((e) => ({ notificationId: n.id, endpointId: e.id, nextAttemptAt: now })),
+      skipDuplicates: true,
+      select: { id: true, endpointId: true },
+    });
+  });
+}
+
+interface ExistingRow {
+  id: bigint;
+  endpointId: string;
+  status: string;
+  attemptCount: number;
+  lastError: string | null;
+}
+
+async function rearmExisting(db: Db, row: ExistingRow, plan: ReplayPlan): Promise<void> {
+  const step = { deliveryId: String(row.id), webhookId: row.endpointId };
+  if (row.status !== "failed") {
+    plan.steps.push({ ...step, action: "skipped", detail: `already ${row.status}` });
+    return;
+  }
+  const rearmed = await rearmDelivery(db, row.id);
+  if (isRefusal(rearmed)) {
+    plan.steps.push({ ...step, action: "skipped", detail: rearmed.message });
+    return;
+  }
+  plan.toSend.push(rearmed);
+  const after = `failed after ${row.attemptCount} attempt(s)${row.lastError ? ` (${row.lastError})` : ""}`;
+  plan.steps.push({ ...step, action: "retry", detail: after });
+}
+
+async function whyNoRow(db: Db, webhookId: string, n: Target): Promise<string> {
+  const endpoint = await db.webhookEndpoint.findUnique({ where: { id: webhookId } });
+  if (!endpoint) return "no such webhook";
+  if (!endpoint.enabled) return "the webhook is disabled: enable it first";
+  return `the webhook does not take ${n.msgType}`;
+}

@@ -1,0 +1,182 @@
+// The bench's phases. Each service phase starts from empty tables and queues and a fresh service
+// process (`node dist/main.js all`, as `npm start` runs it), so no phase inherits another's backlog.
+import { burst, type LoadResult, steady, throughput } from "./load.js";
+import { BENCH_SIGN_TOKEN } from "./messages.js";
+import {
+  type Child,
+  freePort,
+  nextMessage,
+  sampleRss,
+  startHelper,
+  startService,
+  waitForHttp,
+  withDeadline,
+} from "./processes.js";
+import type { Figure } from "./report.js";
+import type { Resources } from "./resources.js";
+
+export interface Settings {
+  short: boolean;
+  durationS: number;
+  rate: number;
+  burstSize: number;
+  forwardDeadlineMs: number;
+  nodeArgs: string[];
+}
+
+export interface PhaseContext {
+  s: Settings;
+  resources: Resources;
+  receiver: { child: Child; url: string };
+  figures: Figure[];
+  failures: string[];
+}
+
+const ADMIN_TOKEN = "bench-admin-token";
+const NOTIFY_PATH = "/payzero/notify";
+
+function command(ctx: PhaseContext, phase: string): string {
+  return `npm run bench -- --phase ${phase}${ctx.s.short ? " --short" : ""}`;
+}
+
+interface Service {
+  child: Child;
+  url: string;
+}
+
+async function freshService(ctx: PhaseContext): Promise<Service> {
+  await ctx.resources.reset();
+  const port = await freePort();
+  const env = {
+    PAYZERO_SIGN_TOKEN: BENCH_SIGN_TOKEN,
+    DATABASE_URL: ctx.resources.databaseUrl,
+    REDIS_URL: ctx.resources.redisUrl,
+    REDIS_PREFIX: ctx.resources.redisPrefix,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    ADMIN_TOKEN,
+  };
+  const child = startService(env, ctx.s.nodeArgs);
+  const base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/readyz`, 60_000, child);
+  await ensureEndpoint(base, ctx.receiver.url);
+  return { child, url: `${base}${NOTIFY_PATH}` };
+}
+
+/** One webhook endpoint for every msgType, pointing at the receiver (kept across phases). */
+async function ensureEndpoint(base: string, url: string): Promise<void> {
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+  const list = (await (await fetch(`${base}/v1/webhooks`, { headers })).json()) as { items: unknown[] };
+  if (list.items.length > 0) return;
+  const body = JSON.stringify({ url, description: "bench receiver" });
+  const response = await fetch(`${base}/v1/webhooks`, { method: "POST", headers, body });
+  if (response.status !== 201)
+    throw new Error(`POST /v1/webhooks: ${response.status} ${await response.text()}`);
+}
+
+function checkAnswers(ctx: PhaseContext, what: string, r: LoadResult): void {
+  if (r.notOk > 0) ctx.failures.push(`${what}: ${r.notOk} of ${r.ok + r.notOk} requests not answered 2xx`);
+}
+
+export async function runIngest(ctx: PhaseContext): Promise<void> {
+  const d = ctx.s.durationS;
+  console.log(`ingest: bare Fastify route, ${d} s …`);
+  const barePort = await freePort();
+  const bare = await startHelper("./bare-server.ts", barePort);
+  const baseline = await throughput(`http://127.0.0.1:${barePort}${NOTIFY_PATH}`, "bare", d);
+  await bare.stop();
+  console.log(`ingest: POST ${NOTIFY_PATH}, ${d} s …`);
+  const service = await freshService(ctx);
+  const ingest = await throughput(service.url, "ingest", d);
+  await service.child.stop();
+  checkAnswers(ctx, "ingest", ingest);
+  const cmd = command(ctx, "ingest");
+  const how = `10 connections, ${d} s`;
+  ctx.figures.push(
+    { figure: `1. bare Fastify "OK" route, req/s (${how})`, value: baseline.rps.toFixed(0), command: cmd },
+    { figure: `1. POST ${NOTIFY_PATH}, req/s (${how})`, value: ingest.rps.toFixed(0), command: cmd },
+    {
+      figure: "1. ingest / bare",
+      value: `${((100 * ingest.rps) / baseline.rps).toFixed(0)} %`,
+      command: cmd,
+    },
+  );
+}
+
+export async function runLatency(ctx: PhaseContext): Promise<void> {
+  const { rate, durationS } = ctx.s;
+  console.log(`latency: ${rate} req/s for ${durationS} s …`);
+  const service = await freshService(ctx);
+  const r = await steady(service.url, "latency", rate, durationS);
+  await service.child.stop();
+  checkAnswers(ctx, "latency", r);
+  const cmd = command(ctx, "latency");
+  ctx.figures.push(
+    { figure: `2. ingest latency p50 at ${rate} req/s (${durationS} s)`, value: `${r.p50} ms`, command: cmd },
+    { figure: `2. ingest latency p99 at ${rate} req/s (${durationS} s)`, value: `${r.p99} ms`, command: cmd },
+  );
+}
+
+interface Stats {
+  type: "stats";
+  distinct: number;
+  total: number;
+}
+
+export async function runBurst(ctx: PhaseContext): Promise<void> {
+  const n = ctx.s.burstSize;
+  console.log(`burst: ${n} messages until all are forwarded …`);
+  const service = await freshService(ctx);
+  const receiver = ctx.receiver.child.child;
+  receiver.send({ type: "reset" });
+  const rss = sampleRss(service.child.child.pid ?? 0);
+  const started = Date.now();
+  const reached = nextMessage<{ type: string; at: number }>(receiver, "reached");
+  receiver.send({ type: "expect", n });
+  const sent = await burst(service.url, "burst", n);
+  const acceptedS = (Date.now() - started) / 1000;
+  checkAnswers(ctx, "burst", sent);
+  const at = await withDeadline(reached, ctx.s.forwardDeadlineMs, `not every message was forwarded`).then(
+    (m) => m.at,
+    (err: Error) => {
+      ctx.failures.push(err.message);
+      return null;
+    },
+  );
+  const peak = rss.stop();
+  const stats = await statsOf(receiver);
+  await service.child.stop();
+  if (stats.total > stats.distinct)
+    ctx.failures.push(`${stats.total - stats.distinct} messages forwarded twice`);
+  const seconds = at === null ? null : (at - started) / 1000;
+  const cmd = command(ctx, "burst");
+  ctx.figures.push(
+    {
+      figure: `3. burst of ${n}: all answered OK (32 connections)`,
+      value: `${acceptedS.toFixed(2)} s`,
+      command: cmd,
+    },
+    {
+      figure: `3. burst of ${n}: all forwarded, end to end`,
+      value: seconds === null ? `only ${stats.distinct}` : `${seconds.toFixed(2)} s`,
+      command: cmd,
+    },
+    {
+      figure: `3. burst of ${n}: messages/s end to end`,
+      value: seconds === null ? "-" : (n / seconds).toFixed(0),
+      command: cmd,
+    },
+    {
+      figure: "4. peak RSS of the service during the burst",
+      value: `${(peak / 2 ** 20).toFixed(0)} MB`,
+      command: cmd,
+    },
+  );
+}
+
+async function statsOf(receiver: Child["child"]): Promise<Stats> {
+  const answer = nextMessage<Stats>(receiver, "stats");
+  receiver.send({ type: "stats" });
+  return withDeadline(answer, 5000, "the receiver did not answer");
+}

@@ -1,0 +1,82 @@
+// `npm run bench [-- --short] [-- --phase ingest|latency|burst] [-- --no-build] [-- --cpu-prof]`:
+// starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
+// webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
+// a functional failure (a message not answered OK, not forwarded, or forwarded twice), never on speed.
+import { spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
+import { runBurst, runIngest, runLatency, type Settings } from "./phases.js";
+import { freePort, ROOT, startHelper, stopAll, withDeadline } from "./processes.js";
+import { type Figure, printTable } from "./report.js";
+import { createResources, type Resources } from "./resources.js";
+
+const PHASES = ["ingest", "latency", "burst"] as const;
+
+function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: number } {
+  const { values } = parseArgs({
+    options: {
+      short: { type: "boolean", default: false },
+      phase: { type: "string", multiple: true },
+      "no-build": { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
+    },
+  });
+  const phases = values.phase ?? [...PHASES];
+  const unknown = phases.filter((p) => !(PHASES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`unknown --phase ${unknown.join(", ")} (${PHASES.join(", ")})`);
+  const short = values.short;
+  return {
+    phases,
+    build: !values["no-build"],
+    short,
+    durationS: short ? 2 : 10,
+    rate: 500,
+    burstSize: short ? 200 : 10_000,
+    forwardDeadlineMs: short ? 60_000 : 300_000,
+    deadlineMs: short ? 5 * 60_000 : 20 * 60_000,
+    nodeArgs: values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=tmp/bench-prof"] : [],
+  };
+}
+
+function build(): void {
+  console.log("building (npm run build) …");
+  const result = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit", timeout: 300_000 });
+  if (result.status !== 0) throw new Error("npm run build failed");
+}
+
+async function main(): Promise<number> {
+  const s = settings();
+  if (s.build) build();
+  const resources: Resources = await createResources();
+  try {
+    const receiverPort = await freePort();
+    const receiver = {
+      child: await startHelper("./webhook-receiver.ts", receiverPort),
+      url: `http://127.0.0.1:${receiverPort}/payzero`,
+    };
+    const machine = await resources.machine();
+    console.log(`machine: ${machine}`);
+    const figures: Figure[] = [];
+    const failures: string[] = [];
+    const ctx = { s, resources, receiver, figures, failures };
+    const run = async () => {
+      if (s.phases.includes("ingest")) await runIngest(ctx);
+      if (s.phases.includes("latency")) await runLatency(ctx);
+      if (s.phases.includes("burst")) await runBurst(ctx);
+    };
+    await withDeadline(run(), s.deadlineMs, "the bench did not finish");
+    printTable(machine, figures, s.short);
+    for (const f of failures) console.error(`FAILED: ${f}`);
+    return failures.length > 0 ? 1 : 0;
+  } finally {
+    await stopAll();
+    await resources.remove();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

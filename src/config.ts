@@ -17,6 +17,7 @@ const EnvSchema = Type.Object({
   NOTIFY_PATH: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
   ENQUEUE_TIMEOUT_MS: PositiveInt,
   WORKER_CONCURRENCY: PositiveInt,
+  WORKER_LOCK_MS: Type.Integer({ minimum: 1000 }),
   WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
   WEBHOOK_TIMEOUT_MS: PositiveInt,
   WEBHOOK_CONCURRENCY: PositiveInt,
@@ -45,6 +46,7 @@ const defaults: Record<string, string> = {
   NOTIFY_PATH: "/payzero/notify",
   ENQUEUE_TIMEOUT_MS: "2000",
   WORKER_CONCURRENCY: "16",
+  WORKER_LOCK_MS: "30000",
   WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
   WEBHOOK_TIMEOUT_MS: "10000",
   WEBHOOK_CONCURRENCY: "16",
@@ -75,6 +77,8 @@ export interface Config {
   notifyPath: string;
   enqueueTimeoutMs: number;
   workerConcurrency: number;
+  /** How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later. */
+  workerLockMs: number;
   /** Seconds to wait before attempt 2, 3, … of a webhook delivery. */
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
@@ -146,6 +150,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     notifyPath: converted.NOTIFY_PATH,
     enqueueTimeoutMs: converted.ENQUEUE_TIMEOUT_MS,
     workerConcurrency: converted.WORKER_CONCURRENCY,
+    workerLockMs: converted.WORKER_LOCK_MS,
     webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),
     webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: converted.WEBHOOK_CONCURRENCY,

@@ -61,6 +61,8 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       connection: deps.connection,
       prefix: deps.config.redisPrefix,
       concurrency: deps.config.workerConcurrency,
+      lockDuration: deps.config.workerLockMs,
+      stalledInterval: deps.config.workerLockMs,
       settings: { backoffStrategy: cappedBackoff },
     },
   );

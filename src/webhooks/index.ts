@@ -56,7 +56,13 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
       }
       return outcome;
     },
-    { connection, prefix: config.redisPrefix, concurrency: config.webhookConcurrency },
+    {
+      connection,
+      prefix: config.redisPrefix,
+      concurrency: config.webhookConcurrency,
+      lockDuration: config.workerLockMs,
+      stalledInterval: config.workerLockMs,
+    },
   );
   worker.on("failed", (job, err) =>
     log.warn({ jobId: job?.id, err: err.message }, "delivery job failed (retried by BullMQ, then the relay)"),

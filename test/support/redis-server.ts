@@ -1,0 +1,73 @@
+// A Redis server of the test's own (its own port and data folder), so a test can stop and restart
+// Redis without touching the machine's shared one. AOF with fsync on every write, as production should.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+
+export interface OwnRedis {
+  url: string;
+  start: () => Promise<void>;
+  /** SIGTERM: Redis writes its AOF and exits, as in an orderly restart. */
+  stop: () => Promise<void>;
+  destroy: () => Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), "pzn-redis-"));
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
+  args.push("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction");
+  let child: ChildProcess | null = null;
+  const url = `redis://127.0.0.1:${port}`;
+  const own: OwnRedis = {
+    url,
+    start: async () => {
+      child = spawn("redis-server", args, { stdio: "ignore" });
+      await waitForPing(url);
+    },
+    stop: async () => {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((resolve) => c.once("exit", resolve));
+      c.kill("SIGTERM");
+      await exited;
+      child = null;
+    },
+    destroy: async () => {
+      await own.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await own.start();
+  return own;
+}
+
+async function waitForPing(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on("error", () => {});
+    try {
+      await redis.connect();
+      if ((await redis.ping()) === "PONG") return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`redis on ${url} did not start`);
+      await sleep(50);
+    } finally {
+      redis.disconnect();
+    }
+  }
+}

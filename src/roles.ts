@@ -1,4 +1,5 @@
 // What each role starts, and how it stops.
+import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { notificationRoutes } from "./api/notifications.js";
 import { orderRoutes } from "./api/orders.js";
@@ -40,7 +41,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   await app.listen({ host: config.host, port: config.port });
   return {
     stop: async () => {
-      await app.close();
+      await closeServer(app);
       unwatch();
       await queue.close();
       connection.disconnect();
@@ -72,11 +73,25 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
       await reconciler.stop();
       await worker.close();
       await webhooks.stop();
-      await ops?.close();
+      if (ops) await closeServer(ops);
       unwatch();
       await queue.close();
       connection.disconnect();
       await db.$disconnect();
     },
   };
+}
+
+/**
+ * Stops taking connections and waits for in-flight requests. Keep-alive connections that fall
+ * idle meanwhile are closed as they do (Node closes idle ones only once, when close starts), so
+ * a client that keeps its connection open cannot hold the stop for the keep-alive timeout.
+ */
+async function closeServer(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }

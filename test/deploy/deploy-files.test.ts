@@ -1,0 +1,105 @@
+// What can be checked of the Docker deployment without a Docker engine: the compose file's shape
+// and dependencies, the Dockerfile's syntax (dockerfile-utils, the Docker language server's
+// validator), and that .env.example, the README and config.ts name the same settings.
+import { readFileSync } from "node:fs";
+import { validate } from "dockerfile-utils";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadConfig } from "../../src/config.js";
+
+const root = new URL("../../", import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), "utf8");
+
+interface Service {
+  build?: string;
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+}
+
+const compose = parse(read("docker-compose.yml"), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+
+describe("docker-compose.yml", () => {
+  it("runs Postgres and Redis with volumes and healthchecks, Redis with AOF and noeviction", () => {
+    const { postgres, redis } = compose.services;
+    expect(postgres?.healthcheck?.test.join(" ")).toMatch(/pg_isready/);
+    expect(redis?.healthcheck?.test.join(" ")).toMatch(/ping/);
+    expect(postgres?.volumes?.[0]).toMatch(/^postgres-data:/);
+    expect(redis?.volumes?.[0]).toMatch(/^redis-data:/);
+    expect(Object.keys(compose.volumes)).toEqual(["postgres-data", "redis-data"]);
+    const args = redis?.command?.join(" ") ?? "";
+    expect(args).toMatch(/--appendonly yes/);
+    expect(args).toMatch(/--appendfsync always/);
+    expect(args).toMatch(/--maxmemory-policy noeviction/);
+  });
+
+  it("migrates once, then starts api and worker apart, each waiting for what it needs", () => {
+    const { migrate, api, worker } = compose.services;
+    expect(migrate?.command).toEqual(["migrate"]);
+    expect(migrate?.depends_on?.postgres?.condition).toBe("service_healthy");
+    for (const [name, svc] of [
+      ["api", api],
+      ["worker", worker],
+    ] as const) {
+      expect(svc?.build, name).toBe(".");
+      expect(svc?.command, name).toEqual([name]);
+      expect(svc?.depends_on?.migrate?.condition, name).toBe("service_completed_successfully");
+      expect(svc?.depends_on?.redis?.condition, name).toBe("service_healthy");
+    }
+    // Scalable with --scale worker=N: no fixed container name or host port on the worker.
+    expect(worker).not.toHaveProperty("container_name");
+    expect(worker).not.toHaveProperty("ports");
+  });
+
+  it("gives every app service a configuration that loadConfig accepts", () => {
+    for (const name of ["migrate", "api", "worker"]) {
+      const env = Object.fromEntries(
+        Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
+          k,
+          String(v).replace(/\$\{([A-Z_]+)(:-([^}]*)|:\?[^}]*)?\}/g, (_m, key: string, _d, def?: string) =>
+            key === "PAYZERO_SIGN_TOKEN" ? "token" : (def ?? ""),
+          ),
+        ]),
+      );
+      expect(() => loadConfig(env), name).not.toThrow();
+    }
+  });
+});
+
+describe("Dockerfile", () => {
+  const dockerfile = read("Dockerfile");
+
+  it("has no syntax problems", () => {
+    expect(validate(dockerfile)).toEqual([]);
+  });
+
+  it("builds in stages on a current Node LTS, runs as non-root with a HEALTHCHECK", () => {
+    const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const image of froms) expect(image).toMatch(/^node:(22|24)(-|$)/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+  });
+});
+
+describe("settings", () => {
+  const settings = [...read("src/config.ts").matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
+  const unique = [...new Set(settings)];
+
+  it("are each listed in .env.example and in the README's table", () => {
+    const example = read(".env.example");
+    const readme = read("README.md");
+    expect(unique.length).toBeGreaterThan(10);
+    for (const name of unique) {
+      expect(example, name).toMatch(new RegExp(`^#? ?${name}=`, "m"));
+      expect(readme, name).toContain(`\`${name}\``);
+    }
+  });
+});

@@ -2,7 +2,7 @@
 import { deliveryInclude, deliveryView } from "../../webhooks/views.js";
 import type { DeliveryStatus } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
-import { cell, formatTable } from "../table.js";
+import { cell, formatTable, plural } from "../table.js";
 
 export interface DeliveriesOptions {
   status: DeliveryStatus;
@@ -43,7 +43,7 @@ function printDeliveries(print: (line: string) => void, views: View[], opts: Del
     return;
   }
   const more = views.length === opts.limit ? ` (the newest ${opts.limit}; --limit for more)` : "";
-  print(`${views.length} ${opts.status} deliveries${scope}${more}`);
+  print(`${plural(views.length, `${opts.status} delivery`, `${opts.status} deliveries`)}${scope}${more}`);
   for (const line of deliveriesTable(views)) print(line);
 }
 

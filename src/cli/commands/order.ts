@@ -93,8 +93,8 @@ function stateLines(o: OrderView): string[] {
     o.paymentAmount === null ? "-" : `${o.paymentAmount} fen (${(o.paymentAmount / 100).toFixed(2)} CNY)`;
   return formatFields([
     ["order", cell(o.mchtOrderNo)],
-    ["pay status", `${cell(o.payStatus)} at ${payzeroTime(o.payStatusAt)}`],
-    ["declare status", `${cell(o.declareStatus)} at ${payzeroTime(o.declareStatusAt)}`],
+    ["pay status", statusAt(o.payStatus, o.payStatusAt)],
+    ["declare status", statusAt(o.declareStatus, o.declareStatusAt)],
     ["declare fail reason", cell(o.declareFailReason)],
     ["amount", amount],
     ["payer", `${cell(o.payerName)}  ${cell(o.payerNumber)}  ${cell(o.payerPhone)}`],
@@ -106,4 +106,8 @@ function stateLines(o: OrderView): string[] {
     ["ver dept", cell(o.verDept)],
     ["created / updated", `${o.createdAt} / ${o.updatedAt}`],
   ]);
+}
+
+function statusAt(status: string | null, at: number | null): string {
+  return status === null ? "-" : `${cell(status)} at ${payzeroTime(at)}`;
 }

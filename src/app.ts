@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import type { NotificationJob } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
+import { answerErrors, refuseNulCharacters } from "./ops/errors.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
@@ -35,6 +36,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Unknown query parameters are refused (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
+  answerErrors(app);
+  refuseNulCharacters(app);
   await registerOpenApi(app);
   await app.register(healthRoutes, { probes: deps.probes });
   await app.register(metricsRoute);

@@ -18,5 +18,19 @@ export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: [...paths, 'req.headers["webhook-signature"]'], censor: "[redacted]" },
+    ...(prettyWanted() && {
+      transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } },
+    }),
   };
+}
+
+/** Human-readable lines only for a developer at a terminal; JSON everywhere else (and in the image). */
+function prettyWanted(): boolean {
+  if (!process.stdout.isTTY || process.env.NODE_ENV === "production") return false;
+  try {
+    import.meta.resolve("pino-pretty");
+    return true;
+  } catch {
+    return false;
+  }
 }

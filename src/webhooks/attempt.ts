@@ -74,6 +74,7 @@ async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: numb
   }
   deps.log.info(
     {
+      contentKey: row.notification.contentKey,
       deliveryId: String(deliveryId),
       endpointId: row.endpointId,
       attempt: attempt + 1,

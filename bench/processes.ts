@@ -44,9 +44,9 @@ function track(child: ChildProcess): Child {
   return tracked;
 }
 
-/** `node [nodeArgs] dist/main.js all`: the service as `npm start` runs it. */
-export function startService(env: Record<string, string>, nodeArgs: string[] = []): Child {
-  const child = spawn(process.execPath, [...nodeArgs, "dist/main.js", "all"], {
+/** `node [nodeArgs] dist/main.js all`: the service as `npm start` runs it (or one role of it). */
+export function startService(env: Record<string, string>, nodeArgs: string[] = [], role = "all"): Child {
+  const child = spawn(process.execPath, [...nodeArgs, "dist/main.js", role], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

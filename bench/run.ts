@@ -1,4 +1,4 @@
-// `npm run bench [-- --short] [-- --phase ingest|latency|burst] [-- --no-build] [-- --cpu-prof]`:
+// `npm run bench [-- --short] [--phase ingest|latency|burst] [--no-build] [--cpu-prof] [--burst N] [--duration S]`:
 // starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
 // webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
 // a functional failure (a message not answered OK, not forwarded, or forwarded twice), never on speed.
@@ -18,6 +18,9 @@ function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: 
       phase: { type: "string", multiple: true },
       "no-build": { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
+      burst: { type: "string" },
+      role: { type: "string", default: "all" },
+      duration: { type: "string" },
     },
   });
   const phases = values.phase ?? [...PHASES];
@@ -28,11 +31,12 @@ function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: 
     phases,
     build: !values["no-build"],
     short,
-    durationS: short ? 2 : 10,
+    durationS: Number(values.duration ?? (short ? 2 : 10)),
     rate: 500,
-    burstSize: short ? 200 : 10_000,
+    burstSize: Number(values.burst ?? (short ? 200 : 10_000)),
     forwardDeadlineMs: short ? 60_000 : 300_000,
     deadlineMs: short ? 5 * 60_000 : 20 * 60_000,
+    role: values.role,
     nodeArgs: values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=tmp/bench-prof"] : [],
   };
 }
@@ -47,6 +51,12 @@ async function main(): Promise<number> {
   const s = settings();
   if (s.build) build();
   const resources: Resources = await createResources();
+  const interrupted = async () => {
+    await stopAll();
+    await resources.remove().catch(() => {});
+    process.exit(130);
+  };
+  process.once("SIGINT", interrupted).once("SIGTERM", interrupted);
   try {
     const receiverPort = await freePort();
     const receiver = {

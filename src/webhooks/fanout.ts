@@ -11,22 +11,18 @@ export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput 
   return { enabled: true, OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] };
 }
 
+/** One row per subscribed endpoint, in one statement (it runs inside every notification's transaction). */
 export async function insertDeliveries(
   tx: Prisma.TransactionClient,
   notification: StoredNotification,
 ): Promise<bigint[]> {
-  const endpoints = await tx.webhookEndpoint.findMany({
-    where: subscribedTo(notification.msgType),
-    select: { id: true },
-  });
-  if (endpoints.length === 0) return [];
-  const now = new Date();
-  const rows = await tx.delivery.createManyAndReturn({
-    data: endpoints.map((e) => ({ notificationId: notification.id, endpointId: e.id, nextAttemptAt: now })),
-    // Fanning the same notification out again adds nothing: one row per (notification, endpoint).
-    skipDuplicates: true,
-    select: { id: true },
-  });
+  // The same filter as subscribedTo(). Fanning the same notification out again adds nothing.
+  const rows = await tx.$queryRaw<Array<{ id: bigint }>>`
+    INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
+    SELECT ${notification.id}::bigint, e.id, ${new Date()}::timestamptz FROM webhook_endpoints e
+     WHERE e.enabled AND (cardinality(e.msg_types) = 0 OR ${notification.msgType} = ANY (e.msg_types))
+    ON CONFLICT (notification_id, endpoint_id) DO NOTHING
+    RETURNING id`;
   return rows.map((r) => r.id);
 }
 

@@ -1,10 +1,55 @@
 // Postgres side of delivering: claim a pending row for one attempt, then record how it went.
 import type { Db } from "../db/client.js";
+import type { PayloadSource } from "./payload.js";
 import type { AttemptResult } from "./schedule.js";
 import type { SendOutcome } from "./send.js";
 
-export function loadDelivery(db: Db, id: bigint) {
-  return db.delivery.findUnique({ where: { id }, include: { notification: true, endpoint: true } });
+export interface LoadedDelivery {
+  id: bigint;
+  status: string;
+  attemptCount: number;
+  endpointId: string;
+  endpoint: { url: string; secret: string; enabled: boolean };
+  notification: PayloadSource;
+}
+
+interface LoadedRow {
+  id: bigint;
+  status: string;
+  attemptCount: number;
+  endpointId: string;
+  url: string;
+  secret: string;
+  enabled: boolean;
+  contentKey: string;
+  msgType: string;
+  timestamp: bigint;
+  msgBody: string;
+  source: string;
+  orderAfter: unknown;
+}
+
+/** The row, its endpoint and its notification in one statement (every attempt reads them). */
+export async function loadDelivery(db: Db, id: bigint): Promise<LoadedDelivery | null> {
+  const rows = await db.$queryRaw<LoadedRow[]>`
+    SELECT d.id, d.status, d.attempt_count AS "attemptCount", d.endpoint_id AS "endpointId",
+           e.url, e.secret, e.enabled,
+           n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody",
+           n.source, n.order_after AS "orderAfter"
+      FROM deliveries d
+      JOIN webhook_endpoints e ON e.id = d.endpoint_id
+      JOIN notifications n ON n.id = d.notification_id
+     WHERE d.id = ${id}`;
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    status: r.status,
+    attemptCount: r.attemptCount,
+    endpointId: r.endpointId,
+    endpoint: { url: r.url, secret: r.secret, enabled: r.enabled },
+    notification: r,
+  };
 }
 
 /**
@@ -12,10 +57,9 @@ export function loadDelivery(db: Db, id: bigint) {
  * `leaseUntil` keeps the relay off the row while the attempt runs.
  */
 export async function claimAttempt(db: Db, id: bigint, attempt: number, leaseUntil: Date): Promise<boolean> {
-  const { count } = await db.delivery.updateMany({
-    where: { id, status: "pending", attemptCount: attempt },
-    data: { attemptCount: attempt + 1, nextAttemptAt: leaseUntil, updatedAt: new Date() },
-  });
+  const count = await db.$executeRaw`
+    UPDATE deliveries SET attempt_count = ${attempt + 1}, next_attempt_at = ${leaseUntil}, updated_at = ${new Date()}
+     WHERE id = ${id} AND status = 'pending' AND attempt_count = ${attempt}`;
   return count === 1;
 }
 
@@ -27,6 +71,10 @@ export async function failWithoutAttempt(db: Db, id: bigint, attempt: number, re
   });
 }
 
+/**
+ * The attempt row, the delivery's new state and the endpoint's failingSince in one statement
+ * (atomic on its own, so no transaction round trips).
+ */
 export async function recordAttempt(
   db: Db,
   claimed: { id: bigint; endpointId: string; attemptCount: number },
@@ -35,35 +83,19 @@ export async function recordAttempt(
   result: AttemptResult,
 ): Promise<void> {
   const now = new Date();
-  await db.$transaction([
-    db.deliveryAttempt.create({
-      data: {
-        deliveryId: claimed.id,
-        attemptedAt,
-        durationMs: outcome.durationMs,
-        statusCode: outcome.statusCode,
-        error: outcome.error,
-        responseExcerpt: outcome.responseExcerpt,
-      },
-    }),
-    db.delivery.updateMany({
-      where: { id: claimed.id, status: "pending", attemptCount: claimed.attemptCount },
-      data: {
-        status: result.status,
-        nextAttemptAt: result.retryAt,
-        lastError: outcome.error,
-        updatedAt: now,
-        ...(outcome.ok ? { succeededAt: now } : {}),
-      },
-    }),
-    outcome.ok
-      ? db.webhookEndpoint.updateMany({
-          where: { id: claimed.endpointId, failingSince: { not: null } },
-          data: { failingSince: null },
-        })
-      : db.webhookEndpoint.updateMany({
-          where: { id: claimed.endpointId, failingSince: null },
-          data: { failingSince: attemptedAt },
-        }),
-  ]);
+  await db.$executeRaw`
+    WITH attempt AS (
+      INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
+      VALUES (${claimed.id}, ${attemptedAt}, ${outcome.durationMs}, ${outcome.statusCode}, ${outcome.error},
+              ${outcome.responseExcerpt})
+    ), delivery AS (
+      UPDATE deliveries
+         SET status = ${result.status}, next_attempt_at = ${result.retryAt}, last_error = ${outcome.error},
+             updated_at = ${now}, succeeded_at = CASE WHEN ${outcome.ok} THEN ${now}::timestamptz ELSE succeeded_at END
+       WHERE id = ${claimed.id} AND status = 'pending' AND attempt_count = ${claimed.attemptCount}
+    )
+    UPDATE webhook_endpoints
+       SET failing_since = CASE WHEN ${outcome.ok} THEN NULL ELSE ${attemptedAt}::timestamptz END
+     WHERE id = ${claimed.endpointId}
+       AND (CASE WHEN ${outcome.ok} THEN failing_since IS NOT NULL ELSE failing_since IS NULL END)`;
 }

@@ -31,9 +31,6 @@ export function createProducerConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    // Commands issued in the same tick (each request's EXISTS and add, and concurrent requests)
-    // leave in one write: the syscalls, not Redis, were the receiver's largest cost.
-    enableAutoPipelining: true,
     // Keep trying to reconnect in the background; requests meanwhile fail at once.
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });

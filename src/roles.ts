@@ -8,6 +8,8 @@ import { buildApp } from "./app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import {
+  closeConnection,
+  closeWorker,
   createNotificationQueue,
   createProducerConnection,
   createWorkerConnection,
@@ -44,7 +46,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
       await closeServer(app);
       unwatch();
       await queue.close();
-      connection.disconnect();
+      await closeConnection(connection);
       await db.$disconnect();
     },
   };
@@ -71,12 +73,12 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   return {
     stop: async () => {
       await reconciler.stop();
-      await worker.close();
+      await closeWorker(worker);
       await webhooks.stop();
       if (ops) await closeServer(ops);
       unwatch();
       await queue.close();
-      connection.disconnect();
+      await closeConnection(connection);
       await db.$disconnect();
     },
   };

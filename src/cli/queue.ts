@@ -1,7 +1,7 @@
 // The delivery queue for one CLI run: connected on demand, bounded in time, always closed.
 import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
-import { createProducerConnection } from "../ingest/queue.js";
+import { closeConnection, createProducerConnection } from "../ingest/queue.js";
 import { createDeliveryQueue, type DeliveryJob } from "../webhooks/queue.js";
 import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "../webhooks/util.js";
 
@@ -24,6 +24,6 @@ export async function withDeliveryQueue(
     return errorMessage(err);
   } finally {
     await withTimeout(queue.close(), 1000).catch(() => {});
-    connection.disconnect();
+    await closeConnection(connection);
   }
 }

@@ -1,5 +1,5 @@
 // The notification queue between the receiver (producer) and the order workers (consumers).
-import { type JobsOptions, Queue } from "bullmq";
+import { type JobsOptions, Queue, type Worker } from "bullmq";
 import { Redis } from "ioredis";
 
 export const NOTIFICATION_QUEUE = "payzero-notifications";
@@ -61,4 +61,33 @@ export function waitUntilConnected(connection: Redis, timeoutMs: number): Promis
 
 export function createNotificationQueue(connection: Redis, prefix: string): Queue<NotificationJob> {
   return new Queue<NotificationJob>(NOTIFICATION_QUEUE, { connection, prefix });
+}
+
+/**
+ * Closes a connection after the replies it is still waiting for (QUIT), so no pending command is
+ * rejected with "Connection is closed"; a connection that cannot say QUIT within a second is cut.
+ */
+export async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status === "end") return;
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 1000);
+  });
+  try {
+    await Promise.race([connection.status === "ready" ? connection.quit() : Promise.resolve(), cut]);
+  } catch {
+    // Already closing: nothing left to wait for.
+  } finally {
+    clearTimeout(timer);
+    connection.disconnect();
+  }
+}
+
+/**
+ * Closes a worker once its connections are up: closed while BullMQ is still connecting them, its
+ * pending setup commands are rejected with "Connection is closed" where nobody catches them.
+ */
+export async function closeWorker(worker: Worker): Promise<void> {
+  await worker.waitUntilReady().catch(() => {});
+  await worker.close();
 }

@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { closeWorker } from "../ingest/queue.js";
 import { watchQueue } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
@@ -72,7 +73,7 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
     fanOut: createFanOut(queue, log),
     stop: async () => {
       await relay.stop();
-      await worker.close();
+      await closeWorker(worker);
       unwatch();
       await queue.close();
     },

@@ -3,7 +3,7 @@ import type { Queue } from "bullmq";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "typebox";
 import type { Config } from "../config.js";
-import { createProducerConnection } from "../ingest/queue.js";
+import { closeConnection, createProducerConnection } from "../ingest/queue.js";
 import { createDeliveryQueue, type DeliveryJob } from "./queue.js";
 import { ENQUEUE_WAIT_MS, withTimeout } from "./util.js";
 
@@ -34,7 +34,7 @@ export function routeDeliveryQueue(app: FastifyInstance, config: Config): RouteQ
       queue = created;
       close = async () => {
         await created.close();
-        connection.disconnect();
+        await closeConnection(connection);
       };
     }
     await withTimeout(run(queue), ENQUEUE_WAIT_MS).catch((err: Error) =>

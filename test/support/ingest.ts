@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { type AppDeps, buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import {
+  closeConnection,
   createNotificationQueue,
   createProducerConnection,
   type NotificationJob,
@@ -45,7 +46,7 @@ export async function startIngest(
       await app.close();
       if (connection.status === "ready") await queue.obliterate({ force: true });
       await queue.close();
-      connection.disconnect();
+      await closeConnection(connection);
     },
   };
 }

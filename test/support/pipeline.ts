@@ -5,7 +5,12 @@ import { pino } from "pino";
 import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
-import { createWorkerConnection, type NotificationJob } from "../../src/ingest/queue.js";
+import {
+  closeConnection,
+  closeWorker,
+  createWorkerConnection,
+  type NotificationJob,
+} from "../../src/ingest/queue.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { startNotificationWorker } from "../../src/orders/worker.js";
 import { V1_MODULES } from "../../src/roles.js";
@@ -50,7 +55,7 @@ export async function startPipeline(overrides: Partial<Config> = {}): Promise<Pi
       const webhooks = startWebhookWorkers({ config: ingest.config, connection, db, log });
       stages.push(async () => {
         await webhooks.stop();
-        connection.disconnect();
+        await closeConnection(connection);
       });
       return webhooks;
     },
@@ -65,8 +70,8 @@ export async function startPipeline(overrides: Partial<Config> = {}): Promise<Pi
     },
     close: async () => {
       for (const { worker, connection } of workers) {
-        await worker.close();
-        connection.disconnect();
+        await closeWorker(worker);
+        await closeConnection(connection);
       }
       for (const stop of stages) await stop();
       await ingest.close();

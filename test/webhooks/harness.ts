@@ -9,7 +9,7 @@ import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
-import { createWorkerConnection } from "../../src/ingest/queue.js";
+import { closeConnection, createWorkerConnection } from "../../src/ingest/queue.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import {
@@ -67,7 +67,7 @@ export async function createHarness(base: Partial<Config> = {}): Promise<Harness
       const queue = createDeliveryQueue(connection, config.redisPrefix);
       await queue.obliterate({ force: true });
       await queue.close();
-      connection.disconnect();
+      await closeConnection(connection);
       await db.$disconnect();
       await tdb.drop();
     },

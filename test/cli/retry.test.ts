@@ -1,32 +1,23 @@
 // `deliveries` and `retry` against real Postgres, Redis, the delivery worker and an HTTP receiver.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import { orderBody } from "../support/payzero.js";
 import {
   createEndpoint,
-  createHarness,
   freePort,
   type Harness,
   storeNotification,
+  useHarnessAndReceiver,
   waitSettled,
 } from "../webhooks/harness.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import type { Receiver } from "../webhooks/receiver.js";
 import { cli, json } from "./support.js";
 
+const shared = useHarnessAndReceiver();
 let h: Harness;
 let rx: Receiver;
-beforeAll(async () => {
-  h = await createHarness();
-  rx = await startReceiver();
-});
-afterEach(async () => {
-  await h.stopWorkers();
-  await h.db.webhookEndpoint.deleteMany();
-  rx.received.length = 0;
-});
-afterAll(async () => {
-  await h?.close();
-  await rx?.close();
+beforeAll(() => {
+  ({ h, rx } = shared);
 });
 
 const failing = (times: number) => (n: number) =>

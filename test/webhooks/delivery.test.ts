@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import { runAttempt } from "../../src/webhooks/attempt.js";
 import { orderBody } from "../support/payzero.js";
@@ -7,31 +7,22 @@ import {
   auth,
   buildV1,
   createEndpoint,
-  createHarness,
   freePort,
   type Harness,
   log,
   storeNotification,
+  useHarnessAndReceiver,
   waitFor,
   waitQueueIdle,
   waitSettled,
 } from "./harness.js";
-import { type Received, type Receiver, startReceiver } from "./receiver.js";
+import type { Received, Receiver } from "./receiver.js";
 
+const shared = useHarnessAndReceiver();
 let h: Harness;
 let rx: Receiver;
-beforeAll(async () => {
-  h = await createHarness();
-  rx = await startReceiver();
-});
-afterEach(async () => {
-  await h.stopWorkers();
-  await h.db.webhookEndpoint.deleteMany();
-  rx.received.length = 0;
-});
-afterAll(async () => {
-  await h?.close();
-  await rx?.close();
+beforeAll(() => {
+  ({ h, rx } = shared);
 });
 
 const on = (path: string) => rx.received.filter((r) => r.path === path);

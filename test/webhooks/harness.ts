@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pino from "pino";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
@@ -22,6 +23,7 @@ import { createDeliveryQueue } from "../../src/webhooks/queue.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+import { type Receiver, startReceiver } from "./receiver.js";
 
 export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -169,6 +171,28 @@ export async function buildV1(h: Harness): Promise<FastifyInstance> {
 }
 
 export const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/**
+ * A harness and a local receiver for a whole test file; after each test the workers stop, the
+ * endpoints go and the received requests are forgotten. Read it in a beforeAll of the file.
+ */
+export function useHarnessAndReceiver(): { h: Harness; rx: Receiver } {
+  const shared = {} as { h: Harness; rx: Receiver };
+  beforeAll(async () => {
+    shared.h = await createHarness();
+    shared.rx = await startReceiver();
+  });
+  afterEach(async () => {
+    await shared.h.stopWorkers();
+    await shared.h.db.webhookEndpoint.deleteMany();
+    shared.rx.received.length = 0;
+  });
+  afterAll(async () => {
+    await shared.h?.close();
+    await shared.rx?.close();
+  });
+  return shared;
+}
 
 /** A loopback port nothing listens on (taken, then freed). */
 export async function freePort(): Promise<number> {

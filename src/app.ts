@@ -29,8 +29,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.config.logLevel) }),
     bodyLimit: BODY_LIMIT,
     // Slow clients cannot hold a connection for ever.
-    connectionTimeout: 30_000,
-    requestTimeout: 30_000,
+    connectionTimeout: deps.config.httpTimeoutMs,
+    requestTimeout: deps.config.httpTimeoutMs,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     // Unknown query parameters are refused (400), not silently dropped.

@@ -16,6 +16,7 @@ const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   NOTIFY_PATH: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
   ENQUEUE_TIMEOUT_MS: PositiveInt,
+  HTTP_TIMEOUT_MS: PositiveInt,
   WORKER_CONCURRENCY: PositiveInt,
   WORKER_LOCK_MS: Type.Integer({ minimum: 1000 }),
   WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
@@ -45,6 +46,7 @@ const defaults: Record<string, string> = {
   LOG_LEVEL: "info",
   NOTIFY_PATH: "/payzero/notify",
   ENQUEUE_TIMEOUT_MS: "2000",
+  HTTP_TIMEOUT_MS: "30000",
   WORKER_CONCURRENCY: "4",
   WORKER_LOCK_MS: "30000",
   WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
@@ -76,6 +78,8 @@ export interface Config {
   logLevel: string;
   notifyPath: string;
   enqueueTimeoutMs: number;
+  /** A client that sends nothing for this long, or takes longer for a whole request, is cut off. */
+  httpTimeoutMs: number;
   workerConcurrency: number;
   /** How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later. */
   workerLockMs: number;
@@ -149,6 +153,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     logLevel: converted.LOG_LEVEL,
     notifyPath: converted.NOTIFY_PATH,
     enqueueTimeoutMs: converted.ENQUEUE_TIMEOUT_MS,
+    httpTimeoutMs: converted.HTTP_TIMEOUT_MS,
     workerConcurrency: converted.WORKER_CONCURRENCY,
     workerLockMs: converted.WORKER_LOCK_MS,
     webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),

@@ -13,21 +13,10 @@ export interface LoadedDelivery {
   notification: PayloadSource;
 }
 
-interface LoadedRow {
-  id: bigint;
-  status: string;
-  attemptCount: number;
-  endpointId: string;
-  url: string;
-  secret: string;
-  enabled: boolean;
-  contentKey: string;
-  msgType: string;
-  timestamp: bigint;
-  msgBody: string;
-  source: string;
-  orderAfter: unknown;
-}
+/** One flat row of the join below: the delivery's own columns, its endpoint's and its notification's. */
+type LoadedRow = Omit<LoadedDelivery, "endpoint" | "notification"> &
+  LoadedDelivery["endpoint"] &
+  PayloadSource;
 
 /** The row, its endpoint and its notification in one statement (every attempt reads them). */
 export async function loadDelivery(db: Db, id: bigint): Promise<LoadedDelivery | null> {

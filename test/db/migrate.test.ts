@@ -1,22 +1,11 @@
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, readMigrations } from "../../src/db/migrate.js";
-import { adminQuery, dropDatabase } from "../support/admin.js";
+import { adminQuery, dropDatabase, queryDatabase } from "../support/admin.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
 import { databaseUrl } from "../support/env.js";
-
-async function query(url: string, sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describe("migrator", () => {
   let db: TestDatabase;
@@ -35,7 +24,7 @@ describe("migrator", () => {
     const all = (await readMigrations()).map((m) => m.name);
     expect(await migrate(url)).toEqual(all);
     expect(await migrate(url)).toEqual([]);
-    const { rows } = await query(
+    const { rows } = await queryDatabase(
       url,
       `SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name`,
     );
@@ -64,7 +53,7 @@ describe("migrator", () => {
       "CREATE TABLE half_done (id int); SELEC 1;",
     );
     await expect(migrate(db.url, dir)).rejects.toThrow(/20260101000000_bad failed/);
-    const tables = await query(db.url, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'");
+    const tables = await queryDatabase(db.url, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'");
     expect(tables.rowCount).toBe(0);
     await expect(migrate(db.url, dir)).rejects.toThrow(/failed earlier/);
   });

@@ -18,6 +18,7 @@ const EnvSchema = Type.Object({
   ENQUEUE_TIMEOUT_MS: PositiveInt,
   HTTP_TIMEOUT_MS: PositiveInt,
   WORKER_CONCURRENCY: PositiveInt,
+  WORKER_BATCH_SIZE: PositiveInt,
   WORKER_LOCK_MS: Type.Integer({ minimum: 1000 }),
   WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
   WEBHOOK_TIMEOUT_MS: PositiveInt,
@@ -47,7 +48,8 @@ const defaults: Record<string, string> = {
   NOTIFY_PATH: "/payzero/notify",
   ENQUEUE_TIMEOUT_MS: "2000",
   HTTP_TIMEOUT_MS: "30000",
-  WORKER_CONCURRENCY: "4",
+  WORKER_CONCURRENCY: "64",
+  WORKER_BATCH_SIZE: "32",
   WORKER_LOCK_MS: "30000",
   WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
   WEBHOOK_TIMEOUT_MS: "10000",
@@ -80,7 +82,10 @@ export interface Config {
   enqueueTimeoutMs: number;
   /** A client that sends nothing for this long, or takes longer for a whole request, is cut off. */
   httpTimeoutMs: number;
+  /** Notification jobs one worker process holds at once. */
   workerConcurrency: number;
+  /** Most of them applied in one transaction. */
+  workerBatchSize: number;
   /** How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later. */
   workerLockMs: number;
   /** Seconds to wait before attempt 2, 3, … of a webhook delivery. */
@@ -155,6 +160,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     enqueueTimeoutMs: converted.ENQUEUE_TIMEOUT_MS,
     httpTimeoutMs: converted.HTTP_TIMEOUT_MS,
     workerConcurrency: converted.WORKER_CONCURRENCY,
+    workerBatchSize: converted.WORKER_BATCH_SIZE,
     workerLockMs: converted.WORKER_LOCK_MS,
     webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),
     webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,

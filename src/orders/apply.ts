@@ -1,11 +1,20 @@
-// The apply step: one transaction stores a notification once, derives its order's state from the
-// order's whole history, and inserts the outbox rows (fan-out). Shared by the notification worker
-// and the reconciler. Every message runs these statements, so they are raw SQL, merged where one
-// statement can do the work of two (the bench's profiles: Prisma's per-query cost dominated).
+// The apply step: one transaction stores a batch of notifications once each, derives each order's
+// state from the order's whole history, and inserts the outbox rows (fan-out). Shared by the
+// notification worker (batches) and the reconciler (one at a time). Messages of a batch are taken
+// in order, each seeing the ones before it, exactly as if they had come one per transaction.
 import type { Db } from "../db/client.js";
-import { type Order, Prisma } from "../generated/prisma/client.js";
-import { contentKey, DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
-import { type OrderResultDto, parseOrderResult } from "../payzero/orderResult.js";
+import type { Order } from "../generated/prisma/client.js";
+import { contentKey } from "../payzero/envelope.js";
+import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
+import {
+  insertNotifications,
+  loadOrders,
+  lockOrders,
+  type NotificationRow,
+  type StoredMessage,
+  saveOrders,
+  storedMessages,
+} from "./apply-sql.js";
 import type { FanOut } from "./fanout.js";
 import { orderJson } from "./json.js";
 import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, type OrderState } from "./rules.js";
@@ -29,149 +38,144 @@ export interface ApplyResult {
   order?: { payStatus: string | null; declareStatus: string | null } | null;
 }
 
-type Tx = Prisma.TransactionClient;
-
 const DUPLICATE: ApplyResult = { duplicate: true, notificationId: null, changedOrder: false };
 
-export async function applyNotification(
+export async function applyNotification(db: Db, input: IncomingNotification, fanOut: FanOut) {
+  const [result] = await applyNotifications(db, [input], fanOut);
+  return result!;
+}
+
+/** One result per input, in order. */
+export async function applyNotifications(
   db: Db,
-  input: IncomingNotification,
+  inputs: IncomingNotification[],
   fanOut: FanOut,
-): Promise<ApplyResult> {
-  const key = contentKey(input.msgType, input.msgBody);
+): Promise<ApplyResult[]> {
+  const messages = inputs.map(prepare);
+  let deliveryIds: bigint[] = [];
+  const results = await db.$transaction(
+    async (tx) => {
+      const orderNos = [...new Set(messages.flatMap((m) => (m.applies ? [m.mchtOrderNo!] : [])))];
+      await lockOrders(tx, orderNos);
+      const stored = await storedMessages(
+        tx,
+        messages.map((m) => m.key),
+        orderNos,
+      );
+      const planned = plan(messages, stored, await loadOrders(tx, orderNos));
+      await saveOrders(tx, planned.orders);
+      const ids = await insertNotifications(tx, planned.rows);
+      const inserted = planned.rows.flatMap((r) =>
+        ids.has(r.key) ? [{ id: ids.get(r.key)!, msgType: r.input.msgType }] : [],
+      );
+      deliveryIds = await fanOut.inTransaction(tx, inserted);
+      return planned.results.map((r) =>
+        r && ids.has(r.key) ? { ...r.result, notificationId: ids.get(r.key)! } : DUPLICATE,
+      );
+    },
+    { maxWait: 10_000, timeout: 20_000 },
+  );
+  await fanOut.afterCommit(deliveryIds);
+  return results;
+}
+
+interface Prepared {
+  input: IncomingNotification;
+  key: string;
+  parsed: ParsedBody;
+  problem: string | null;
+  mchtOrderNo: string | null;
+  /** About an order, and applied to it. */
+  applies: boolean;
+}
+
+function prepare(input: IncomingNotification): Prepared {
   const parsed = parseOrderResult(input.msgBody);
   const known = ORDER_MSG_TYPES.includes(input.msgType);
   const problem = !known ? `unknown msgType ${input.msgType}` : parsed.ok ? null : parsed.problem;
   const mchtOrderNo = parsed.ok ? parsed.dto.mchtOrderNo : parsed.mchtOrderNo;
-  let deliveryIds: bigint[] = [];
-  try {
-    const result = await db.$transaction(
-      async (tx) => {
-        if (problem === null) await lockOrder(tx, mchtOrderNo!);
-        const seen = await storedMessages(tx, key, problem === null ? mchtOrderNo : null);
-        if (seen.some((m) => m.contentKey === key)) return DUPLICATE;
-        const applied =
-          problem === null && parsed.ok ? await applyToOrder(tx, key, input, parsed.dto, seen) : null;
-        const id = await insertNotification(tx, key, input, mchtOrderNo, problem, applied);
-        deliveryIds = await fanOut.inTransaction(tx, { id, msgType: input.msgType });
-        return {
-          duplicate: false,
-          notificationId: id,
-          changedOrder: applied?.changed ?? false,
-          problem,
-          order: applied
-            ? { payStatus: applied.orderAfter.payStatus, declareStatus: applied.orderAfter.declareStatus }
-            : null,
-        };
-      },
-      { maxWait: 10_000, timeout: 20_000 },
-    );
-    if (!result.duplicate) await fanOut.afterCommit(deliveryIds);
-    return result;
-  } catch (err) {
-    // Two copies of a message that is not about an order raced past the lookup: the unique key decided.
-    if (isUniqueViolation(err)) return DUPLICATE;
-    throw err;
-  }
+  const key = contentKey(input.msgType, input.msgBody);
+  return { input, key, parsed, problem, mchtOrderNo, applies: problem === null && parsed.ok };
 }
 
-/** Serialises every message of one order (across worker processes) for the rest of the transaction. */
-async function lockOrder(tx: Tx, mchtOrderNo: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${mchtOrderNo}, 0))`;
+interface Plan {
+  orders: Order[];
+  rows: NotificationRow[];
+  /** Per input: null for a duplicate, else what to answer once its row has an id. */
+  results: Array<{ key: string; result: ApplyResult } | null>;
 }
 
-interface StoredMessage {
-  contentKey: string;
-  msgType: string;
-  timestamp: bigint;
-  msgBody: string;
-}
-
-/** In one statement: this message if it is already stored, and the order's applied history. */
-function storedMessages(tx: Tx, key: string, mchtOrderNo: string | null): Promise<StoredMessage[]> {
-  return tx.$queryRaw<StoredMessage[]>`
-    SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody"
-      FROM notifications
-     WHERE content_key = ${key}
-        OR (mcht_order_no = ${mchtOrderNo}::text AND problem IS NULL
-            AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY}))`;
-}
-
-type Applied = { changed: boolean; orderAfter: ReturnType<typeof orderJson> };
-
-async function applyToOrder(
-  tx: Tx,
-  key: string,
-  input: IncomingNotification,
-  dto: OrderResultDto,
-  history: StoredMessage[],
-): Promise<Applied> {
-  const messages: OrderMessage[] = [
-    { contentKey: key, msgType: input.msgType, timestamp: input.timestamp, dto },
-  ];
-  for (const h of history) {
-    const parsed = parseOrderResult(h.msgBody);
-    if (parsed.ok) messages.push({ ...h, dto: parsed.dto });
-  }
-  const state = deriveOrder(messages);
-  const changed = await upsertChangedOrder(tx, state);
-  if (changed) return { changed: true, orderAfter: orderJson(changed) };
-  const [before] = await tx.$queryRaw<Order[]>`
-    SELECT ${ORDER_SELECT} FROM orders WHERE mcht_order_no = ${dto.mchtOrderNo}`;
-  return { changed: false, orderAfter: orderJson(before!) };
-}
-
-const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
-const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const ORDER_SELECT = Prisma.raw(ORDER_FIELDS.map((f) => `${column(f)} AS "${f}"`).join(", "));
-
-/**
- * Creates the order or writes its new state, in one statement; null when the stored state already
- * equals `state` (nothing written, updatedAt kept), so the usual case needs no read first.
- */
-async function upsertChangedOrder(tx: Tx, state: OrderState): Promise<Order | null> {
+/** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
+function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>): Plan {
+  const seen = new Set(stored.map((s) => s.contentKey));
+  const histories = new Map<string, OrderMessage[]>();
+  const current = new Map(before);
+  const changed = new Set<string>();
   const now = new Date();
-  const row: Record<string, unknown> = { ...state, createdAt: now, updatedAt: now };
-  const fields = ORDER_FIELDS.filter((f) => f in row);
-  const compared = fields.filter((f) => f !== "mchtOrderNo" && f !== "createdAt" && f !== "updatedAt");
-  const updated = [...compared, "updatedAt"].map((f) => `${column(f)} = EXCLUDED.${column(f)}`);
-  const list = (prefix: string) => compared.map((f) => `${prefix}.${column(f)}`).join(", ");
-  const [order] = await tx.$queryRaw<Order[]>`
-    INSERT INTO orders AS o (${Prisma.raw(fields.map(column).join(", "))})
-    VALUES (${Prisma.join(fields.map((f) => row[f]))})
-    ON CONFLICT (mcht_order_no) DO UPDATE SET ${Prisma.raw(updated.join(", "))}
-     WHERE (${Prisma.raw(list("o"))}) IS DISTINCT FROM (${Prisma.raw(list("EXCLUDED"))})
-    RETURNING ${ORDER_SELECT}`;
-  return order ?? null;
+  const out: Plan = { orders: [], rows: [], results: [] };
+  for (const m of messages) {
+    if (seen.has(m.key)) {
+      out.results.push(null);
+      continue;
+    }
+    seen.add(m.key);
+    let order: Order | undefined;
+    let changedOrder = false;
+    if (m.applies && m.parsed.ok) {
+      const orderNo = m.mchtOrderNo!;
+      const history = histories.get(orderNo) ?? historyOf(stored, orderNo);
+      history.push({
+        contentKey: m.key,
+        msgType: m.input.msgType,
+        timestamp: m.input.timestamp,
+        dto: m.parsed.dto,
+      });
+      histories.set(orderNo, history);
+      const state = deriveOrder(history);
+      const previous = current.get(orderNo);
+      changedOrder = previous === undefined || !sameOrder(state, previous);
+      order = changedOrder ? { ...state, createdAt: previous?.createdAt ?? now, updatedAt: now } : previous!;
+      current.set(orderNo, order);
+      if (changedOrder) changed.add(orderNo);
+    }
+    const orderAfter = order ? orderJson(order) : null;
+    out.rows.push({
+      key: m.key,
+      input: m.input,
+      mchtOrderNo: m.mchtOrderNo,
+      problem: m.problem,
+      changedOrder,
+      orderAfter: orderAfter ? JSON.stringify(orderAfter) : null,
+    });
+    out.results.push({
+      key: m.key,
+      result: {
+        duplicate: false,
+        notificationId: null,
+        changedOrder,
+        problem: m.problem,
+        order: orderAfter
+          ? { payStatus: orderAfter.payStatus, declareStatus: orderAfter.declareStatus }
+          : null,
+      },
+    });
+  }
+  out.orders = [...changed].map((no) => current.get(no)!);
+  return out;
 }
 
-async function insertNotification(
-  tx: Tx,
-  key: string,
-  input: IncomingNotification,
-  mchtOrderNo: string | null,
-  problem: string | null,
-  applied: Applied | null,
-): Promise<bigint> {
-  const orderAfter = applied ? JSON.stringify(applied.orderAfter) : null;
-  const [stored] = await tx.$queryRaw<Array<{ id: bigint }>>`
-    INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
-                               changed_order, order_after, received_at)
-    VALUES (${key}, ${input.msgType}, ${input.timestamp}, ${input.msgBody}, ${input.source}, ${mchtOrderNo},
-            ${problem}, ${applied?.changed ?? false}, ${orderAfter}::jsonb, ${input.receivedAt})
-    RETURNING id`;
-  return stored!.id;
+function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {
+  const history: OrderMessage[] = [];
+  for (const s of stored) {
+    if (!s.applied || s.mchtOrderNo !== mchtOrderNo) continue;
+    const parsed = parseOrderResult(s.msgBody);
+    if (parsed.ok)
+      history.push({ contentKey: s.contentKey, msgType: s.msgType, timestamp: s.timestamp, dto: parsed.dto });
+  }
+  return history;
 }
 
-/** P2002 from the client; a raw statement's reaches us as P2010 carrying the driver's error kind. */
-function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== "object" || err === null) return false;
-  const { code, meta } = err as {
-    code?: unknown;
-    meta?: { driverAdapterError?: { cause?: { kind?: unknown } } };
-  };
-  return (
-    code === "P2002" ||
-    (code === "P2010" && meta?.driverAdapterError?.cause?.kind === "UniqueConstraintViolation")
-  );
+/** Whether the stored order already shows this state (nothing to write, updatedAt kept). */
+function sameOrder(state: OrderState, order: Order): boolean {
+  return (Object.keys(state) as Array<keyof OrderState>).every((k) => state[k] === order[k]);
 }

@@ -7,8 +7,8 @@ export interface StoredNotification {
 }
 
 export interface FanOut {
-  /** Inside the transaction that stored the notification: insert the outbox rows, return their ids. */
-  inTransaction(tx: Prisma.TransactionClient, notification: StoredNotification): Promise<bigint[]>;
+  /** Inside the transaction that stored the notifications: insert their outbox rows, return the ids. */
+  inTransaction(tx: Prisma.TransactionClient, notifications: StoredNotification[]): Promise<bigint[]>;
   /** After commit: enqueue delivery jobs for those rows (a lost enqueue is repaired by the relay). */
   afterCommit(deliveryIds: bigint[]): Promise<void>;
 }

@@ -7,7 +7,8 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
 import { notificationsProcessed, orderStatusChanges, processingLatency } from "../ops/metrics.js";
-import { type ApplyResult, applyNotification } from "./apply.js";
+import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
+import { createBatcher } from "./batch.js";
 import { type FanOut, noFanOut } from "./fanout.js";
 import { ORDER_MSG_TYPES } from "./rules.js";
 
@@ -21,21 +22,25 @@ export interface NotificationWorkerDeps {
 
 export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJob> {
   const fanOut = deps.fanOut ?? noFanOut;
+  // Jobs that arrive together share one transaction (group commit): the worker's slots fill batches.
+  const apply = createBatcher(
+    (inputs: IncomingNotification[]) => applyNotifications(deps.db, inputs, fanOut),
+    {
+      maxSize: deps.config.workerBatchSize,
+      maxInFlight: Math.max(1, Math.ceil(deps.config.workerConcurrency / deps.config.workerBatchSize)),
+    },
+  );
   const worker = new Worker<NotificationJob>(
     NOTIFICATION_QUEUE,
     async (job) => {
       const stopTimer = processingLatency.startTimer();
-      const result = await applyNotification(
-        deps.db,
-        {
-          msgType: job.data.msgType,
-          timestamp: BigInt(job.data.timestamp),
-          msgBody: job.data.msgBody,
-          receivedAt: new Date(job.data.receivedAt),
-          source: "payzero-notify",
-        },
-        fanOut,
-      );
+      const result = await apply({
+        msgType: job.data.msgType,
+        timestamp: BigInt(job.data.timestamp),
+        msgBody: job.data.msgBody,
+        receivedAt: new Date(job.data.receivedAt),
+        source: "payzero-notify",
+      });
       stopTimer();
       const outcome = result.duplicate
         ? "duplicate"

@@ -11,16 +11,21 @@ export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput 
   return { enabled: true, OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] };
 }
 
-/** One row per subscribed endpoint, in one statement (it runs inside every notification's transaction). */
+/** One row per notification and subscribed endpoint, in one statement (it runs in every apply transaction). */
 export async function insertDeliveries(
   tx: Prisma.TransactionClient,
-  notification: StoredNotification,
+  notifications: StoredNotification[],
 ): Promise<bigint[]> {
+  if (notifications.length === 0) return [];
   // The same filter as subscribedTo(). Fanning the same notification out again adds nothing.
   const rows = await tx.$queryRaw<Array<{ id: bigint }>>`
     INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
-    SELECT ${notification.id}::bigint, e.id, ${new Date()}::timestamptz FROM webhook_endpoints e
-     WHERE e.enabled AND (cardinality(e.msg_types) = 0 OR ${notification.msgType} = ANY (e.msg_types))
+    SELECT n.id, e.id, ${new Date()}::timestamptz
+      FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[])
+           AS n (id, msg_type)
+      JOIN webhook_endpoints e
+        ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
+     ORDER BY n.id, e.id
     ON CONFLICT (notification_id, endpoint_id) DO NOTHING
     RETURNING id`;
   return rows.map((r) => r.id);

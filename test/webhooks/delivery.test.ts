@@ -56,7 +56,7 @@ describe("forwarding", () => {
 
     // Fan out again: the same rows are not added twice, and their jobs are enqueued again.
     for (const { notification, deliveryIds } of stored) {
-      const again = await h.db.$transaction((tx) => fanOut.inTransaction(tx, notification));
+      const again = await h.db.$transaction((tx) => fanOut.inTransaction(tx, [notification]));
       expect(again).toEqual([]);
       await fanOut.afterCommit(deliveryIds);
     }

@@ -116,7 +116,7 @@ export async function storeNotification(db: Db, fanOut: FanOut, spec: Notificati
         receivedAt: new Date(),
       },
     });
-    deliveryIds = await fanOut.inTransaction(tx, { id: row.id, msgType: row.msgType });
+    deliveryIds = await fanOut.inTransaction(tx, [{ id: row.id, msgType: row.msgType }]);
     return row;
   });
   if (enqueue) await fanOut.afterCommit(deliveryIds);

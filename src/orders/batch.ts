@@ -30,7 +30,7 @@ export function createBatcher<I, O>(
   const runBatch = async (batch: Array<Pending<I, O>>) => {
     try {
       const results = await run(batch.map((p) => p.item));
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       if (batch.length === 1) batch[0]!.reject(err);
       else await Promise.all(batch.map((p) => runBatch([p])));

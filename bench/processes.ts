@@ -102,13 +102,27 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resident set size of a process in bytes (Linux), or null once it is gone. */
+/** Resident set size of a process and its children in bytes (Linux), or null once it is gone. */
 export function rssBytes(pid: number): number | null {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : null;
+    if (!match) return null;
+    return Number(match[1]) * 1024 + childPids(pid).reduce((sum, c) => sum + (rssBytes(c) ?? 0), 0);
   } catch {
     return null;
+  }
+}
+
+/** npm start's service is two processes: the receiver and its worker child. */
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
   }
 }
 

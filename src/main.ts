@@ -5,11 +5,13 @@ import { ConfigError, loadConfig } from "./config.js";
 import { migrate } from "./db/migrate.js";
 import { loggerOptions } from "./ops/logger.js";
 import { type Stoppable, startApi, startWorkers } from "./roles.js";
+import { forkWorkers, serveParent } from "./supervise.js";
 
 const ROLES = ["api", "worker", "all", "migrate"] as const;
 type Role = (typeof ROLES)[number];
 
 async function main(role: Role): Promise<void> {
+  if (asChild) serveParent();
   const config = loadConfig();
   const log = pino(loggerOptions(config.logLevel));
   if (role === "migrate") {
@@ -19,7 +21,9 @@ async function main(role: Role): Promise<void> {
   }
   const running: Stoppable[] = [];
   if (role === "api" || role === "all") running.push(await startApi(config, log));
-  if (role === "worker" || role === "all") running.push(await startWorkers(config, log, role === "worker"));
+  // `all` runs its workers in a child process (`worker --child`), which serves no HTTP of its own.
+  if (role === "all") running.push(forkWorkers(log));
+  if (role === "worker") running.push(await startWorkers(config, log, !asChild));
   closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, "stopping after an error");
     else log.info({ signal }, "stopping");
@@ -29,6 +33,7 @@ async function main(role: Role): Promise<void> {
 }
 
 const role = process.argv[2] ?? "all";
+const asChild = process.argv[3] === "--child";
 if (!(ROLES as readonly string[]).includes(role)) {
   console.error(`usage: main.ts <${ROLES.join("|")}> (got "${role}")`);
   process.exit(2);

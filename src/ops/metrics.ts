@@ -1,7 +1,16 @@
 // Prometheus metrics (prom-client). One registry per process; every stage records into it.
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -72,6 +81,8 @@ new Gauge({
   help: "Jobs in each BullMQ queue, by state",
   labelNames: ["queue", "state"] as const,
   registers: [registry],
+  // Every process of a service reads the same queues: merged, they must not add up.
+  aggregator: "max",
   async collect() {
     this.reset();
     for (const queue of watchedQueues) {
@@ -82,10 +93,27 @@ new Gauge({
   },
 });
 
+type MetricsSource = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+const sources = new Set<MetricsSource>();
+
+/** Adds another process's metrics to this one's /metrics (role `all`: the worker process's). */
+export function addMetricsSource(source: MetricsSource): () => void {
+  sources.add(source);
+  return () => sources.delete(source);
+}
+
+async function metricsText(): Promise<string> {
+  if (sources.size === 0) return registry.metrics();
+  const all = await Promise.all([registry.getMetricsAsJSON(), ...[...sources].map((s) => s())]);
+  return AggregatorRegistry.aggregate(all).metrics();
+}
+
 export async function metricsRoute(app: FastifyInstance): Promise<void> {
   app.get(
     "/metrics",
-    { schema: { description: "Prometheus metrics of this process.", tags: ["ops"], hide: false } },
-    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    {
+      schema: { description: "Prometheus metrics of this service's processes.", tags: ["ops"], hide: false },
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await metricsText()),
   );
 }

@@ -56,7 +56,10 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
 export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
   const connection = createWorkerConnection(config.redisUrl);
   connection.on("error", (err) => log.warn({ err: err.message }, "redis (worker)"));
-  const db = createDb(config.databaseUrl, config.workerConcurrency + config.webhookConcurrency + 3);
+  // Connections: the notification transactions at once, the delivery store's batches (3 kinds × 2),
+  // and a few for the relay, the reconciler and the rarer delivery statements.
+  const transactions = Math.ceil(config.workerConcurrency / config.workerBatchSize);
+  const db = createDb(config.databaseUrl, transactions + 10);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
   const webhooks = startWebhookWorkers({ config, connection, db, log });

@@ -4,11 +4,11 @@ import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
 import { notificationsProcessed, orderStatusChanges, processingLatency } from "../ops/metrics.js";
 import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
-import { createBatcher } from "./batch.js";
 import { type FanOut, noFanOut } from "./fanout.js";
 import { ORDER_MSG_TYPES } from "./rules.js";
 

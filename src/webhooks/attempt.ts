@@ -2,15 +2,18 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
+import type { DeliveryStore } from "./delivery-store.js";
 import type { EndpointGate } from "./endpoint-gate.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
 import { postWebhook } from "./send.js";
-import { claimAttempt, failWithoutAttempt, loadDelivery, recordAttempt } from "./store.js";
+import { failWithoutAttempt } from "./store.js";
 
 export interface AttemptDeps {
   db: Db;
+  /** Loads, claims and records attempts, batched (createDeliveryStore). */
+  store: DeliveryStore;
   log: Logger;
   retrySchedule: readonly number[];
   timeoutMs: number;
@@ -31,7 +34,7 @@ export async function runAttempt(
   deliveryId: bigint,
   attempt: number,
 ): Promise<AttemptOutcome> {
-  const row = await loadDelivery(deps.db, deliveryId);
+  const row = await deps.store.load(deliveryId);
   if (!row) return "gone";
   if (row.status !== "pending" || row.attemptCount !== attempt) return "stale";
   if (!row.endpoint.enabled) {
@@ -46,19 +49,19 @@ export async function runAttempt(
   }
 }
 
-type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDelivery>>>;
+type DeliveryRow = NonNullable<Awaited<ReturnType<DeliveryStore["load"]>>>;
 
 async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: number): Promise<AttemptOutcome> {
   const deliveryId = row.id;
   const attemptedAt = new Date();
   const leaseUntil = new Date(attemptedAt.getTime() + deps.timeoutMs + deps.leaseGraceMs);
-  if (!(await claimAttempt(deps.db, deliveryId, attempt, leaseUntil))) return "stale";
+  if (!(await deps.store.claim({ id: deliveryId, attempt, leaseUntil }))) return "stale";
 
   const request = signRequest(row.endpoint.secret, buildPayload(row.notification), attemptedAt);
   const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt + 1, new Date());
   const claimed = { id: deliveryId, endpointId: row.endpointId, attemptCount: attempt + 1 };
-  await recordAttempt(deps.db, claimed, attemptedAt, outcome, result);
+  await deps.store.record({ claimed, attemptedAt, outcome, result });
   recordMetrics(
     row.endpointId,
     outcome.durationMs,

@@ -8,6 +8,7 @@ import { closeWorker } from "../ingest/queue.js";
 import { watchQueue } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { createDeliveryStore } from "./delivery-store.js";
 import { createEndpointGate } from "./endpoint-gate.js";
 import { createFanOut } from "./fanout.js";
 import { attemptJob, createDeliveryQueue, DELIVERY_QUEUE, type DeliveryJob } from "./queue.js";
@@ -35,6 +36,7 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
   const graceMs = config.relayIntervalMs;
   const attemptDeps: AttemptDeps = {
     db,
+    store: createDeliveryStore(db),
     log,
     retrySchedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,

@@ -18,8 +18,8 @@ type LoadedRow = Omit<LoadedDelivery, "endpoint" | "notification"> &
   LoadedDelivery["endpoint"] &
   PayloadSource;
 
-/** The row, its endpoint and its notification in one statement (every attempt reads them). */
-export async function loadDelivery(db: Db, id: bigint): Promise<LoadedDelivery | null> {
+/** The rows, their endpoints and notifications, in one statement for a batch of attempts. */
+export async function loadDeliveries(db: Db, ids: bigint[]): Promise<Map<bigint, LoadedDelivery>> {
   const rows = await db.$queryRaw<LoadedRow[]>`
     SELECT d.id, d.status, d.attempt_count AS "attemptCount", d.endpoint_id AS "endpointId",
            e.url, e.secret, e.enabled,
@@ -28,28 +28,45 @@ export async function loadDelivery(db: Db, id: bigint): Promise<LoadedDelivery |
       FROM deliveries d
       JOIN webhook_endpoints e ON e.id = d.endpoint_id
       JOIN notifications n ON n.id = d.notification_id
-     WHERE d.id = ${id}`;
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    id: r.id,
-    status: r.status,
-    attemptCount: r.attemptCount,
-    endpointId: r.endpointId,
-    endpoint: { url: r.url, secret: r.secret, enabled: r.enabled },
-    notification: r,
-  };
+     WHERE d.id = ANY (${ids}::bigint[])`;
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        status: r.status,
+        attemptCount: r.attemptCount,
+        endpointId: r.endpointId,
+        endpoint: { url: r.url, secret: r.secret, enabled: r.enabled },
+        notification: r,
+      },
+    ]),
+  );
+}
+
+export interface Claim {
+  id: bigint;
+  /** Attempts made so far: the claim is for attempt `attempt + 1`. */
+  attempt: number;
+  /** Keeps the relay off the row while the attempt runs. */
+  leaseUntil: Date;
 }
 
 /**
- * Takes the row for attempt `attempt + 1`: only one of several jobs for the same row state wins.
- * `leaseUntil` keeps the relay off the row while the attempt runs.
+ * Takes each row for its next attempt, in one statement; true where this claim won. Of several
+ * claims for the same row state (duplicate jobs), only one ever wins, here or in another batch.
  */
-export async function claimAttempt(db: Db, id: bigint, attempt: number, leaseUntil: Date): Promise<boolean> {
-  const count = await db.$executeRaw`
-    UPDATE deliveries SET attempt_count = ${attempt + 1}, next_attempt_at = ${leaseUntil}, updated_at = ${new Date()}
-     WHERE id = ${id} AND status = 'pending' AND attempt_count = ${attempt}`;
-  return count === 1;
+export async function claimAttempts(db: Db, claims: Claim[]): Promise<boolean[]> {
+  const won = await db.$queryRaw<Array<{ id: bigint }>>`
+    UPDATE deliveries d
+       SET attempt_count = c.attempt + 1, next_attempt_at = c.lease_until, updated_at = ${new Date()}
+      FROM unnest(${claims.map((c) => c.id)}::bigint[], ${claims.map((c) => c.attempt)}::int[],
+                  ${claims.map((c) => c.leaseUntil)}::timestamptz[]) AS c (id, attempt, lease_until)
+     WHERE d.id = c.id AND d.status = 'pending' AND d.attempt_count = c.attempt
+    RETURNING d.id`;
+  const unclaimed = new Set(won.map((w) => w.id));
+  // The same row twice in this batch: the statement updated it once, and the first claim has it.
+  return claims.map((c) => unclaimed.delete(c.id));
 }
 
 /** The pending row becomes failed without an attempt (its endpoint was disabled meanwhile). */
@@ -60,31 +77,70 @@ export async function failWithoutAttempt(db: Db, id: bigint, attempt: number, re
   });
 }
 
+export interface AttemptRecord {
+  /** The delivery as claimed: attemptCount already counts this attempt. */
+  claimed: { id: bigint; endpointId: string; attemptCount: number };
+  attemptedAt: Date;
+  outcome: SendOutcome;
+  result: AttemptResult;
+}
+
 /**
- * The attempt row, the delivery's new state and the endpoint's failingSince in one statement
- * (atomic on its own, so no transaction round trips).
+ * The attempt rows, the deliveries' new states and the endpoints' failingSince, in one statement
+ * for a batch of attempts (atomic on its own, so no transaction round trips).
  */
-export async function recordAttempt(
-  db: Db,
-  claimed: { id: bigint; endpointId: string; attemptCount: number },
-  attemptedAt: Date,
-  outcome: SendOutcome,
-  result: AttemptResult,
-): Promise<void> {
+export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<void> {
   const now = new Date();
+  const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
+  const endpoints = endpointHealth(records);
   await db.$executeRaw`
-    WITH attempt AS (
+    WITH a (delivery_id, attempt_count, attempted_at, duration_ms, status_code, error, response_excerpt,
+            status, retry_at, ok) AS (
+      SELECT * FROM unnest(${col((r) => r.claimed.id)}::bigint[], ${col((r) => r.claimed.attemptCount)}::int[],
+        ${col((r) => r.attemptedAt)}::timestamptz[], ${col((r) => r.outcome.durationMs)}::int[],
+        ${col((r) => r.outcome.statusCode)}::int[], ${col((r) => r.outcome.error)}::text[],
+        ${col((r) => r.outcome.responseExcerpt)}::text[], ${col((r) => r.result.status)}::text[],
+        ${col((r) => r.result.retryAt)}::timestamptz[], ${col((r) => r.outcome.ok)}::boolean[])
+    ), attempt AS (
       INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
-      VALUES (${claimed.id}, ${attemptedAt}, ${outcome.durationMs}, ${outcome.statusCode}, ${outcome.error},
-              ${outcome.responseExcerpt})
+      SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt FROM a
     ), delivery AS (
-      UPDATE deliveries
-         SET status = ${result.status}, next_attempt_at = ${result.retryAt}, last_error = ${outcome.error},
-             updated_at = ${now}, succeeded_at = CASE WHEN ${outcome.ok} THEN ${now}::timestamptz ELSE succeeded_at END
-       WHERE id = ${claimed.id} AND status = 'pending' AND attempt_count = ${claimed.attemptCount}
+      UPDATE deliveries d
+         SET status = a.status, next_attempt_at = a.retry_at, last_error = a.error, updated_at = ${now},
+             succeeded_at = CASE WHEN a.ok THEN ${now}::timestamptz ELSE d.succeeded_at END
+        FROM a
+       WHERE d.id = a.delivery_id AND d.status = 'pending' AND d.attempt_count = a.attempt_count
     )
-    UPDATE webhook_endpoints
-       SET failing_since = CASE WHEN ${outcome.ok} THEN NULL ELSE ${attemptedAt}::timestamptz END
-     WHERE id = ${claimed.endpointId}
-       AND (CASE WHEN ${outcome.ok} THEN failing_since IS NOT NULL ELSE failing_since IS NULL END)`;
+    UPDATE webhook_endpoints e
+       SET failing_since = CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END
+      FROM unnest(${endpoints.map((h) => h.endpointId)}::text[], ${endpoints.map((h) => h.ok)}::boolean[],
+                  ${endpoints.map((h) => h.reset)}::boolean[], ${endpoints.map((h) => h.since)}::timestamptz[])
+           AS h (endpoint_id, ok, reset, since)
+     WHERE e.id = h.endpoint_id
+       AND e.failing_since IS DISTINCT FROM
+           (CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)`;
+}
+
+interface EndpointHealth {
+  endpointId: string;
+  /** The last attempt succeeded: failingSince is cleared. */
+  ok: boolean;
+  /** A success came before the failures at the end: failingSince restarts at `since`. */
+  reset: boolean;
+  /** The first failure after the last success. */
+  since: Date | null;
+}
+
+/** Per endpoint, what this batch's attempts (in time order) say about failingSince. Pure. */
+export function endpointHealth(records: AttemptRecord[]): EndpointHealth[] {
+  const byEndpoint = new Map<string, EndpointHealth>();
+  const inOrder = [...records].sort((a, b) => a.attemptedAt.getTime() - b.attemptedAt.getTime());
+  for (const r of inOrder) {
+    const id = r.claimed.endpointId;
+    const h = byEndpoint.get(id) ?? { endpointId: id, ok: false, reset: false, since: null };
+    if (r.outcome.ok) Object.assign(h, { ok: true, reset: true, since: null });
+    else if (h.ok || h.since === null) Object.assign(h, { ok: false, since: r.attemptedAt });
+    byEndpoint.set(id, h);
+  }
+  return [...byEndpoint.values()];
 }

@@ -2,6 +2,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import { runAttempt } from "../../src/webhooks/attempt.js";
+import { createDeliveryStore } from "../../src/webhooks/delivery-store.js";
 import { orderBody } from "../support/payzero.js";
 import {
   auth,
@@ -168,6 +169,7 @@ describe("two jobs for the same row state", () => {
     await h.stopWorkers();
     const deps = {
       db: h.db,
+      store: createDeliveryStore(h.db),
       log,
       retrySchedule: [0],
       timeoutMs: 2000,

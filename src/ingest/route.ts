@@ -6,7 +6,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { verifyPayzeroSign } from "../payzero/sign.js";
-import { enqueueNotification } from "./enqueue.js";
+import { createEnqueue } from "./enqueue.js";
 import type { NotificationJob } from "./queue.js";
 
 export interface IngestOptions {
@@ -25,6 +25,7 @@ const PlainText = Type.String();
 
 export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
   const outcome = opts.onOutcome ?? (() => {});
+  const enqueue = createEnqueue(opts.queue, opts.enqueueTimeoutMs);
   app.post(
     opts.path,
     {
@@ -64,7 +65,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
         msgBody: body.msgBody,
         receivedAt: new Date().toISOString(),
       };
-      const result = await enqueueNotification(opts.queue, key, job, opts.enqueueTimeoutMs);
+      const result = await enqueue(key, job);
       outcome(result, body.msgType);
       request.log.info({ msgType: body.msgType, contentKey: key, result }, "notification queued");
       return reply.type("text/plain; charset=utf-8").send("OK");

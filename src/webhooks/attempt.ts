@@ -27,6 +27,9 @@ export interface AttemptDeps {
   scheduleNext: (deliveryId: bigint, attempt: number, delayMs: number) => Promise<void>;
 }
 
+/** How long an attempt waits for a slot of its endpoint before stepping aside. */
+const GATE_WAIT_MS = 100;
+
 export type AttemptOutcome = "gone" | "stale" | "disabled" | "busy" | "succeeded" | "retrying" | "failed";
 
 export async function runAttempt(
@@ -41,7 +44,7 @@ export async function runAttempt(
     await failWithoutAttempt(deps.db, deliveryId, attempt, "endpoint disabled");
     return "disabled";
   }
-  if (deps.gate && !deps.gate.tryEnter(row.endpointId)) return "busy";
+  if (deps.gate && !(await deps.gate.enter(row.endpointId, GATE_WAIT_MS))) return "busy";
   try {
     return await attemptClaimed(deps, row, attempt);
   } finally {

@@ -2,23 +2,51 @@
 // that many of the delivery worker's slots and the other endpoints keep flowing. Per process:
 // the bound across the deployment is this times the number of worker processes.
 export interface EndpointGate {
-  tryEnter(endpointId: string): boolean;
+  /**
+   * Takes a slot of the endpoint, waiting up to `maxWaitMs` for one to free up; false when none
+   * did (the caller steps aside). A fast endpoint frees slots within the wait, so a burst to it
+   * keeps flowing instead of turning into delayed jobs; a slow one does not.
+   */
+  enter(endpointId: string, maxWaitMs: number): Promise<boolean>;
   leave(endpointId: string): void;
 }
 
+interface Slots {
+  inFlight: number;
+  waiting: Array<(entered: boolean) => void>;
+}
+
 export function createEndpointGate(perEndpoint: number): EndpointGate {
-  const inFlight = new Map<string, number>();
+  const endpoints = new Map<string, Slots>();
   return {
-    tryEnter(endpointId) {
-      const n = inFlight.get(endpointId) ?? 0;
-      if (n >= perEndpoint) return false;
-      inFlight.set(endpointId, n + 1);
-      return true;
+    async enter(endpointId, maxWaitMs) {
+      const slots = endpoints.get(endpointId) ?? { inFlight: 0, waiting: [] };
+      endpoints.set(endpointId, slots);
+      if (slots.inFlight < perEndpoint) {
+        slots.inFlight++;
+        return true;
+      }
+      if (maxWaitMs <= 0) return false;
+      return new Promise<boolean>((resolve) => {
+        const waiter = (entered: boolean) => {
+          clearTimeout(timer);
+          resolve(entered);
+        };
+        const timer = setTimeout(() => {
+          slots.waiting.splice(slots.waiting.indexOf(waiter), 1);
+          resolve(false);
+        }, maxWaitMs);
+        slots.waiting.push(waiter);
+      });
     },
     leave(endpointId) {
-      const n = (inFlight.get(endpointId) ?? 1) - 1;
-      if (n <= 0) inFlight.delete(endpointId);
-      else inFlight.set(endpointId, n);
+      const slots = endpoints.get(endpointId);
+      if (!slots) return;
+      // The slot passes straight to the first waiter.
+      const next = slots.waiting.shift();
+      if (next) return next(true);
+      slots.inFlight--;
+      if (slots.inFlight <= 0) endpoints.delete(endpointId);
     },
   };
 }

@@ -17,7 +17,7 @@ interface Pending<I, O> {
 
 /**
  * `run` takes a batch and returns one result per item, in order. A batch that fails is run again
- * one item at a time, so one bad item fails alone and never holds back the others.
+ * one item at a time, in order, so one bad item fails alone and never holds back the others.
  */
 export function createBatcher<I, O>(
   run: (items: I[]) => Promise<O[]>,
@@ -33,7 +33,8 @@ export function createBatcher<I, O>(
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       if (batch.length === 1) batch[0]!.reject(err);
-      else await Promise.all(batch.map((p) => runBatch([p])));
+      // In order, one after another: each item must see the ones before it, as in the batch.
+      else for (const p of batch) await runBatch([p]);
     }
   };
 

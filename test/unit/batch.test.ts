@@ -185,8 +185,29 @@ describe("createBatcher: failures", () => {
       { status: "fulfilled", value: "ok:c" },
     ]);
     expect(runs[0]).toEqual(["a", "bad", "c"]);
-    // Then each item once, alone (in whatever order the retries happen to start).
-    expect(runs.slice(1).sort()).toEqual([["a"], ["bad"], ["c"]]);
+    // Then each item once, alone, in their order.
+    expect(runs.slice(1)).toEqual([["a"], ["bad"], ["c"]]);
+  });
+
+  it("retries one item at a time, in order: each must see the ones before it, as in the batch", async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const started: string[] = [];
+    const submit = createBatcher(
+      async (items: string[]) => {
+        open++;
+        mostOpen = Math.max(mostOpen, open);
+        started.push(items.join(","));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        open--;
+        if (items.includes("bad")) throw bad;
+        return items;
+      },
+      { maxSize: 10, maxInFlight: 1 },
+    );
+    await Promise.allSettled(["a", "bad", "c", "d"].map(submit));
+    expect(started).toEqual(["a,bad,c,d", "a", "bad", "c", "d"]);
+    expect(mostOpen).toBe(1);
   });
 
   it("resolves every item when the batch failed but each item alone succeeds", async () => {

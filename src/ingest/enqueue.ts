@@ -24,32 +24,36 @@ interface Pending {
   job: NotificationJob;
 }
 
-/**
- * Requests arriving together go to Redis together: one EXISTS script (for the duplicate
- * metric) then one MULTI of adds, instead of two round trips and socket writes per request.
- * A request still waits for its own job to be in Redis before it is answered.
- */
 /** EXISTS for each key, in one command (a pipeline costs more to build than it saves here). */
 const EXISTS_EACH = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('EXISTS', k) end return r";
 
+/**
+ * Requests arriving together go to Redis together: one EXISTS script (for the duplicate metric)
+ * then one MULTI of adds, instead of two commands and socket writes per request. A lone request
+ * sends its two commands as they are (building a MULTI costs more than it saves for one job).
+ * A request still waits for its own job to be in Redis before it is answered.
+ */
 function batchedAdd(queue: Queue<NotificationJob>): (p: Pending) => Promise<EnqueueResult> {
+  const connection = queue.opts.connection as Redis;
+  const jobOf = (p: Pending) => ({
+    name: p.job.msgType,
+    data: p.job,
+    opts: { ...notificationJobOptions, jobId: p.jobId },
+  });
   return createBatcher(
     async (batch: Pending[]) => {
-      const connection = queue.opts.connection as Redis;
-      // Sent first on the same connection, so Redis answers them before it runs the adds.
-      const existed = connection.eval(
-        EXISTS_EACH,
-        batch.length,
-        batch.map((p) => queue.toKey(p.jobId)),
-      ) as Promise<number[]>;
-      const added = queue.addBulk(
-        batch.map((p) => ({
-          name: p.job.msgType,
-          data: p.job,
-          opts: { ...notificationJobOptions, jobId: p.jobId },
-        })),
-      );
-      const [before] = await Promise.all([existed, added]);
+      // EXISTS goes out first on the same connection, so Redis answers it before it runs the adds.
+      const keys = batch.map((p) => queue.toKey(p.jobId));
+      if (batch.length === 1) {
+        const job = jobOf(batch[0]!);
+        const [existed] = await Promise.all([
+          connection.exists(keys),
+          queue.add(job.name, job.data, job.opts),
+        ]);
+        return [existed === 1 ? "duplicate" : "accepted"];
+      }
+      const existed = connection.eval(EXISTS_EACH, batch.length, keys) as Promise<number[]>;
+      const [before] = await Promise.all([existed, queue.addBulk(batch.map(jobOf))]);
       return before.map((n): EnqueueResult => (n === 1 ? "duplicate" : "accepted"));
     },
     { maxSize: 64, maxInFlight: 4 },

@@ -81,3 +81,17 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
+
+/**
+ * Stops taking connections and waits for in-flight requests. Keep-alive connections that fall
+ * idle meanwhile are closed as they do (Node closes idle ones only once, when close starts), so
+ * a client that keeps its connection open cannot hold the stop for the keep-alive timeout.
+ */
+export async function closeServer(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+}

@@ -4,8 +4,8 @@ import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.js";
 import { migrate } from "./db/migrate.js";
 import { loggerOptions } from "./ops/logger.js";
-import { type Stoppable, startApi, startWorkers } from "./roles.js";
 import { forkWorkers, serveParent } from "./supervise.js";
+import type { Stoppable } from "./workers.js";
 
 const ROLES = ["api", "worker", "all", "migrate"] as const;
 type Role = (typeof ROLES)[number];
@@ -20,10 +20,13 @@ async function main(role: Role): Promise<void> {
     return;
   }
   const running: Stoppable[] = [];
-  if (role === "api" || role === "all") running.push(await startApi(config, log));
+  // Each role loads only its own code: the worker child carries no HTTP stack (less memory).
+  if (role === "api" || role === "all")
+    running.push(await (await import("./roles.js")).startApi(config, log));
   // `all` runs its workers in a child process (`worker --child`), which serves no HTTP of its own.
   if (role === "all") running.push(forkWorkers(log));
-  if (role === "worker") running.push(await startWorkers(config, log, !asChild));
+  if (role === "worker")
+    running.push(await (await import("./workers.js")).startWorkers(config, log, !asChild));
   closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, "stopping after an error");
     else log.info({ signal }, "stopping");

@@ -2,15 +2,17 @@
 // process of their own, so a burst of work never takes the event loop that answers Payzero.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
+import { setPriority } from "node:os";
 import type { Logger } from "pino";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import { addMetricsSource, registry } from "./ops/metrics.js";
-import type { Stoppable } from "./roles.js";
+import type { Stoppable } from "./workers.js";
 
 type Metrics = MetricObjectWithValues<MetricValue<string>>[];
 type Message = { type: "metrics"; id: number } | { type: "metrics-reply"; id: number; metrics: Metrics };
 
 const RESTART_DELAY_MS = 1000;
+const WORKER_NICENESS = 10;
 const METRICS_TIMEOUT_MS = 1000;
 
 /** Starts `<this script> worker --child` and restarts it whenever it dies, until stopped. */
@@ -21,6 +23,8 @@ export function forkWorkers(log: Logger): Stoppable {
   const start = () => {
     // Its own process group: a Ctrl-C reaches this process only, which stops the child in turn.
     child = fork(process.argv[1]!, ["worker", "--child"], { stdio: "inherit", detached: true });
+    // Under a burst the receiver gets the CPU first: answering Payzero is what cannot wait.
+    if (child.pid) setPriority(child.pid, WORKER_NICENESS);
     child.on("exit", (code, signal) => {
       if (stopping) return;
       log.error({ code, signal }, "worker process exited; restarting it");

@@ -1,0 +1,55 @@
+// The worker role (worker, and the child process of all): what it starts and how it stops. It
+// loads no HTTP code unless it serves /healthz, /readyz and /metrics itself (worker-only processes).
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { createDb } from "./db/client.js";
+import {
+  closeConnection,
+  closeWorker,
+  createNotificationQueue,
+  createWorkerConnection,
+} from "./ingest/queue.js";
+import { watchQueue } from "./ops/metrics.js";
+import { startNotificationWorker } from "./orders/worker.js";
+import { startReconciler } from "./reconcile/worker.js";
+import { startWebhookWorkers } from "./webhooks/index.js";
+
+export interface Stoppable {
+  stop: () => Promise<void>;
+}
+
+/** The workers; `serveOps` adds an HTTP server with /healthz, /readyz and /metrics (worker-only processes). */
+export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
+  const connection = createWorkerConnection(config.redisUrl);
+  connection.on("error", (err) => log.warn({ err: err.message }, "redis (worker)"));
+  // Connections: the notification transactions at once, the delivery store's batches (3 kinds × 2),
+  // and a few for the relay, the reconciler and the rarer delivery statements.
+  const transactions = Math.ceil(config.workerConcurrency / config.workerBatchSize);
+  const db = createDb(config.databaseUrl, transactions + 10);
+  const queue = createNotificationQueue(connection, config.redisPrefix);
+  const unwatch = watchQueue(queue);
+  const webhooks = startWebhookWorkers({ config, connection, db, log });
+  const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
+  const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
+  log.info({ concurrency: config.workerConcurrency }, "notification worker started");
+  const app = serveOps ? await import("./app.js") : null;
+  const ops = app
+    ? await app.buildApp({
+        config,
+        probes: { postgres: () => db.$queryRaw`SELECT 1`, redis: () => connection.ping() },
+      })
+    : null;
+  await ops?.listen({ host: config.host, port: config.port });
+  return {
+    stop: async () => {
+      await reconciler.stop();
+      await closeWorker(worker);
+      await webhooks.stop();
+      if (ops) await app?.closeServer(ops);
+      unwatch();
+      await queue.close();
+      await closeConnection(connection);
+      await db.$disconnect();
+    },
+  };
+}

@@ -24,7 +24,11 @@ export function forkWorkers(log: Logger): Stoppable {
     // Its own process group: a Ctrl-C reaches this process only, which stops the child in turn.
     child = fork(process.argv[1]!, ["worker", "--child"], { stdio: "inherit", detached: true });
     // Under a burst the receiver gets the CPU first: answering Payzero is what cannot wait.
-    if (child.pid) setPriority(child.pid, WORKER_NICENESS);
+    try {
+      if (child.pid) setPriority(child.pid, WORKER_NICENESS);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, "could not lower the worker process's priority");
+    }
     child.on("exit", (code, signal) => {
       if (stopping) return;
       log.error({ code, signal }, "worker process exited; restarting it");

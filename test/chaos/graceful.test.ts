@@ -4,11 +4,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { contentKey } from "../../src/payzero/envelope.js";
-import { TEST_SIGN_TOKEN } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, startService } from "../support/processes.js";
+import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
 import { deleteKeys } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 
@@ -37,14 +36,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url, 2);
   port = await freePort();
-  env = {
-    PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    HOST: "127.0.0.1",
-    PORT: String(port),
-  };
+  env = serviceEnv(database.url, prefix, port);
 }, 60_000);
 afterAll(async () => {
   await service?.stop(5000);

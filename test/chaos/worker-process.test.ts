@@ -2,11 +2,10 @@
 // restarted when it dies, and it never outlives a SIGKILLed parent.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_SIGN_TOKEN } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, startService } from "../support/processes.js";
+import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
 import { deleteKeys } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 
@@ -18,14 +17,7 @@ const prefix = testRedisPrefix();
 beforeAll(async () => {
   database = await createTestDatabase();
   port = await freePort();
-  service = startService("all", {
-    PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
-    DATABASE_URL: database.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    HOST: "127.0.0.1",
-    PORT: String(port),
-  });
+  service = startService("all", serviceEnv(database.url, prefix, port));
   await until("the service answers", () => http("/healthz").then((r) => r.status === 200));
 }, 60_000);
 afterAll(async () => {

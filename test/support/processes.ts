@@ -1,6 +1,8 @@
 // The service as real child processes (`src/main.ts <role>`), for multi-process and crash tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TEST_SIGN_TOKEN } from "./config.js";
+import { REDIS_URL } from "./env.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -10,6 +12,18 @@ export interface ServiceProcess {
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   stop: (graceMs?: number) => Promise<number | null>;
   kill: () => Promise<void>;
+}
+
+/** The environment of a service on `port` against this database and Redis prefix (shared Redis by default). */
+export function serviceEnv(databaseUrl: string, redisPrefix: string, port: number, redisUrl = REDIS_URL) {
+  return {
+    PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisPrefix,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+  };
 }
 
 export function startService(role: string, env: Record<string, string>): ServiceProcess {

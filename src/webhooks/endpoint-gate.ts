@@ -33,7 +33,8 @@ export function createEndpointGate(perEndpoint: number): EndpointGate {
           resolve(entered);
         };
         const timer = setTimeout(() => {
-          slots.waiting.splice(slots.waiting.indexOf(waiter), 1);
+          const at = slots.waiting.indexOf(waiter);
+          if (at >= 0) slots.waiting.splice(at, 1);
           resolve(false);
         }, maxWaitMs);
         slots.waiting.push(waiter);

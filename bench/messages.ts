@@ -1,5 +1,6 @@
 // Unique, correctly signed Payzero notifications: what the bench POSTs to the receiver.
 import { payzeroSign } from "../src/payzero/sign.js";
+import { orderBody as testOrderBody } from "../test/support/payzero.js";
 
 export const BENCH_SIGN_TOKEN = "bench-sign-token";
 
@@ -9,24 +10,11 @@ const DECLARE = "DECLARE_STATUS_NOTIFY";
 /** A realistic orderResultDto (about 700 bytes once signed, like Payzero's own example). */
 export function orderBody(mchtOrderNo: string, msgType: string): string {
   const pay = msgType === PAY;
-  return JSON.stringify({
+  return testOrderBody({
     mchtOrderNo,
-    paymentAmount: 35302,
-    payerName: "周Xx",
-    payerNumber: "610327198509271234",
-    payerPhone: "13800138000",
-    subject: "YYYYYYYY-口红",
     payStatus: "PAY_SUCCEED",
     declareStatus: pay ? "NOT_DECLARED" : "DECLARED",
-    declareFailReason: null,
     paymentOrderNo: `P${mchtOrderNo}`,
-    verDept: null,
-    payType: "2",
-    initRequest: "https://vsp.allinpay.com/apiweb/qpay/payapplyagree[data:{amount=1}]",
-    initResponse: '{"retcode":"SUCCESS"}',
-    paymentDatetime: "20190411213822",
-    customsPayCompanyName: "通联支付网络服务股份有限公司",
-    customsPayCompanyCode: "312228034T",
   });
 }
 

@@ -1,8 +1,9 @@
 // The bench's own Postgres database and Redis key prefix: created at the start, removed at the end.
 import { cpus } from "node:os";
 import { Redis } from "ioredis";
-import pg from "pg";
+import type pg from "pg";
 import { migrate } from "../src/db/migrate.js";
+import { queryDatabase } from "../test/support/admin.js";
 
 export interface Resources {
   databaseUrl: string;
@@ -17,15 +18,7 @@ export interface Resources {
 const PG_ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 
-async function adminQuery(sql: string, url = PG_ADMIN_URL): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const adminQuery = (sql: string, url = PG_ADMIN_URL): Promise<pg.QueryResult> => queryDatabase(url, sql);
 
 export async function createResources(): Promise<Resources> {
   const name = `pzn_bench_${process.pid}`;

@@ -1,4 +1,4 @@
-// Role `all` (npm start, docker compose): the receiver in this process and the workers in a child
+// Role `all` (npm start, the image's default command): the receiver in this process and the workers in a child
 // process of their own, so a burst of work never takes the event loop that answers Payzero.
 import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";

@@ -10,7 +10,7 @@ import {
   createWorkerConnection,
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
-import { startNotificationWorker } from "./orders/worker.js";
+import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
 import { startReconciler } from "./reconcile/worker.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 
@@ -24,8 +24,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   connection.on("error", (err) => log.warn({ err: err.message }, "redis (worker)"));
   // Connections: the notification transactions at once, the delivery store's batches (3 kinds × 2),
   // and a few for the relay, the reconciler and the rarer delivery statements.
-  const transactions = Math.ceil(config.workerConcurrency / config.workerBatchSize);
-  const db = createDb(config.databaseUrl, transactions + 10);
+  const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
   const webhooks = startWebhookWorkers({ config, connection, db, log });

@@ -33,8 +33,10 @@ const EXISTS_EACH = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call(
  * sends its two commands as they are (building a MULTI costs more than it saves for one job).
  * A request still waits for its own job to be in Redis before it is answered.
  */
-function batchedAdd(queue: Queue<NotificationJob>): (p: Pending) => Promise<EnqueueResult> {
-  const connection = queue.opts.connection as Redis;
+function batchedAdd(
+  queue: Queue<NotificationJob>,
+  connection: Redis,
+): (p: Pending) => Promise<EnqueueResult> {
   const jobOf = (p: Pending) => ({
     name: p.job.msgType,
     data: p.job,
@@ -68,9 +70,10 @@ export type Enqueue = (jobId: string, job: NotificationJob) => Promise<EnqueueRe
  * `timeoutMs` when Redis does not answer.
  */
 export function createEnqueue(queue: Queue<NotificationJob>, timeoutMs: number): Enqueue {
-  const add = batchedAdd(queue);
+  const connection = queue.opts.connection as Redis;
+  const add = batchedAdd(queue, connection);
   return async (jobId, job) => {
-    if ((queue.opts.connection as Redis).status !== "ready") throw new QueueUnavailableError();
+    if (connection.status !== "ready") throw new QueueUnavailableError();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);

@@ -41,7 +41,7 @@ export const notificationsProcessed = new Counter({
 
 export const processingLatency = new Histogram({
   name: "pzn_notification_processing_seconds",
-  help: "Time a worker takes to apply one notification (one transaction)",
+  help: "Time a worker takes to apply one notification (its batch's transaction, and the wait for it)",
   buckets: latencyBuckets,
   registers: [registry],
 });

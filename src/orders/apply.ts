@@ -17,7 +17,7 @@ import {
 } from "./apply-sql.js";
 import type { FanOut } from "./fanout.js";
 import { orderJson } from "./json.js";
-import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, type OrderState } from "./rules.js";
+import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, sameState } from "./rules.js";
 
 export interface IncomingNotification {
   msgType: string;
@@ -133,7 +133,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       histories.set(orderNo, history);
       const state = deriveOrder(history);
       const previous = current.get(orderNo);
-      changedOrder = previous === undefined || !sameOrder(state, previous);
+      changedOrder = previous === undefined || !sameState(state, previous);
       order = changedOrder ? { ...state, createdAt: previous?.createdAt ?? now, updatedAt: now } : previous!;
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
@@ -173,9 +173,4 @@ function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[]
       history.push({ contentKey: s.contentKey, msgType: s.msgType, timestamp: s.timestamp, dto: parsed.dto });
   }
   return history;
-}
-
-/** Whether the stored order already shows this state (nothing to write, updatedAt kept). */
-function sameOrder(state: OrderState, order: Order): boolean {
-  return (Object.keys(state) as Array<keyof OrderState>).every((k) => state[k] === order[k]);
 }

@@ -20,6 +20,11 @@ export interface NotificationWorkerDeps {
   fanOut?: FanOut;
 }
 
+/** How many apply transactions one worker process runs at once: enough batches to hold its jobs. */
+export function transactionsAtOnce(config: Pick<Config, "workerConcurrency" | "workerBatchSize">): number {
+  return Math.ceil(config.workerConcurrency / config.workerBatchSize);
+}
+
 export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJob> {
   const fanOut = deps.fanOut ?? noFanOut;
   // Jobs that arrive together share one transaction (group commit): the worker's slots fill batches.
@@ -27,7 +32,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     (inputs: IncomingNotification[]) => applyNotifications(deps.db, inputs, fanOut),
     {
       maxSize: deps.config.workerBatchSize,
-      maxInFlight: Math.max(1, Math.ceil(deps.config.workerConcurrency / deps.config.workerBatchSize)),
+      maxInFlight: transactionsAtOnce(deps.config),
     },
   );
   const worker = new Worker<NotificationJob>(

@@ -3,6 +3,7 @@ import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { childPids } from "../test/support/processes.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -110,19 +111,6 @@ export function rssBytes(pid: number): number | null {
     return Number(match[1]) * 1024 + childPids(pid).reduce((sum, c) => sum + (rssBytes(c) ?? 0), 0);
   } catch {
     return null;
-  }
-}
-
-/** npm start's service is two processes: the receiver and its worker child. */
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
   }
 }
 

@@ -1,13 +1,13 @@
 // Role `all` runs its workers in a child process: its metrics show on the parent's /metrics, it is
 // restarted when it dies, and it never outlives a SIGKILLed parent.
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
+import { childPids, type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
 import { deleteKeys } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
+import { waitFor } from "../webhooks/harness.js";
 
 let database: TestDatabase;
 let port: number;
@@ -29,20 +29,14 @@ afterAll(async () => {
 const http = (path: string, init?: RequestInit) =>
   fetch(`http://127.0.0.1:${port}${path}`, init).catch(() => new Response(null, { status: 599 }));
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(100)) {
-    if (await check()) return;
-  }
-  throw new Error(`timed out waiting until ${what}:\n${service.output().slice(-2000)}`);
-}
+/** waitFor, with the service's last output in the error. */
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 30_000) =>
+  waitFor(what, check, timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${service.output().slice(-2000)}`);
+  });
 
-/** The pid of the service's worker child, from /proc (Linux). */
-async function workerPid(): Promise<number | undefined> {
-  const { readFile } = await import("node:fs/promises");
-  const pid = service.child.pid!;
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
-  return children.trim().split(/\s+/).filter(Boolean).map(Number)[0];
-}
+/** The pid of the service's worker child. */
+const workerPid = async (): Promise<number | undefined> => childPids(service.child.pid!)[0];
 
 const processed = async () => {
   const text = await (await http("/metrics")).text();

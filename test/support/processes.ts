@@ -1,5 +1,6 @@
 // The service as real child processes (`src/main.ts <role>`), for multi-process and crash tests.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TEST_SIGN_TOKEN } from "./config.js";
 import { REDIS_URL } from "./env.js";
@@ -57,4 +58,17 @@ export function startService(role: string, env: Record<string, string>): Service
       await exited;
     },
   };
+}
+
+/** A process's children (Linux): npm start's service is the receiver and its worker child. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
 }

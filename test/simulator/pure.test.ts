@@ -28,10 +28,22 @@ describe("resend schedule", () => {
 });
 
 describe("generateBatch", () => {
-  const batch = generateBatch({ orders: 200, failRate: 0.1, seed: 7, prefix: "T-" });
+  // A fixed payment time: two batches made a second apart would differ in paymentDatetime.
+  const options = {
+    orders: 200,
+    failRate: 0.1,
+    seed: 7,
+    prefix: "T-",
+    paidAt: new Date("2026-11-26T09:30:00Z"),
+  };
+  const batch = generateBatch(options);
 
-  it("is the same for the same seed", () => {
-    expect(generateBatch({ orders: 200, failRate: 0.1, seed: 7, prefix: "T-" })).toEqual(batch);
+  it("is the same for the same seed and payment time", () => {
+    expect(generateBatch({ ...options })).toEqual(batch);
+  });
+
+  it("differs for another seed", () => {
+    expect(generateBatch({ ...options, seed: 8 })).not.toEqual(batch);
   });
 
   it("sends every payment before any declaration, each a valid orderResultDto", () => {

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import type { NotificationJob } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
-import { answerErrors, refuseNulCharacters } from "./ops/errors.js";
+import { answerErrors, cutSlowBodies, refuseNulCharacters } from "./ops/errors.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
@@ -31,6 +31,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Slow clients cannot hold a connection for ever.
     connectionTimeout: deps.config.httpTimeoutMs,
     requestTimeout: deps.config.httpTimeoutMs,
+    // Node looks for requests over requestTimeout only every 30 s by default, so a client trickling
+    // a byte at a time could hold its connection for up to twice the timeout.
+    http: { connectionsCheckingInterval: Math.min(1000, deps.config.httpTimeoutMs) },
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     // Unknown query parameters are refused (400), not silently dropped.
@@ -38,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   answerErrors(app);
   refuseNulCharacters(app);
+  cutSlowBodies(app, deps.config.httpTimeoutMs);
   await registerOpenApi(app);
   await app.register(healthRoutes, { probes: deps.probes });
   await app.register(metricsRoute);

@@ -1,6 +1,6 @@
 // Request guards and the error answer shared by every route.
 import { STATUS_CODES } from "node:http";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 
 /** Postgres text cannot hold NUL: refuse it at the door rather than fail (500) deep inside. */
 export function refuseNulCharacters(app: FastifyInstance): void {
@@ -14,6 +14,23 @@ export function refuseNulCharacters(app: FastifyInstance): void {
       return reply.code(400).type("text/plain; charset=utf-8").send("the body contains a NUL character");
     }
   });
+}
+
+/**
+ * Node's requestTimeout stops counting once the headers are in, so a client could trickle a body a
+ * byte at a time for ever: its connection is closed when the body is still incomplete after `ms`.
+ */
+export function cutSlowBodies(app: FastifyInstance, ms: number): void {
+  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  app.addHook("onRequest", async (request) => {
+    const timer = setTimeout(() => {
+      if (request.raw.complete || request.raw.destroyed) return;
+      request.log.warn({ timeoutMs: ms }, "request body still incomplete: connection closed");
+      request.raw.destroy();
+    }, ms);
+    timers.set(request, timer.unref());
+  });
+  app.addHook("onResponse", async (request) => clearTimeout(timers.get(request)));
 }
 
 function containsNul(value: unknown, depth = 0): boolean {

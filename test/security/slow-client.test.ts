@@ -1,5 +1,5 @@
-// A client that opens a connection and then goes quiet is cut off after HTTP_TIMEOUT_MS,
-// so idle or half-sent requests cannot pile up connections.
+// A client that opens a connection and then goes quiet, or trickles its request a byte at a time,
+// is cut off soon after HTTP_TIMEOUT_MS, so idle or half-sent requests cannot pile up connections.
 
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
@@ -15,17 +15,29 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-function closedAfter(send: string): Promise<{ ms: number; answer: string }> {
+function closedAfter(send: string, trickle = ""): Promise<{ ms: number; answer: string }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     let answer = "";
-    const socket = connect(port, "127.0.0.1", () => socket.write(send));
+    let dribble: NodeJS.Timeout | undefined;
+    const socket = connect(port, "127.0.0.1", () => {
+      socket.write(send);
+      // One byte every 100 ms: never idle for HTTP_TIMEOUT_MS (500 ms), never finished either.
+      if (trickle) dribble = setInterval(() => socket.write(trickle), 100);
+    });
     socket.on("data", (d) => {
       answer += d.toString();
     });
     socket.on("error", () => {});
-    socket.on("close", () => resolve({ ms: Date.now() - started, answer }));
-    setTimeout(() => reject(new Error("the server kept the silent connection open")), 10_000);
+    socket.on("close", () => {
+      clearInterval(dribble);
+      resolve({ ms: Date.now() - started, answer });
+    });
+    setTimeout(() => {
+      clearInterval(dribble);
+      socket.destroy();
+      reject(new Error("the server kept the slow connection open"));
+    }, 10_000);
   });
 }
 
@@ -39,6 +51,19 @@ describe("slow clients", () => {
     const head =
       "POST /payzero/notify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
     const { answer } = await closedAfter(head);
+    expect(answer).not.toMatch(/OK$/);
+  });
+
+  it("are answered 408 and disconnected when they trickle the headers", async () => {
+    // Node's default check every 30 s would let this run past the 10 s guard in closedAfter.
+    const { answer } = await closedAfter("POST /payzero/notify HTTP/1.1\r\nX-Slow: ", "a");
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it("are disconnected when they trickle the body", async () => {
+    const head =
+      "POST /payzero/notify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
+    const { answer } = await closedAfter(head, " ");
     expect(answer).not.toMatch(/OK$/);
   });
 

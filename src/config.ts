@@ -4,6 +4,8 @@ import { Value } from "typebox/value";
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
+/** A week: a rotated-out secret should not stay valid much longer than receivers take to switch. */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
 
 const EnvSchema = Type.Object({
   PAYZERO_SIGN_TOKEN: Type.String({ minLength: 1, description: "signToken(s), comma-separated" }),
@@ -26,6 +28,7 @@ const EnvSchema = Type.Object({
   RELAY_INTERVAL_MS: PositiveInt,
   WEBHOOK_ENDPOINT_CONCURRENCY: PositiveInt,
   ENDPOINT_DISABLE_AFTER_SECONDS: PositiveInt,
+  WEBHOOK_SECRET_OVERLAP_SECONDS: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
   V1_RATE_LIMIT_PER_MINUTE: PositiveInt,
   PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
   PAYZERO_APP_ID: Type.String(),
@@ -57,6 +60,7 @@ const defaults: Record<string, string> = {
   RELAY_INTERVAL_MS: "30000",
   WEBHOOK_ENDPOINT_CONCURRENCY: "32",
   ENDPOINT_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
+  WEBHOOK_SECRET_OVERLAP_SECONDS: String(24 * 3600),
   V1_RATE_LIMIT_PER_MINUTE: "600",
   PAYZERO_API_URL: "",
   PAYZERO_APP_ID: "",
@@ -97,6 +101,8 @@ export interface Config {
   webhookEndpointConcurrency: number;
   /** An endpoint failing without a success for this long is disabled (re-enable with PATCH). */
   endpointDisableAfterSeconds: number;
+  /** After a secret rotation, deliveries are signed with the old secret too for this long (default). */
+  webhookSecretOverlapSeconds: number;
   /** Requests per minute and client address on /v1. */
   v1RateLimitPerMinute: number;
   /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
@@ -168,6 +174,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     relayIntervalMs: converted.RELAY_INTERVAL_MS,
     webhookEndpointConcurrency: converted.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointDisableAfterSeconds: converted.ENDPOINT_DISABLE_AFTER_SECONDS,
+    webhookSecretOverlapSeconds: converted.WEBHOOK_SECRET_OVERLAP_SECONDS,
     v1RateLimitPerMinute: converted.V1_RATE_LIMIT_PER_MINUTE,
     payzeroApi:
       converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY

@@ -7,6 +7,7 @@ import type { EndpointGate } from "./endpoint-gate.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
+import { signingSecrets } from "./secret.js";
 import { postWebhook } from "./send.js";
 import { failWithoutAttempt } from "./store.js";
 
@@ -60,7 +61,11 @@ async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: numb
   const leaseUntil = new Date(attemptedAt.getTime() + deps.timeoutMs + deps.leaseGraceMs);
   if (!(await deps.store.claim({ id: deliveryId, attempt, leaseUntil }))) return "stale";
 
-  const request = signRequest(row.endpoint.secret, buildPayload(row.notification), attemptedAt);
+  const request = signRequest(
+    signingSecrets(row.endpoint, attemptedAt),
+    buildPayload(row.notification),
+    attemptedAt,
+  );
   const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt + 1, new Date());
   const claimed = { id: deliveryId, endpointId: row.endpointId, attemptCount: attempt + 1 };

@@ -23,6 +23,7 @@ export interface EndpointInput {
   url?: string;
   msgTypes?: string[] | null;
   secret?: string | null;
+  previousSecretValidSeconds?: number;
 }
 
 /** The first problem of the given fields, or undefined. */
@@ -32,6 +33,8 @@ export function inputProblem(input: EndpointInput): string | undefined {
     if (problem) return problem;
   }
   if (Array.isArray(input.msgTypes) && input.msgTypes.length === 0) return EMPTY_MSG_TYPES;
+  if (input.previousSecretValidSeconds !== undefined && input.secret === undefined)
+    return "previousSecretValidSeconds applies to a rotation: give secret too";
   if (typeof input.secret === "string") return secretProblem(input.secret);
   return undefined;
 }

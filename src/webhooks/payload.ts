@@ -49,8 +49,12 @@ export interface SignedRequest {
   headers: Record<string, string>;
 }
 
-/** Standard Webhooks headers; webhook-timestamp is the send time, the body's timestamp is Payzero's. */
-export function signRequest(secret: string, payload: WebhookPayload, now: Date): SignedRequest {
+/**
+ * Standard Webhooks headers; webhook-timestamp is the send time, the body's timestamp is Payzero's.
+ * With several secrets (during a rotation) webhook-signature holds one signature per secret,
+ * space-separated, and receivers accept the request when any of them verifies.
+ */
+export function signRequest(secrets: readonly string[], payload: WebhookPayload, now: Date): SignedRequest {
   const body = JSON.stringify(payload);
   return {
     body,
@@ -59,7 +63,7 @@ export function signRequest(secret: string, payload: WebhookPayload, now: Date):
       "user-agent": "payzero-notify",
       "webhook-id": payload.id,
       "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
-      "webhook-signature": new Webhook(secret).sign(payload.id, now, body),
+      "webhook-signature": secrets.map((secret) => new Webhook(secret).sign(payload.id, now, body)).join(" "),
     },
   };
 }

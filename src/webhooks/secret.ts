@@ -25,6 +25,18 @@ export function secretProblem(secret: string): string | undefined {
   return undefined;
 }
 
+export interface EndpointSecrets {
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+/** What a delivery at `now` is signed with: the current secret, and the previous one until it expires. */
+export function signingSecrets(e: EndpointSecrets, now: Date): string[] {
+  const previousValid = e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt > now;
+  return previousValid && e.previousSecret !== e.secret ? [e.secret, e.previousSecret as string] : [e.secret];
+}
+
 /** `ep_` + creation time + random: ids sort in creation order (the list's cursor relies on it). */
 export function generateEndpointId(now = Date.now()): string {
   return `ep_${now.toString(16).padStart(12, "0")}${randomBytes(8).toString("hex")}`;

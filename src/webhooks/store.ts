@@ -2,6 +2,7 @@
 import type { Db } from "../db/client.js";
 import type { PayloadSource } from "./payload.js";
 import type { AttemptResult } from "./schedule.js";
+import type { EndpointSecrets } from "./secret.js";
 import type { SendOutcome } from "./send.js";
 
 export interface LoadedDelivery {
@@ -9,7 +10,7 @@ export interface LoadedDelivery {
   status: string;
   attemptCount: number;
   endpointId: string;
-  endpoint: { url: string; secret: string; enabled: boolean };
+  endpoint: { url: string; enabled: boolean } & EndpointSecrets;
   notification: PayloadSource;
 }
 
@@ -22,7 +23,8 @@ type LoadedRow = Omit<LoadedDelivery, "endpoint" | "notification"> &
 export async function loadDeliveries(db: Db, ids: bigint[]): Promise<Map<bigint, LoadedDelivery>> {
   const rows = await db.$queryRaw<LoadedRow[]>`
     SELECT d.id, d.status, d.attempt_count AS "attemptCount", d.endpoint_id AS "endpointId",
-           e.url, e.secret, e.enabled,
+           e.url, e.secret, e.enabled, e.previous_secret AS "previousSecret",
+           e.previous_secret_expires_at AS "previousSecretExpiresAt",
            n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody",
            n.source, n.order_after AS "orderAfter"
       FROM deliveries d
@@ -37,7 +39,13 @@ export async function loadDeliveries(db: Db, ids: bigint[]): Promise<Map<bigint,
         status: r.status,
         attemptCount: r.attemptCount,
         endpointId: r.endpointId,
-        endpoint: { url: r.url, secret: r.secret, enabled: r.enabled },
+        endpoint: {
+          url: r.url,
+          enabled: r.enabled,
+          secret: r.secret,
+          previousSecret: r.previousSecret,
+          previousSecretExpiresAt: r.previousSecretExpiresAt,
+        },
         notification: r,
       },
     ]),

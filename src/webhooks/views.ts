@@ -1,6 +1,7 @@
 // JSON shapes of the /v1 webhook and delivery resources (BigInt ids as decimal strings, times as ISO).
 import { Type } from "typebox";
 import { webhookMessageId } from "./payload.js";
+import { signingSecrets } from "./secret.js";
 
 const Time = Type.String({ format: "date-time" });
 const NullableTime = Type.Union([Time, Type.Null()]);
@@ -11,6 +12,9 @@ export const WebhookView = Type.Object({
   url: Type.String(),
   msgTypes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: "null: every type" }),
   secret: Type.String({ description: "Standard Webhooks key (whsec_…)" }),
+  previousSecretExpiresAt: Type.Union([Time, Type.Null()], {
+    description: "until then deliveries are signed with the secret before the last rotation too",
+  }),
   enabled: Type.Boolean(),
   description: NullableString,
   failingSince: NullableTime,
@@ -49,6 +53,8 @@ export interface EndpointRow {
   url: string;
   msgTypes: string[];
   secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
   enabled: boolean;
   description: string | null;
   failingSince: Date | null;
@@ -64,6 +70,7 @@ export function webhookView(e: EndpointRow) {
     url: e.url,
     msgTypes: e.msgTypes.length === 0 ? null : e.msgTypes,
     secret: e.secret,
+    previousSecretExpiresAt: signingSecrets(e, new Date()).length > 1 ? iso(e.previousSecretExpiresAt) : null,
     enabled: e.enabled,
     description: e.description,
     failingSince: iso(e.failingSince),

@@ -4,9 +4,11 @@ import type { FastifyInstance } from "fastify";
 import { type Static, Type } from "typebox";
 import { Cursor, decodeCursor, ErrorReply, Limit, page } from "../api/pagination.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
+import { MAX_SECRET_OVERLAP_SECONDS } from "../config.js";
 import type { Db } from "../db/client.js";
 import { inputProblem, storedMsgTypes } from "./endpoint-input.js";
 import { enqueueRearmed, isRefusal, rearmFailedOf } from "./retry.js";
+import { changeEndpoint, type EndpointChange } from "./rotation.js";
 import { routeDeliveryQueue, sendError, WebhookId } from "./route-support.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
 import { WebhookView, webhookView } from "./views.js";
@@ -39,6 +41,14 @@ const PatchBody = Type.Object(
     secret: Type.Optional(
       Type.Union([Type.String(), Type.Null()], {
         description: "rotation: a new whsec_… key, or null to generate one",
+      }),
+    ),
+    previousSecretValidSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_SECRET_OVERLAP_SECONDS,
+        description:
+          "with secret: how long deliveries are signed with the old secret too (default WEBHOOK_SECRET_OVERLAP_SECONDS); 0 retires it at once",
       }),
     ),
   },
@@ -126,7 +136,8 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
       {
         schema: {
           tags,
-          description: "Changes url, msgTypes, enabled, description, or rotates the secret.",
+          description:
+            "Changes url, msgTypes, enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds).",
           params: IdParams,
           body: PatchBody,
           response: { 200: WebhookView, ...errors },
@@ -135,10 +146,9 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
       async (request, reply) => {
         const problem = inputProblem(request.body);
         if (problem) return sendError(reply, 400, problem);
-        const data = patchData(request.body);
-        const { count } = await db.webhookEndpoint.updateMany({ where: { id: request.params.id }, data });
-        if (count === 0) return sendError(reply, 404, "no such webhook");
-        return webhookView(await db.webhookEndpoint.findUniqueOrThrow({ where: { id: request.params.id } }));
+        const change = endpointChange(request.body, deps.config.webhookSecretOverlapSeconds);
+        const row = await changeEndpoint(db, request.params.id, change);
+        return row ? webhookView(row) : sendError(reply, 404, "no such webhook");
       },
     );
 
@@ -190,6 +200,14 @@ function createEndpoint(db: Db, body: Static<typeof CreateBody>) {
   });
 }
 
+function endpointChange(body: Static<typeof PatchBody>, defaultOverlapSeconds: number): EndpointChange {
+  const rotation = body.secret !== undefined && {
+    secret: body.secret ?? generateSecret(),
+    overlapSeconds: body.previousSecretValidSeconds ?? defaultOverlapSeconds,
+  };
+  return { data: patchData(body), ...(rotation && { rotation }) };
+}
+
 function patchData(body: Static<typeof PatchBody>) {
   return {
     ...(body.url !== undefined && { url: body.url }),
@@ -197,7 +215,6 @@ function patchData(body: Static<typeof PatchBody>) {
     // Re-enabling starts the failure clock afresh, or the next failure would disable it again at once.
     ...(body.enabled !== undefined && { enabled: body.enabled, ...(body.enabled && { failingSince: null }) }),
     ...(body.description !== undefined && { description: body.description }),
-    ...(body.secret !== undefined && { secret: body.secret ?? generateSecret() }),
     updatedAt: new Date(),
   };
 }

@@ -65,6 +65,8 @@ describe("schema.prisma matches the migrations", () => {
       url: "https://erp.example/hooks",
       msgTypes: ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"],
       secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      previousSecret: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+      previousSecretExpiresAt: at,
       enabled: false,
       description: "ERP",
       failingSince: at,
@@ -129,7 +131,13 @@ describe("schema.prisma matches the migrations", () => {
       orderAfter: null,
     });
     const e = await db.webhookEndpoint.create({ data: { id: "ep_defaults", url: "http://x", secret: "s" } });
-    expect(e).toMatchObject({ enabled: true, msgTypes: [], failingSince: null });
+    expect(e).toMatchObject({
+      enabled: true,
+      msgTypes: [],
+      failingSince: null,
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+    });
     const d = await db.delivery.create({ data: { notificationId: n.id, endpointId: e.id } });
     expect(d).toMatchObject({ status: "pending", attemptCount: 0, nextAttemptAt: null, succeededAt: null });
   });

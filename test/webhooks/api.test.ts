@@ -110,6 +110,44 @@ describe("/v1/webhooks", () => {
     expect((await call("PATCH", `/v1/webhooks/${id}`, { enabled: true })).status).toBe(404);
   });
 
+  it("keeps the old secret signing for the overlap after a rotation, and changes nothing on a bad one", async () => {
+    const created = await call("POST", "/v1/webhooks", { url: "https://merchant.test/rotate" });
+    const id = String(created.body.id);
+    const first = String(created.body.secret);
+    expect(created.body.previousSecretExpiresAt).toBeNull();
+    const stored = () => h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+
+    const before = Date.now();
+    const rotated = await call("PATCH", `/v1/webhooks/${id}`, { secret: null });
+    const until = Date.parse(String(rotated.body.previousSecretExpiresAt));
+    const overlapMs = h.config.webhookSecretOverlapSeconds * 1000;
+    expect(until).toBeGreaterThanOrEqual(before + overlapMs - 1);
+    expect(until).toBeLessThanOrEqual(Date.now() + overlapMs);
+    expect(await stored()).toMatchObject({ secret: rotated.body.secret, previousSecret: first });
+
+    const short = await call("PATCH", `/v1/webhooks/${id}`, { secret: null, previousSecretValidSeconds: 60 });
+    expect(Date.parse(String(short.body.previousSecretExpiresAt)) - Date.now()).toBeLessThanOrEqual(60_000);
+    expect((await stored()).previousSecret).toBe(rotated.body.secret);
+
+    for (const bad of [
+      { previousSecretValidSeconds: 60 },
+      { secret: null, previousSecretValidSeconds: -1 },
+      { secret: null, previousSecretValidSeconds: 8 * 24 * 3600 },
+      { secret: null, previousSecretValidSeconds: 1.5 },
+      { secret: "whsec_short", previousSecretValidSeconds: 0 },
+    ]) {
+      const before = await stored();
+      expect((await call("PATCH", `/v1/webhooks/${id}`, bad)).status).toBe(400);
+      expect(await stored()).toEqual(before);
+    }
+
+    const retired = await call("PATCH", `/v1/webhooks/${id}`, {
+      secret: null,
+      previousSecretValidSeconds: 0,
+    });
+    expect(retired.body.previousSecretExpiresAt).toBeNull();
+    expect(await stored()).toMatchObject({ previousSecret: null, previousSecretExpiresAt: null });
+  });
   it("lists endpoints in creation order, a page at a time", async () => {
     await h.db.webhookEndpoint.deleteMany();
     const urls = ["https://m.test/1", "https://m.test/2", "https://m.test/3"];

@@ -289,3 +289,42 @@ describe("a dead endpoint", () => {
     expect(on("/soon-disabled")).toHaveLength(0);
   });
 });
+
+describe("a rotated secret", () => {
+  it("signs deliveries with the old and the new secret during the overlap, then the new one only", async () => {
+    const ep = await createEndpoint(h.db, { url: rx.url("/rotating") });
+    const app = await buildV1(h);
+    let rotated: string;
+    try {
+      const res = await app.inject({
+        method: "PATCH",
+        url: `/v1/webhooks/${ep.id}`,
+        headers: auth,
+        payload: { secret: null },
+      });
+      expect(res.statusCode).toBe(200);
+      rotated = String(res.json().secret);
+    } finally {
+      await app.close();
+    }
+    const { fanOut } = h.start();
+    await storeNotification(h.db, fanOut, { msgType: "T_ROTATE", msgBody: '{"n":1}' });
+    await waitFor("the first delivery", async () => on("/rotating").length === 1);
+
+    await h.db.webhookEndpoint.update({
+      where: { id: ep.id },
+      data: { previousSecretExpiresAt: new Date() },
+    });
+    await storeNotification(h.db, fanOut, { msgType: "T_ROTATE", msgBody: '{"n":2}' });
+    await waitFor("the second delivery", async () => on("/rotating").length === 2);
+
+    const [during, after] = on("/rotating").map((r) => ({
+      body: r.body,
+      headers: r.headers as Record<string, string>,
+    }));
+    for (const secret of [ep.secret, rotated])
+      expect(() => new Webhook(secret).verify(during!.body, during!.headers)).not.toThrow();
+    expect(() => new Webhook(rotated).verify(after!.body, after!.headers)).not.toThrow();
+    expect(() => new Webhook(ep.secret).verify(after!.body, after!.headers)).toThrow();
+  });
+});

@@ -8,8 +8,14 @@ import {
 } from "../../src/webhooks/endpoint-input.js";
 import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../src/webhooks/payload.js";
 import { deliveryJobId } from "../../src/webhooks/queue.js";
+import { rotateSecret } from "../../src/webhooks/rotation.js";
 import { afterFailure, isSuccess, resultOf } from "../../src/webhooks/schedule.js";
-import { generateEndpointId, generateSecret, secretProblem } from "../../src/webhooks/secret.js";
+import {
+  generateEndpointId,
+  generateSecret,
+  secretProblem,
+  signingSecrets,
+} from "../../src/webhooks/secret.js";
 
 const key = "a".repeat(64);
 const notification = {
@@ -54,7 +60,7 @@ describe("payload", () => {
   it("is signed so that standardwebhooks verifies it, with the send time in webhook-timestamp", () => {
     const secret = generateSecret();
     const now = new Date();
-    const req = signRequest(secret, buildPayload(notification), now);
+    const req = signRequest([secret], buildPayload(notification), now);
     expect(req.headers["webhook-id"]).toBe(`msg_${key}`);
     expect(req.headers["webhook-timestamp"]).toBe(String(Math.floor(now.getTime() / 1000)));
     expect(req.headers["content-type"]).toBe("application/json");
@@ -62,6 +68,51 @@ describe("payload", () => {
     expect(new Webhook(secret).verify(req.body, req.headers)).toEqual(JSON.parse(req.body));
     expect(() => new Webhook(generateSecret()).verify(req.body, req.headers)).toThrow();
     expect(() => new Webhook(secret).verify(req.body.replace("O-1", "O-2"), req.headers)).toThrow();
+  });
+});
+
+describe("secret rotation", () => {
+  const now = new Date("2026-11-26T12:00:00Z");
+  const [a, b, c] = [generateSecret(), generateSecret(), generateSecret()];
+  const plain = { secret: a, previousSecret: null, previousSecretExpiresAt: null };
+
+  it("keeps the old secret for the overlap, or drops it at once with 0", () => {
+    const rotated = rotateSecret(plain, b, 3600, now);
+    expect(rotated).toEqual({
+      secret: b,
+      previousSecret: a,
+      previousSecretExpiresAt: new Date("2026-11-26T13:00:00Z"),
+    });
+    expect(rotateSecret(rotated, c, 0, now)).toEqual({
+      secret: c,
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+    });
+    // Only the secret right before the last rotation is kept.
+    expect(rotateSecret(rotated, c, 60, now)).toMatchObject({ secret: c, previousSecret: b });
+  });
+
+  it("is no rotation when the secret stays the same: a running overlap goes on", () => {
+    const rotated = rotateSecret(plain, b, 3600, now);
+    expect(rotateSecret(rotated, b, 0, now)).toBe(rotated);
+  });
+
+  it("signs with both secrets until the old one expires, then with the new one only", () => {
+    const rotated = rotateSecret(plain, b, 3600, now);
+    expect(signingSecrets(plain, now)).toEqual([a]);
+    expect(signingSecrets(rotated, now)).toEqual([b, a]);
+    expect(signingSecrets(rotated, new Date("2026-11-26T12:59:59Z"))).toEqual([b, a]);
+    expect(signingSecrets(rotated, new Date("2026-11-26T13:00:00Z"))).toEqual([b]);
+    expect(signingSecrets({ ...rotated, previousSecret: b }, now)).toEqual([b]);
+  });
+
+  it("puts one signature per secret in webhook-signature, each verifying alone", () => {
+    // Signed now: standardwebhooks refuses a webhook-timestamp more than 5 minutes off.
+    const req = signRequest([b, a], buildPayload(notification), new Date());
+    expect(req.headers["webhook-signature"]).toMatch(/^v1,\S+ v1,\S+$/);
+    for (const secret of [a, b])
+      expect(new Webhook(secret).verify(req.body, req.headers)).toEqual(JSON.parse(req.body));
+    expect(() => new Webhook(c).verify(req.body, req.headers)).toThrow();
   });
 });
 

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { setPriority } from "node:os";
 import type { Logger } from "pino";
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
-import { addMetricsSource, registry } from "./ops/metrics.js";
+import { addMetricsSource, registry, workerProcessRestarts } from "./ops/metrics.js";
 import type { Stoppable } from "./workers.js";
 
 type Metrics = MetricObjectWithValues<MetricValue<string>>[];
@@ -32,6 +32,7 @@ export function forkWorkers(log: Logger): Stoppable {
     child.on("exit", (code, signal) => {
       if (stopping) return;
       log.error({ code, signal }, "worker process exited; restarting it");
+      workerProcessRestarts.inc();
       restartTimer = setTimeout(start, RESTART_DELAY_MS);
     });
   };

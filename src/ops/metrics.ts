@@ -68,6 +68,12 @@ export const attemptLatency = new Histogram({
   registers: [registry],
 });
 
+export const workerProcessRestarts = new Counter({
+  name: "pzn_worker_process_restarts_total",
+  help: "Times the worker child process of role all died and was started again",
+  registers: [registry],
+});
+
 const watchedQueues = new Set<Queue>();
 
 /** Reports the queue's waiting, delayed and failed jobs on every scrape. */

@@ -59,6 +59,7 @@ async function notify(mchtOrderNo: string): Promise<void> {
 
 describe("the worker process of role all", () => {
   it("reports the messages it applied on the parent's /metrics", async () => {
+    expect(await (await http("/metrics")).text()).toMatch(/^pzn_worker_process_restarts_total 0$/m);
     await notify("WP-1");
     await until("the child's counter shows on /metrics", async () => (await processed()) === 1);
   });
@@ -74,6 +75,8 @@ describe("the worker process of role all", () => {
     await notify("WP-2");
     // The counter restarts with the new process: one message applied since.
     await until("the new child applied the message", async () => (await processed()) === 1);
+    const text = await (await http("/metrics")).text();
+    expect(text).toMatch(/^pzn_worker_process_restarts_total 1$/m);
   });
 
   it("stops when its parent is SIGKILLed", async () => {

@@ -65,16 +65,17 @@ export interface Claim {
  * claims for the same row state (duplicate jobs), only one ever wins, here or in another batch.
  */
 export async function claimAttempts(db: Db, claims: Claim[]): Promise<boolean[]> {
-  const won = await db.$queryRaw<Array<{ id: bigint }>>`
+  const won = await db.$queryRaw<Array<{ id: bigint; attempt: number }>>`
     UPDATE deliveries d
        SET attempt_count = c.attempt + 1, next_attempt_at = c.lease_until, updated_at = ${new Date()}
       FROM unnest(${claims.map((c) => c.id)}::bigint[], ${claims.map((c) => c.attempt)}::int[],
                   ${claims.map((c) => c.leaseUntil)}::timestamptz[]) AS c (id, attempt, lease_until)
      WHERE d.id = c.id AND d.status = 'pending' AND d.attempt_count = c.attempt
-    RETURNING d.id`;
-  const unclaimed = new Set(won.map((w) => w.id));
-  // The same row twice in this batch: the statement updated it once, and the first claim has it.
-  return claims.map((c) => unclaimed.delete(c.id));
+    RETURNING d.id, c.attempt`;
+  // By row and attempt: a stale claim for the same row in this batch must not take the winner's answer.
+  const unclaimed = new Set(won.map((w) => `${w.id}:${w.attempt}`));
+  // The same claim twice in this batch: the statement updated the row once, and the first claim has it.
+  return claims.map((c) => unclaimed.delete(`${c.id}:${c.attempt}`));
 }
 
 /** The pending row becomes failed without an attempt (its endpoint was disabled meanwhile). */

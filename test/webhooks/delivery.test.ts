@@ -186,6 +186,31 @@ describe("two jobs for the same row state", () => {
   });
 });
 
+describe("claims batched together", () => {
+  it("give the row to the claim for its current attempt, not to a stale one for the same row", async () => {
+    await createEndpoint(h.db, { url: rx.url("/claims") });
+    const idle = h.start({ relayIntervalMs: 60_000 });
+    const { deliveryIds } = await storeNotification(
+      h.db,
+      idle.fanOut,
+      { msgType: "T_CLAIMS", msgBody: "{}" },
+      false,
+    );
+    await h.stopWorkers();
+    const id = deliveryIds[0]!;
+    // Attempt 1 was made and failed; a late job for attempt 0 claims in the same batch as the job for attempt 1.
+    await h.db.delivery.update({ where: { id }, data: { attemptCount: 1 } });
+    const store = createDeliveryStore(h.db);
+    const leaseUntil = new Date(Date.now() + 60_000);
+    const won = await Promise.all([
+      store.claim({ id, attempt: 0, leaseUntil }),
+      store.claim({ id, attempt: 1, leaseUntil }),
+    ]);
+    expect(won).toEqual([false, true]);
+    expect((await h.db.delivery.findUniqueOrThrow({ where: { id } })).attemptCount).toBe(2);
+  });
+});
+
 describe("crash between commit and enqueue", () => {
   it("still delivers everything: the relay enqueues the stranded rows", async () => {
     await createEndpoint(h.db, { url: rx.url("/a") });

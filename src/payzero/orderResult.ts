@@ -74,10 +74,15 @@ export function parseOrderResult(msgBody: string): ParsedBody {
   return { ok: true, dto };
 }
 
-/** Strings stay, numbers become their decimal text (Payzero sends paymentDatetime both ways). */
+/**
+ * Strings stay, numbers become their decimal text (Payzero sends paymentDatetime both ways). A
+ * string with a NUL or a lone surrogate is not text: Postgres text cannot hold a NUL, jsonb
+ * (order_after) neither nor a lone surrogate, and the message would fail every retry instead of
+ * being kept as a problem.
+ */
 function text(value: unknown): string | null | undefined {
   if (value === null || value === undefined) return null;
-  if (typeof value === "string") return value;
+  if (typeof value === "string") return value.includes("\u0000") || /\p{Cs}/u.test(value) ? undefined : value;
   if (typeof value === "number" && Number.isFinite(value)) return String(value);
   if (typeof value === "boolean") return String(value);
   return undefined;

@@ -513,4 +513,37 @@ describe("applyNotifications (one transaction per batch)", () => {
       payStatusAt: 1000n,
     });
   });
+
+  it("stores a message whose body escapes a NUL or a lone surrogate as a problem, and applies the rest of its batch", async () => {
+    // Escaped inside msgBody, so the envelope holds neither and ingest queues it; Postgres text holds
+    // no NUL and jsonb (order_after) neither, nor a lone surrogate.
+    const good = orderMessage("EX-3", PAY_STATUS_NOTIFY, 1000, { payStatus: "PAY_APPLIED" });
+    const nul = orderMessage("EX-3", PAY_STATUS_NOTIFY, 2000, {
+      payStatus: "PAY_SUCCEED",
+      payerName: "a\u0000b",
+    });
+    const surrogate = orderMessage("EX-3", PAY_STATUS_NOTIFY, 3000, { subject: "\ud800" });
+    const nulOrderNo = orderMessage("EX-3\u0000", PAY_STATUS_NOTIFY, 4000, {});
+    const other = orderMessage("EX-4", PAY_STATUS_NOTIFY, 1000, { payStatus: "PAY_SUCCEED" });
+    expect(nul.msgBody).not.toContain("\u0000");
+
+    const results = await applyNotifications(batched.db, [good, nul, surrogate, nulOrderNo, other], noFanOut);
+    expect(
+      results.map((r) => [r.duplicate, r.notificationId !== null, r.problem ? "problem" : "applied"]),
+    ).toEqual([
+      [false, true, "applied"],
+      [false, true, "problem"],
+      [false, true, "problem"],
+      [false, true, "problem"],
+      [false, true, "applied"],
+    ]);
+    expect(await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "EX-3" } })).toMatchObject({
+      payStatus: "PAY_APPLIED",
+      payStatusAt: 1000n,
+      payerName: "周Xx",
+    });
+    expect(await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "EX-4" } })).toMatchObject({
+      payStatus: "PAY_SUCCEED",
+    });
+  });
 });

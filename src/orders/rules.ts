@@ -77,17 +77,19 @@ function winner(messages: readonly OrderMessage[], dim: Dimension): OrderMessage
     withStatus.filter((m) => m.msgType === dim.ownType),
     order,
   );
+  if (own && dim.status(own.dto) === dim.success) return own;
+  // Each message of the other type on its own: the newest of them may be behind while an older one counts.
+  const counts = (m: OrderMessage) => {
+    if (!own) return true;
+    const status = dim.status(m.dto)!;
+    if (status === dim.success) return true;
+    return m.timestamp > own.timestamp && dim.rank(status) > dim.rank(dim.status(own.dto)!);
+  };
   const other = maxBy(
-    withStatus.filter((m) => m.msgType !== dim.ownType),
+    withStatus.filter((m) => m.msgType !== dim.ownType && counts(m)),
     order,
   );
-  if (!own || !other) return own ?? other;
-  const ownStatus = dim.status(own.dto)!;
-  const otherStatus = dim.status(other.dto)!;
-  if (ownStatus === dim.success) return own;
-  if (otherStatus === dim.success) return other;
-  const forwardAndNewer = other.timestamp > own.timestamp && dim.rank(otherStatus) > dim.rank(ownStatus);
-  return forwardAndNewer ? other : own;
+  return other ?? own;
 }
 
 type Key = Array<number | bigint | string>;

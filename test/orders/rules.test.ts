@@ -81,6 +81,20 @@ describe("deriveOrder", () => {
     expect(s.declareStatusAt).toBe(10n);
   });
 
+  it("keeps a newer, further PAY notification's declare status when a still newer one is behind it", () => {
+    const declaring = msg(PAY, 5, { payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    const own = msg(DECLARE, 1, { payStatus: "PAY_SUCCEED", declareStatus: "PENDING_DECLARE" });
+    expect(deriveOrder([own, declaring]).declareStatus).toBe("DECLARING");
+    // A later PAY notification still saying NOT_DECLARED moves nothing forward, so it must not move it back.
+    const s = deriveOrder([
+      own,
+      declaring,
+      msg(PAY, 6, { payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" }),
+    ]);
+    expect(s.declareStatus).toBe("DECLARING");
+    expect(s.declareStatusAt).toBe(5n);
+  });
+
   it("takes the other type's status when it is newer and further along", () => {
     const s = deriveOrder([
       msg(PAY, 10, { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" }),

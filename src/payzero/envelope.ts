@@ -5,8 +5,11 @@ import { type Static, Type } from "typebox";
 export const PAY_STATUS_NOTIFY = "PAY_STATUS_NOTIFY";
 export const DECLARE_STATUS_NOTIFY = "DECLARE_STATUS_NOTIFY";
 
-/** Up to 19 digits: every millisecond timestamp fits, and the decimal text is what gets signed. */
-export const TIMESTAMP_TEXT = "^[0-9]{1,19}$";
+/**
+ * Up to 18 digits: every millisecond timestamp fits, and so does Postgres bigint (19 digits could
+ * exceed it, and the worker would retry such a message for ever). The decimal text is what gets signed.
+ */
+export const TIMESTAMP_TEXT = "^[0-9]{1,18}$";
 
 export const Envelope = Type.Object(
   {

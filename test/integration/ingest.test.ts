@@ -113,6 +113,14 @@ describe("POST /payzero/notify", () => {
     ["deep nesting in an extra field", `{"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}`, 400],
   ];
 
+  it("refuses a signed timestamp past Postgres bigint with 400: the worker could never store it", async () => {
+    const before = await jobCount();
+    const body = orderBody({ mchtOrderNo: "BIG-TS" });
+    const res = await post(signedEnvelope("PAY_STATUS_NOTIFY", body, "9999999999999999999"));
+    expect(res.statusCode).toBe(400);
+    expect(await jobCount()).toBe(before);
+  });
+
   it.each(badBodies)("answers %s with a 4xx and queues nothing", async (_name, body, status) => {
     const before = await jobCount();
     const res = await post(body);

@@ -1,7 +1,7 @@
 // GET /v1/orders/:mchtOrderNo and GET /v1/orders (filtered, cursor pages by mchtOrderNo).
 import { Type } from "typebox";
 import { OrderJson, orderJson } from "../orders/json.js";
-import { Cursor, decodeCursor, ErrorReply, Limit, page } from "./pagination.js";
+import { Cursor, decodeTextCursor, ErrorReply, Limit, page } from "./pagination.js";
 import type { V1RouteModule } from "./v1.js";
 
 const Status = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z_]+$" });
@@ -46,10 +46,11 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
             items: Type.Array(OrderJson),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
+          400: ErrorReply,
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query as {
         payStatus?: string;
         declareStatus?: string;
@@ -57,11 +58,17 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
         cursor?: string;
       };
       const limit = q.limit ?? 50;
+      const after = q.cursor === undefined ? undefined : decodeTextCursor(q.cursor);
+      if (q.cursor !== undefined && after === undefined) {
+        return reply
+          .code(400)
+          .send({ statusCode: 400, error: "Bad Request", message: "querystring/cursor is not valid" });
+      }
       const rows = await db.order.findMany({
         where: {
           payStatus: q.payStatus,
           declareStatus: q.declareStatus,
-          mchtOrderNo: q.cursor === undefined ? undefined : { gt: decodeCursor(q.cursor) },
+          mchtOrderNo: after === undefined ? undefined : { gt: after },
         },
         orderBy: { mchtOrderNo: "asc" },
         take: limit + 1,

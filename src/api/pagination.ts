@@ -21,6 +21,12 @@ export function decodeCursor(cursor: string): string {
   return Buffer.from(cursor, "base64url").toString("utf8");
 }
 
+/** Cursor of a text key; undefined when it is not one we made (Postgres text cannot hold its NUL). */
+export function decodeTextCursor(cursor: string): string | undefined {
+  const text = decodeCursor(cursor);
+  return encodeCursor(text) === cursor && !text.includes("\u0000") ? text : undefined;
+}
+
 /** Cursor that must decode to a positive integer id; undefined when it does not. */
 export function decodeIdCursor(cursor: string): bigint | undefined {
   const text = decodeCursor(cursor);

@@ -2,7 +2,7 @@
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { type Static, Type } from "typebox";
-import { Cursor, decodeCursor, ErrorReply, Limit, page } from "../api/pagination.js";
+import { Cursor, decodeTextCursor, ErrorReply, Limit, page } from "../api/pagination.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import { MAX_SECRET_OVERLAP_SECONDS } from "../config.js";
 import type { Db } from "../db/client.js";
@@ -102,9 +102,11 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
           response: { 200: WebhookPage, ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
+        const { cursor } = request.query;
         const limit = request.query.limit ?? 50;
-        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
+        const after = cursor === undefined ? undefined : decodeTextCursor(cursor);
+        if (cursor !== undefined && after === undefined) return sendError(reply, 400, "cursor is not valid");
         const rows = await db.webhookEndpoint.findMany({
           where: after === undefined ? {} : { id: { gt: after } },
           orderBy: { id: "asc" },

@@ -161,6 +161,13 @@ describe("/v1/webhooks", () => {
     expect((await call("GET", "/v1/webhooks?limit=0")).status).toBe(400);
     expect((await call("GET", "/v1/webhooks?enabled=true")).status).toBe(400);
   });
+
+  it("answers 400 to a cursor it did not make, one decoding to a NUL too", async () => {
+    for (const cursor of ["AA", "_w"]) {
+      const res = await call("GET", `/v1/webhooks?cursor=${cursor}`);
+      expect(res.status, res.raw).toBe(400);
+    }
+  });
 });
 
 describe("/v1/deliveries", () => {

@@ -79,6 +79,8 @@ async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Pro
 }
 
 async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcome> {
+  // The answer is Payzero's state when asked: a notification stamped after that is newer, and must win.
+  const askedAt = (deps.now ?? (() => new Date()))();
   let answer: QueriedOrder;
   try {
     answer = await deps.client.queryOrder(order.mchtOrderNo);
@@ -88,13 +90,12 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
   }
   const types = differences(order, answer.dto);
   if (types.length === 0) return "unchanged";
-  const now = (deps.now ?? (() => new Date()))();
   try {
     let changed = false;
     for (const msgType of types) {
       const result = await applyNotification(
         deps.db,
-        queryNotification(msgType, answer.msgBody, now),
+        queryNotification(msgType, answer.msgBody, askedAt),
         deps.fanOut,
       );
       changed ||= result.changedOrder;

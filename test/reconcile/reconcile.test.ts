@@ -1,12 +1,15 @@
 // reconcileOnce against real Postgres, the real apply step and webhook stage, and the simulator's fake
 // Payzero API on 127.0.0.1.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { applyNotification } from "../../src/orders/apply.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { PayzeroClient } from "../../src/payzero/client.js";
+import { DECLARE_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import type { CursorStore } from "../../src/reconcile/reconcile.js";
 import { reconcileOnce } from "../../src/reconcile/reconcile.js";
 import type { Cursor } from "../../src/reconcile/rules.js";
 import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
+import { orderBody } from "../support/payzero.js";
 import { createEndpoint, createHarness, type Harness, waitFor } from "../webhooks/harness.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
 import { APP, log, payzeroOrder, seedOrder, settings } from "./support.js";
@@ -250,5 +253,40 @@ describe("reconcileOnce", () => {
     });
     expect(result.queried).toBe(1);
     expect(await cursor.load()).toMatchObject({ mchtOrderNo: "T-1" });
+  });
+
+  it("never lets an answer outweigh a notification that came while the query was in flight", async () => {
+    await seedOrder(h.db, "RACE-1", { payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    api.setOrders([payzeroOrder("RACE-1", "PAY_SUCCEED", "DECLARE_FAILED")]);
+    const real = client();
+    // Payzero answers DECLARE_FAILED; before the answer is applied the merchant has declared again,
+    // and that notification (stamped after the question was asked) is stored first.
+    const c = {
+      queryOrder: async (mchtOrderNo: string) => {
+        const answer = await real.queryOrder(mchtOrderNo);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const msgBody = orderBody({
+          mchtOrderNo,
+          payStatus: "PAY_SUCCEED",
+          declareStatus: "DECLARING",
+          verDept: "2",
+        });
+        await applyNotification(
+          h.db,
+          {
+            msgType: DECLARE_STATUS_NOTIFY,
+            timestamp: BigInt(Date.now()),
+            msgBody,
+            receivedAt: new Date(),
+            source: "payzero-notify",
+          },
+          fanOut,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return answer;
+      },
+    };
+    await reconcileOnce({ db: h.db, client: c, fanOut, log, settings });
+    expect(await statuses("RACE-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
   });
 });

@@ -72,6 +72,16 @@ export type Enqueue = (jobId: string, job: NotificationJob) => Promise<EnqueueRe
 export function createEnqueue(queue: Queue<NotificationJob>, timeoutMs: number): Enqueue {
   const connection = queue.opts.connection as Redis;
   const add = batchedAdd(queue, connection);
+  // Copies of one message arriving together all see EXISTS 0 (same batch, or batches in flight at
+  // once): the later ones wait for the first one's add and are duplicates.
+  const adding = new Map<string, Promise<EnqueueResult>>();
+  const addOnce = (jobId: string, job: NotificationJob): Promise<EnqueueResult> => {
+    const first = adding.get(jobId);
+    if (first) return first.then((): EnqueueResult => "duplicate");
+    const added = add({ jobId, job }).finally(() => adding.delete(jobId));
+    adding.set(jobId, added);
+    return added;
+  };
   return async (jobId, job) => {
     if (connection.status !== "ready") throw new QueueUnavailableError();
     let timer: NodeJS.Timeout | undefined;
@@ -79,7 +89,7 @@ export function createEnqueue(queue: Queue<NotificationJob>, timeoutMs: number):
       timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);
     });
     try {
-      return await Promise.race([add({ jobId, job }), timeout]);
+      return await Promise.race([addOnce(jobId, job), timeout]);
     } finally {
       clearTimeout(timer);
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { notificationsReceived } from "../../src/ops/metrics.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import { type IngestHarness, startIngest } from "../support/ingest.js";
 import { orderBody, signedEnvelope, signVectors } from "../support/payzero.js";
@@ -57,6 +58,28 @@ describe("POST /payzero/notify", () => {
       "OK",
     );
     expect(await jobCount()).toBe(before + 1);
+  });
+
+  it("counts a message sent several times at once as one accepted and the rest duplicates", async () => {
+    const outcomes = async () => {
+      const values = (await notificationsReceived.get()).values;
+      const of = (outcome: string) =>
+        values.find((v) => v.labels.outcome === outcome && v.labels.msg_type === "DECLARE_STATUS_NOTIFY")
+          ?.value ?? 0;
+      return { accepted: of("accepted"), duplicate: of("duplicate") };
+    };
+    const before = await outcomes();
+    const env = signedEnvelope("DECLARE_STATUS_NOTIFY", orderBody({ mchtOrderNo: "DUP-AT-ONCE" }));
+    // Three copies in one batch, and two more past the batch's 64 items (another batch in flight).
+    const others = Array.from({ length: 70 }, (_, i) =>
+      signedEnvelope("DECLARE_STATUS_NOTIFY", orderBody({ mchtOrderNo: `DUP-AT-ONCE-${i}` })),
+    );
+    const all = [env, env, env, ...others, env, env];
+    const answers = await Promise.all(all.map((e) => post(e)));
+    expect(answers.map((r) => r.body)).toEqual(all.map(() => "OK"));
+    const after = await outcomes();
+    expect(after.accepted - before.accepted).toBe(71);
+    expect(after.duplicate - before.duplicate).toBe(4);
   });
 
   it("accepts an unknown msgType with a valid sign", async () => {

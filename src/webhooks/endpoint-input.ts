@@ -33,6 +33,9 @@ export function inputProblem(input: EndpointInput): string | undefined {
     if (problem) return problem;
   }
   if (Array.isArray(input.msgTypes) && input.msgTypes.length === 0) return EMPTY_MSG_TYPES;
+  // Not text: Prisma cannot pass a lone surrogate in a text[] (it failed with 500).
+  if (input.msgTypes?.some((t) => /\p{Cs}/u.test(t)))
+    return "msgTypes must be text (a lone surrogate is not)";
   if (input.previousSecretValidSeconds !== undefined && input.secret === undefined)
     return "previousSecretValidSeconds applies to a rotation: give secret too";
   if (typeof input.secret === "string") return secretProblem(input.secret);

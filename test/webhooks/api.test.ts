@@ -66,10 +66,19 @@ describe("/v1/webhooks", () => {
     [{ url: "https://merchant.test/", secret: "whsec_!!!" }, /secret/],
     [{ msgTypes: null }, /url/],
     [{ url: "https://merchant.test/", extra: 1 }, /./],
+    // Prisma cannot pass a lone surrogate in a text[]: it failed with 500.
+    [{ url: "https://merchant.test/", msgTypes: ["PAY\ud800"] }, /msgTypes/],
   ])("refuses %j with 400", async (body, message) => {
     const res = await call("POST", "/v1/webhooks", body);
     expect(res.status).toBe(400);
     expect(String(res.body.message)).toMatch(message);
+  });
+
+  it("refuses msgTypes with a lone surrogate in a PATCH with 400, changing nothing", async () => {
+    const created = await call("POST", "/v1/webhooks", { url: "https://merchant.test/s" });
+    const res = await call("PATCH", `/v1/webhooks/${created.body.id}`, { msgTypes: ["\udc00"] });
+    expect(res.status, res.raw).toBe(400);
+    expect((await call("GET", `/v1/webhooks/${created.body.id}`)).body).toEqual(created.body);
   });
 
   it("reads, updates, rotates the secret of and deletes an endpoint", async () => {

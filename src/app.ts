@@ -40,8 +40,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   answerErrors(app);
-  refuseNulCharacters(app);
   cutSlowBodies(app, deps.config.httpTimeoutMs);
+  refuseNulCharacters(app);
   await registerOpenApi(app);
   await app.register(healthRoutes, { probes: deps.probes });
   await app.register(metricsRoute);

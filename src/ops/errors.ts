@@ -18,7 +18,9 @@ export function refuseNulCharacters(app: FastifyInstance): void {
 
 /**
  * Node's requestTimeout stops counting once the headers are in, so a client could trickle a body a
- * byte at a time for ever: its connection is closed when the body is still incomplete after `ms`.
+ * byte at a time for ever: its connection is closed when the body is still incomplete after `ms`,
+ * even when the request was answered before its body (refused by a hook, or a body-less route).
+ * Register before any hook that may answer.
  */
 export function cutSlowBodies(app: FastifyInstance, ms: number): void {
   const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
@@ -30,7 +32,9 @@ export function cutSlowBodies(app: FastifyInstance, ms: number): void {
     }, ms);
     timers.set(request, timer.unref());
   });
-  app.addHook("onResponse", async (request) => clearTimeout(timers.get(request)));
+  app.addHook("onResponse", async (request) => {
+    if (request.raw.complete !== false) clearTimeout(timers.get(request));
+  });
 }
 
 function containsNul(value: unknown, depth = 0): boolean {

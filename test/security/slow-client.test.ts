@@ -67,6 +67,15 @@ describe("slow clients", () => {
     expect(answer).not.toMatch(/OK$/);
   });
 
+  it.each([
+    ["refused before its body is read", "POST /payzero/notify%00", /^HTTP\/1\.1 400/],
+    ["answered without its body", "GET /healthz", /^HTTP\/1\.1 200/],
+  ])("are disconnected when they trickle the body of a request %s", async (_name, line, status) => {
+    const head = `${line} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
+    const { answer } = await closedAfter(head, " ");
+    expect(answer).toMatch(status);
+  });
+
   it("are disconnected when they connect and say nothing", async () => {
     await closedAfter("");
   });

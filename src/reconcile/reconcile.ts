@@ -52,7 +52,9 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
     staleOrdersQuery((deps.now ?? (() => new Date()))(), deps.settings, cursor),
   );
   const outcomes = await askPaced(deps, batch);
-  await cursorStore.save(nextCursor(batch, outcomes.length, deps.settings.batchSize, cursor));
+  // A refused query (it ends the run) asked nothing: the next run starts with that order.
+  const askedAbout = outcomes.at(-1) === "refused" ? outcomes.length - 1 : outcomes.length;
+  await cursorStore.save(nextCursor(batch, askedAbout, deps.settings.batchSize, cursor));
   const count = (o: Outcome) => outcomes.filter((x) => x === o).length;
   return { queried: outcomes.length, changed: count("changed"), failed: count("failed") + count("refused") };
 }

@@ -289,4 +289,21 @@ describe("reconcileOnce", () => {
     await reconcileOnce({ db: h.db, client: c, fanOut, log, settings });
     expect(await statuses("RACE-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
   });
+
+  it("asks the next run about the order whose query was refused: it was not asked about", async () => {
+    const nos = ["RF-A", "RF-B", "RF-C"];
+    for (const [i, no] of nos.entries())
+      await seedOrder(h.db, no, {
+        payStatus: "PAY_APPLIED",
+        declareStatus: "NOT_DECLARED",
+        unchangedFor: 7200 - i,
+      });
+    api.setOrders(nos.map((no) => payzeroOrder(no, "PAY_SUCCEED", "DECLARED")));
+    const cursor = memoryCursor();
+    const c = client();
+    api.state.refuseAllTokens = true;
+    expect(await queriesDuring(() => run(c, { cursor, batchSize: 2 }))).toEqual(["RF-A", "RF-A"]);
+    api.state.refuseAllTokens = false;
+    expect(await queriesDuring(() => run(c, { cursor, batchSize: 2 }))).toEqual(["RF-A", "RF-B"]);
+  });
 });

@@ -17,7 +17,11 @@ export function loggerOptions(level: string): LoggerOptions {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
   return {
     level,
-    redact: { paths: [...paths, 'req.headers["webhook-signature"]'], censor: "[redacted]" },
+    // ioredis puts the failed command on its errors: a job's arguments hold the whole notification.
+    redact: {
+      paths: [...paths, 'req.headers["webhook-signature"]', "err.command.args"],
+      censor: "[redacted]",
+    },
     ...(prettyWanted() && {
       transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } },
     }),

@@ -17,6 +17,7 @@ import { V1_MODULES } from "../../src/roles.js";
 import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { signedEnvelope } from "../support/payzero.js";
+import { startOwnRedis } from "../support/redis-server.js";
 
 const SECRETS = ["王秘密", "110101199003071234", "13912345678", TEST_SIGN_TOKEN, TEST_ADMIN_TOKEN];
 const lines: string[] = [];
@@ -115,5 +116,55 @@ describe("logs", () => {
     expect(entry.order.deep.payerPhone).toBe("[redacted]");
     expect(entry.secret).toBe("[redacted]");
     expect(entry.msgBody).toBe("[redacted]");
+  });
+});
+
+describe("a Redis error while queueing", () => {
+  it("is logged without the job's payer data", async () => {
+    const own = await startOwnRedis();
+    const captured: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        captured.push(chunk.toString());
+        done();
+      },
+    });
+    const config = testConfig({ redisUrl: own.url, redisPrefix: testRedisPrefix() });
+    const producer = createProducerConnection(config.redisUrl);
+    const queue = createNotificationQueue(producer, config.redisPrefix);
+    try {
+      await waitUntilConnected(producer, 5000);
+      const app = await buildApp({
+        config,
+        logger: pino(loggerOptions("info"), out),
+        notificationQueue: queue,
+        probes: {},
+      });
+      // Every write is refused: Redis answers each command of the add with an error reply.
+      await producer.config("SET", "maxmemory", "1");
+      const body = JSON.stringify({
+        mchtOrderNo: "R-2",
+        payerName: SECRETS[0],
+        payerNumber: SECRETS[1],
+        payerPhone: SECRETS[2],
+      });
+      const envs = [body, `${body} `].map((b) => signedEnvelope("PAY_STATUS_NOTIFY", b));
+      // One alone, then two at once.
+      const answers = [await app.inject({ method: "POST", url: "/payzero/notify", payload: envs[0] })];
+      answers.push(
+        ...(await Promise.all(
+          envs.map((payload) => app.inject({ method: "POST", url: "/payzero/notify", payload })),
+        )),
+      );
+      expect(answers.map((r) => r.statusCode)).toEqual([503, 503, 503]);
+      await app.close();
+      const text = captured.join("");
+      expect(text).toMatch(/notification not kept/);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    } finally {
+      await queue.close();
+      producer.disconnect();
+      await own.destroy();
+    }
   });
 });

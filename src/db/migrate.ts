@@ -38,7 +38,7 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, "migration.sql"), "utf8");
-      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+      return { name, sql, checksum: checksum(sql) };
     }),
   );
 }
@@ -47,6 +47,8 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString: databaseUrl });
+  // A lost connection also fails the query in flight, which reports it: unhandled, it would crash the process.
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query("SELECT pg_advisory_lock($1)", [PRISMA_ADVISORY_LOCK]);
@@ -85,32 +87,49 @@ async function appliedMigrations(client: pg.Client): Promise<Map<string, Applied
 
 function checkApplied(m: Migration, row: AppliedRow): void {
   if (row.finished_at === null) {
-    throw new Error(`migration ${m.name} failed earlier: fix the database, then mark it rolled back`);
+    throw new Error(
+      `migration ${m.name} failed earlier (its error is in "_prisma_migrations".logs): fix it, then mark it ` +
+        `rolled back: prisma migrate resolve --rolled-back ${m.name}, or UPDATE "_prisma_migrations" ` +
+        `SET rolled_back_at = now() WHERE migration_name = '${m.name}' AND finished_at IS NULL`,
+    );
   }
-  if (row.checksum !== m.checksum) {
+  // Prisma takes a script whose line endings changed (a Windows checkout) for the same script.
+  const variants = [
+    m.checksum,
+    checksum(m.sql.replaceAll("\r\n", "\n")),
+    checksum(m.sql.replaceAll("\n", "\r\n")),
+  ];
+  if (!variants.includes(row.checksum)) {
     throw new Error(`migration ${m.name} was edited after it was applied (checksum differs)`);
   }
 }
 
+/** Prisma's checksum: sha256 of migration.sql as it is, in lowercase hex. */
+function checksum(sql: string): string {
+  return createHash("sha256").update(sql).digest("hex");
+}
+
+/**
+ * The migration and its row commit together: a migrator cut off mid-way (Postgres restarting, the
+ * container stopped) leaves neither, and the next run applies it. A failing one is recorded as
+ * failed (finished_at null, its error in logs), as Prisma records it.
+ */
 async function applyOne(client: pg.Client, m: Migration): Promise<void> {
+  const insert = `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, logs) VALUES ($1, $2, $3, $4)`;
   const id = randomUUID();
-  await client.query(`INSERT INTO "_prisma_migrations" (id, checksum, migration_name) VALUES ($1, $2, $3)`, [
-    id,
-    m.checksum,
-    m.name,
-  ]);
   try {
     await client.query("BEGIN");
+    await client.query(insert, [id, m.checksum, m.name, null]);
     await client.query(m.sql);
+    await client.query(
+      `UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1 WHERE id = $1`,
+      [id],
+    );
     await client.query("COMMIT");
   } catch (err) {
-    await client.query("ROLLBACK");
     const logs = err instanceof Error ? err.message : String(err);
-    await client.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, logs]);
+    await client.query("ROLLBACK");
+    await client.query(insert, [randomUUID(), m.checksum, m.name, logs]);
     throw new Error(`migration ${m.name} failed: ${logs}`);
   }
-  await client.query(
-    `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-    [id],
-  );
 }

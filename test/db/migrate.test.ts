@@ -56,5 +56,59 @@ describe("migrator", () => {
     const tables = await queryDatabase(db.url, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'");
     expect(tables.rowCount).toBe(0);
     await expect(migrate(db.url, dir)).rejects.toThrow(/failed earlier/);
+    // The way out the message names, without the Prisma CLI: fix the script, mark the failure rolled back.
+    await writeFile(join(dir, "20260101000000_bad", "migration.sql"), "CREATE TABLE half_done (id int);");
+    await queryDatabase(
+      db.url,
+      `UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = '20260101000000_bad' AND finished_at IS NULL`,
+    );
+    expect(await migrate(db.url, dir)).toEqual(["20260101000000_bad"]);
+  });
+});
+
+describe("migrator and Prisma's bookkeeping", () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("takes a migration whose line endings changed as applied, as Prisma does (git autocrlf)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pzn-migrations-"));
+    const file = join(dir, "20260101000000_crlf", "migration.sql");
+    await mkdir(join(dir, "20260101000000_crlf"));
+    await writeFile(file, "-- CreateTable\r\nCREATE TABLE crlf_a (id int);\r\n");
+    expect(await migrate(db.url, dir)).toEqual(["20260101000000_crlf"]);
+    await writeFile(file, "-- CreateTable\nCREATE TABLE crlf_a (id int);\n");
+    expect(await migrate(db.url, dir)).toEqual([]);
+  });
+
+  it("records nothing for a migration whose connection was lost, so the next run applies it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pzn-migrations-"));
+    await mkdir(join(dir, "20260101000000_cut"));
+    await writeFile(
+      join(dir, "20260101000000_cut", "migration.sql"),
+      "CREATE TABLE cut_a (id int); SELECT pg_sleep(0.5) /* cut here */;",
+    );
+    const running = migrate(db.url, dir).catch((err: unknown) => err);
+    // Postgres restarting (or a failover) mid-migration: the migrator's connection is terminated.
+    for (let i = 0; i < 100; i++) {
+      const { rowCount } = await queryDatabase(
+        db.url,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE query LIKE '%cut here%' AND pid <> pg_backend_pid()`,
+      );
+      if (rowCount) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await running).toBeInstanceOf(Error);
+    expect(await migrate(db.url, dir)).toEqual(["20260101000000_cut"]);
+    const { rows } = await queryDatabase(
+      db.url,
+      `SELECT finished_at, applied_steps_count FROM "_prisma_migrations" WHERE migration_name = '20260101000000_cut'`,
+    );
+    expect(rows).toEqual([{ finished_at: expect.any(Date), applied_steps_count: 1 }]);
   });
 });

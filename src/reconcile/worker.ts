@@ -36,14 +36,19 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const client = deps.client ?? new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey });
   const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
   const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix });
+  // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
+  // instead of running beside it.
   queue
-    .upsertJobScheduler(
-      RECONCILE_SCHEDULER,
-      { every: settings.intervalSeconds * 1000 },
-      {
-        name: "reconcile",
-        opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-      },
+    .setGlobalConcurrency(1)
+    .then(() =>
+      queue.upsertJobScheduler(
+        RECONCILE_SCHEDULER,
+        { every: settings.intervalSeconds * 1000 },
+        {
+          name: "reconcile",
+          opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+        },
+      ),
     )
     .catch((err: Error) => deps.log.error({ err: err.message }, "reconciler not scheduled"));
   const worker = new Worker<unknown, ReconcileResult>(

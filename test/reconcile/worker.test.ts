@@ -1,4 +1,5 @@
 // startReconciler: the BullMQ job scheduler in the workers, with real Redis, Postgres and the fake API.
+import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +7,7 @@ import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { createWorkerConnection } from "../../src/ingest/queue.js";
 import { noFanOut } from "../../src/orders/fanout.js";
+import { PayzeroClient } from "../../src/payzero/client.js";
 import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../src/reconcile/worker.js";
 import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
 import { testConfig } from "../support/config.js";
@@ -59,6 +61,44 @@ describe("startReconciler", () => {
       expect(order.payStatus).toBe("PAY_SUCCEED");
       const schedulers = await queue.getJobSchedulers();
       expect(schedulers.map((s) => [s.key, s.every])).toEqual([["reconcile-stale-orders", 1000]]);
+    } finally {
+      for (const p of processes) await p.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it("never runs twice at once, even when a run outlasts the interval", async () => {
+    const config = testConfig({
+      redisPrefix: testRedisPrefix(),
+      databaseUrl: database.url,
+      payzeroApi: { url: api.url, ...APP },
+      reconcile: { ...settings, intervalSeconds: 1 },
+    });
+    await seedOrder(db, "SLOW-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setOrders([payzeroOrder("SLOW-1", "PAY_APPLIED", "NOT_DECLARED")]);
+    // Payzero answers each query after 1.5 s: every run lasts longer than the interval.
+    const real = new PayzeroClient({ baseUrl: api.url, ...APP });
+    let active = 0;
+    let mostAtOnce = 0;
+    let started = 0;
+    const client = {
+      queryOrder: async (mchtOrderNo: string) => {
+        started += 1;
+        active += 1;
+        mostAtOnce = Math.max(mostAtOnce, active);
+        await sleep(1500);
+        active -= 1;
+        return real.queryOrder(mchtOrderNo);
+      },
+    };
+    const processes = [1, 2].map(() =>
+      startReconciler({ config, connection: connect(config), db, log, fanOut: noFanOut, client }),
+    );
+    const queue = new Queue(RECONCILE_QUEUE, { connection: connect(config), prefix: config.redisPrefix });
+    try {
+      await waitFor("three runs", async () => started >= 3, 30_000);
+      expect(mostAtOnce).toBe(1);
     } finally {
       for (const p of processes) await p.stop();
       await queue.obliterate({ force: true });

@@ -15,20 +15,49 @@ export interface RelayDeps {
   batchSize?: number;
 }
 
-/** One pass; returns how many rows it (re-)enqueued. Deterministic job ids make extra passes harmless. */
-export async function relayOnce(deps: RelayDeps): Promise<number> {
+/** Where the next pass goes on from: the last row this one looked at. */
+export interface RelayCursor {
+  nextAttemptAt: Date;
+  id: bigint;
+}
+
+/**
+ * One pass over the next batch of overdue rows after `after` (oldest first); returns how many rows it
+ * (re-)enqueued and where the next pass goes on (null: from the oldest again). Walking on, rather than
+ * taking the oldest every time, reaches rows behind a larger backlog whose jobs are alive (a slow
+ * endpoint). Deterministic job ids make extra passes harmless.
+ */
+export async function relayOnce(
+  deps: RelayDeps,
+  after: RelayCursor | null = null,
+): Promise<{ enqueued: number; next: RelayCursor | null }> {
   const dueBefore = new Date(Date.now() - deps.graceMs);
+  const batchSize = deps.batchSize ?? 500;
   const rows = await deps.db.delivery.findMany({
     where: {
       status: "pending",
       OR: [{ nextAttemptAt: { lt: dueBefore } }, { nextAttemptAt: null, createdAt: { lt: dueBefore } }],
+      ...(after && {
+        AND: {
+          OR: [
+            { nextAttemptAt: { gt: after.nextAttemptAt } },
+            { nextAttemptAt: after.nextAttemptAt, id: { gt: after.id } },
+            { nextAttemptAt: null },
+          ],
+        },
+      }),
     },
-    orderBy: { nextAttemptAt: "asc" },
-    take: deps.batchSize ?? 500,
-    select: { id: true, attemptCount: true },
+    orderBy: [{ nextAttemptAt: "asc" }, { id: "asc" }],
+    take: batchSize,
+    select: { id: true, attemptCount: true, nextAttemptAt: true },
   });
   for (const row of rows) await ensureAttempt(deps.queue, row.id, row.attemptCount);
-  return rows.length;
+  const last = rows.at(-1);
+  const next =
+    rows.length === batchSize && last?.nextAttemptAt
+      ? { nextAttemptAt: last.nextAttemptAt, id: last.id }
+      : null;
+  return { enqueued: rows.length, next };
 }
 
 export interface Relay {
@@ -39,9 +68,11 @@ export function startRelay(deps: RelayDeps): Relay {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let cursor: RelayCursor | null = null;
   const tick = async () => {
     try {
-      const n = await relayOnce(deps);
+      const { enqueued: n, next } = await relayOnce(deps, cursor);
+      cursor = next;
       if (n > 0) deps.log.info({ deliveries: n }, "relay re-enqueued overdue deliveries");
     } catch (err) {
       deps.log.warn({ err: errorMessage(err) }, "relay pass failed");

@@ -12,6 +12,7 @@ import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
 
 export const BODY_LIMIT = 1024 * 1024;
+const STOP_REQUESTS_WITHIN_MS = 5000;
 const KNOWN_MSG_TYPES = new Set(["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"]);
 
 export interface AppDeps {
@@ -89,13 +90,18 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
 /**
  * Stops taking connections and waits for in-flight requests. Keep-alive connections that fall
  * idle meanwhile are closed as they do (Node closes idle ones only once, when close starts), so
- * a client that keeps its connection open cannot hold the stop for the keep-alive timeout.
+ * a client that keeps its connection open cannot hold the stop for the keep-alive timeout. A
+ * request still unfinished after STOP_REQUESTS_WITHIN_MS is a slow client's (an answer takes at
+ * most ENQUEUE_TIMEOUT_MS): its connection is cut rather than hold the stop until HTTP_TIMEOUT_MS,
+ * past the 20 s stop bound and docker's 10 s. Payzero resends a notification it got no answer to.
  */
 export async function closeServer(app: FastifyInstance): Promise<void> {
   const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => app.server.closeAllConnections(), STOP_REQUESTS_WITHIN_MS);
   try {
     await app.close();
   } finally {
     clearInterval(sweep);
+    clearTimeout(cut);
   }
 }

@@ -1,5 +1,6 @@
 // SIGTERM mid-burst: the service stops taking requests, finishes what it holds, exits 0; a message
 // answered OK before the stop is stored once the service is back (rolling restarts lose nothing).
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
@@ -91,4 +92,25 @@ describe("SIGTERM", () => {
     }
     expect(await db.notification.count({ where: { contentKey: { in: ok } } })).toBe(ok.length);
   }, 90_000);
+
+  it("is not held by a client trickling its body: exits 0 well within compose's 10 s stop grace", async () => {
+    await service?.stop(20_000);
+    service = await startAndWait();
+    // HTTP_TIMEOUT_MS (30 s by default) cuts such a client, later than any stop can wait.
+    const socket = connect(port, "127.0.0.1");
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(
+      "POST /payzero/notify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
+    const trickle = setInterval(() => socket.write(" "), 200);
+    await sleep(500);
+    const started = Date.now();
+    const code = await service.stop(30_000);
+    clearInterval(trickle);
+    socket.destroy();
+    const tookMs = Date.now() - started;
+    expect(code).toBe(0);
+    expect(tookMs).toBeLessThan(10_000);
+  }, 60_000);
 });

@@ -18,6 +18,7 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   volumes?: string[];
+  stop_grace_period?: string;
 }
 
 const compose = parse(read("docker-compose.yml"), { merge: true }) as {
@@ -55,6 +56,14 @@ describe("docker-compose.yml", () => {
     // Scalable with --scale worker=N: no fixed container name or host port on the worker.
     expect(worker).not.toHaveProperty("container_name");
     expect(worker).not.toHaveProperty("ports");
+  });
+
+  it("lets api and worker stop within their own 20 s bound before docker kills them (default 10 s)", () => {
+    // A worker holding a webhook POST waits up to WEBHOOK_TIMEOUT_MS (10 s) for it, and more besides.
+    const seconds = (d = "10s") => Number(/^(\d+)s$/.exec(d)?.[1] ?? Number.NaN);
+    for (const name of ["api", "worker"]) {
+      expect(seconds(compose.services[name]?.stop_grace_period), name).toBeGreaterThan(20);
+    }
   });
 
   it("gives every app service a configuration that loadConfig accepts", () => {

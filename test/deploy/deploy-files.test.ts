@@ -30,6 +30,9 @@ describe("docker-compose.yml", () => {
   it("runs Postgres and Redis with volumes and healthchecks, Redis with AOF and noeviction", () => {
     const { postgres, redis } = compose.services;
     expect(postgres?.healthcheck?.test.join(" ")).toMatch(/pg_isready/);
+    // Over TCP: on a fresh volume the image's init server answers on the Unix socket only, then
+    // restarts; a socket probe calls it healthy then and the migrate one-shot meets ECONNREFUSED.
+    expect(postgres?.healthcheck?.test.join(" ")).toMatch(/pg_isready (.* )?(-h|--host)[ =]127\.0\.0\.1/);
     expect(redis?.healthcheck?.test.join(" ")).toMatch(/ping/);
     expect(postgres?.volumes?.[0]).toMatch(/^postgres-data:/);
     expect(redis?.volumes?.[0]).toMatch(/^redis-data:/);

@@ -4,6 +4,9 @@ import { Type } from "typebox";
 
 export type Probe = () => Promise<unknown>;
 
+/** Probes and scrapes come every few seconds: their request lines would bury the ones that matter. */
+export const PROBE_LOG_LEVEL = "warn";
+
 export interface HealthOptions {
   probes: Record<string, Probe>;
   timeoutMs?: number;
@@ -18,12 +21,16 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
   const timeoutMs = opts.timeoutMs ?? 1000;
   app.get(
     "/healthz",
-    { schema: { description: "The process is up.", tags: ["ops"], response: { 200: Health } } },
+    {
+      logLevel: PROBE_LOG_LEVEL,
+      schema: { description: "The process is up.", tags: ["ops"], response: { 200: Health } },
+    },
     async () => ({ status: "ok" as const }),
   );
   app.get(
     "/readyz",
     {
+      logLevel: PROBE_LOG_LEVEL,
       schema: {
         description: "Postgres and Redis answer: 200, else 503 naming what is wrong.",
         tags: ["ops"],

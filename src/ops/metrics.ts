@@ -11,6 +11,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { PROBE_LOG_LEVEL } from "./health.js";
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -118,6 +119,7 @@ export async function metricsRoute(app: FastifyInstance): Promise<void> {
   app.get(
     "/metrics",
     {
+      logLevel: PROBE_LOG_LEVEL,
       schema: { description: "Prometheus metrics of this service's processes.", tags: ["ops"], hide: false },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await metricsText()),

@@ -33,8 +33,9 @@ export interface EndpointSecrets {
 
 /** What a delivery at `now` is signed with: the current secret, and the previous one until it expires. */
 export function signingSecrets(e: EndpointSecrets, now: Date): string[] {
-  const previousValid = e.previousSecret && e.previousSecretExpiresAt && e.previousSecretExpiresAt > now;
-  return previousValid && e.previousSecret !== e.secret ? [e.secret, e.previousSecret as string] : [e.secret];
+  const { secret, previousSecret, previousSecretExpiresAt } = e;
+  const previousValid = previousSecretExpiresAt !== null && previousSecretExpiresAt > now;
+  return previousSecret && previousSecret !== secret && previousValid ? [secret, previousSecret] : [secret];
 }
 
 /** `ep_` + creation time + random: ids sort in creation order (the list's cursor relies on it). */

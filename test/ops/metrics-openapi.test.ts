@@ -81,10 +81,19 @@ describe("/metrics", () => {
   });
 
   it("does not turn an attacker's msgType into a label", async () => {
+    const other = { msg_type: "other", outcome: "bad_sign" };
+    const before = await metric("pzn_notifications_received_total", other);
     const env = signedEnvelope("EVIL_TYPE_123", "{}");
-    await p.app.inject({ method: "POST", url: "/payzero/notify", payload: { ...env, sign: "1".repeat(40) } });
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/payzero/notify",
+      payload: { ...env, sign: "1".repeat(40) },
+    });
+    expect(res.statusCode).toBe(401);
     const text = (await p.app.inject({ url: "/metrics" })).body;
     expect(text).not.toMatch(/EVIL_TYPE_123/);
+    // Counted all the same, under "other".
+    expect(await metric("pzn_notifications_received_total", other)).toBe(before + 1);
   });
 });
 

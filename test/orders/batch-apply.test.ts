@@ -478,7 +478,8 @@ describe("applyNotifications (one transaction per batch)", () => {
 
     // The same four again, now all stored: every one a duplicate, nothing changes.
     const again = await applyNotifications(batched.db, [applied, succeeded, applied, declaring], noFanOut);
-    expect(again.every((r) => r.duplicate && r.notificationId === null)).toBe(true);
+    const duplicate = { duplicate: true, changedOrder: false, problem: null, order: null, hasId: false };
+    expect(again.map(shape)).toEqual([duplicate, duplicate, duplicate, duplicate]);
     expect(await batched.db.notification.count({ where: { mchtOrderNo: no } })).toBe(3);
   });
 

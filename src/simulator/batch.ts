@@ -51,7 +51,8 @@ export function generateBatch(options: BatchOptions): Batch {
   const finalStates: OrderResultJson[] = [];
   const lost: string[] = [];
   for (let i = 1; i <= options.orders; i++) {
-    const order = simulateOrder(`${prefix}${String(i).padStart(6, "0")}`, options, random);
+    // Every other order writes paymentDatetime as a JSON number, as in section 2.5's example rows.
+    const order = simulateOrder(`${prefix}${String(i).padStart(6, "0")}`, options, random, i % 2 === 0);
     // Only a declaration is lost: the service must know the order (from its payment) to ask about it.
     const lose = random() < (options.loseRate ?? 0) && order.messages.length > 1;
     const last = order.messages.length - 1;
@@ -69,8 +70,9 @@ function simulateOrder(
   mchtOrderNo: string,
   options: BatchOptions,
   random: () => number,
+  numericTime: boolean,
 ): { messages: SimMessage[]; final: OrderResultJson } {
-  const base = baseOrder(mchtOrderNo, options.paidAt ?? new Date(), random);
+  const base = baseOrder(mchtOrderNo, options.paidAt ?? new Date(), random, numericTime);
   if (random() < options.failRate) {
     const failed = { ...base, payStatus: "PAY_FAILED", declareStatus: "NOT_DECLARED", paymentDatetime: null };
     return { messages: [message(PAY_STATUS_NOTIFY, failed)], final: failed };
@@ -90,15 +92,29 @@ function message(msgType: string, dto: OrderResultJson): SimMessage {
   return { msgType, msgBody: JSON.stringify(dto), mchtOrderNo: dto.mchtOrderNo };
 }
 
-/** One plausible order, for `simulate send`; `fields` override the generated ones. */
-export function sampleOrder(mchtOrderNo: string, fields: Record<string, unknown> = {}): OrderResultJson {
-  return { ...baseOrder(mchtOrderNo, new Date(), seededRandom(Date.now())), ...fields, mchtOrderNo };
+/**
+ * One plausible order for `simulate send`; `fields` override the generated ones. Payzero notifies final
+ * results only (sections 2.2, 2.6, 4.1): a pay notification a paid order, a declare notification a declared one.
+ */
+export function sampleOrder(
+  mchtOrderNo: string,
+  fields: Record<string, unknown> = {},
+  msgType: string = PAY_STATUS_NOTIFY,
+): OrderResultJson {
+  const declareStatus = msgType === DECLARE_STATUS_NOTIFY ? "DECLARED" : "PENDING_DECLARE";
+  const base = baseOrder(mchtOrderNo, new Date(), seededRandom(Date.now()), false);
+  return { ...base, payStatus: "PAY_SUCCEED", declareStatus, ...fields, mchtOrderNo };
 }
 
 const SURNAMES = ["周", "王", "李", "张", "刘", "陈"];
 const GOODS = ["口红", "面霜", "奶粉", "香水", "保健品"];
 
-function baseOrder(mchtOrderNo: string, paidAt: Date, random: () => number): OrderResultJson {
+function baseOrder(
+  mchtOrderNo: string,
+  paidAt: Date,
+  random: () => number,
+  numericTime: boolean,
+): OrderResultJson {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join("");
   return {
@@ -117,7 +133,7 @@ function baseOrder(mchtOrderNo: string, paidAt: Date, random: () => number): Ord
     payType: "2",
     initRequest: `https://sim.invalid/qpay/payapplyagree[data:{orderid=${mchtOrderNo}}]`,
     initResponse: '{"retcode":"SUCCESS"}',
-    paymentDatetime: compactTime(paidAt),
+    paymentDatetime: numericTime ? Number(compactTime(paidAt)) : compactTime(paidAt),
     customsPayCompanyName: "通联支付网络服务股份有限公司",
     customsPayCompanyCode: "312228034T",
   };

@@ -31,7 +31,7 @@ export async function runCommand(cmd: Command, print: Print): Promise<FakeApi | 
 
 async function notificationToSend(msgType: string, file: string | null, order: Record<string, string>) {
   if (file === null)
-    return { msgType, msgBody: JSON.stringify(sampleOrder(order.mchtOrderNo ?? "SIM-1", order)) };
+    return { msgType, msgBody: JSON.stringify(sampleOrder(order.mchtOrderNo ?? "SIM-1", order, msgType)) };
   const json: unknown = JSON.parse(await readFile(file, "utf8"));
   if (json !== null && typeof json === "object" && "msgBody" in json && typeof json.msgBody === "string")
     return {

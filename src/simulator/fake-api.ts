@@ -91,6 +91,9 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   app.get("/order/queryOrder", async (request, reply) => {
     const no = (request.query as { mchtOrderNo?: string }).mchtOrderNo ?? "";
     state.queries.push(no);
+    // 技术综述: 403 when the Authorization header is missing, 401 when its token is not right.
+    if (request.headers.authorization === undefined)
+      return reply.code(403).send({ error: "Forbidden", message: "no Authorization header" });
     if (!authorized(request, secret, state, now())) return refuse(reply);
     if (state.failQueries > 0) {
       state.failQueries--;

@@ -38,6 +38,7 @@ const EnvSchema = Type.Object({
   RECONCILE_MAX_AGE_SECONDS: PositiveInt,
   RECONCILE_BATCH_SIZE: PositiveInt,
   RECONCILE_RATE_PER_SECOND: PositiveInt,
+  RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
 });
 
 const defaults: Record<string, string> = {
@@ -70,6 +71,7 @@ const defaults: Record<string, string> = {
   RECONCILE_MAX_AGE_SECONDS: "604800",
   RECONCILE_BATCH_SIZE: "100",
   RECONCILE_RATE_PER_SECOND: "5",
+  RECONCILE_AWAIT_DECLARATION: "true",
 };
 
 export interface Config {
@@ -113,6 +115,11 @@ export interface Config {
     maxAgeSeconds: number;
     batchSize: number;
     ratePerSecond: number;
+    /**
+     * Whether Payzero declares the merchant's paid orders to customs. False: a paid order is finished
+     * whatever its declare status, instead of being asked about until maxAgeSeconds.
+     */
+    awaitDeclaration: boolean;
   };
 }
 
@@ -190,6 +197,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       maxAgeSeconds: converted.RECONCILE_MAX_AGE_SECONDS,
       batchSize: converted.RECONCILE_BATCH_SIZE,
       ratePerSecond: converted.RECONCILE_RATE_PER_SECOND,
+      awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
     },
   };
 }

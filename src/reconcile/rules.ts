@@ -2,7 +2,8 @@
 //
 // Selection needs no column of its own: an order is stale when `updatedAt` (its state last changed) is
 // older than RECONCILE_STALE_SECONDS, too old to chase when `createdAt` is older than
-// RECONCILE_MAX_AGE_SECONDS, and finished when both statuses are final (isSettled). Stale orders are
+// RECONCILE_MAX_AGE_SECONDS, and finished when both statuses are final (only the pay status when
+// RECONCILE_AWAIT_DECLARATION is false). Stale orders are
 // walked in (updatedAt, mchtOrderNo) order, batchSize at a time, from a cursor kept between runs, so a
 // batch of orders Payzero keeps answering unchanged does not starve the others; the walk starts again
 // at the oldest once it has reached the end. One run per interval asks about each order at most once.
@@ -29,14 +30,13 @@ export interface StoredOrder {
 
 /** Prisma findMany arguments for the next batch of orders to ask about. */
 export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor | null) {
-  const unfinished = {
-    OR: [
-      { payStatus: null },
-      { payStatus: { not: PAY_SUCCEED } },
-      { declareStatus: null },
-      { declareStatus: { not: DECLARED } },
-    ],
-  };
+  const unpaid = [{ payStatus: null }, { payStatus: { not: PAY_SUCCEED } }];
+  // Without declarations (needDeclare false, or the merchant's business form) a paid order never
+  // reaches DECLARED: asking about it for days would crowd out the orders whose notifications were lost.
+  const undeclared = s.awaitDeclaration
+    ? [{ declareStatus: null }, { declareStatus: { not: DECLARED } }]
+    : [];
+  const unfinished = { OR: [...unpaid, ...undeclared] };
   const after = cursor
     ? {
         OR: [

@@ -44,7 +44,12 @@ function client(): PayzeroClient {
 
 function run(
   c = client(),
-  more: { cursor?: CursorStore; batchSize?: number; intervalSeconds?: number } = {},
+  more: {
+    cursor?: CursorStore;
+    batchSize?: number;
+    intervalSeconds?: number;
+    awaitDeclaration?: boolean;
+  } = {},
 ) {
   const { cursor, ...overrides } = more;
   return reconcileOnce({ db: h.db, client: c, fanOut, log, settings: { ...settings, ...overrides }, cursor });
@@ -134,6 +139,24 @@ describe("reconcileOnce", () => {
     const asked = await queriesDuring(() => run());
     expect(asked.sort()).toEqual(["FAILED-DECL", "STALE"]);
     expect(await statuses("FRESH")).toEqual({ payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+  });
+
+  it("leaves paid orders alone whatever their declare status when Payzero does not declare them", async () => {
+    await seedOrder(h.db, "PAID-UNDECLARED", { payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+    await seedOrder(h.db, "PAID-DECL-FAILED", { payStatus: "PAY_SUCCEED", declareStatus: "DECLARE_FAILED" });
+    await seedOrder(h.db, "UNPAID", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    await seedOrder(h.db, "PAY-FAILED", { payStatus: "PAY_FAILED", declareStatus: "NOT_DECLARED" });
+    api.setOrders(
+      ["PAID-UNDECLARED", "PAID-DECL-FAILED", "UNPAID", "PAY-FAILED"].map((no) =>
+        payzeroOrder(no, "PAY_SUCCEED", "NOT_DECLARED"),
+      ),
+    );
+
+    const asked = await queriesDuring(() => run(client(), { awaitDeclaration: false }));
+    expect(asked.sort()).toEqual(["PAY-FAILED", "UNPAID"]);
+    // With declarations awaited (the default), the paid ones are asked about too.
+    const awaited = await queriesDuring(() => run());
+    expect(awaited.sort()).toEqual(["PAID-DECL-FAILED", "PAID-UNDECLARED"]);
   });
 
   it("stores nothing when Payzero agrees with the stored order", async () => {

@@ -19,6 +19,7 @@ const settings = {
   maxAgeSeconds: 604_800,
   batchSize: 3,
   ratePerSecond: 5,
+  awaitDeclaration: true,
 };
 const at = new Date("2026-11-26T12:00:00.000Z");
 

@@ -16,6 +16,7 @@ export const settings: ReconcileSettings = {
   maxAgeSeconds: 7 * 86_400,
   batchSize: 100,
   ratePerSecond: 1000,
+  awaitDeclaration: true,
 };
 
 export interface Seed {

@@ -35,4 +35,24 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", REDIS_URL: "http://x" })).toThrow(/REDIS_URL/);
   });
+
+  it("reads switches as true or false only", () => {
+    const base = { PAYZERO_SIGN_TOKEN: "t" };
+    expect(loadConfig(base).reconcile.awaitDeclaration).toBe(true);
+    expect(loadConfig({ ...base, RECONCILE_AWAIT_DECLARATION: "false" }).reconcile.awaitDeclaration).toBe(
+      false,
+    );
+    expect(() => loadConfig({ ...base, RECONCILE_AWAIT_DECLARATION: "no" })).toThrow(
+      /RECONCILE_AWAIT_DECLARATION/,
+    );
+  });
+
+  it("bounds the secret overlap to a week", () => {
+    const base = { PAYZERO_SIGN_TOKEN: "t" };
+    expect(loadConfig(base).webhookSecretOverlapSeconds).toBe(86_400);
+    expect(loadConfig({ ...base, WEBHOOK_SECRET_OVERLAP_SECONDS: "0" }).webhookSecretOverlapSeconds).toBe(0);
+    expect(() => loadConfig({ ...base, WEBHOOK_SECRET_OVERLAP_SECONDS: "604801" })).toThrow(
+      /WEBHOOK_SECRET_OVERLAP_SECONDS/,
+    );
+  });
 });

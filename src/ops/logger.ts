@@ -1,6 +1,10 @@
 import type { LoggerOptions } from "pino";
 
-/** Personal data and secrets never reach the logs, wherever they sit in a logged object. */
+/**
+ * Personal data and secrets never reach the logs: these keys are censored at the top of a logged
+ * object and up to two levels down (pino's redaction takes fixed paths; deeper wildcards cost every
+ * log line). The code never logs an order or a message body whole, so this is the safety net.
+ */
 export const REDACTED_KEYS = [
   "payerName",
   "payerNumber",

@@ -132,9 +132,25 @@ describe("POST /payzero/notify", () => {
     ["sign as an array", JSON.stringify({ ...valid, sign: [valid.sign] }), 400],
     ["__proto__ key", `{"__proto__":{"polluted":1},${JSON.stringify(valid).slice(1)}`, 400],
     ["constructor.prototype", `{"constructor":{"prototype":{"x":1}},${JSON.stringify(valid).slice(1)}`, 400],
-    ["deep nesting", `${"[".repeat(100_000)}${"]".repeat(100_000)}`, 400],
-    ["deep nesting in an extra field", `{"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}`, 400],
+    ["deep nesting instead of an envelope", nested(100_000), 400],
+    [
+      "deep nesting as msgBody",
+      JSON.stringify({ ...valid, msgBody: 0 }).replace('"msgBody":0', `"msgBody":${nested(100_000)}`),
+      400,
+    ],
   ];
+
+  it("takes a signed message with a deeply nested extra field, and queues it without that field", async () => {
+    const env = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "DEEP-EXTRA" }));
+    const before = await jobCount();
+    const res = await post(
+      `{"x":${"[".repeat(200_000)}${"]".repeat(200_000)},${JSON.stringify(env).slice(1)}`,
+    );
+    expect(res.body).toBe("OK");
+    expect(await jobCount()).toBe(before + 1);
+    const [job] = await h.queue.getJobs(["waiting", "delayed", "active", "completed"], 0, 0, false);
+    expect(Object.keys(job?.data ?? {}).sort()).toEqual(["msgBody", "msgType", "receivedAt", "timestamp"]);
+  });
 
   it("refuses a signed timestamp past Postgres bigint with 400: the worker could never store it", async () => {
     const before = await jobCount();
@@ -177,3 +193,8 @@ describe("POST /payzero/notify", () => {
     expect(res.body).toBe("OK");
   });
 });
+
+/** The JSON text of an array nested `depth` levels deep (too deep for JSON.stringify to write). */
+function nested(depth: number): string {
+  return `${"[".repeat(depth)}${"]".repeat(depth)}`;
+}

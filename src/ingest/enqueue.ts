@@ -65,11 +65,22 @@ function batchedAdd(
 export type Enqueue = (jobId: string, job: NotificationJob) => Promise<EnqueueResult>;
 
 /**
- * The receiver's enqueue: resolves once Redis has the job (a duplicate id is a no-op in BullMQ),
- * saying whether it was already there; rejects at once while Redis is not connected, and after
- * `timeoutMs` when Redis does not answer.
+ * Most messages held for Redis at once. A hung Redis (connected, silent) answers nothing, so every
+ * message taken meanwhile would stay in memory, its caller long answered 503, until it answers
+ * again; past this many, the receiver refuses at once instead. Far above what a burst holds.
  */
-export function createEnqueue(queue: Queue<NotificationJob>, timeoutMs: number): Enqueue {
+export const MAX_PENDING_ENQUEUES = 4096;
+
+/**
+ * The receiver's enqueue: resolves once Redis has the job (a duplicate id is a no-op in BullMQ),
+ * saying whether it was already there; rejects at once while Redis is not connected or `maxPending`
+ * messages are waiting for it, and after `timeoutMs` when Redis does not answer.
+ */
+export function createEnqueue(
+  queue: Queue<NotificationJob>,
+  timeoutMs: number,
+  maxPending = MAX_PENDING_ENQUEUES,
+): Enqueue {
   const connection = queue.opts.connection as Redis;
   const add = batchedAdd(queue, connection);
   // Copies of one message arriving together all see EXISTS 0 (same batch, or batches in flight at
@@ -83,7 +94,7 @@ export function createEnqueue(queue: Queue<NotificationJob>, timeoutMs: number):
     return added;
   };
   return async (jobId, job) => {
-    if (connection.status !== "ready") throw new QueueUnavailableError();
+    if (connection.status !== "ready" || adding.size >= maxPending) throw new QueueUnavailableError();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);

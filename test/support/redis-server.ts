@@ -13,6 +13,10 @@ export interface OwnRedis {
   start: () => Promise<void>;
   /** SIGTERM: Redis writes its AOF and exits, as in an orderly restart. */
   stop: () => Promise<void>;
+  /** SIGSTOP: connections stay open and take commands, and nothing is answered (a hung Redis). */
+  freeze: () => void;
+  /** SIGCONT: answers what it was sent meanwhile. */
+  thaw: () => void;
   destroy: () => Promise<void>;
 }
 
@@ -41,10 +45,17 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     stop: async () => {
       const c = child;
       if (!c || c.exitCode !== null) return;
+      c.kill("SIGCONT");
       const exited = new Promise((resolve) => c.once("exit", resolve));
       c.kill("SIGTERM");
       await exited;
       child = null;
+    },
+    freeze: () => {
+      child?.kill("SIGSTOP");
+    },
+    thaw: () => {
+      child?.kill("SIGCONT");
     },
     destroy: async () => {
       await own.stop();

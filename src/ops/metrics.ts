@@ -69,6 +69,21 @@ export const attemptLatency = new Histogram({
   registers: [registry],
 });
 
+/** The endpoint ids the delivery metrics have series for. */
+export async function labelledEndpoints(): Promise<string[]> {
+  const [attempts, latency] = await Promise.all([deliveryAttempts.get(), attemptLatency.get()]);
+  return [...new Set([...attempts.values, ...latency.values].map((v) => String(v.labels.endpoint)))];
+}
+
+/** Drops the delivery metrics' series of these endpoints (deleted ones: they would stay for good). */
+export async function forgetEndpoints(endpointIds: readonly string[]): Promise<void> {
+  const gone = new Set(endpointIds);
+  for (const { labels } of (await deliveryAttempts.get()).values) {
+    if (gone.has(String(labels.endpoint))) deliveryAttempts.remove(labels);
+  }
+  for (const endpoint of gone) attemptLatency.remove({ endpoint });
+}
+
 export const workerProcessRestarts = new Counter({
   name: "pzn_worker_process_restarts_total",
   help: "Times the worker child process of role all died and was started again",

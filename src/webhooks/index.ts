@@ -10,6 +10,7 @@ import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { createDeliveryStore } from "./delivery-store.js";
 import { createEndpointGate } from "./endpoint-gate.js";
+import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
 import { attemptJob, createDeliveryQueue, DELIVERY_QUEUE, type DeliveryJob } from "./queue.js";
 import { startRelay } from "./relay.js";
@@ -71,9 +72,11 @@ export function startWebhookWorkers({ config, connection, db, log }: WebhookWork
     log.warn({ jobId: job?.id, err: err.message }, "delivery job failed (retried by BullMQ, then the relay)"),
   );
   const relay = startRelay({ db, queue, log, intervalMs: config.relayIntervalMs, graceMs });
+  const pruner = startEndpointMetricsPruner(db, log, config.relayIntervalMs);
   return {
     fanOut: createFanOut(queue, log),
     stop: async () => {
+      pruner.stop();
       await relay.stop();
       await closeWorker(worker);
       unwatch();

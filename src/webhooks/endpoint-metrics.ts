@@ -1,0 +1,35 @@
+// The delivery metrics carry an endpoint label: the series of endpoints deleted since are dropped on
+// a timer, so the registry of a long-running worker holds the endpoints that exist, not every one ever.
+import type { Logger } from "pino";
+import type { Db } from "../db/client.js";
+import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
+import { errorMessage } from "./util.js";
+
+/** Drops the series of labelled endpoints that no longer exist; returns their ids. */
+export async function pruneEndpointMetrics(db: Db): Promise<string[]> {
+  const labelled = await labelledEndpoints();
+  if (labelled.length === 0) return [];
+  const present = await db.webhookEndpoint.findMany({
+    where: { id: { in: labelled } },
+    select: { id: true },
+  });
+  const kept = new Set(present.map((e) => e.id));
+  const gone = labelled.filter((id) => !kept.has(id));
+  await forgetEndpoints(gone);
+  return gone;
+}
+
+export function startEndpointMetricsPruner(db: Db, log: Logger, intervalMs: number): { stop: () => void } {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    pruneEndpointMetrics(db)
+      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, "endpoint metrics not pruned"))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

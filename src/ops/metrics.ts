@@ -107,13 +107,30 @@ new Gauge({
   aggregator: "max",
   async collect() {
     this.reset();
-    for (const queue of watchedQueues) {
-      const counts = await queue.getJobCounts("waiting", "delayed", "failed", "active").catch(() => null);
-      if (!counts) continue;
-      for (const [state, n] of Object.entries(counts)) this.set({ queue: queue.name, state }, n);
+    const queues = [...watchedQueues];
+    const all = await Promise.all(queues.map(jobCounts));
+    for (const [i, counts] of all.entries()) {
+      for (const [state, n] of Object.entries(counts ?? {})) this.set({ queue: queues[i]!.name, state }, n);
     }
   },
 });
+
+/** How long a scrape waits for a queue's counts: a hung Redis must not hang /metrics with it. */
+const QUEUE_COUNTS_TIMEOUT_MS = 1000;
+
+/** The queue's counts by state; null when Redis fails or does not answer in time. */
+async function jobCounts(queue: Queue): Promise<Record<string, number> | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), QUEUE_COUNTS_TIMEOUT_MS);
+  });
+  try {
+    const counts = queue.getJobCounts("waiting", "delayed", "failed", "active").catch(() => null);
+    return await Promise.race([counts, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 type MetricsSource = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;
 const sources = new Set<MetricsSource>();

@@ -1,5 +1,6 @@
 // The command line → one typed invocation, or a UsageError. Pure (node:util parseArgs).
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { errorMessage } from "../util.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -49,7 +50,7 @@ function parse<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
     return parseArgs({ args, options: { ...options, ...common }, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs explains at length; the first sentence names the problem.
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     throw new UsageError((message.split(/\.\s/)[0] ?? message).replace(/\.$/, ""));
   }
 }

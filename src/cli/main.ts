@@ -1,6 +1,7 @@
 // Entry point of the operator CLI: `tsx src/cli/main.ts <command> [options]` (npm run cli -- …).
 import { ConfigError, loadConfig } from "../config.js";
 import { createDb } from "../db/client.js";
+import { errorMessage } from "../util.js";
 import { parseInvocation, UsageError } from "./args.js";
 import { EXIT, type Output } from "./context.js";
 import { HELP } from "./help.js";
@@ -15,7 +16,7 @@ const out: Output = {
 /** One line, whatever the error (Prisma's and the config's messages span several). */
 function oneLine(err: unknown): string {
   if (err instanceof ConfigError) return `invalid configuration: ${err.problems.join("; ")}`;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const lines = message.split("\n").map((l) => l.trim());
   return cell(lines.filter((l) => l.length > 0).at(-1) ?? message, 300);
 }

@@ -2,8 +2,8 @@
 import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { closeConnection, createProducerConnection } from "../ingest/queue.js";
+import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "../util.js";
 import { createDeliveryQueue, type DeliveryJob } from "../webhooks/queue.js";
-import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "../webhooks/util.js";
 
 /**
  * Runs `run` against the delivery queue; resolves to null, or to why Redis did not take the jobs

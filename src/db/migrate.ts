@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { errorMessage } from "../util.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
@@ -127,7 +128,7 @@ async function applyOne(client: pg.Client, m: Migration): Promise<void> {
     );
     await client.query("COMMIT");
   } catch (err) {
-    const logs = err instanceof Error ? err.message : String(err);
+    const logs = errorMessage(err);
     await client.query("ROLLBACK");
     await client.query(insert, [randomUUID(), m.checksum, m.name, logs]);
     throw new Error(`migration ${m.name} failed: ${logs}`);

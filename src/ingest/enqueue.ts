@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createBatcher } from "../db/batch.js";
+import { withTimeout } from "../util.js";
 import { type NotificationJob, notificationJobOptions } from "./queue.js";
 
 export class EnqueueTimeoutError extends Error {
@@ -95,14 +96,6 @@ export function createEnqueue(
   };
   return async (jobId, job) => {
     if (connection.status !== "ready" || adding.size >= maxPending) throw new QueueUnavailableError();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);
-    });
-    try {
-      return await Promise.race([addOnce(jobId, job), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(addOnce(jobId, job), timeoutMs, () => new EnqueueTimeoutError(timeoutMs));
   };
 }

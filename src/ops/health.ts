@@ -1,6 +1,7 @@
 // Liveness (/healthz: the process answers) and readiness (/readyz: Postgres and Redis answer).
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import { errorMessage, withTimeout } from "../util.js";
 
 export type Probe = () => Promise<unknown>;
 
@@ -48,15 +49,10 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
 }
 
 async function runProbe(probe: Probe, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
   try {
-    return await Promise.race([probe().then(() => "ok"), timeout]);
+    await withTimeout(probe(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
+    return "ok";
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    clearTimeout(timer);
+    return errorMessage(err);
   }
 }

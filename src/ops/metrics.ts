@@ -11,6 +11,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { withTimeout } from "../util.js";
 import { PROBE_LOG_LEVEL } from "./health.js";
 
 export const registry = new Registry();
@@ -119,17 +120,9 @@ new Gauge({
 const QUEUE_COUNTS_TIMEOUT_MS = 1000;
 
 /** The queue's counts by state; null when Redis fails or does not answer in time. */
-async function jobCounts(queue: Queue): Promise<Record<string, number> | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), QUEUE_COUNTS_TIMEOUT_MS);
-  });
-  try {
-    const counts = queue.getJobCounts("waiting", "delayed", "failed", "active").catch(() => null);
-    return await Promise.race([counts, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function jobCounts(queue: Queue): Promise<Record<string, number> | null> {
+  const counts = queue.getJobCounts("waiting", "delayed", "failed", "active");
+  return withTimeout(counts, QUEUE_COUNTS_TIMEOUT_MS).catch(() => null);
 }
 
 type MetricsSource = () => Promise<MetricObjectWithValues<MetricValue<string>>[]>;

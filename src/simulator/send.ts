@@ -2,6 +2,7 @@
 // on the resend schedule until the receiver answers "OK".
 import { setTimeout as delay } from "node:timers/promises";
 import { payzeroSign } from "../payzero/sign.js";
+import { errorMessage } from "../util.js";
 import { delayBefore } from "./schedule.js";
 
 export interface NotifyTarget {
@@ -83,7 +84,7 @@ async function postOnce(n: SimNotification, target: NotifyTarget, attempt: numbe
     return {
       ...base,
       status: null,
-      answer: err instanceof Error ? err.message : String(err),
+      answer: errorMessage(err),
       delivered: false,
     };
   }

@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
-import { errorMessage } from "./util.js";
+import { errorMessage } from "../util.js";
 
 /** Drops the series of labelled endpoints that no longer exist; returns their ids. */
 export async function pruneEndpointMetrics(db: Db): Promise<string[]> {

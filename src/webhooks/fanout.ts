@@ -3,8 +3,8 @@ import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
+import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "../util.js";
 import { addAttempts, attemptJob, type DeliveryJob } from "./queue.js";
-import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "./util.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {

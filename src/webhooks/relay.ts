@@ -2,8 +2,8 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
+import { errorMessage } from "../util.js";
 import { type DeliveryJob, ensureAttempt } from "./queue.js";
-import { errorMessage } from "./util.js";
 
 export interface RelayDeps {
   db: Db;

@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "typebox";
 import type { Config } from "../config.js";
 import { closeConnection, createProducerConnection } from "../ingest/queue.js";
+import { ENQUEUE_WAIT_MS, withTimeout } from "../util.js";
 import { createDeliveryQueue, type DeliveryJob } from "./queue.js";
-import { ENQUEUE_WAIT_MS, withTimeout } from "./util.js";
 
 const reasons: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 409: "Conflict" };
 

@@ -68,6 +68,9 @@ describe("two worker processes", () => {
   });
 
   it("stop on SIGTERM with exit code 0", async () => {
-    for (const w of workers) expect(await w.stop()).toBe(0);
+    for (const w of workers) {
+      const code = await w.stop();
+      expect(code, `signal ${w.child.signalCode}:\n${w.output().slice(-3000)}`).toBe(0);
+    }
   });
 });

@@ -1,12 +1,17 @@
-// Small helpers of the webhook stage.
+// Small helpers shared by the stages.
 
 /** How long an enqueue after a committed change waits for Redis before leaving the rows to the relay. */
 export const ENQUEUE_WAIT_MS = 5000;
 
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** The promise's outcome, or a rejection with `timedOut()` after `ms` (the promise itself runs on). */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  timedOut: () => Error = () => new Error(`timed out after ${ms} ms`),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(timedOut()), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

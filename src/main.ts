@@ -1,7 +1,7 @@
 // Entry point: `tsx src/main.ts <api|worker|all|migrate>` (npm start, start:api, start:worker, migrate).
 import closeWithGrace from "close-with-grace";
-import { pino } from "pino";
-import { ConfigError, loadConfig } from "./config.js";
+import { type Logger, pino } from "pino";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { migrate } from "./db/migrate.js";
 import { loggerOptions } from "./ops/logger.js";
 import { forkWorkers, serveParent } from "./supervise.js";
@@ -20,6 +20,21 @@ async function main(role: Role): Promise<void> {
     return;
   }
   const running: Stoppable[] = [];
+  let starting: Promise<void> = Promise.resolve();
+  // Signals are taken from the first moment: a SIGTERM during start-up (a slow machine, Redis not
+  // up yet) waits for it to finish and stops what started, instead of killing the process outright.
+  closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, "stopping after an error");
+    else log.info({ signal }, "stopping");
+    await starting.catch(() => {});
+    // The receiver first (stop taking messages), then the workers finish what they hold.
+    for (const s of running) await s.stop();
+  });
+  starting = startRole(role, config, log, running);
+  await starting;
+}
+
+async function startRole(role: Role, config: Config, log: Logger, running: Stoppable[]): Promise<void> {
   // Each role loads only its own code: the worker child carries no HTTP stack (less memory).
   if (role === "api" || role === "all")
     running.push(await (await import("./roles.js")).startApi(config, log));
@@ -27,12 +42,6 @@ async function main(role: Role): Promise<void> {
   if (role === "all") running.push(forkWorkers(log));
   if (role === "worker")
     running.push(await (await import("./workers.js")).startWorkers(config, log, !asChild));
-  closeWithGrace({ delay: 20_000, logger: log }, async ({ signal, err }) => {
-    if (err) log.error({ err }, "stopping after an error");
-    else log.info({ signal }, "stopping");
-    // The receiver first (stop taking messages), then the workers finish what they hold.
-    for (const s of running) await s.stop();
-  });
 }
 
 const role = process.argv[2] ?? "all";

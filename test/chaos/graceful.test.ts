@@ -1,6 +1,6 @@
 // SIGTERM mid-burst: the service stops taking requests, finishes what it holds, exits 0; a message
 // answered OK before the stop is stored once the service is back (rolling restarts lose nothing).
-import { connect } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
@@ -112,5 +112,41 @@ describe("SIGTERM", () => {
     const tookMs = Date.now() - started;
     expect(code).toBe(0);
     expect(tookMs).toBeLessThan(10_000);
+  }, 60_000);
+});
+
+describe("SIGTERM during start-up", () => {
+  it("waits for the start-up to finish, then stops what started and exits 0", async () => {
+    // A Redis that takes connections and never answers keeps the receiver starting for 5 s.
+    const sockets = new Set<Socket>();
+    let reached: () => void = () => {};
+    const connected = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      reached();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const redisPort = (silent.address() as AddressInfo).port;
+    const starting = startService("api", {
+      ...env,
+      PORT: String(await freePort()),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      LOG_LEVEL: "info",
+    });
+    try {
+      await connected; // the service is starting: it has begun to connect
+      const code = await starting.stop(30_000);
+      const output = starting.output();
+      expect(code, output).toBe(0);
+      // The signal was taken while the start-up still waited for Redis.
+      expect(output.indexOf('"msg":"stopping"')).toBeGreaterThan(-1);
+      expect(output.indexOf('"msg":"stopping"')).toBeLessThan(output.indexOf("Redis not reachable yet"));
+    } finally {
+      await starting.stop(1000);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   }, 60_000);
 });

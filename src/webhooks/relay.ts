@@ -15,17 +15,17 @@ export interface RelayDeps {
   batchSize?: number;
 }
 
-/** Where the next pass goes on from: the last row this one looked at. */
+/** Where the next pass goes on from: the last row this one looked at (null time: a row without one). */
 export interface RelayCursor {
-  nextAttemptAt: Date;
+  nextAttemptAt: Date | null;
   id: bigint;
 }
 
 /**
- * One pass over the next batch of overdue rows after `after` (oldest first); returns how many rows it
- * (re-)enqueued and where the next pass goes on (null: from the oldest again). Walking on, rather than
- * taking the oldest every time, reaches rows behind a larger backlog whose jobs are alive (a slow
- * endpoint). Deterministic job ids make extra passes harmless.
+ * One pass over the next batch of overdue rows after `after` (rows without a next attempt time first,
+ * then oldest first); returns how many rows it (re-)enqueued and where the next pass goes on (null:
+ * from the start again). Walking on, rather than taking the oldest every time, reaches rows behind a
+ * larger backlog whose jobs are alive (a slow endpoint). Deterministic job ids make extra passes harmless.
  */
 export async function relayOnce(
   deps: RelayDeps,
@@ -37,27 +37,26 @@ export async function relayOnce(
     where: {
       status: "pending",
       OR: [{ nextAttemptAt: { lt: dueBefore } }, { nextAttemptAt: null, createdAt: { lt: dueBefore } }],
-      ...(after && {
-        AND: {
-          OR: [
-            { nextAttemptAt: { gt: after.nextAttemptAt } },
-            { nextAttemptAt: after.nextAttemptAt, id: { gt: after.id } },
-            { nextAttemptAt: null },
-          ],
-        },
-      }),
+      ...(after && { AND: { OR: rowsAfter(after) } }),
     },
-    orderBy: [{ nextAttemptAt: "asc" }, { id: "asc" }],
+    orderBy: [{ nextAttemptAt: { sort: "asc", nulls: "first" } }, { id: "asc" }],
     take: batchSize,
     select: { id: true, attemptCount: true, nextAttemptAt: true },
   });
   for (const row of rows) await ensureAttempt(deps.queue, row.id, row.attemptCount);
   const last = rows.at(-1);
-  const next =
-    rows.length === batchSize && last?.nextAttemptAt
-      ? { nextAttemptAt: last.nextAttemptAt, id: last.id }
-      : null;
+  const next = rows.length === batchSize && last ? { nextAttemptAt: last.nextAttemptAt, id: last.id } : null;
   return { enqueued: rows.length, next };
+}
+
+/** The rows after the cursor in the walk's order (nulls first, then by time, each by id). */
+function rowsAfter(after: RelayCursor) {
+  if (after.nextAttemptAt === null)
+    return [{ nextAttemptAt: null, id: { gt: after.id } }, { nextAttemptAt: { not: null } }];
+  return [
+    { nextAttemptAt: { gt: after.nextAttemptAt } },
+    { nextAttemptAt: after.nextAttemptAt, id: { gt: after.id } },
+  ];
 }
 
 export interface Relay {

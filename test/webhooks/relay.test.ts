@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { insertDeliveries } from "../../src/webhooks/fanout.js";
 import { attemptJob, createDeliveryQueue, deliveryJobId } from "../../src/webhooks/queue.js";
-import { startRelay } from "../../src/webhooks/relay.js";
+import { type RelayCursor, relayOnce, startRelay } from "../../src/webhooks/relay.js";
 import { createEndpoint, createHarness, type Harness, log, storeNotification, waitFor } from "./harness.js";
 
 let h: Harness;
@@ -53,6 +53,41 @@ describe("the relay", () => {
       expect(state).toBe("waiting");
     } finally {
       await relay.stop();
+      await queue.close();
+    }
+  });
+
+  it("reaches every overdue row without a next attempt time, more than a batch of them, when the first ones' jobs live", async () => {
+    await h.db.delivery.deleteMany({}); // the other test's backlog
+    await createEndpoint(h.db, { url: "http://127.0.0.1:9/nulls", msgTypes: ["T_NULL"] });
+    const queue = createDeliveryQueue(h.connection, h.config.redisPrefix);
+    const ids: bigint[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { deliveryIds } = await storeNotification(h.db, outbox, {
+        msgType: "T_NULL",
+        msgBody: `{"n":${i}}`,
+      });
+      ids.push(...deliveryIds);
+    }
+    // Rows written before next_attempt_at was set at insert: null, and long overdue by createdAt.
+    await h.db.delivery.updateMany({
+      where: { id: { in: ids } },
+      data: { nextAttemptAt: null, createdAt: new Date(Date.now() - 120_000) },
+    });
+    const lost = ids.at(-1)!;
+    await queue.addBulk(ids.slice(0, -1).map((id) => attemptJob(id, 0, 3_600_000)));
+    try {
+      // Enough passes to walk the five rows twice, two at a time.
+      let cursor: RelayCursor | null = null;
+      for (let pass = 0; pass < 6; pass++) {
+        ({ next: cursor } = await relayOnce(
+          { db: h.db, queue, log, intervalMs: 20, graceMs: 1000, batchSize: 2 },
+          cursor,
+        ));
+      }
+      expect(await queue.getJobState(deliveryJobId(lost, 0))).toBe("waiting");
+    } finally {
+      await h.db.delivery.deleteMany({ where: { id: { in: ids } } });
       await queue.close();
     }
   });

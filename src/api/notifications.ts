@@ -2,6 +2,7 @@
 import { Type } from "typebox";
 import { NotificationJson, notificationJson } from "../orders/json.js";
 import { Cursor, decodeIdCursor, ErrorReply, Limit, page } from "./pagination.js";
+import { sendError } from "./reply.js";
 import type { V1RouteModule } from "./v1.js";
 
 export const notificationRoutes: V1RouteModule = async (app, { db }) => {
@@ -34,9 +35,7 @@ export const notificationRoutes: V1RouteModule = async (app, { db }) => {
       const limit = q.limit ?? 50;
       const before = q.cursor === undefined ? undefined : decodeIdCursor(q.cursor);
       if (q.cursor !== undefined && before === undefined) {
-        return reply
-          .code(400)
-          .send({ statusCode: 400, error: "Bad Request", message: "querystring/cursor is not valid" });
+        return sendError(reply, 400, "querystring/cursor is not valid");
       }
       const rows = await db.notification.findMany({
         where: {

@@ -2,6 +2,7 @@
 import { Type } from "typebox";
 import { OrderJson, orderJson } from "../orders/json.js";
 import { Cursor, decodeTextCursor, ErrorReply, Limit, page } from "./pagination.js";
+import { sendError } from "./reply.js";
 import type { V1RouteModule } from "./v1.js";
 
 const Status = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z_]+$" });
@@ -60,9 +61,7 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
       const limit = q.limit ?? 50;
       const after = q.cursor === undefined ? undefined : decodeTextCursor(q.cursor);
       if (q.cursor !== undefined && after === undefined) {
-        return reply
-          .code(400)
-          .send({ statusCode: 400, error: "Bad Request", message: "querystring/cursor is not valid" });
+        return sendError(reply, 400, "querystring/cursor is not valid");
       }
       const rows = await db.order.findMany({
         where: {

@@ -3,10 +3,11 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { Cursor, decodeIdCursor, ErrorReply, Limit, page } from "../api/pagination.js";
+import { sendError } from "../api/reply.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { enqueueRearmed, isRefusal, rearmDelivery } from "./retry.js";
-import { DeliveryId, routeDeliveryQueue, sendError, WebhookId } from "./route-support.js";
+import { DeliveryId, routeDeliveryQueue, WebhookId } from "./route-support.js";
 import { DeliveryView, deliveryInclude, deliveryView } from "./views.js";
 
 const Status = Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]);

@@ -1,17 +1,11 @@
-// What the /v1 webhook and delivery routes share: error replies, the delivery queue, id params.
+// What the /v1 webhook and delivery routes share: the delivery queue, id params.
 import type { Queue } from "bullmq";
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import type { Config } from "../config.js";
 import { closeConnection, createProducerConnection } from "../ingest/queue.js";
 import { ENQUEUE_WAIT_MS, withTimeout } from "../util.js";
 import { createDeliveryQueue, type DeliveryJob } from "./queue.js";
-
-const reasons: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 409: "Conflict" };
-
-export function sendError(reply: FastifyReply, statusCode: 400 | 404 | 409, message: string) {
-  return reply.code(statusCode).send({ statusCode, error: reasons[statusCode] ?? "Error", message });
-}
 
 export const DeliveryId = Type.String({ pattern: "^[1-9][0-9]{0,17}$", description: "delivery id" });
 export const WebhookId = Type.String({ minLength: 1, maxLength: 100 });

@@ -3,13 +3,14 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import type { FastifyInstance } from "fastify";
 import { type Static, Type } from "typebox";
 import { Cursor, decodeTextCursor, ErrorReply, Limit, page } from "../api/pagination.js";
+import { sendError } from "../api/reply.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import { MAX_SECRET_OVERLAP_SECONDS } from "../config.js";
 import type { Db } from "../db/client.js";
 import { inputProblem, storedMsgTypes } from "./endpoint-input.js";
 import { enqueueRearmed, isRefusal, rearmFailedOf } from "./retry.js";
 import { changeEndpoint, type EndpointChange } from "./rotation.js";
-import { routeDeliveryQueue, sendError, WebhookId } from "./route-support.js";
+import { routeDeliveryQueue, WebhookId } from "./route-support.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
 import { WebhookView, webhookView } from "./views.js";
 

@@ -25,7 +25,9 @@ const EnvSchema = Type.Object({
   WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
   WEBHOOK_TIMEOUT_MS: PositiveInt,
   WEBHOOK_CONCURRENCY: PositiveInt,
-  RELAY_INTERVAL_MS: PositiveInt,
+  WEBHOOK_POLL_INTERVAL_MS: PositiveInt,
+  WEBHOOK_LEASE_GRACE_MS: PositiveInt,
+  WEBHOOK_QUEUE_LIMIT: PositiveInt,
   WEBHOOK_ENDPOINT_CONCURRENCY: PositiveInt,
   ENDPOINT_DISABLE_AFTER_SECONDS: PositiveInt,
   WEBHOOK_SECRET_OVERLAP_SECONDS: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
@@ -58,7 +60,9 @@ const defaults: Record<string, string> = {
   WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
   WEBHOOK_TIMEOUT_MS: "10000",
   WEBHOOK_CONCURRENCY: "64",
-  RELAY_INTERVAL_MS: "30000",
+  WEBHOOK_POLL_INTERVAL_MS: "1000",
+  WEBHOOK_LEASE_GRACE_MS: "30000",
+  WEBHOOK_QUEUE_LIMIT: "10000",
   WEBHOOK_ENDPOINT_CONCURRENCY: "32",
   ENDPOINT_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
   WEBHOOK_SECRET_OVERLAP_SECONDS: String(24 * 3600),
@@ -98,7 +102,15 @@ export interface Config {
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
   webhookConcurrency: number;
-  relayIntervalMs: number;
+  /** How often a worker process claims due deliveries (retries, manual retries, rows others left). */
+  webhookPollIntervalMs: number;
+  /**
+   * A delivery row a process holds (to send it, or waiting for a slot) stays its own this long past the
+   * attempt's timeout; then any process may claim it (after a crash, a POST may so be sent twice).
+   */
+  webhookLeaseGraceMs: number;
+  /** Most delivery rows one worker process keeps waiting in memory; more wait in Postgres. */
+  webhookQueueLimit: number;
   /** Attempts one worker process makes to one endpoint at once (a slow endpoint cannot take every slot). */
   webhookEndpointConcurrency: number;
   /** An endpoint failing without a success for this long is disabled (re-enable with PATCH). */
@@ -178,7 +190,9 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),
     webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
     webhookConcurrency: converted.WEBHOOK_CONCURRENCY,
-    relayIntervalMs: converted.RELAY_INTERVAL_MS,
+    webhookPollIntervalMs: converted.WEBHOOK_POLL_INTERVAL_MS,
+    webhookLeaseGraceMs: converted.WEBHOOK_LEASE_GRACE_MS,
+    webhookQueueLimit: converted.WEBHOOK_QUEUE_LIMIT,
     webhookEndpointConcurrency: converted.WEBHOOK_ENDPOINT_CONCURRENCY,
     endpointDisableAfterSeconds: converted.ENDPOINT_DISABLE_AFTER_SECONDS,
     webhookSecretOverlapSeconds: converted.WEBHOOK_SECRET_OVERLAP_SECONDS,

@@ -1,8 +1,5 @@
 // Small helpers shared by the stages.
 
-/** How long an enqueue after a committed change waits for Redis before leaving the rows to the relay. */
-export const ENQUEUE_WAIT_MS = 5000;
-
 /** The promise's outcome, or a rejection with `timedOut()` after `ms` (the promise itself runs on). */
 export function withTimeout<T>(
   promise: Promise<T>,

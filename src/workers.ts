@@ -22,12 +22,12 @@ export interface Stoppable {
 export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
   const connection = createWorkerConnection(config.redisUrl);
   connection.on("error", (err) => log.warn({ err: err.message }, "redis (worker)"));
-  // Connections: the notification transactions at once, the delivery store's batches (3 kinds × 2),
-  // and a few for the relay, the reconciler and the rarer delivery statements.
+  // Connections: the notification transactions at once, the delivery batches (renewals and records,
+  // 2 each), and a few for the claims, the reconciler and the rarer delivery statements.
   const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
-  const webhooks = startWebhookWorkers({ config, connection, db, log });
+  const webhooks = startWebhookWorkers({ config, db, log });
   const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
   const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");

@@ -11,7 +11,7 @@ export interface ReplayStep {
 }
 
 export interface ReplayPlan {
-  /** Rows to enqueue (attemptCount 0 for new rows). */
+  /** Rows due now (attemptCount 0 for new rows). */
   toSend: Array<{ id: bigint; attemptCount: number }>;
   steps: ReplayStep[];
 }

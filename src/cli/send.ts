@@ -1,7 +1,7 @@
-// Enqueues re-armed or new delivery rows for one attempt each, and (with --wait) follows them.
-import { enqueueRearmed, type Rearmed } from "../webhooks/retry.js";
+// Re-armed or new delivery rows are due at once in Postgres, where any worker process claims them;
+// with --wait, follows them until they are no longer pending.
+import type { Rearmed } from "../webhooks/retry.js";
 import { type CliContext, EXIT, type Output } from "./context.js";
-import { withDeliveryQueue } from "./queue.js";
 import { cell, formatTable, plural } from "./table.js";
 import { waitBudgetMs, waitForDeliveries } from "./wait.js";
 
@@ -15,14 +15,15 @@ export interface SettledJson {
 
 export interface SendReport {
   deliveryIds: string[];
-  /** Why Redis did not take the jobs (the relay enqueues the pending rows later), or null. */
-  enqueueError: string | null;
   /** With --wait: each row once no longer pending (or at the deadline). */
   settled: SettledJson[] | null;
 }
 
-export async function sendNow(ctx: CliContext, rows: Rearmed[], wait: boolean): Promise<SendReport> {
-  const enqueueError = await withDeliveryQueue(ctx.config, (queue) => enqueueRearmed(queue, rows));
+export async function sendNow(
+  ctx: CliContext,
+  rows: Array<Pick<Rearmed, "id">>,
+  wait: boolean,
+): Promise<SendReport> {
   const ids = rows.map((r) => r.id);
   const settled = wait
     ? (await waitForDeliveries(ctx.db, ids, waitBudgetMs(ctx.config.webhookTimeoutMs))).map((s) => ({
@@ -33,18 +34,14 @@ export async function sendNow(ctx: CliContext, rows: Rearmed[], wait: boolean): 
         lastError: s.lastError,
       }))
     : null;
-  return { deliveryIds: ids.map(String), enqueueError, settled };
+  return { deliveryIds: ids.map(String), settled };
 }
 
-export function printSendReport(out: Output, report: SendReport, relayIntervalMs: number): void {
+export function printSendReport(out: Output, report: SendReport, pollIntervalMs: number): void {
   const n = report.deliveryIds.length;
-  if (report.enqueueError === null)
-    out.print(`enqueued ${plural(n, "attempt", "attempts")}: a running worker sends them now`);
-  else
-    out.print(
-      `Redis did not take the ${n} job(s) (${cell(report.enqueueError)}); the rows are pending and the ` +
-        `relay enqueues them within ${Math.ceil(relayIntervalMs / 1000)} s`,
-    );
+  out.print(
+    `${plural(n, "attempt", "attempts")} due now: a running worker sends them within ${Math.ceil(pollIntervalMs / 1000)} s`,
+  );
   if (report.settled === null) return;
   const pending = report.settled.filter((s) => s.status === "pending").length;
   if (pending > 0) out.print(`${pending} still pending when --wait gave up (is a worker running?)`);

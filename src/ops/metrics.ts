@@ -91,6 +91,35 @@ export const workerProcessRestarts = new Counter({
   registers: [registry],
 });
 
+type HeldCounts = () => { inFlight: number; waiting: number };
+const heldCounts = new Set<HeldCounts>();
+
+/** Reports the deliveries a webhook dispatcher holds (in flight, waiting for a slot) on every scrape. */
+export function watchDeliveries(counts: HeldCounts): () => void {
+  heldCounts.add(counts);
+  return () => heldCounts.delete(counts);
+}
+
+new Gauge({
+  name: "pzn_deliveries_held",
+  help: "Deliveries held by the worker processes: attempts in flight and rows waiting for an endpoint slot",
+  labelNames: ["state"] as const,
+  registers: [registry],
+  // Each process holds its own rows: merged, they add up.
+  aggregator: "sum",
+  collect() {
+    let inFlight = 0;
+    let waiting = 0;
+    for (const counts of heldCounts) {
+      const c = counts();
+      inFlight += c.inFlight;
+      waiting += c.waiting;
+    }
+    this.set({ state: "in_flight" }, inFlight);
+    this.set({ state: "waiting" }, waiting);
+  },
+});
+
 const watchedQueues = new Set<Queue>();
 
 /** Reports the queue's waiting, delayed and failed jobs on every scrape. */

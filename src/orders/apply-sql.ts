@@ -72,23 +72,32 @@ export interface NotificationRow {
   orderAfter: string | null;
 }
 
+export interface InsertedNotification {
+  id: bigint;
+  /** As Postgres stored it (jsonb orders keys its own way): every send of a delivery shows the same. */
+  orderAfter: unknown;
+}
+
 /**
- * Inserts the rows and returns their ids by content key. A row whose key another process stored
+ * Inserts the rows and returns them by content key. A row whose key another process stored
  * meanwhile (possible only for messages not about an order: those of an order hold its lock) is
- * skipped and has no id.
+ * skipped and is not returned.
  */
-export async function insertNotifications(tx: Tx, rows: NotificationRow[]): Promise<Map<string, bigint>> {
+export async function insertNotifications(
+  tx: Tx,
+  rows: NotificationRow[],
+): Promise<Map<string, InsertedNotification>> {
   if (rows.length === 0) return new Map();
   const values = rows.map(
     (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
       ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
       ${r.input.receivedAt})`,
   );
-  const stored = await tx.$queryRaw<Array<{ id: bigint; contentKey: string }>>`
+  const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`
     INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
                                changed_order, order_after, received_at)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (content_key) DO NOTHING
-    RETURNING id, content_key AS "contentKey"`;
-  return new Map(stored.map((s) => [s.contentKey, s.id]));
+    RETURNING id, content_key AS "contentKey", order_after AS "orderAfter"`;
+  return new Map(stored.map((s) => [s.contentKey, s]));
 }

@@ -1,5 +1,5 @@
 // The apply step: one transaction stores a batch of notifications once each, derives each order's
-// state from the order's whole history, and inserts the outbox rows (fan-out). Shared by the
+// state from the order's whole history, and inserts the delivery rows (fan-out). Shared by the
 // notification worker (batches) and the reconciler (one at a time). Messages of a batch are taken
 // in order, each seeing the ones before it, exactly as if they had come one per transaction.
 import type { Db } from "../db/client.js";
@@ -7,6 +7,7 @@ import type { Order } from "../generated/prisma/client.js";
 import { contentKey } from "../payzero/envelope.js";
 import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
 import {
+  type InsertedNotification,
   insertNotifications,
   loadOrders,
   lockOrders,
@@ -15,7 +16,7 @@ import {
   saveOrders,
   storedMessages,
 } from "./apply-sql.js";
-import type { FanOut } from "./fanout.js";
+import type { FanOut, StoredNotification } from "./fanout.js";
 import { orderJson } from "./json.js";
 import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, sameState } from "./rules.js";
 
@@ -52,7 +53,7 @@ export async function applyNotifications(
   fanOut: FanOut,
 ): Promise<ApplyResult[]> {
   const messages = inputs.map(prepare);
-  let deliveryIds: bigint[] = [];
+  let outbox: unknown = null;
   const results = await db.$transaction(
     async (tx) => {
       const orderNos = [...new Set(messages.flatMap((m) => (m.applies ? [m.mchtOrderNo!] : [])))];
@@ -64,19 +65,32 @@ export async function applyNotifications(
       );
       const planned = plan(messages, stored, await loadOrders(tx, orderNos));
       await saveOrders(tx, planned.orders);
-      const ids = await insertNotifications(tx, planned.rows);
-      const inserted = planned.rows.flatMap((r) =>
-        ids.has(r.key) ? [{ id: ids.get(r.key)!, msgType: r.input.msgType }] : [],
-      );
-      deliveryIds = await fanOut.inTransaction(tx, inserted);
+      const inserted = await insertNotifications(tx, planned.rows);
+      const notifications = planned.rows.flatMap((r) => {
+        const row = inserted.get(r.key);
+        return row ? [asStored(r, row)] : [];
+      });
+      outbox = await fanOut.inTransaction(tx, notifications);
       return planned.results.map((r) =>
-        r && ids.has(r.key) ? { ...r.result, notificationId: ids.get(r.key)! } : DUPLICATE,
+        r && inserted.has(r.key) ? { ...r.result, notificationId: inserted.get(r.key)!.id } : DUPLICATE,
       );
     },
     { maxWait: 10_000, timeout: 20_000 },
   );
-  await fanOut.afterCommit(deliveryIds);
+  fanOut.afterCommit(outbox);
   return results;
+}
+
+function asStored(row: NotificationRow, inserted: InsertedNotification): StoredNotification {
+  return {
+    id: inserted.id,
+    contentKey: row.key,
+    msgType: row.input.msgType,
+    timestamp: row.input.timestamp,
+    msgBody: row.input.msgBody,
+    source: row.input.source,
+    orderAfter: inserted.orderAfter,
+  };
 }
 
 interface Prepared {

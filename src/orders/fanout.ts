@@ -1,19 +1,31 @@
 // The seam between applying a notification (orders) and forwarding it (webhooks).
 import type { Prisma } from "../generated/prisma/client.js";
 
+/** A notification as stored by this transaction: what a delivery of it is built from. */
 export interface StoredNotification {
   id: bigint;
+  contentKey: string;
   msgType: string;
+  timestamp: bigint;
+  msgBody: string;
+  source: string;
+  /** The order's state right after this message (null when not about an order). */
+  orderAfter: unknown;
 }
 
-export interface FanOut {
-  /** Inside the transaction that stored the notifications: insert their outbox rows, return the ids. */
-  inTransaction(tx: Prisma.TransactionClient, notifications: StoredNotification[]): Promise<bigint[]>;
-  /** After commit: enqueue delivery jobs for those rows (a lost enqueue is repaired by the relay). */
-  afterCommit(deliveryIds: bigint[]): Promise<void>;
+/**
+ * `Outbox` is whatever the webhook stage needs to dispatch the rows it wrote, opaque to orders.
+ * Method syntax on purpose: a FanOut of the webhook stage's own row type is a FanOut here.
+ */
+export interface FanOut<Outbox = unknown> {
+  /** Inside the transaction that stored the notifications: insert their delivery rows. */
+  inTransaction(tx: Prisma.TransactionClient, notifications: StoredNotification[]): Promise<Outbox>;
+  /** After commit: hand the rows to this process's dispatcher (never throws; rows not sent are claimed later). */
+  afterCommit(outbox: Outbox): void;
 }
 
-export const noFanOut: FanOut = {
+/** No webhook stage: no delivery rows. */
+export const noFanOut: FanOut<never[]> = {
   inTransaction: async () => [],
-  afterCommit: async () => {},
+  afterCommit: () => {},
 };

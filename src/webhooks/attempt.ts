@@ -1,75 +1,53 @@
-// One job = one attempt: claim the row, POST the payload built from the stored notification, record it.
+// One attempt of a held delivery: make sure the hold outlasts it, POST the signed payload, record it.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
-import type { DeliveryStore } from "./delivery-store.js";
-import type { EndpointGate } from "./endpoint-gate.js";
+import { errorMessage } from "../util.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
 import { signingSecrets } from "./secret.js";
 import { postWebhook } from "./send.js";
-import { failWithoutAttempt } from "./store.js";
+import type { AttemptRecord, HeldDelivery } from "./store.js";
 
 export interface AttemptDeps {
   db: Db;
-  /** Loads, claims and records attempts, batched (createDeliveryStore). */
-  store: DeliveryStore;
   log: Logger;
   retrySchedule: readonly number[];
   timeoutMs: number;
-  /** Extra time past the timeout before the relay may take over a claimed row. */
-  leaseGraceMs: number;
-  /** Per-endpoint bound on attempts in flight in this process (absent: no bound). */
-  gate?: EndpointGate;
+  /** Extends a hold (null: another process has the row now). Batched. */
+  renew: (row: HeldDelivery) => Promise<HeldDelivery | null>;
+  /** Records an attempt. Batched. */
+  record: (record: AttemptRecord) => Promise<void>;
   /** An endpoint failing this long without a success is disabled (absent: never). */
   disableAfterSeconds?: number;
-  /** Enqueues the next attempt of a row (after `delayMs`). */
-  scheduleNext: (deliveryId: bigint, attempt: number, delayMs: number) => Promise<void>;
 }
 
-/** How long an attempt waits for a slot of its endpoint before stepping aside. */
-const GATE_WAIT_MS = 100;
+/** Time a hold must have left past the attempt's timeout: enough to record the attempt. */
+export const RECORD_MARGIN_MS = 2000;
 
-export type AttemptOutcome = "gone" | "stale" | "disabled" | "busy" | "succeeded" | "retrying" | "failed";
+export type AttemptOutcome = "stale" | "succeeded" | "retrying" | "failed";
 
-export async function runAttempt(
-  deps: AttemptDeps,
-  deliveryId: bigint,
-  attempt: number,
-): Promise<AttemptOutcome> {
-  const row = await deps.store.load(deliveryId);
-  if (!row) return "gone";
-  if (row.status !== "pending" || row.attemptCount !== attempt) return "stale";
-  if (!row.endpoint.enabled) {
-    await failWithoutAttempt(deps.db, deliveryId, attempt, "endpoint disabled");
-    return "disabled";
+export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise<AttemptOutcome> {
+  let row = held;
+  // A row that waited long in memory (a slow endpoint's queue) renews its hold before it is sent.
+  if (row.localDeadline - Date.now() < deps.timeoutMs + RECORD_MARGIN_MS) {
+    const renewed = await deps.renew(row);
+    if (!renewed) return "stale";
+    row = renewed;
   }
-  if (deps.gate && !(await deps.gate.enter(row.endpointId, GATE_WAIT_MS))) return "busy";
-  try {
-    return await attemptClaimed(deps, row, attempt);
-  } finally {
-    deps.gate?.leave(row.endpointId);
-  }
-}
-
-type DeliveryRow = NonNullable<Awaited<ReturnType<DeliveryStore["load"]>>>;
-
-async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: number): Promise<AttemptOutcome> {
-  const deliveryId = row.id;
   const attemptedAt = new Date();
-  const leaseUntil = new Date(attemptedAt.getTime() + deps.timeoutMs + deps.leaseGraceMs);
-  if (!(await deps.store.claim({ id: deliveryId, attempt, leaseUntil }))) return "stale";
-
   const request = signRequest(
     signingSecrets(row.endpoint, attemptedAt),
     buildPayload(row.notification),
     attemptedAt,
   );
   const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
-  const result = resultOf(outcome.ok, deps.retrySchedule, attempt + 1, new Date());
-  const claimed = { id: deliveryId, endpointId: row.endpointId, attemptCount: attempt + 1 };
-  await deps.store.record({ claimed, attemptedAt, outcome, result });
+  const attempt = row.attemptCount + 1;
+  const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
+  const claimed = { id: row.id, endpointId: row.endpointId, attemptCount: row.attemptCount };
+  await recordWhileHeld(deps, { claimed, attemptedAt, outcome, result }, row.localDeadline);
   recordMetrics(
     row.endpointId,
     outcome.durationMs,
@@ -86,21 +64,38 @@ async function attemptClaimed(deps: AttemptDeps, row: DeliveryRow, attempt: numb
   deps.log.info(
     {
       contentKey: row.notification.contentKey,
-      deliveryId: String(deliveryId),
+      deliveryId: String(row.id),
       endpointId: row.endpointId,
-      attempt: attempt + 1,
+      attempt,
       status: result.status,
       statusCode: outcome.statusCode,
       error: outcome.error,
+      durationMs: outcome.durationMs,
     },
     "webhook attempt",
   );
-  if (result.retryAt) {
-    // A lost enqueue here is repaired by the relay once retryAt has passed.
-    await deps.scheduleNext(deliveryId, attempt + 1, Math.max(0, result.retryAt.getTime() - Date.now()));
-    return "retrying";
+  return result.status === "pending" ? "retrying" : result.status;
+}
+
+/**
+ * Records the attempt, trying again through a Postgres outage while the hold lasts. Past it the row
+ * is another process's to claim and send again (same webhook-id), as after a crash mid-POST.
+ */
+async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadline: number): Promise<void> {
+  for (let pause = 250; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      return await deps.record(record);
+    } catch (err) {
+      if (Date.now() + pause >= deadline) {
+        deps.log.warn(
+          { err: errorMessage(err), deliveryId: String(record.claimed.id) },
+          "attempt not recorded; the delivery will be sent again",
+        );
+        return;
+      }
+      await sleep(pause);
+    }
   }
-  return result.status === "succeeded" ? "succeeded" : "failed";
 }
 
 function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {

@@ -6,8 +6,8 @@ import { Cursor, decodeIdCursor, ErrorReply, Limit, page } from "../api/paginati
 import { sendError } from "../api/reply.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import { enqueueRearmed, isRefusal, rearmDelivery } from "./retry.js";
-import { DeliveryId, routeDeliveryQueue, WebhookId } from "./route-support.js";
+import { isRefusal, rearmDelivery } from "./retry.js";
+import { DeliveryId, WebhookId } from "./route-support.js";
 import { DeliveryView, deliveryInclude, deliveryView } from "./views.js";
 
 const Status = Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]);
@@ -31,7 +31,6 @@ export const deliveryRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V
   await v1.register(async (scope) => {
     scope.setValidatorCompiler(TypeBoxValidatorCompiler);
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-    const withQueue = routeDeliveryQueue(scope, deps.config);
     const db = deps.db;
     const tags = ["deliveries"];
 
@@ -99,7 +98,6 @@ export const deliveryRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V
         const id = BigInt(request.params.id);
         const result = await rearmDelivery(db, id);
         if (isRefusal(result)) return sendError(reply, result.code, result.message);
-        await withQueue((queue) => enqueueRearmed(queue, [result]));
         const row = await db.delivery.findUniqueOrThrow({ where: { id }, include: deliveryInclude });
         return reply.code(202).send(deliveryView(row));
       },

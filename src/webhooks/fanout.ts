@@ -1,56 +1,69 @@
-// The outbox: delivery rows written in the notification's own transaction, enqueued after commit.
-import type { Queue } from "bullmq";
-import type { Logger } from "pino";
+// Fan-out: the delivery rows of a batch of notifications, written in the transaction that stored them
+// and held by this process, which dispatches them as soon as that transaction commits.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
-import { ENQUEUE_WAIT_MS, errorMessage, withTimeout } from "../util.js";
-import { addAttempts, attemptJob, type DeliveryJob } from "./queue.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { HeldDelivery } from "./store.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
   return { enabled: true, OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] };
 }
 
-/** One row per notification and subscribed endpoint, in one statement (it runs in every apply transaction). */
+type InsertedRow = Omit<HeldDelivery, "notification" | "localDeadline" | "endpoint"> &
+  HeldDelivery["endpoint"] & { notificationId: bigint };
+
+/**
+ * One row per notification and subscribed endpoint, in one statement, held by this process for
+ * `leaseMs` (the time it may take to send them; past it any process may claim them).
+ */
 export async function insertDeliveries(
   tx: Prisma.TransactionClient,
   notifications: StoredNotification[],
-): Promise<bigint[]> {
+  leaseMs: number,
+): Promise<HeldDelivery[]> {
   if (notifications.length === 0) return [];
+  // Before the statement: the hold is certain until then + leaseMs on this process's clock.
+  const localDeadline = Date.now() + leaseMs;
   // The same filter as subscribedTo(). Fanning the same notification out again adds nothing.
-  const rows = await tx.$queryRaw<Array<{ id: bigint }>>`
-    INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
-    SELECT n.id, e.id, ${new Date()}::timestamptz
-      FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[])
-           AS n (id, msg_type)
-      JOIN webhook_endpoints e
-        ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
-     ORDER BY n.id, e.id
-    ON CONFLICT (notification_id, endpoint_id) DO NOTHING
-    RETURNING id`;
-  return rows.map((r) => r.id);
+  const rows = await tx.$queryRaw<InsertedRow[]>`
+    WITH inserted AS (
+      INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
+      SELECT n.id, e.id, statement_timestamp() + make_interval(secs => ${leaseMs / 1000})
+        FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[])
+             AS n (id, msg_type)
+        JOIN webhook_endpoints e
+          ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
+       ORDER BY n.id, e.id
+      ON CONFLICT (notification_id, endpoint_id) DO NOTHING
+      RETURNING id, notification_id, endpoint_id, next_attempt_at
+    )
+    SELECT i.id, i.notification_id AS "notificationId", i.endpoint_id AS "endpointId", 0 AS "attemptCount",
+           false AS "manualRetry", i.next_attempt_at AS "heldUntil", e.url, e.secret,
+           e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt"
+      FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
+     ORDER BY i.id`;
+  const byId = new Map(notifications.map((n) => [n.id, n]));
+  return rows.map((r) => ({
+    id: r.id,
+    endpointId: r.endpointId,
+    attemptCount: r.attemptCount,
+    manualRetry: r.manualRetry,
+    heldUntil: r.heldUntil,
+    localDeadline,
+    endpoint: {
+      url: r.url,
+      secret: r.secret,
+      previousSecret: r.previousSecret,
+      previousSecretExpiresAt: r.previousSecretExpiresAt,
+    },
+    notification: byId.get(r.notificationId)!,
+  }));
 }
 
-export function createFanOut(queue: Queue<DeliveryJob>, log: Logger): FanOut {
+export function createFanOut(dispatcher: Dispatcher, leaseMs: number): FanOut<HeldDelivery[]> {
   return {
-    inTransaction: insertDeliveries,
-    afterCommit: async (deliveryIds) => {
-      if (deliveryIds.length === 0) return;
-      try {
-        await withTimeout(
-          addAttempts(
-            queue,
-            deliveryIds.map((id) => attemptJob(id, 0)),
-          ),
-          ENQUEUE_WAIT_MS,
-        );
-      } catch (err) {
-        // Never fails the caller: the rows are committed and the relay enqueues them.
-        log.warn(
-          { err: errorMessage(err), deliveries: deliveryIds.length },
-          "delivery enqueue failed; relay will retry",
-        );
-      }
-    },
+    inTransaction: (tx, notifications) => insertDeliveries(tx, notifications, leaseMs),
+    afterCommit: (rows) => dispatcher.submit(rows),
   };
 }

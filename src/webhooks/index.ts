@@ -1,86 +1,87 @@
-// The webhook forwarding stage: fan-out (outbox), the delivery worker and the relay.
-import { DelayedError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+// The webhook forwarding stage. Postgres is the delivery queue: the rows written with each batch of
+// notifications are dispatched by the process that committed them; everything else that is due
+// (retries, rows a crashed process held, overflow, manual retries) is claimed by any worker process.
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
-import { closeWorker } from "../ingest/queue.js";
-import { watchQueue } from "../ops/metrics.js";
+import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
-import { type AttemptDeps, runAttempt } from "./attempt.js";
-import { createDeliveryStore } from "./delivery-store.js";
-import { createEndpointGate } from "./endpoint-gate.js";
+import { runAttempt } from "./attempt.js";
+import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
-import { attemptJob, createDeliveryQueue, DELIVERY_QUEUE, type DeliveryJob } from "./queue.js";
-import { startRelay } from "./relay.js";
+import { startPoller } from "./poller.js";
+import { type AttemptRecord, type HeldDelivery, recordAttempts, releaseHolds, renewHolds } from "./store.js";
 
 export { deliveryRoutes } from "./delivery-routes.js";
 export { webhookRoutes } from "./webhook-routes.js";
 
 export interface WebhookWorkerDeps {
   config: Config;
-  /** A worker connection (createWorkerConnection); the caller owns and closes it. */
-  connection: Redis;
   db: Db;
   log: Logger;
 }
 
 export interface WebhookWorkers {
-  fanOut: FanOut;
+  fanOut: FanOut<HeldDelivery[]>;
+  /** Claims due rows now instead of at the next interval. */
+  poll(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export function startWebhookWorkers({ config, connection, db, log }: WebhookWorkerDeps): WebhookWorkers {
-  const queue = createDeliveryQueue(connection, config.redisPrefix);
-  const unwatch = watchQueue(queue);
-  const graceMs = config.relayIntervalMs;
-  const attemptDeps: AttemptDeps = {
-    db,
-    store: createDeliveryStore(db),
+/** How long a hold lasts: the attempt's timeout, and the grace past it before another process may take the row. */
+export function leaseMs(config: Pick<Config, "webhookTimeoutMs" | "webhookLeaseGraceMs">): number {
+  return config.webhookTimeoutMs + config.webhookLeaseGraceMs;
+}
+
+export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): WebhookWorkers {
+  const lease = leaseMs(config);
+  // The attempts running at once share their statements: renewals and records go in batches.
+  const batches = { maxSize: 64, maxInFlight: 2 };
+  const renew = createBatcher((rows: HeldDelivery[]) => renewHolds(db, rows, lease), batches);
+  const record = createBatcher(async (records: AttemptRecord[]) => {
+    await recordAttempts(db, records);
+    return records.map(() => undefined);
+  }, batches);
+  const dispatcher = createDispatcher({
+    concurrency: config.webhookConcurrency,
+    endpointConcurrency: config.webhookEndpointConcurrency,
+    queueLimit: config.webhookQueueLimit,
     log,
-    retrySchedule: config.webhookRetrySchedule,
-    timeoutMs: config.webhookTimeoutMs,
-    leaseGraceMs: graceMs,
-    gate: createEndpointGate(config.webhookEndpointConcurrency),
-    disableAfterSeconds: config.endpointDisableAfterSeconds,
-    scheduleNext: async (deliveryId, attempt, delayMs) => {
-      const job = attemptJob(deliveryId, attempt, delayMs);
-      await queue.add(job.name, job.data, job.opts);
-    },
-  };
-  const worker = new Worker<DeliveryJob>(
-    DELIVERY_QUEUE,
-    async (job, token) => {
-      const outcome = await runAttempt(attemptDeps, BigInt(job.data.deliveryId), job.data.attempt);
-      if (outcome === "busy") {
-        // The endpoint has its share of slots: step aside and let other endpoints' jobs run.
-        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 200), token);
-        throw new DelayedError();
-      }
-      return outcome;
-    },
-    {
-      connection,
-      prefix: config.redisPrefix,
-      concurrency: config.webhookConcurrency,
-      lockDuration: config.workerLockMs,
-      stalledInterval: config.workerLockMs,
-    },
-  );
-  worker.on("failed", (job, err) =>
-    log.warn({ jobId: job?.id, err: err.message }, "delivery job failed (retried by BullMQ, then the relay)"),
-  );
-  const relay = startRelay({ db, queue, log, intervalMs: config.relayIntervalMs, graceMs });
-  const pruner = startEndpointMetricsPruner(db, log, config.relayIntervalMs);
+    release: (rows) => releaseHolds(db, rows),
+    attempt: (row) =>
+      runAttempt(
+        {
+          db,
+          log,
+          retrySchedule: config.webhookRetrySchedule,
+          timeoutMs: config.webhookTimeoutMs,
+          disableAfterSeconds: config.endpointDisableAfterSeconds,
+          renew,
+          record,
+        },
+        row,
+      ),
+  });
+  const unwatch = watchDeliveries(dispatcher.counts);
+  const poller = startPoller({
+    db,
+    dispatcher,
+    log,
+    intervalMs: config.webhookPollIntervalMs,
+    leaseMs: lease,
+  });
+  // Deleted endpoints' metric series go every ten claim intervals (10 s by default).
+  const pruner = startEndpointMetricsPruner(db, log, 10 * config.webhookPollIntervalMs);
   return {
-    fanOut: createFanOut(queue, log),
+    fanOut: createFanOut(dispatcher, lease),
+    poll: () => poller.poll(),
     stop: async () => {
       pruner.stop();
-      await relay.stop();
-      await closeWorker(worker);
+      await poller.stop();
+      await dispatcher.stop();
       unwatch();
-      await queue.close();
     },
   };
 }

@@ -1,7 +1,6 @@
-// Manual retries: a failed delivery goes back to pending and gets one attempt now.
-import type { Queue } from "bullmq";
+// Manual retries: a failed delivery goes back to pending, due now, for exactly one attempt (a worker
+// process claims it within WEBHOOK_POLL_INTERVAL_MS).
 import type { Db } from "../db/client.js";
-import { type DeliveryJob, ensureAttempt } from "./queue.js";
 
 export interface Rearmed {
   id: bigint;
@@ -10,7 +9,7 @@ export interface Rearmed {
 
 export type RetryRefusal = { code: 404 | 409; message: string };
 
-const rearm = { status: "pending", lastError: null } as const;
+const rearm = { status: "pending", lastError: null, manualRetry: true } as const;
 
 /** Re-arms one failed delivery, or says why not. */
 export async function rearmDelivery(db: Db, id: bigint): Promise<Rearmed | RetryRefusal> {
@@ -45,14 +44,6 @@ export async function rearmFailedOf(db: Db, endpointId: string): Promise<Rearmed
     data: { ...rearm, nextAttemptAt: now, updatedAt: now },
     select: { id: true, attemptCount: true },
   });
-}
-
-/** Enqueues the re-armed rows (the caller bounds the wait; the relay enqueues what Redis did not take). */
-export async function enqueueRearmed(queue: Queue<DeliveryJob>, rows: Rearmed[]): Promise<void> {
-  const chunk = 50;
-  for (let i = 0; i < rows.length; i += chunk) {
-    await Promise.all(rows.slice(i, i + chunk).map((r) => ensureAttempt(queue, r.id, r.attemptCount)));
-  }
 }
 
 export function isRefusal<T>(result: T | RetryRefusal): result is RetryRefusal {

@@ -19,20 +19,24 @@ export function isSuccess(statusCode: number | null): boolean {
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
 
-/** What follows an attempt: `retryAt` set means one more attempt is due then. */
+/** What follows an attempt: `retryInMs` set means one more attempt is due that long after it. */
 export interface AttemptResult {
   status: DeliveryStatus;
-  retryAt: Date | null;
+  retryInMs: number | null;
 }
 
+/**
+ * `attemptsMade` counts this attempt. A manual retry (`lastAttempt`) is one attempt: failed again
+ * if it fails, whatever the schedule would still allow.
+ */
 export function resultOf(
   ok: boolean,
   schedule: readonly number[],
   attemptsMade: number,
-  now: Date,
+  lastAttempt = false,
 ): AttemptResult {
-  if (ok) return { status: "succeeded", retryAt: null };
+  if (ok) return { status: "succeeded", retryInMs: null };
   const next = afterFailure(schedule, attemptsMade);
-  if (next.kind === "give-up") return { status: "failed", retryAt: null };
-  return { status: "pending", retryAt: new Date(now.getTime() + next.delayMs) };
+  if (next.kind === "give-up" || lastAttempt) return { status: "failed", retryInMs: null };
+  return { status: "pending", retryInMs: next.delayMs };
 }

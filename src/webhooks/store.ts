@@ -1,93 +1,144 @@
-// Postgres side of delivering: claim a pending row for one attempt, then record how it went.
+// Postgres is the delivery queue: rows are held by one process at a time (a lease in next_attempt_at),
+// claimed when due, and their attempts recorded. Every statement here serves a batch of rows.
 import type { Db } from "../db/client.js";
+import { Prisma } from "../generated/prisma/client.js";
 import type { PayloadSource } from "./payload.js";
 import type { AttemptResult } from "./schedule.js";
 import type { EndpointSecrets } from "./secret.js";
 import type { SendOutcome } from "./send.js";
 
-export interface LoadedDelivery {
+/** A pending delivery as one process holds it for its next attempt. */
+export interface HeldDelivery {
   id: bigint;
-  status: string;
-  attemptCount: number;
   endpointId: string;
-  endpoint: { url: string; enabled: boolean } & EndpointSecrets;
+  /** Attempts recorded so far: this one is attempt `attemptCount + 1`. */
+  attemptCount: number;
+  /** Re-armed by hand: this attempt is the last. */
+  manualRetry: boolean;
+  endpoint: { url: string } & EndpointSecrets;
   notification: PayloadSource;
+  /** The row's next_attempt_at as this hold wrote it: conditions every later change of the row. */
+  heldUntil: Date;
+  /** Local clock (ms) until which the hold is certain (taken before the statement that set it). */
+  localDeadline: number;
 }
 
-/** One flat row of the join below: the delivery's own columns, its endpoint's and its notification's. */
-type LoadedRow = Omit<LoadedDelivery, "endpoint" | "notification"> &
-  LoadedDelivery["endpoint"] &
+/** The columns a hold returns, named as HeldDelivery's flat parts (see held()). */
+export const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
+  d.manual_retry AS "manualRetry", d.next_attempt_at AS "heldUntil",
+  e.url, e.secret, e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
+  n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
+  n.order_after AS "orderAfter"`;
+
+export type HeldRow = Omit<HeldDelivery, "endpoint" | "notification" | "localDeadline"> &
+  HeldDelivery["endpoint"] &
   PayloadSource;
 
-/** The rows, their endpoints and notifications, in one statement for a batch of attempts. */
-export async function loadDeliveries(db: Db, ids: bigint[]): Promise<Map<bigint, LoadedDelivery>> {
-  const rows = await db.$queryRaw<LoadedRow[]>`
-    SELECT d.id, d.status, d.attempt_count AS "attemptCount", d.endpoint_id AS "endpointId",
-           e.url, e.secret, e.enabled, e.previous_secret AS "previousSecret",
-           e.previous_secret_expires_at AS "previousSecretExpiresAt",
-           n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody",
-           n.source, n.order_after AS "orderAfter"
-      FROM deliveries d
-      JOIN webhook_endpoints e ON e.id = d.endpoint_id
-      JOIN notifications n ON n.id = d.notification_id
-     WHERE d.id = ANY (${ids}::bigint[])`;
-  return new Map(
-    rows.map((r) => [
-      r.id,
-      {
-        id: r.id,
-        status: r.status,
-        attemptCount: r.attemptCount,
-        endpointId: r.endpointId,
-        endpoint: {
-          url: r.url,
-          enabled: r.enabled,
-          secret: r.secret,
-          previousSecret: r.previousSecret,
-          previousSecretExpiresAt: r.previousSecretExpiresAt,
-        },
-        notification: r,
-      },
-    ]),
-  );
+export function held(r: HeldRow, localDeadline: number): HeldDelivery {
+  return {
+    id: r.id,
+    endpointId: r.endpointId,
+    attemptCount: r.attemptCount,
+    manualRetry: r.manualRetry,
+    heldUntil: r.heldUntil,
+    localDeadline,
+    endpoint: {
+      url: r.url,
+      secret: r.secret,
+      previousSecret: r.previousSecret,
+      previousSecretExpiresAt: r.previousSecretExpiresAt,
+    },
+    notification: r,
+  };
 }
 
-export interface Claim {
-  id: bigint;
-  /** Attempts made so far: the claim is for attempt `attempt + 1`. */
-  attempt: number;
-  /** Keeps the relay off the row while the attempt runs. */
-  leaseUntil: Date;
+const interval = (ms: number) => Prisma.sql`make_interval(secs => ${ms / 1000})`;
+
+export interface ClaimRequest {
+  /** Most rows in all. */
+  total: number;
+  /** Most rows of one endpoint, unless `perEndpoint` says otherwise for it. */
+  perEndpointDefault: number;
+  perEndpoint: Map<string, number>;
+  leaseMs: number;
 }
 
 /**
- * Takes each row for its next attempt, in one statement; true where this claim won. Of several
- * claims for the same row state (duplicate jobs), only one ever wins, here or in another batch.
+ * Claims due rows (oldest first within each endpoint, endpoints in random order so none starves) and
+ * holds them for `leaseMs`; in the same statement, due rows of disabled endpoints fail without an
+ * attempt. SKIP LOCKED: processes claiming at once each get other rows, none waits for another.
  */
-export async function claimAttempts(db: Db, claims: Claim[]): Promise<boolean[]> {
-  const won = await db.$queryRaw<Array<{ id: bigint; attempt: number }>>`
+export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[]> {
+  const localDeadline = Date.now() + req.leaseMs;
+  const limited = [...req.perEndpoint];
+  const rows = await db.$queryRaw<HeldRow[]>`
+    WITH disabled AS (
+      UPDATE deliveries d
+         SET status = 'failed', next_attempt_at = NULL, last_error = 'endpoint disabled', updated_at = now()
+        FROM webhook_endpoints e
+       WHERE e.id = d.endpoint_id AND NOT e.enabled AND d.status = 'pending' AND d.next_attempt_at <= now()
+    ), limits (endpoint_id, n) AS (
+      SELECT * FROM unnest(${limited.map(([id]) => id)}::text[], ${limited.map(([, n]) => n)}::int[])
+    ), due AS (
+      SELECT c.id
+        FROM (SELECT id FROM webhook_endpoints WHERE enabled ORDER BY random()) e
+        LEFT JOIN limits l ON l.endpoint_id = e.id
+       CROSS JOIN LATERAL (
+             SELECT id FROM deliveries
+              WHERE endpoint_id = e.id AND status = 'pending' AND next_attempt_at <= now()
+              ORDER BY next_attempt_at
+              LIMIT COALESCE(l.n, ${req.perEndpointDefault})
+                FOR UPDATE SKIP LOCKED) c
+       LIMIT ${req.total}
+    )
     UPDATE deliveries d
-       SET attempt_count = c.attempt + 1, next_attempt_at = c.lease_until, updated_at = ${new Date()}
-      FROM unnest(${claims.map((c) => c.id)}::bigint[], ${claims.map((c) => c.attempt)}::int[],
-                  ${claims.map((c) => c.leaseUntil)}::timestamptz[]) AS c (id, attempt, lease_until)
-     WHERE d.id = c.id AND d.status = 'pending' AND d.attempt_count = c.attempt
-    RETURNING d.id, c.attempt`;
-  // By row and attempt: a stale claim for the same row in this batch must not take the winner's answer.
-  const unclaimed = new Set(won.map((w) => `${w.id}:${w.attempt}`));
-  // The same claim twice in this batch: the statement updated the row once, and the first claim has it.
-  return claims.map((c) => unclaimed.delete(`${c.id}:${c.attempt}`));
+       SET next_attempt_at = now() + ${interval(req.leaseMs)}, updated_at = now()
+      FROM due, webhook_endpoints e, notifications n
+     WHERE d.id = due.id AND e.id = d.endpoint_id AND n.id = d.notification_id
+    RETURNING ${HELD_COLUMNS}`;
+  return rows.map((r) => held(r, localDeadline));
 }
 
-/** The pending row becomes failed without an attempt (its endpoint was disabled meanwhile). */
-export async function failWithoutAttempt(db: Db, id: bigint, attempt: number, reason: string): Promise<void> {
-  await db.delivery.updateMany({
-    where: { id, status: "pending", attemptCount: attempt },
-    data: { status: "failed", nextAttemptAt: null, lastError: reason, updatedAt: new Date() },
+/** Each hold extended by `leaseMs` (null where the row is no longer this hold's: another process took it). */
+export async function renewHolds(
+  db: Db,
+  holds: HeldDelivery[],
+  leaseMs: number,
+): Promise<Array<HeldDelivery | null>> {
+  const localDeadline = Date.now() + leaseMs;
+  const renewed = await db.$queryRaw<Array<{ id: bigint; was: Date; heldUntil: Date }>>`
+    UPDATE deliveries d
+       SET next_attempt_at = now() + ${interval(leaseMs)}, updated_at = now()
+      FROM unnest(${holds.map((h) => h.id)}::bigint[], ${holds.map((h) => h.attemptCount)}::int[],
+                  ${holds.map((h) => h.heldUntil)}::timestamptz[]) AS h (id, attempt_count, held_until)
+     WHERE d.id = h.id AND d.status = 'pending' AND d.attempt_count = h.attempt_count
+       AND d.next_attempt_at = h.held_until
+    RETURNING d.id, h.held_until AS was, d.next_attempt_at AS "heldUntil"`;
+  // By row and hold: a stale copy of the same row in this batch must not take the current one's answer.
+  const won = new Map(renewed.map((r) => [`${r.id}:${r.was.getTime()}`, r.heldUntil]));
+  return holds.map((h) => {
+    const key = `${h.id}:${h.heldUntil.getTime()}`;
+    const heldUntil = won.get(key);
+    // The same hold twice in one batch: the statement renewed it once, and the first copy has it.
+    won.delete(key);
+    return heldUntil ? { ...h, heldUntil, localDeadline } : null;
   });
 }
 
+/** Gives held rows back, due now, for any process to claim (overflow, stop). */
+export async function releaseHolds(db: Db, holds: HeldDelivery[]): Promise<void> {
+  if (holds.length === 0) return;
+  await db.$executeRaw`
+    UPDATE deliveries d
+       SET next_attempt_at = now(), updated_at = now()
+      FROM unnest(${holds.map((h) => h.id)}::bigint[], ${holds.map((h) => h.attemptCount)}::int[],
+                  ${holds.map((h) => h.heldUntil)}::timestamptz[]) AS h (id, attempt_count, held_until)
+     WHERE d.id = h.id AND d.status = 'pending' AND d.attempt_count = h.attempt_count
+       AND d.next_attempt_at = h.held_until`;
+}
+
 export interface AttemptRecord {
-  /** The delivery as claimed: attemptCount already counts this attempt. */
+  /** The delivery as held: attemptCount does not count this attempt yet. */
   claimed: { id: bigint; endpointId: string; attemptCount: number };
   attemptedAt: Date;
   outcome: SendOutcome;
@@ -96,29 +147,31 @@ export interface AttemptRecord {
 
 /**
  * The attempt rows, the deliveries' new states and the endpoints' failingSince, in one statement
- * for a batch of attempts (atomic on its own, so no transaction round trips).
+ * for a batch of attempts (atomic on its own, so no transaction round trips). A row whose attempt
+ * count moved meanwhile (another process took it over after this hold lapsed) keeps its state.
  */
 export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<void> {
   const now = new Date();
   const col = <T>(f: (r: AttemptRecord) => T) => records.map(f);
   const endpoints = endpointHealth(records);
   await db.$executeRaw`
-    WITH a (delivery_id, attempt_count, attempted_at, duration_ms, status_code, error, response_excerpt,
-            status, retry_at, ok) AS (
+    WITH a (delivery_id, attempts_before, attempted_at, duration_ms, status_code, error, response_excerpt,
+            status, retry_in_ms, ok) AS (
       SELECT * FROM unnest(${col((r) => r.claimed.id)}::bigint[], ${col((r) => r.claimed.attemptCount)}::int[],
         ${col((r) => r.attemptedAt)}::timestamptz[], ${col((r) => r.outcome.durationMs)}::int[],
         ${col((r) => r.outcome.statusCode)}::int[], ${col((r) => r.outcome.error)}::text[],
         ${col((r) => r.outcome.responseExcerpt)}::text[], ${col((r) => r.result.status)}::text[],
-        ${col((r) => r.result.retryAt)}::timestamptz[], ${col((r) => r.outcome.ok)}::boolean[])
+        ${col((r) => r.result.retryInMs)}::int[], ${col((r) => r.outcome.ok)}::boolean[])
     ), attempt AS (
       INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
       SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt FROM a
     ), delivery AS (
       UPDATE deliveries d
-         SET status = a.status, next_attempt_at = a.retry_at, last_error = a.error, updated_at = ${now},
-             succeeded_at = CASE WHEN a.ok THEN ${now}::timestamptz ELSE d.succeeded_at END
+         SET status = a.status, attempt_count = a.attempts_before + 1, manual_retry = false,
+             next_attempt_at = now() + make_interval(secs => a.retry_in_ms / 1000.0), last_error = a.error,
+             updated_at = ${now}, succeeded_at = CASE WHEN a.ok THEN ${now}::timestamptz ELSE d.succeeded_at END
         FROM a
-       WHERE d.id = a.delivery_id AND d.status = 'pending' AND d.attempt_count = a.attempt_count
+       WHERE d.id = a.delivery_id AND d.status = 'pending' AND d.attempt_count = a.attempts_before
     )
     UPDATE webhook_endpoints e
        SET failing_since = CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END

@@ -8,9 +8,9 @@ import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import { MAX_SECRET_OVERLAP_SECONDS } from "../config.js";
 import type { Db } from "../db/client.js";
 import { inputProblem, storedMsgTypes } from "./endpoint-input.js";
-import { enqueueRearmed, isRefusal, rearmFailedOf } from "./retry.js";
+import { isRefusal, rearmFailedOf } from "./retry.js";
 import { changeEndpoint, type EndpointChange } from "./rotation.js";
-import { routeDeliveryQueue, WebhookId } from "./route-support.js";
+import { WebhookId } from "./route-support.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
 import { WebhookView, webhookView } from "./views.js";
 
@@ -71,7 +71,6 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
   await v1.register(async (scope) => {
     scope.setValidatorCompiler(TypeBoxValidatorCompiler);
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
-    const withQueue = routeDeliveryQueue(scope, deps.config);
     const db = deps.db;
     const tags = ["webhooks"];
 
@@ -184,7 +183,6 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
       async (request, reply) => {
         const result = await rearmFailedOf(db, request.params.id);
         if (isRefusal(result)) return sendError(reply, result.code, result.message);
-        await withQueue((queue) => enqueueRearmed(queue, result));
         return reply.code(202).send({ retried: result.length });
       },
     );

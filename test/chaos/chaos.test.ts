@@ -59,7 +59,9 @@ beforeAll(async () => {
     WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,1,1,1,1,1,1",
     WEBHOOK_TIMEOUT_MS: "2000",
     WEBHOOK_CONCURRENCY: String(WEBHOOK_CONCURRENCY),
-    RELAY_INTERVAL_MS: "1000",
+    WEBHOOK_POLL_INTERVAL_MS: "200",
+    // Rows a killed worker held are claimed by the next one this long after their attempt's timeout.
+    WEBHOOK_LEASE_GRACE_MS: "1000",
   };
   service = await startAndWait();
   const res = await fetch(`http://127.0.0.1:${port}/v1/webhooks`, {

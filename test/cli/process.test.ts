@@ -3,9 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
-import { createProducerConnection } from "../../src/ingest/queue.js";
 import { noFanOut } from "../../src/orders/fanout.js";
-import { createDeliveryQueue, deliveryJobId } from "../../src/webhooks/queue.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
 import { createEndpoint, freePort, storeNotification } from "../webhooks/harness.js";
@@ -20,11 +18,6 @@ beforeAll(async () => {
   db = createDb(tdb.url);
 });
 afterAll(async () => {
-  const connection = createProducerConnection(REDIS_URL);
-  const queue = createDeliveryQueue(connection, prefix);
-  await queue.obliterate({ force: true });
-  await queue.close();
-  connection.disconnect();
   await db?.$disconnect();
   await tdb?.drop();
 });
@@ -88,7 +81,9 @@ describe("the cli process", () => {
     expect(order).toEqual({ code: 1, stdout: "", stderr: "no such order: NOPE\n" });
   });
 
-  it("retries a failed delivery through Redis and exits once done", { timeout: 60_000 }, async () => {
+  it("retries a failed delivery (due now in Postgres, one attempt) and exits", {
+    timeout: 60_000,
+  }, async () => {
     const endpoint = await createEndpoint(db, { url: "http://127.0.0.1:9/unused" });
     const { notification } = await storeNotification(db, noFanOut, { msgType: "T_CLI", msgBody: "{}" });
     const row = await db.delivery.create({
@@ -97,12 +92,12 @@ describe("the cli process", () => {
     const result = await runCli(["retry", String(row.id)]);
     expect(result).toMatchObject({ code: 0, stderr: "" });
     expect(result.stdout).toContain(`delivery ${row.id}: re-armed 1 failed delivery`);
-    expect(result.stdout).toContain("enqueued 1 attempt");
-    const connection = createProducerConnection(REDIS_URL);
-    const queue = createDeliveryQueue(connection, prefix);
-    expect(await queue.getJobState(deliveryJobId(row.id, 3))).toBe("waiting");
-    await queue.close();
-    connection.disconnect();
+    expect(result.stdout).toContain("1 attempt due now");
+    expect(await db.delivery.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      status: "pending",
+      attemptCount: 3,
+      manualRetry: true,
+    });
   });
 
   it("reports an unreachable database in one line with exit 1", { timeout: 60_000 }, async () => {

@@ -95,7 +95,7 @@ describe("replay", () => {
     const result = await cli(h, "replay", id, "--webhook", one.id, "--wait");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`new +\\d+ +${one.id} +no delivery yet`));
-    expect(result.stdout).toContain("enqueued 1 attempt");
+    expect(result.stdout).toContain("1 attempt due now");
     expect(on("/one-only")).toHaveLength(1);
     expect(await h.db.delivery.count({ where: { endpointId: other.id } })).toBe(0);
 

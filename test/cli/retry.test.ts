@@ -79,7 +79,7 @@ describe("retry", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`delivery ${id}: re-armed 1 failed delivery (${id})`);
-    expect(result.stdout).toContain("enqueued 1 attempt: a running worker sends them now");
+    expect(result.stdout).toContain("1 attempt due now: a running worker sends them within 1 s");
     expect(result.stdout).toMatch(new RegExp(`\\n${id} +\\S+ +succeeded +2 `));
 
     const row = await h.db.delivery.findUniqueOrThrow({ where: { id: BigInt(id) } });
@@ -116,11 +116,8 @@ describe("retry", () => {
     // Still failing: --wait says so with exit 1, and --json gives each row's outcome.
     const stillDown = await cli(h, "retry", "--webhook", b!, "--all-failed", "--wait", "--json");
     expect(stillDown.code).toBe(1);
-    const report = json<{ deliveryIds: string[]; enqueueError: null; settled: Array<{ status: string }> }>(
-      stillDown,
-    );
+    const report = json<{ deliveryIds: string[]; settled: Array<{ status: string }> }>(stillDown);
     expect(report.deliveryIds).toHaveLength(2);
-    expect(report.enqueueError).toBeNull();
     expect(report.settled.map((s) => s.status)).toEqual(["failed", "failed"]);
   });
 
@@ -148,7 +145,7 @@ describe("retry", () => {
     expect(ep.enabled).toBe(true);
   });
 
-  it("says so when Redis does not take the job: the row stays pending for the relay", async () => {
+  it("needs no Redis: the row is re-armed in Postgres, where a worker claims it", async () => {
     rx.on("/later", failing(99));
     const { stored } = await failedDeliveries("LATER", ["/later"]);
     await h.stopWorkers();
@@ -156,9 +153,10 @@ describe("retry", () => {
     const noRedis = { ...h.config, redisUrl: `redis://127.0.0.1:${await freePort()}/0` };
     const result = await cli({ db: h.db, config: noRedis }, "retry", id);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(
-      /Redis did not take the 1 job\(s\) \(.+\); the rows are pending and the relay/,
-    );
-    expect((await h.db.delivery.findUniqueOrThrow({ where: { id: BigInt(id) } })).status).toBe("pending");
+    expect(result.stdout).toContain("1 attempt due now");
+    expect(await h.db.delivery.findUniqueOrThrow({ where: { id: BigInt(id) } })).toMatchObject({
+      status: "pending",
+      manualRetry: true,
+    });
   });
 });

@@ -81,6 +81,7 @@ describe("schema.prisma matches the migrations", () => {
       status: "failed",
       attemptCount: 3,
       nextAttemptAt: at,
+      manualRetry: true,
       lastError: "timeout",
       createdAt: at,
       updatedAt: at,

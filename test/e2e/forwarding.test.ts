@@ -12,7 +12,7 @@ const endpoints: Record<string, { id: string; secret: string }> = {};
 const unwatch: Array<() => void> = [];
 
 beforeAll(async () => {
-  p = await startPipeline({ webhookRetrySchedule: [0, 0, 0], relayIntervalMs: 500 });
+  p = await startPipeline({ webhookRetrySchedule: [0, 0, 0], webhookPollIntervalMs: 200 });
   receiver = await startReceiver();
   const webhooks = p.startWebhooks();
   p.startWorker(webhooks.fanOut);
@@ -119,6 +119,8 @@ describe("forwarding", () => {
     expect(metrics).toContain(
       `pzn_delivery_attempts_total{endpoint="${endpoints.flaky!.id}",outcome="succeeded"} 2`,
     );
-    expect(metrics).toMatch(/pzn_queue_jobs\{queue="payzero-deliveries",state="waiting"\} 0/);
+    expect(metrics).toMatch(/pzn_queue_jobs\{queue="payzero-notifications",state="waiting"\} 0/);
+    expect(metrics).toContain('pzn_deliveries_held{state="in_flight"} 0');
+    expect(metrics).toContain('pzn_deliveries_held{state="waiting"} 0');
   });
 });

@@ -23,7 +23,7 @@ export interface Pipeline extends IngestHarness {
   db: Db;
   database: TestDatabase;
   startWorker: (fanOut?: FanOut) => Worker<NotificationJob>;
-  /** The webhook stage (delivery worker + relay); pass its fanOut to startWorker. */
+  /** The webhook stage (dispatcher + claims of due rows); pass its fanOut to startWorker. */
   startWebhooks: () => WebhookWorkers;
   /** Resolves when the queue has nothing waiting, delayed or active. */
   drained: (timeoutMs?: number) => Promise<void>;
@@ -51,12 +51,8 @@ export async function startPipeline(overrides: Partial<Config> = {}): Promise<Pi
       return worker;
     },
     startWebhooks: () => {
-      const connection = createWorkerConnection(ingest.config.redisUrl);
-      const webhooks = startWebhookWorkers({ config: ingest.config, connection, db, log });
-      stages.push(async () => {
-        await webhooks.stop();
-        await closeConnection(connection);
-      });
+      const webhooks = startWebhookWorkers({ config: ingest.config, db, log });
+      stages.push(() => webhooks.stop());
       return webhooks;
     },
     drained: async (timeoutMs = 20_000) => {

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeliveryQueue, deliveryJobId } from "../../src/webhooks/queue.js";
 import { generateSecret } from "../../src/webhooks/secret.js";
 import { auth, buildV1, createEndpoint, createHarness, type Harness, storeNotification } from "./harness.js";
 
@@ -185,7 +184,7 @@ describe("/v1/deliveries", () => {
     batch++;
     const ep = await createEndpoint(h.db, { url: "http://127.0.0.1:9/unused" });
     const other = await createEndpoint(h.db, { url: "http://127.0.0.1:9/other" });
-    const workers = h.start({ relayIntervalMs: 600_000 });
+    const workers = h.start({ webhookPollIntervalMs: 600_000 });
     const ids: bigint[] = [];
     try {
       for (let i = 0; i < n; i++) {
@@ -252,7 +251,7 @@ describe("/v1/deliveries", () => {
     expect((await call("GET", "/v1/deliveries/999999999")).status).toBe(404);
   });
 
-  it("retries one failed delivery now: pending again, its next attempt job enqueued", async () => {
+  it("retries one failed delivery now: pending again, due now, for one attempt", async () => {
     await h.db.webhookEndpoint.deleteMany();
     const { ids, other } = await failedDeliveries(1);
     const failedId = (await h.db.delivery.findFirstOrThrow({ where: { status: "failed" } })).id;
@@ -264,9 +263,9 @@ describe("/v1/deliveries", () => {
       attemptCount: 4,
       lastError: null,
     });
-    const queue = createDeliveryQueue(h.connection, h.config.redisPrefix);
-    expect(await queue.getJobState(deliveryJobId(failedId, 4))).toBe("waiting");
-    await queue.close();
+    const row = await h.db.delivery.findUniqueOrThrow({ where: { id: failedId } });
+    expect(row.manualRetry).toBe(true);
+    expect(row.nextAttemptAt!.getTime()).toBeLessThanOrEqual(Date.now());
 
     expect((await call("POST", `/v1/deliveries/${failedId}/retry`)).status).toBe(409);
     const pendingId = ids.find((id) => id !== failedId)!;

@@ -1,8 +1,10 @@
+import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { runAttempt } from "../../src/webhooks/attempt.js";
-import { createDeliveryStore } from "../../src/webhooks/delivery-store.js";
+import { type AttemptDeps, runAttempt } from "../../src/webhooks/attempt.js";
+import { startWebhookWorkers } from "../../src/webhooks/index.js";
+import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../src/webhooks/store.js";
 import { orderBody } from "../support/payzero.js";
 import {
   auth,
@@ -14,7 +16,6 @@ import {
   storeNotification,
   useHarnessAndReceiver,
   waitFor,
-  waitQueueIdle,
   waitSettled,
 } from "./harness.js";
 import type { Received, Receiver } from "./receiver.js";
@@ -55,15 +56,12 @@ describe("forwarding", () => {
     ];
     expect(stored.map((s) => s.deliveryIds.length)).toEqual([1, 2, 1]);
 
-    // Fan out again: the same rows are not added twice, and their jobs are enqueued again.
-    for (const { notification, deliveryIds } of stored) {
+    // Fan out again: the same rows are not added twice.
+    for (const { notification } of stored) {
       const again = await h.db.$transaction((tx) => fanOut.inTransaction(tx, [notification]));
       expect(again).toEqual([]);
-      await fanOut.afterCommit(deliveryIds);
     }
     await waitSettled(h.db);
-    for (const { deliveryIds } of stored) await fanOut.afterCommit(deliveryIds);
-    await waitQueueIdle(h);
 
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`);
     expect(ids(on("/all")).sort()).toEqual([...keys].sort());
@@ -156,67 +154,98 @@ describe("forwarding", () => {
   });
 });
 
-describe("two jobs for the same row state", () => {
-  it("never both post: the conditional claim lets one through", async () => {
+/** A row stored by a "crashed" process: committed, held by nobody alive, due once its hold is over. */
+async function strandedRow(msgType: string, msgBody = "{}"): Promise<{ id: bigint; heldUntil: Date }> {
+  const idle = h.start({ webhookPollIntervalMs: 60_000 });
+  const { deliveryIds } = await storeNotification(h.db, idle.fanOut, { msgType, msgBody }, false);
+  await h.stopWorkers();
+  expect(deliveryIds).toHaveLength(1);
+  const row = await h.db.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } });
+  return { id: row.id, heldUntil: row.nextAttemptAt! };
+}
+
+const makeDue = (id: bigint) =>
+  h.db.delivery.update({ where: { id }, data: { nextAttemptAt: new Date(Date.now() - 1000) } });
+
+function attemptDeps(): AttemptDeps {
+  return {
+    db: h.db,
+    log,
+    retrySchedule: [0],
+    timeoutMs: 2000,
+    renew: async (row) => (await renewHolds(h.db, [row], 5000))[0]!,
+    record: (r) => recordAttempts(h.db, [r]),
+  };
+}
+
+describe("holds", () => {
+  it("let one process claim a due row: claims at once each get other rows, never the same", async () => {
     await createEndpoint(h.db, { url: rx.url("/race") });
-    const idle = h.start({ relayIntervalMs: 60_000 });
-    const { deliveryIds } = await storeNotification(
-      h.db,
-      idle.fanOut,
-      { msgType: "T_RACE", msgBody: "{}" },
-      false,
-    );
-    await h.stopWorkers();
-    const deps = {
-      db: h.db,
-      store: createDeliveryStore(h.db),
-      log,
-      retrySchedule: [0],
-      timeoutMs: 2000,
-      leaseGraceMs: 1000,
-      scheduleNext: async () => {},
-    };
-    const id = deliveryIds[0]!;
-    const outcomes = await Promise.all([1, 2, 3].map(() => runAttempt(deps, id, 0)));
-    expect(outcomes.sort()).toEqual(["stale", "stale", "succeeded"]);
-    expect(await runAttempt(deps, id, 0)).toBe("stale");
-    expect(await runAttempt(deps, id, 1)).toBe("stale");
-    expect(on("/race")).toHaveLength(1);
-    expect(await h.db.deliveryAttempt.count({ where: { deliveryId: id } })).toBe(1);
+    const rows = [];
+    for (let i = 0; i < 30; i++) rows.push(await strandedRow("T_RACE", `{"n":${i}}`));
+    for (const r of rows) await makeDue(r.id);
+    const claim = () =>
+      claimDue(h.db, { total: 12, perEndpointDefault: 12, perEndpoint: new Map(), leaseMs: 60_000 });
+    const claims = await Promise.all([claim(), claim(), claim(), claim()]);
+    const claimed = claims.flat().map((c) => c.id);
+    expect(claimed).toHaveLength(30);
+    expect(new Set(claimed).size).toBe(30);
+    expect(claims.every((c) => c.length <= 12)).toBe(true);
+    // All held now: nothing is due.
+    expect(await claim()).toEqual([]);
   });
-});
 
-describe("claims batched together", () => {
-  it("give the row to the claim for its current attempt, not to a stale one for the same row", async () => {
-    await createEndpoint(h.db, { url: rx.url("/claims") });
-    const idle = h.start({ relayIntervalMs: 60_000 });
-    const { deliveryIds } = await storeNotification(
-      h.db,
-      idle.fanOut,
-      { msgType: "T_CLAIMS", msgBody: "{}" },
-      false,
-    );
-    await h.stopWorkers();
-    const id = deliveryIds[0]!;
-    // Attempt 1 was made and failed; a late job for attempt 0 claims in the same batch as the job for attempt 1.
-    await h.db.delivery.update({ where: { id }, data: { attemptCount: 1 } });
-    const store = createDeliveryStore(h.db);
-    const leaseUntil = new Date(Date.now() + 60_000);
-    const won = await Promise.all([
-      store.claim({ id, attempt: 0, leaseUntil }),
-      store.claim({ id, attempt: 1, leaseUntil }),
+  it("never let two copies of a row both post: a lapsed hold loses to the claim that followed it", async () => {
+    await createEndpoint(h.db, { url: rx.url("/lapsed") });
+    // The hold the fan-out gave the committing process.
+    const first = await strandedRow("T_LAPSED");
+    const deliveryIds = [first.id];
+    await makeDue(first.id);
+    const [claimed] = await claimDue(h.db, {
+      total: 1,
+      perEndpointDefault: 1,
+      perEndpoint: new Map(),
+      leaseMs: 60_000,
+    });
+    expect(claimed?.id).toBe(deliveryIds[0]);
+    // The first holder wakes up late: its hold has lapsed, so it must renew first, and cannot.
+    const lapsed: HeldDelivery = { ...claimed!, heldUntil: first.heldUntil, localDeadline: Date.now() };
+    expect(first.heldUntil.getTime()).not.toBe(claimed!.heldUntil.getTime());
+    const outcomes = await Promise.all([
+      runAttempt(attemptDeps(), lapsed),
+      runAttempt(attemptDeps(), claimed!),
     ]);
-    expect(won).toEqual([false, true]);
-    expect((await h.db.delivery.findUniqueOrThrow({ where: { id } })).attemptCount).toBe(2);
+    expect(outcomes).toEqual(["stale", "succeeded"]);
+    expect(on("/lapsed")).toHaveLength(1);
+    expect(await h.db.deliveryAttempt.count({ where: { deliveryId: deliveryIds[0]! } })).toBe(1);
+    // A stale record (the attempt count moved on) changes nothing.
+    expect(await runAttempt(attemptDeps(), { ...claimed!, localDeadline: Date.now() })).toBe("stale");
+    expect((await h.db.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } })).attemptCount).toBe(1);
+  });
+
+  it("renewed in one batch go to the current hold, not to a stale copy of the same row", async () => {
+    await createEndpoint(h.db, { url: rx.url("/renew") });
+    const row = await strandedRow("T_RENEW");
+    await makeDue(row.id);
+    const [current] = await claimDue(h.db, {
+      total: 1,
+      perEndpointDefault: 1,
+      perEndpoint: new Map(),
+      leaseMs: 60_000,
+    });
+    const stale = { ...current!, heldUntil: new Date(current!.heldUntil.getTime() - 1) };
+    const renewed = await renewHolds(h.db, [stale, current!], 60_000);
+    expect(renewed[0]).toBeNull();
+    expect(renewed[1]?.heldUntil.getTime()).toBeGreaterThan(current!.heldUntil.getTime());
   });
 });
 
-describe("crash between commit and enqueue", () => {
-  it("still delivers everything: the relay enqueues the stranded rows", async () => {
+describe("a crash", () => {
+  it("between commit and dispatch loses nothing: the rows are claimed once their hold ends", async () => {
     await createEndpoint(h.db, { url: rx.url("/a") });
     await createEndpoint(h.db, { url: rx.url("/b"), msgTypes: [PAY_STATUS_NOTIFY] });
-    // The "crashed" worker committed the rows and never enqueued them.
-    const crashed = h.start({ relayIntervalMs: 60_000 });
+    // The "crashed" worker committed the rows and never dispatched them.
+    const crashed = h.start({ webhookPollIntervalMs: 60_000 });
     const stored = [];
     for (let i = 0; i < 5; i++) {
       const spec = { msgType: PAY_STATUS_NOTIFY, msgBody: orderBody({ mchtOrderNo: `CRASH-${i}` }) };
@@ -224,48 +253,103 @@ describe("crash between commit and enqueue", () => {
     }
     await h.stopWorkers();
     expect(await h.db.delivery.count({ where: { status: "pending" } })).toBe(10);
-    expect(rx.received).toHaveLength(0);
 
     h.start();
+    // Held by the dead process for webhookTimeoutMs + webhookLeaseGraceMs: nothing goes before that.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(rx.received).toHaveLength(0);
     await waitSettled(h.db);
-    await waitQueueIdle(h);
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();
     expect(ids(on("/a")).sort()).toEqual(keys);
     expect(ids(on("/b")).sort()).toEqual(keys);
   });
 
-  it("picks up a row whose attempt was claimed by a worker that died mid-send", async () => {
+  it("mid-send leaves a claimed row that another claim takes once the hold has run out", async () => {
     const ep = await createEndpoint(h.db, { url: rx.url("/claimed") });
-    const crashed = h.start({ relayIntervalMs: 60_000 });
-    const { deliveryIds } = await storeNotification(
-      h.db,
-      crashed.fanOut,
-      { msgType: "T_CLAIMED", msgBody: "{}" },
-      false,
-    );
-    await h.stopWorkers();
-    // What a claim leaves behind: one attempt counted, its lease (nextAttemptAt) already run out.
-    await h.db.delivery.update({
-      where: { id: deliveryIds[0]! },
-      data: { attemptCount: 1, nextAttemptAt: new Date(Date.now() - 60_000) },
-    });
+    const row = await strandedRow("T_CLAIMED");
+    // What a process that died mid-POST leaves: its hold (nextAttemptAt), run out; nothing recorded.
+    await makeDue(row.id);
     h.start();
     await waitSettled(h.db);
-    const delivery = await h.db.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } });
-    expect(delivery).toMatchObject({ status: "succeeded", attemptCount: 2, endpointId: ep.id });
+    const delivery = await h.db.delivery.findUniqueOrThrow({ where: { id: row.id } });
+    expect(delivery).toMatchObject({ status: "succeeded", attemptCount: 1, endpointId: ep.id });
     expect(on("/claimed")).toHaveLength(1);
   });
 });
 
+describe("a backlog", () => {
+  it("larger than the in-process queue is given back to Postgres and still delivered once each", async () => {
+    rx.on("/backlog", () => ({ status: 200 }));
+    await createEndpoint(h.db, { url: rx.url("/backlog") });
+    const { fanOut } = h.start({
+      webhookQueueLimit: 5,
+      webhookConcurrency: 2,
+      webhookEndpointConcurrency: 2,
+    });
+    const stored = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        storeNotification(h.db, fanOut, { msgType: "T_BACKLOG", msgBody: `{"n":${i}}` }),
+      ),
+    );
+    await waitSettled(h.db, 30_000);
+    const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();
+    expect(ids(on("/backlog")).sort()).toEqual(keys);
+    expect(await h.db.deliveryAttempt.count()).toBe(60);
+  });
+
+  it("of due rows is shared by two worker processes, each row posted once", async () => {
+    rx.on("/shared", () => ({ status: 200 }));
+    await createEndpoint(h.db, { url: rx.url("/shared") });
+    const idle = h.start({ webhookPollIntervalMs: 60_000 });
+    for (let i = 0; i < 200; i++)
+      await storeNotification(h.db, idle.fanOut, { msgType: "T_SHARED", msgBody: `{"n":${i}}` }, false);
+    await h.stopWorkers();
+    await h.db.delivery.updateMany({ data: { nextAttemptAt: new Date(Date.now() - 1000) } });
+    const config = { ...h.config, webhookConcurrency: 8, webhookEndpointConcurrency: 8 };
+    // Each "process" counts the attempts it made through its own log.
+    const made = [0, 0];
+    const processes = [0, 1].map((i) =>
+      startWebhookWorkers({
+        config,
+        db: h.db,
+        log: pino(
+          { level: "info" },
+          { write: (line: string) => void (line.includes("webhook attempt") && made[i]!++) },
+        ),
+      }),
+    );
+    try {
+      await waitSettled(h.db, 30_000);
+    } finally {
+      await Promise.all(processes.map((p) => p.stop()));
+    }
+    const posted = ids(on("/shared"));
+    expect(posted).toHaveLength(200);
+    expect(new Set(posted).size).toBe(200);
+    expect(made[0]! + made[1]!).toBe(200);
+    expect(made.every((n) => n > 0)).toBe(true);
+  });
+});
+
+async function retryByApi(deliveryId: bigint) {
+  const app = await buildV1(h);
+  try {
+    return await app.inject({ method: "POST", url: `/v1/deliveries/${deliveryId}/retry`, headers: auth });
+  } finally {
+    await app.close();
+  }
+}
+
 describe("a dead endpoint", () => {
-  it("ends with failed deliveries that a manual retry then delivers", async () => {
+  it("ends with failed deliveries; a manual retry is one attempt, and delivers once the endpoint is back", async () => {
     let alive = false;
     rx.on("/dead", () => (alive ? { status: 200 } : { status: 503, body: "down" }));
     const ep = await createEndpoint(h.db, { url: rx.url("/dead") });
     const { fanOut } = h.start({ webhookRetrySchedule: [0, 0] });
     const { deliveryIds } = await storeNotification(h.db, fanOut, { msgType: "T_DEAD", msgBody: '{"n":1}' });
+    const id = deliveryIds[0]!;
     await waitSettled(h.db);
-    const failed = await h.db.delivery.findUniqueOrThrow({ where: { id: deliveryIds[0]! } });
+    const failed = await h.db.delivery.findUniqueOrThrow({ where: { id } });
     expect(failed).toMatchObject({
       status: "failed",
       attemptCount: 3,
@@ -277,34 +361,34 @@ describe("a dead endpoint", () => {
       (await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } })).failingSince,
     ).not.toBeNull();
 
+    // Still dead: the retry makes exactly one attempt and fails again.
+    const first = await retryByApi(id);
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ id: String(id), status: "pending", attemptCount: 3 });
+    await waitSettled(h.db);
+    expect(await h.db.delivery.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: "failed",
+      attemptCount: 4,
+      manualRetry: false,
+    });
+    expect(on("/dead")).toHaveLength(4);
+
     alive = true;
-    const app = await buildV1(h);
-    try {
-      const res = await app.inject({
-        method: "POST",
-        url: `/v1/deliveries/${deliveryIds[0]}/retry`,
-        headers: auth,
-      });
-      expect(res.statusCode).toBe(202);
-      expect(res.json()).toMatchObject({ id: String(deliveryIds[0]), status: "pending", attemptCount: 3 });
-    } finally {
-      await app.close();
-    }
+    expect((await retryByApi(id)).statusCode).toBe(202);
     await waitFor(
       "the manual retry",
       async () => (await h.db.delivery.count({ where: { status: "succeeded" } })) === 1,
     );
-    expect(on("/dead")).toHaveLength(4);
+    expect(on("/dead")).toHaveLength(5);
     expect(new Set(ids(on("/dead")))).toHaveLength(1);
     expect((await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: ep.id } })).failingSince).toBeNull();
   });
 
   it("fails pending deliveries of an endpoint disabled meanwhile without posting", async () => {
     const ep = await createEndpoint(h.db, { url: rx.url("/soon-disabled") });
-    const crashed = h.start({ relayIntervalMs: 60_000 });
-    await storeNotification(h.db, crashed.fanOut, { msgType: "T_DISABLED", msgBody: "{}" }, false);
-    await h.stopWorkers();
+    const row = await strandedRow("T_DISABLED");
     await h.db.webhookEndpoint.update({ where: { id: ep.id }, data: { enabled: false } });
+    await makeDue(row.id);
     h.start();
     await waitSettled(h.db);
     expect(await h.db.delivery.findFirst()).toMatchObject({
@@ -312,6 +396,29 @@ describe("a dead endpoint", () => {
       lastError: "endpoint disabled",
     });
     expect(on("/soon-disabled")).toHaveLength(0);
+  });
+
+  it("re-enabled: a delivery its disabling failed gets one attempt on retry, not the rest of the schedule", async () => {
+    rx.on("/back", () => ({ status: 500 }));
+    const ep = await createEndpoint(h.db, { url: rx.url("/back") });
+    const row = await strandedRow("T_BACK");
+    await h.db.webhookEndpoint.update({ where: { id: ep.id }, data: { enabled: false } });
+    await makeDue(row.id);
+    h.start({ webhookRetrySchedule: [0, 0, 0, 0] });
+    await waitSettled(h.db);
+    expect(await h.db.delivery.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      status: "failed",
+      attemptCount: 0,
+    });
+    await h.db.webhookEndpoint.update({ where: { id: ep.id }, data: { enabled: true } });
+    expect((await retryByApi(row.id)).statusCode).toBe(202);
+    await waitSettled(h.db);
+    expect(await h.db.delivery.findUniqueOrThrow({ where: { id: row.id } })).toMatchObject({
+      status: "failed",
+      attemptCount: 1,
+      lastError: "HTTP 500",
+    });
+    expect(on("/back")).toHaveLength(1);
   });
 });
 

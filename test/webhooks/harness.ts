@@ -1,16 +1,14 @@
-// The webhook stage against real Postgres, Redis and a local HTTP receiver; notifications stored like
-// the order worker stores them (one transaction, then afterCommit).
+// The webhook stage against real Postgres and a local HTTP receiver; notifications stored like the
+// order worker stores them (one transaction, then afterCommit).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
-import type { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
-import { closeConnection, createWorkerConnection } from "../../src/ingest/queue.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import {
@@ -19,8 +17,8 @@ import {
   type WebhookWorkers,
   webhookRoutes,
 } from "../../src/webhooks/index.js";
-import { createDeliveryQueue } from "../../src/webhooks/queue.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
+import type { HeldDelivery } from "../../src/webhooks/store.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { type Receiver, startReceiver } from "./receiver.js";
@@ -30,7 +28,6 @@ export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 export interface Harness {
   db: Db;
   config: Config;
-  connection: Redis;
   /** Starts the webhook workers with config overrides (one set at a time). */
   start: (overrides?: Partial<Config>) => WebhookWorkers;
   stopWorkers: () => Promise<void>;
@@ -45,19 +42,18 @@ export async function createHarness(base: Partial<Config> = {}): Promise<Harness
     webhookRetrySchedule: [0, 0, 0],
     webhookTimeoutMs: 2000,
     webhookConcurrency: 4,
-    relayIntervalMs: 200,
+    webhookPollIntervalMs: 100,
+    webhookLeaseGraceMs: 1000,
     ...base,
   });
   const db = createDb(config.databaseUrl);
-  const connection = createWorkerConnection(config.redisUrl);
   let current: WebhookWorkers | undefined;
   const h: Harness = {
     db,
     config,
-    connection,
     start: (overrides = {}) => {
       if (current) throw new Error("stop the running workers first");
-      current = startWebhookWorkers({ config: { ...config, ...overrides }, connection, db, log });
+      current = startWebhookWorkers({ config: { ...config, ...overrides }, db, log });
       return current;
     },
     stopWorkers: async () => {
@@ -66,10 +62,6 @@ export async function createHarness(base: Partial<Config> = {}): Promise<Harness
     },
     close: async () => {
       await h.stopWorkers();
-      const queue = createDeliveryQueue(connection, config.redisPrefix);
-      await queue.obliterate({ force: true });
-      await queue.close();
-      await closeConnection(connection);
       await db.$disconnect();
       await tdb.drop();
     },
@@ -102,9 +94,14 @@ export interface NotificationSpec {
   timestamp?: number;
 }
 
-/** Stores a notification and fans it out in one transaction; `enqueue: false` simulates a crash before afterCommit. */
-export async function storeNotification(db: Db, fanOut: FanOut, spec: NotificationSpec, enqueue = true) {
-  let deliveryIds: bigint[] = [];
+/** Stores a notification and fans it out in one transaction; `dispatch: false` simulates a crash before afterCommit. */
+export async function storeNotification(
+  db: Db,
+  fanOut: FanOut<HeldDelivery[]>,
+  spec: NotificationSpec,
+  dispatch = true,
+) {
+  let held: HeldDelivery[] = [];
   const notification = await db.$transaction(async (tx) => {
     const row = await tx.notification.create({
       data: {
@@ -116,11 +113,11 @@ export async function storeNotification(db: Db, fanOut: FanOut, spec: Notificati
         receivedAt: new Date(),
       },
     });
-    deliveryIds = await fanOut.inTransaction(tx, [{ id: row.id, msgType: row.msgType }]);
+    held = await fanOut.inTransaction(tx, [{ ...row, orderAfter: row.orderAfter }]);
     return row;
   });
-  if (enqueue) await fanOut.afterCommit(deliveryIds);
-  return { notification, deliveryIds };
+  if (dispatch) fanOut.afterCommit(held);
+  return { notification, deliveryIds: held.map((d) => d.id) };
 }
 
 /** Polls until `check` returns a value other than undefined/false; fails after `timeoutMs`. */
@@ -145,21 +142,6 @@ export function waitSettled(db: Db, timeoutMs?: number) {
     async () => (await db.delivery.count({ where: { status: "pending" } })) === 0,
     timeoutMs,
   );
-}
-
-/** Until the delivery queue holds no job that could still run. */
-export function waitQueueIdle(h: Harness) {
-  const queue = createDeliveryQueue(h.connection, h.config.redisPrefix);
-  return waitFor("the delivery queue to drain", async () => {
-    const counts = await queue.getJobCounts(
-      "waiting",
-      "delayed",
-      "active",
-      "prioritized",
-      "waiting-children",
-    );
-    return Object.values(counts).every((c) => c === 0);
-  }).finally(() => queue.close());
 }
 
 /** The /v1 API with the webhook and delivery routes, as the app mounts it. */

@@ -7,7 +7,6 @@ import {
   urlProblem,
 } from "../../src/webhooks/endpoint-input.js";
 import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../src/webhooks/payload.js";
-import { deliveryJobId } from "../../src/webhooks/queue.js";
 import { rotateSecret } from "../../src/webhooks/rotation.js";
 import { afterFailure, isSuccess, resultOf } from "../../src/webhooks/schedule.js";
 import {
@@ -130,13 +129,14 @@ describe("retry schedule", () => {
   });
 
   it("turns an attempt into the row's next state", () => {
-    const now = new Date("2026-01-01T00:00:00Z");
-    expect(resultOf(true, schedule, 1, now)).toEqual({ status: "succeeded", retryAt: null });
-    expect(resultOf(false, schedule, 1, now)).toEqual({
-      status: "pending",
-      retryAt: new Date("2026-01-01T00:00:05Z"),
-    });
-    expect(resultOf(false, schedule, 4, now)).toEqual({ status: "failed", retryAt: null });
+    expect(resultOf(true, schedule, 1)).toEqual({ status: "succeeded", retryInMs: null });
+    expect(resultOf(false, schedule, 1)).toEqual({ status: "pending", retryInMs: 5000 });
+    expect(resultOf(false, schedule, 4)).toEqual({ status: "failed", retryInMs: null });
+  });
+
+  it("makes a manual retry one attempt, whatever the schedule still allows", () => {
+    expect(resultOf(false, schedule, 1, true)).toEqual({ status: "failed", retryInMs: null });
+    expect(resultOf(true, schedule, 1, true)).toEqual({ status: "succeeded", retryInMs: null });
   });
 
   it("counts any 2xx as success", () => {
@@ -166,11 +166,6 @@ describe("secrets and ids", () => {
     const ids = [generateEndpointId(1000), generateEndpointId(2000), generateEndpointId(1_800_000_000_000)];
     expect(ids.every((id) => /^ep_[0-9a-f]{28}$/.test(id))).toBe(true);
     expect([...ids].sort()).toEqual(ids);
-  });
-
-  it("derives job ids from the delivery row and its attempt count", () => {
-    expect(deliveryJobId(42n, 0)).toBe("delivery-42-0");
-    expect(deliveryJobId("42", 3)).toBe("delivery-42-3");
   });
 });
 

@@ -45,7 +45,7 @@ export async function replayNotification(ctx: CliContext, opts: ReplayOptions): 
   if (opts.json) printJson(out, { ...head, steps: plan.steps, ...report });
   else {
     printSteps(out.print, head, plan.steps);
-    printSendReport(out, report, ctx.config.relayIntervalMs);
+    printSendReport(out, report, ctx.config.webhookPollIntervalMs);
   }
   return sendExitCode(report);
 }

@@ -1,5 +1,5 @@
 // `retry`: re-send failed deliveries now, the way POST /v1/deliveries/:id/retry and
-// POST /v1/webhooks/:id/retry-failed do (re-arm in Postgres, then one attempt job each).
+// POST /v1/webhooks/:id/retry-failed do (re-armed in Postgres for one attempt each).
 import {
   isRefusal,
   type Rearmed,
@@ -36,7 +36,7 @@ export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Prom
     out.print(
       `${what}: re-armed ${plural(result.length, "failed delivery", "failed deliveries")} (${report.deliveryIds.join(", ")})`,
     );
-    printSendReport(out, report, ctx.config.relayIntervalMs);
+    printSendReport(out, report, ctx.config.webhookPollIntervalMs);
   }
   return sendExitCode(report);
 }

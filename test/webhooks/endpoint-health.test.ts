@@ -55,18 +55,24 @@ describe("a slow endpoint", () => {
     const slow = await createEndpoint(h.db, { url: receiver.url("/slow") });
     const fast = await createEndpoint(h.db, { url: receiver.url("/fast") });
     const workers = h.start();
-    for (let i = 0; i < 6; i++) {
-      await storeNotification(h.db, workers.fanOut, { msgType: "PAY_STATUS_NOTIFY", msgBody: `{"n":${i}}` });
+    try {
+      for (let i = 0; i < 6; i++) {
+        await storeNotification(h.db, workers.fanOut, {
+          msgType: "PAY_STATUS_NOTIFY",
+          msgBody: `{"n":${i}}`,
+        });
+      }
+      // Six fast deliveries succeed while the slow endpoint's first attempt hangs.
+      await waitFor("fast deliveries", async () => {
+        const n = await h.db.delivery.count({ where: { endpointId: fast.id, status: "succeeded" } });
+        return n === 6;
+      });
+      const slowRequests = receiver.received.filter((r) => r.path === "/slow").length;
+      expect(slowRequests).toBe(1);
+    } finally {
+      await h.stopWorkers();
+      await h.db.webhookEndpoint.delete({ where: { id: slow.id } });
     }
-    // Six fast deliveries succeed while the slow endpoint's first attempt hangs.
-    await waitFor("fast deliveries", async () => {
-      const n = await h.db.delivery.count({ where: { endpointId: fast.id, status: "succeeded" } });
-      return n === 6;
-    });
-    const slowRequests = receiver.received.filter((r) => r.path === "/slow").length;
-    expect(slowRequests).toBe(1);
-    await h.stopWorkers();
-    await h.db.webhookEndpoint.delete({ where: { id: slow.id } });
   });
 });
 

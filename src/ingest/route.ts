@@ -6,6 +6,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
+import { readNotificationBodies } from "./body.js";
 import { createEnqueue } from "./enqueue.js";
 import type { NotificationJob } from "./queue.js";
 
@@ -26,6 +27,7 @@ const PlainText = Type.String();
 export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
   const outcome = opts.onOutcome ?? (() => {});
   const enqueue = createEnqueue(opts.queue, opts.enqueueTimeoutMs);
+  readNotificationBodies(app);
   app.post(
     opts.path,
     {

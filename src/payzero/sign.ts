@@ -39,15 +39,43 @@ export function payzeroSignCharset(
 ): SignCharset | undefined {
   if (!SIGN_PATTERN.test(sign)) return undefined;
   const given = Buffer.from(sign.toLowerCase(), "latin1");
-  return SIGN_CHARSETS.find((charset) => {
-    let ok = false;
-    for (const token of signTokens) {
-      const expected = Buffer.from(payzeroSign(token, timestamp, msgBody, charset), "latin1");
-      // No early exit: the time taken does not depend on which token matched.
-      ok = timingSafeEqual(given, expected) || ok;
+  const utf8 = signTokens.map((token) => payzeroSign(token, timestamp, msgBody));
+  if (matchesAny(given, utf8)) return "UTF-8";
+  if (matchesAny(given, gbkSigns(signTokens, timestamp, msgBody))) return "GBK";
+  return undefined;
+}
+
+function matchesAny(given: Buffer, signs: string[]): boolean {
+  let ok = false;
+  for (const sign of signs) {
+    // No early exit: the time taken does not depend on which token matched.
+    ok = timingSafeEqual(given, Buffer.from(sign, "latin1")) || ok;
+  }
+  return ok;
+}
+
+/**
+ * payzeroSign over GBK for each token, msgBody encoded once rather than once per token (GBK maps
+ * each character on its own, so the bytes of the parts, in sorted order, are the bytes of the text).
+ */
+function gbkSigns(signTokens: readonly string[], timestamp: string, msgBody: string): string[] {
+  const encoded = [timestamp, msgBody].map((text) => ({ text, bytes: encodeJavaGbk(text) }));
+  return signTokens.map((token) => {
+    const parts = [{ text: token, bytes: encodeJavaGbk(token) }, ...encoded].sort((a, b) =>
+      a.text < b.text ? -1 : a.text > b.text ? 1 : 0,
+    );
+    // A surrogate pair split between two parts is one character of the text: encode it whole.
+    if (parts.some((p, i) => i > 0 && splitsPair(parts[i - 1]!.text, p.text))) {
+      return payzeroSign(token, timestamp, msgBody, "GBK");
     }
-    return ok;
+    const hash = createHash("sha1");
+    for (const part of parts) hash.update(part.bytes);
+    return hash.digest("hex");
   });
+}
+
+function splitsPair(before: string, after: string): boolean {
+  return /[\uD800-\uDBFF]$/.test(before) && /^[\uDC00-\uDFFF]/.test(after);
 }
 
 /** True when `sign` was made with one of `signTokens`, over UTF-8 or GBK. */

@@ -106,6 +106,23 @@ describe("Payzero sign from a JVM whose default charset is GBK", () => {
     expect(verifyPayzeroSign([v.signToken], ts, v.msgBody.replace("䶮", "😀"), v.sign)).toBe(true);
   });
 
+  it("checks each token over GBK as over the whole joined text, surrogate pairs split by the sort included (property)", () => {
+    const text = fc.string({
+      unit: fc.constantFrom("a", "1", "周", "€", "䶮", "\ue863", "\ud83d", "\ude00", "😀"),
+    });
+    fc.assert(
+      fc.property(text, text, text, (token, timestamp, msgBody) => {
+        const sign = payzeroSign(token, timestamp, msgBody, "GBK");
+        const found = payzeroSignCharset(["other", token], timestamp, msgBody, sign);
+        return found === (payzeroSign(token, timestamp, msgBody) === sign ? "UTF-8" : "GBK");
+      }),
+      { numRuns: 2000 },
+    );
+    // "1" < "\ud83d" < "\ude00…": the sort joins the token's high surrogate to msgBody's low one.
+    const sign = createHash("sha1").update(Buffer.from("1?x")).digest("hex");
+    expect(payzeroSignCharset(["\ud83d"], "1", "\ude00x", sign)).toBe("GBK");
+  });
+
   it("hashes the bytes Java's GBK gives each character, not WHATWG's", () => {
     for (const { char, gbk } of gbkFixture.codes) {
       expect(encodeJavaGbk(char).toString("hex"), `U+${char.codePointAt(0)?.toString(16)}`).toBe(gbk);

@@ -71,6 +71,12 @@ describe("content types", () => {
     expect(res.body).toMatch(message);
     expect(await jobCount()).toBe(before);
   });
+
+  it("refuses a POST with neither a body nor a content type with 415", async () => {
+    const res = await h.app.inject({ method: "POST", url: "/payzero/notify" });
+    expect(res.statusCode).toBe(415);
+    expect(res.body).toMatch(/no content-type/);
+  });
 });
 
 describe("charsets", () => {

@@ -6,6 +6,12 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
 /** A week: a rotated-out secret should not stay valid much longer than receivers take to switch. */
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
+/**
+ * Payzero waits 5 s for "OK" (section 3.1), then counts the notification as not delivered. The
+ * receiver waits for Redis up to ENQUEUE_TIMEOUT_MS, the only wait on its path that a setting
+ * lengthens: kept under 4500 ms, at least 500 ms remain for the request, the sign and the answer.
+ */
+export const MAX_ENQUEUE_TIMEOUT_MS = 4499;
 
 const EnvSchema = Type.Object({
   PAYZERO_SIGN_TOKEN: Type.String({ minLength: 1, description: "signToken(s), comma-separated" }),
@@ -17,7 +23,7 @@ const EnvSchema = Type.Object({
   ADMIN_TOKEN: Type.String(),
   LOG_LEVEL: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
   NOTIFY_PATH: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
-  ENQUEUE_TIMEOUT_MS: PositiveInt,
+  ENQUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),
   HTTP_TIMEOUT_MS: PositiveInt,
   WORKER_CONCURRENCY: PositiveInt,
   WORKER_BATCH_SIZE: PositiveInt,
@@ -160,11 +166,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return toConfig(converted as Static<typeof EnvSchema>);
 }
 
+/** Why a bound is what it is, where the bound alone would not say. */
+const reasons: Record<string, string> = {
+  ENQUEUE_TIMEOUT_MS: "Payzero waits 5 s for OK, and the rest of the request needs the last 500 ms",
+};
+
 function describeProblem(key: string, schema: TSchema, value: unknown, raw: string): string {
   const message = Value.Errors(schema, value)[0]?.message ?? "is invalid";
   // Tokens and URLs may hold secrets: never echo them.
   const shown = /TOKEN|URL|KEY/.test(key) ? "" : ` (got ${JSON.stringify(raw)})`;
-  return `${key} ${message}${shown}`;
+  const reason = Object.hasOwn(reasons, key) ? `: ${reasons[key]}` : "";
+  return `${key} ${message}${shown}${reason}`;
 }
 
 function toConfig(converted: Static<typeof EnvSchema>): Config {

@@ -5,7 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
-import { verifyPayzeroSign } from "../payzero/sign.js";
+import { payzeroSignCharset } from "../payzero/sign.js";
+import { readNotificationBodies } from "./body.js";
 import { createEnqueue } from "./enqueue.js";
 import type { NotificationJob } from "./queue.js";
 
@@ -26,6 +27,7 @@ const PlainText = Type.String();
 export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
   const outcome = opts.onOutcome ?? (() => {});
   const enqueue = createEnqueue(opts.queue, opts.enqueueTimeoutMs);
+  readNotificationBodies(app);
   app.post(
     opts.path,
     {
@@ -53,7 +55,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     async (request, reply) => {
       const body = request.body as Envelope;
       const timestamp = timestampText(body.timestamp);
-      if (!verifyPayzeroSign(opts.signTokens, timestamp, body.msgBody, body.sign)) {
+      const signedOver = payzeroSignCharset(opts.signTokens, timestamp, body.msgBody, body.sign);
+      if (!signedOver) {
         outcome("bad_sign", body.msgType);
         request.log.warn({ msgType: body.msgType }, "notification refused: bad sign");
         return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
@@ -67,7 +70,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       };
       const result = await enqueue(key, job);
       outcome(result, body.msgType);
-      request.log.info({ msgType: body.msgType, contentKey: key, result }, "notification queued");
+      request.log.info({ msgType: body.msgType, contentKey: key, result, signedOver }, "notification queued");
       return reply.type("text/plain; charset=utf-8").send("OK");
     },
   );

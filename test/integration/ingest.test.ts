@@ -175,17 +175,6 @@ describe("POST /payzero/notify", () => {
     expect(res.statusCode).toBe(413);
   });
 
-  it("answers a body that is not application/json with a 4xx", async () => {
-    for (const type of ["text/plain", "application/x-www-form-urlencoded", "application/xml"]) {
-      const res = await post(JSON.stringify(valid), { "content-type": type });
-      expect(res.statusCode).toBeGreaterThanOrEqual(400);
-      expect(res.statusCode).toBeLessThan(500);
-    }
-    const empty = await h.app.inject({ method: "POST", url: "/payzero/notify" });
-    expect(empty.statusCode).toBeGreaterThanOrEqual(400);
-    expect(empty.statusCode).toBeLessThan(500);
-  });
-
   it("still accepts a valid notification after all that", async () => {
     const env = signedEnvelope("DECLARE_STATUS_NOTIFY", orderBody({ mchtOrderNo: "AFTER-BAD" }));
     const res = await post(env, { "content-type": "application/json;charset=UTF-8" });

@@ -1,7 +1,7 @@
 // Hostile input: thousands of random and mutated requests. No 5xx, no crash, nothing queued or stored.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
+import { gbkFixture, orderBody, signedEnvelope } from "../support/payzero.js";
 import { type Pipeline, startPipeline } from "../support/pipeline.js";
 
 let p: Pipeline;
@@ -44,10 +44,27 @@ const mutated = fc.oneof(
       (d) => `{"a":${'{"a":'.repeat(d)}1${"}".repeat(d)},${JSON.stringify(valid).slice(1, -1)},"sign":"x"}`,
     ),
 );
-const anyBody = fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 4 }), mutated);
+/** A notification Java wrote in GBK, one byte of its msgBody replaced: never the text signed. */
+const gbkMutated = fc
+  .record({ v: fc.constantFrom(...gbkFixture.vectors), i: fc.nat(), b: fc.integer({ min: 0, max: 255 }) })
+  .map(({ v, i, b }) => {
+    const bytes = Buffer.from(v.envelopeGbk, "base64");
+    const from = bytes.indexOf('"msgBody":"') + 11;
+    const at = from + (i % (bytes.indexOf('","sign":') - from));
+    const changed = Buffer.from(bytes);
+    changed[at] = b === bytes[at] ? b ^ 1 : b;
+    return changed;
+  });
+const anyBody = fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 4 }), mutated, gbkMutated);
 const contentType = fc.oneof(
   fc.constant("application/json"),
   fc.constant("application/json; charset=utf-8"),
+  fc.constantFrom(
+    "text/plain; charset=UTF-8",
+    "application/json;charset=GBK",
+    "text/plain;charset=GB18030",
+    "application/json; charset=latin1",
+  ),
   fc.constantFrom(
     "text/plain",
     "application/x-www-form-urlencoded",

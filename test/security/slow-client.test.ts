@@ -60,18 +60,21 @@ describe("slow clients", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
-  it("are disconnected when they trickle the body", async () => {
-    const head =
-      "POST /payzero/notify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n";
-    const { answer } = await closedAfter(head, " ");
-    expect(answer).not.toMatch(/OK$/);
-  });
+  it.each(["application/json", "text/plain", "text/plain; charset=GBK", "application/json;charset=GB18030"])(
+    "are disconnected when they trickle the body (%s)",
+    async (type) => {
+      const head = `POST /payzero/notify HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: 100000\r\n\r\n`;
+      const { answer } = await closedAfter(head, " ");
+      expect(answer).not.toMatch(/OK$/);
+    },
+  );
 
   it.each([
-    ["refused before its body is read", "POST /payzero/notify%00", /^HTTP\/1\.1 400/],
-    ["answered without its body", "GET /healthz", /^HTTP\/1\.1 200/],
-  ])("are disconnected when they trickle the body of a request %s", async (_name, line, status) => {
-    const head = `${line} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`;
+    ["refused before its body is read", "POST /payzero/notify%00", "application/json", /^HTTP\/1\.1 400/],
+    ["refused for its charset", "POST /payzero/notify", "text/plain; charset=latin1", /^HTTP\/1\.1 415/],
+    ["answered without its body", "GET /healthz", "application/json", /^HTTP\/1\.1 200/],
+  ])("are disconnected when they trickle the body of a request %s", async (_name, line, type, status) => {
+    const head = `${line} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: 100000\r\n\r\n`;
     const { answer } = await closedAfter(head, " ");
     expect(answer).toMatch(status);
   });

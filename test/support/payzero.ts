@@ -16,6 +16,23 @@ export const signVectors: SignVector[] = JSON.parse(
   readFileSync(new URL("../fixtures/payzero-sign-vectors.json", import.meta.url), "utf8"),
 );
 
+export interface GbkSignVector extends SignVector {
+  /** The whole envelope as Java writes it in GBK and in GB18030, base64. */
+  envelopeGbk: string;
+  envelopeGb18030: string;
+}
+
+/**
+ * Signed by Payzero's routine on a JVM whose default charset is GBK, with Java's GBK bytes of single
+ * characters (test/fixtures/gbk/PayzeroSignGbk.java made them).
+ */
+export const gbkFixture: {
+  jvm: string;
+  defaultCharset: string;
+  vectors: GbkSignVector[];
+  codes: Array<{ char: string; gbk: string }>;
+} = JSON.parse(readFileSync(new URL("../fixtures/gbk/vectors.json", import.meta.url), "utf8"));
+
 export interface OrderFields {
   mchtOrderNo: string;
   payStatus?: string | null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
+import { startService } from "../support/processes.js";
 
 describe("loadConfig", () => {
   it("needs PAYZERO_SIGN_TOKEN and names it", () => {
@@ -54,5 +55,34 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, WEBHOOK_SECRET_OVERLAP_SECONDS: "604801" })).toThrow(
       /WEBHOOK_SECRET_OVERLAP_SECONDS/,
     );
+  });
+});
+
+describe("the notify path's bound", () => {
+  const base = { PAYZERO_SIGN_TOKEN: "t" };
+
+  it("keeps ENQUEUE_TIMEOUT_MS under 4500 ms, so OK reaches Payzero within its 5 s", () => {
+    expect(loadConfig(base).enqueueTimeoutMs).toBe(2000);
+    expect(loadConfig({ ...base, ENQUEUE_TIMEOUT_MS: "4499" }).enqueueTimeoutMs).toBe(4499);
+    for (const ms of ["4500", "5000", "60000"]) {
+      try {
+        loadConfig({ ...base, ENQUEUE_TIMEOUT_MS: ms });
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        const [problem, ...others] = (err as ConfigError).problems;
+        expect(others).toEqual([]);
+        expect(problem).toMatch(/^ENQUEUE_TIMEOUT_MS .*4499/);
+        expect(problem).toContain(`(got "${ms}")`);
+        expect(problem).toMatch(/Payzero waits 5 s/);
+      }
+    }
+  });
+
+  it("stops the service at start, naming the setting", async () => {
+    const service = startService("api", { ENQUEUE_TIMEOUT_MS: "5000", PORT: "0" });
+    const code = await new Promise<number | null>((resolve) => service.child.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(service.output()).toMatch(/invalid configuration:[\s\S]*ENQUEUE_TIMEOUT_MS must be <= 4499/);
   });
 });

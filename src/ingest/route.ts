@@ -44,8 +44,9 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
         const status =
           error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
         outcome(status === 503 ? "unavailable" : "bad_request", msgTypeOf(request.body));
-        if (status === 503) request.log.error({ err: error }, "notification not kept");
-        else request.log.warn({ status, reason: error.message }, "notification refused");
+        const durationMs = reply.elapsedTime;
+        if (status === 503) request.log.error({ err: error, status, durationMs }, "notification not kept");
+        else request.log.warn({ status, durationMs, reason: error.message }, "notification refused");
         return reply
           .code(status)
           .type("text/plain; charset=utf-8")
@@ -58,7 +59,10 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       const signedOver = payzeroSignCharset(opts.signTokens, timestamp, body.msgBody, body.sign);
       if (!signedOver) {
         outcome("bad_sign", body.msgType);
-        request.log.warn({ msgType: body.msgType }, "notification refused: bad sign");
+        request.log.warn(
+          { msgType: body.msgType, status: 401, durationMs: reply.elapsedTime },
+          "notification refused: bad sign",
+        );
         return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
       }
       const key = contentKey(body.msgType, body.msgBody);
@@ -70,7 +74,18 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       };
       const result = await enqueue(key, job);
       outcome(result, body.msgType);
-      request.log.info({ msgType: body.msgType, contentKey: key, result, signedOver }, "notification queued");
+      // The one line per notification on this route (no access log): outcome, status and duration.
+      request.log.info(
+        {
+          msgType: body.msgType,
+          contentKey: key,
+          result,
+          signedOver,
+          status: 200,
+          durationMs: reply.elapsedTime,
+        },
+        "notification queued",
+      );
       return reply.type("text/plain; charset=utf-8").send("OK");
     },
   );

@@ -137,6 +137,8 @@ export interface BurstResult {
   acceptedS: number;
   /** Until every message was forwarded; null when some never were (a failure is recorded). */
   forwardedS: number | null;
+  /** Distinct messages the receiver got (all of them unless forwardedS is null). */
+  forwarded: number;
   peakRssBytes: number;
   /** CPU of the service, Postgres and Redis from the first request until the last forward. */
   cpu: CpuSeconds;
@@ -179,7 +181,7 @@ export async function burstUntilForwarded(
   if (stats.total > stats.distinct)
     ctx.failures.push(`${run}: ${stats.total - stats.distinct} messages forwarded twice`);
   const forwardedS = at === null ? null : (at - started) / 1000;
-  return { acceptedS, forwardedS, peakRssBytes, cpu: spent };
+  return { acceptedS, forwardedS, forwarded: stats.distinct, peakRssBytes, cpu: spent };
 }
 
 export async function runBurst(ctx: PhaseContext): Promise<void> {
@@ -207,7 +209,7 @@ export async function runBurst(ctx: PhaseContext): Promise<void> {
     },
     {
       figure: `3. burst of ${n}: CPU per forwarded message`,
-      value: perMessage(r.cpu, n),
+      value: perMessage(r.cpu, r.forwarded, n),
       command: cmd,
     },
     {

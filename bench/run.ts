@@ -1,5 +1,5 @@
 // `npm run bench [-- --short] [--phase ingest|latency|burst|history] [--no-build] [--cpu-prof] [--burst N]
-// [--duration S] [--history-burst N] [--history NOTIFICATIONS]`:
+// [--duration S] [--history-burst N] [--history NOTIFICATIONS] [--forward-deadline S]`:
 // starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
 // webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
 // a functional failure (a message not answered OK, not forwarded, or forwarded twice), never on speed.
@@ -25,6 +25,7 @@ function settings(): Settings & HistorySettings & { phases: string[]; build: boo
       duration: { type: "string" },
       "history-burst": { type: "string" },
       history: { type: "string" },
+      "forward-deadline": { type: "string" },
     },
   });
   const phases = values.phase ?? [...PHASES];
@@ -40,7 +41,7 @@ function settings(): Settings & HistorySettings & { phases: string[]; build: boo
     burstSize: Number(values.burst ?? (short ? 200 : 10_000)),
     historyBurst: Number(values["history-burst"] ?? (short ? 200 : 5000)),
     historyNotifications: Number(values.history ?? (short ? 10_000 : 1_000_000)),
-    forwardDeadlineMs: short ? 60_000 : 300_000,
+    forwardDeadlineMs: 1000 * Number(values["forward-deadline"] ?? (short ? 60 : 300)),
     deadlineMs: short ? 5 * 60_000 : 40 * 60_000,
     role: values.role,
     nodeArgs: values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=tmp/bench-prof"] : [],

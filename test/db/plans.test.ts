@@ -5,6 +5,7 @@
 // the history (a text[] compared with the char(64) content key once made every apply batch read
 // all notifications). A new path is one line in PATHS.
 import type { FastifyInstance } from "fastify";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v1Api } from "../../src/api/v1.js";
 import { buildApp } from "../../src/app.js";
@@ -163,7 +164,6 @@ describe("plans against 100,000 orders of history", () => {
 
 describe("the plan check", () => {
   it("names a scan of a whole large table, and a large share read through an index", async () => {
-    const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {

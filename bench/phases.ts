@@ -1,5 +1,7 @@
 // The bench's phases. Each service phase starts from empty tables and queues and a fresh service
 // process (`node dist/main.js all`, as `npm start` runs it), so no phase inherits another's backlog.
+
+import { type CpuSeconds, perMessage, startCpuMeter } from "./cpu.js";
 import { burst, type LoadResult, steady, throughput } from "./load.js";
 import { BENCH_SIGN_TOKEN } from "./messages.js";
 import {
@@ -37,18 +39,19 @@ export interface PhaseContext {
 const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_PATH = "/payzero/notify";
 
-function command(ctx: PhaseContext, phase: string): string {
+export function command(ctx: PhaseContext, phase: string): string {
   const role = ctx.s.role === "all" ? "" : ` --role ${ctx.s.role}`;
   return `npm run bench -- --phase ${phase}${role}${ctx.s.short ? " --short" : ""}`;
 }
 
-interface Service {
+export interface Service {
   child: Child;
   url: string;
 }
 
-async function freshService(ctx: PhaseContext): Promise<Service> {
-  await ctx.resources.reset();
+/** The service on empty tables and queues; `keep` starts it on what the database already holds. */
+export async function freshService(ctx: PhaseContext, keep = false): Promise<Service> {
+  if (!keep) await ctx.resources.reset();
   const port = await freePort();
   const env = {
     PAYZERO_SIGN_TOKEN: BENCH_SIGN_TOKEN,
@@ -129,54 +132,89 @@ interface Stats {
   total: number;
 }
 
-export async function runBurst(ctx: PhaseContext): Promise<void> {
-  const n = ctx.s.burstSize;
-  console.log(`burst: ${n} messages until all are forwarded …`);
-  const service = await freshService(ctx);
+export interface BurstResult {
+  /** Until every message was answered OK. */
+  acceptedS: number;
+  /** Until every message was forwarded; null when some never were (a failure is recorded). */
+  forwardedS: number | null;
+  /** Distinct messages the receiver got (all of them unless forwardedS is null). */
+  forwarded: number;
+  peakRssBytes: number;
+  /** CPU of the service, Postgres and Redis from the first request until the last forward. */
+  cpu: CpuSeconds;
+}
+
+/** `n` messages of a run (`run` names their orders) sent at once, measured until all are forwarded. */
+export async function burstUntilForwarded(
+  ctx: PhaseContext,
+  service: Service,
+  n: number,
+  run: string,
+): Promise<BurstResult> {
   const receiver = ctx.receiver.child.child;
   receiver.send({ type: "reset" });
   const rss = sampleRss(service.child.child.pid ?? 0);
+  const cpu = await startCpuMeter({
+    servicePid: service.child.child.pid ?? 0,
+    pgAdminUrl: ctx.resources.pgAdminUrl,
+    database: ctx.resources.database,
+    redisUrl: ctx.resources.redisUrl,
+  });
   const started = Date.now();
   const reached = nextMessage<{ type: string; at: number }>(receiver, "reached");
   receiver.send({ type: "expect", n });
-  const sent = await burst(service.url, "burst", n);
+  const sent = await burst(service.url, run, n);
   const acceptedS = (Date.now() - started) / 1000;
-  checkAnswers(ctx, "burst", sent, service);
+  checkAnswers(ctx, run, sent, service);
   // Refused messages are not forwarded: wait for the accepted ones only (the run has failed anyway).
   if (sent.ok < n) receiver.send({ type: "expect", n: sent.ok });
   const at = await withDeadline(reached, ctx.s.forwardDeadlineMs, `not every message was forwarded`).then(
     (m) => m.at,
     (err: Error) => {
-      ctx.failures.push(err.message);
+      ctx.failures.push(`${run}: ${err.message}`);
       return null;
     },
   );
-  const peak = rss.stop();
+  const spent = await cpu.stop();
+  const peakRssBytes = rss.stop();
   const stats = await statsOf(receiver);
-  await service.child.stop();
   if (stats.total > stats.distinct)
-    ctx.failures.push(`${stats.total - stats.distinct} messages forwarded twice`);
-  const seconds = at === null ? null : (at - started) / 1000;
+    ctx.failures.push(`${run}: ${stats.total - stats.distinct} messages forwarded twice`);
+  const forwardedS = at === null ? null : (at - started) / 1000;
+  return { acceptedS, forwardedS, forwarded: stats.distinct, peakRssBytes, cpu: spent };
+}
+
+export async function runBurst(ctx: PhaseContext): Promise<void> {
+  const n = ctx.s.burstSize;
+  console.log(`burst: ${n} messages until all are forwarded …`);
+  const service = await freshService(ctx);
+  const r = await burstUntilForwarded(ctx, service, n, "burst");
+  await service.child.stop();
   const cmd = command(ctx, "burst");
   ctx.figures.push(
     {
       figure: `3. burst of ${n}: all answered OK (32 connections)`,
-      value: `${acceptedS.toFixed(2)} s`,
+      value: `${r.acceptedS.toFixed(2)} s`,
       command: cmd,
     },
     {
       figure: `3. burst of ${n}: all forwarded, end to end`,
-      value: seconds === null ? `only ${stats.distinct}` : `${seconds.toFixed(2)} s`,
+      value: r.forwardedS === null ? "not all" : `${r.forwardedS.toFixed(2)} s`,
       command: cmd,
     },
     {
       figure: `3. burst of ${n}: messages/s end to end`,
-      value: seconds === null ? "-" : (n / seconds).toFixed(0),
+      value: r.forwardedS === null ? "-" : (n / r.forwardedS).toFixed(0),
+      command: cmd,
+    },
+    {
+      figure: `3. burst of ${n}: CPU per forwarded message`,
+      value: perMessage(r.cpu, r.forwarded, n),
       command: cmd,
     },
     {
       figure: "4. peak RSS of the service during the burst",
-      value: `${(peak / 2 ** 20).toFixed(0)} MB`,
+      value: `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
       command: cmd,
     },
   );

@@ -7,10 +7,15 @@ import { queryDatabase } from "../test/support/admin.js";
 
 export interface Resources {
   databaseUrl: string;
+  /** The bench database's name, and a connection to the server outside it. */
+  database: string;
+  pgAdminUrl: string;
   redisUrl: string;
   redisPrefix: string;
   /** Empties every table but the webhook endpoints, and the prefix's Redis keys: a fresh start for a phase. */
   reset: () => Promise<void>;
+  /** Removes the prefix's Redis keys only (the tables keep what they hold). */
+  clearQueues: () => Promise<void>;
   machine: () => Promise<string>;
   remove: () => Promise<void>;
 }
@@ -31,12 +36,15 @@ export async function createResources(): Promise<Resources> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   return {
     databaseUrl,
+    database: name,
+    pgAdminUrl: PG_ADMIN_URL,
     redisUrl: REDIS_URL,
     redisPrefix,
     reset: async () => {
       await adminQuery("TRUNCATE delivery_attempts, deliveries, notifications, orders", databaseUrl);
       await deleteKeys(redis, `${redisPrefix}:*`);
     },
+    clearQueues: () => deleteKeys(redis, `${redisPrefix}:*`),
     machine: async () => describeMachine(databaseUrl, redis),
     remove: async () => {
       await deleteKeys(redis, `${redisPrefix}:*`).catch(() => {});

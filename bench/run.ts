@@ -1,17 +1,19 @@
-// `npm run bench [-- --short] [--phase ingest|latency|burst] [--no-build] [--cpu-prof] [--burst N] [--duration S]`:
+// `npm run bench [-- --short] [--phase ingest|latency|burst|history] [--no-build] [--cpu-prof] [--burst N]
+// [--duration S] [--history-burst N] [--history NOTIFICATIONS] [--forward-deadline S]`:
 // starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
 // webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
 // a functional failure (a message not answered OK, not forwarded, or forwarded twice), never on speed.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { type HistorySettings, runHistory } from "./history.js";
 import { runBurst, runIngest, runLatency, type Settings } from "./phases.js";
 import { freePort, ROOT, startHelper, stopAll, withDeadline } from "./processes.js";
 import { type Figure, printTable } from "./report.js";
 import { createResources, type Resources } from "./resources.js";
 
-const PHASES = ["ingest", "latency", "burst"] as const;
+const PHASES = ["ingest", "latency", "burst", "history"] as const;
 
-function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: number } {
+function settings(): Settings & HistorySettings & { phases: string[]; build: boolean; deadlineMs: number } {
   const { values } = parseArgs({
     options: {
       short: { type: "boolean", default: false },
@@ -21,6 +23,9 @@ function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: 
       burst: { type: "string" },
       role: { type: "string", default: "all" },
       duration: { type: "string" },
+      "history-burst": { type: "string" },
+      history: { type: "string" },
+      "forward-deadline": { type: "string" },
     },
   });
   const phases = values.phase ?? [...PHASES];
@@ -34,8 +39,10 @@ function settings(): Settings & { phases: string[]; build: boolean; deadlineMs: 
     durationS: Number(values.duration ?? (short ? 2 : 10)),
     rate: 500,
     burstSize: Number(values.burst ?? (short ? 200 : 10_000)),
-    forwardDeadlineMs: short ? 60_000 : 300_000,
-    deadlineMs: short ? 5 * 60_000 : 20 * 60_000,
+    historyBurst: Number(values["history-burst"] ?? (short ? 200 : 5000)),
+    historyNotifications: Number(values.history ?? (short ? 10_000 : 1_000_000)),
+    forwardDeadlineMs: 1000 * Number(values["forward-deadline"] ?? (short ? 60 : 300)),
+    deadlineMs: short ? 5 * 60_000 : 40 * 60_000,
     role: values.role,
     nodeArgs: values["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir=tmp/bench-prof"] : [],
   };
@@ -72,6 +79,7 @@ async function main(): Promise<number> {
       if (s.phases.includes("ingest")) await runIngest(ctx);
       if (s.phases.includes("latency")) await runLatency(ctx);
       if (s.phases.includes("burst")) await runBurst(ctx);
+      if (s.phases.includes("history")) await runHistory(ctx, s);
     };
     await withDeadline(run(), s.deadlineMs, "the bench did not finish");
     printTable(machine, figures, s.short);

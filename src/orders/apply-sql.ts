@@ -27,14 +27,18 @@ export interface StoredMessage {
   applied: boolean;
 }
 
-/** In one statement: those of these messages already stored, and the applied history of these orders. */
+/**
+ * In one statement: those of these messages already stored, and the applied history of these orders.
+ * The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
+ * char(64) column cannot serve and every batch reads the whole table (test/db/plans.test.ts).
+ */
 export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): Promise<StoredMessage[]> {
   return tx.$queryRaw<StoredMessage[]>`
     SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
            mcht_order_no AS "mchtOrderNo",
            (problem IS NULL AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY})) AS applied
       FROM notifications
-     WHERE content_key = ANY (${keys}::text[])
+     WHERE content_key = ANY (${keys}::bpchar[])
         OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND problem IS NULL
             AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY}))`;
 }

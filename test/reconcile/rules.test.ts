@@ -55,7 +55,9 @@ describe("staleOrdersQuery", () => {
     const q = staleOrdersQuery(at, settings, null);
     expect(q.take).toBe(3);
     expect(q.orderBy).toEqual([{ updatedAt: "asc" }, { mchtOrderNo: "asc" }]);
-    expect(q.where.AND[0]).toEqual({ updatedAt: { lt: new Date("2026-11-26T11:45:00.000Z") } });
+    expect(q.where.AND[0]).toEqual({
+      updatedAt: { lt: new Date("2026-11-26T11:45:00.000Z"), gt: new Date("2026-11-19T12:00:00.000Z") },
+    });
     expect(q.where.AND[1]).toEqual({ createdAt: { gt: new Date("2026-11-19T12:00:00.000Z") } });
     expect(q.where.AND[3]).toEqual({});
   });

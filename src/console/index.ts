@@ -7,6 +7,7 @@ import { assetRoutes } from "./assets.js";
 import { authGate } from "./auth.js";
 import { deliveryRoutes } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
+import { endpointRoutes } from "./endpoints.js";
 import { html } from "./html.js";
 import { BASE, page } from "./layout.js";
 import { orderRoutes } from "./orders.js";
@@ -40,6 +41,7 @@ export function consoleUi(deps: ConsoleDeps) {
         const retries = consoleRetries(scope, deps.config, deps.db);
         orderRoutes(scope, deps);
         deliveryRoutes(scope, deps, retries);
+        endpointRoutes(scope, deps);
         scope.get("/", async (request, reply) =>
           reply.type("text/html; charset=utf-8").send(
             page(request.consoleCtx!, {

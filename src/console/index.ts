@@ -11,6 +11,7 @@ import { endpointRoutes } from "./endpoints.js";
 import { html } from "./html.js";
 import { BASE, page } from "./layout.js";
 import { orderRoutes } from "./orders.js";
+import { overviewRoutes } from "./overview.js";
 import { consoleRetries } from "./retry.js";
 import { securityHeaders } from "./security.js";
 import { sessionKeys } from "./session.js";
@@ -42,15 +43,7 @@ export function consoleUi(deps: ConsoleDeps) {
         orderRoutes(scope, deps);
         deliveryRoutes(scope, deps, retries);
         endpointRoutes(scope, deps);
-        scope.get("/", async (request, reply) =>
-          reply.type("text/html; charset=utf-8").send(
-            page(request.consoleCtx!, {
-              title: "Overview",
-              section: "overview",
-              body: html`<p><a href="${BASE}/orders">Orders</a></p>`,
-            }).text,
-          ),
-        );
+        overviewRoutes(scope, deps);
         scope.setNotFoundHandler((request, reply) =>
           reply
             .code(404)

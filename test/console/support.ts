@@ -13,8 +13,14 @@ export interface Browserish {
 }
 
 export function startConsolePipeline(clock?: { now: number }): Promise<Pipeline> {
-  return startPipeline({ webhookRetrySchedule: [0], relayIntervalMs: 500 }, (config, db) => [
-    consoleUi({ config, db, ...(clock && { now: () => clock.now }) }),
+  return startPipeline({ webhookRetrySchedule: [0], relayIntervalMs: 500 }, (config, db, redis) => [
+    consoleUi({
+      config,
+      db,
+      notificationQueue: redis.queue,
+      redis: redis.connection,
+      ...(clock && { now: () => clock.now }),
+    }),
   ]);
 }
 

@@ -114,17 +114,20 @@ ${s.test ? testResult(s.test) : ""}
 function testResult(t: TestEventResult): Html {
   const o = t.outcome;
   return html`<div role="status" class="${o.ok ? "notice" : "error"}">Test event <code>${t.messageId}</code>: ${o.ok ? "delivered" : "failed"}.</div>
-${attemptsTable({
-  id: "test",
-  attempts: [
-    {
-      id: "1",
-      attemptedAt: t.sentAt.toISOString(),
-      durationMs: o.durationMs,
-      statusCode: o.statusCode,
-      error: o.error,
-      responseExcerpt: o.responseExcerpt,
-    },
-  ],
-})}`;
+${attemptsTable(
+  {
+    id: "test",
+    attempts: [
+      {
+        id: "1",
+        attemptedAt: t.sentAt.toISOString(),
+        durationMs: o.durationMs,
+        statusCode: o.statusCode,
+        error: o.error,
+        responseExcerpt: o.responseExcerpt,
+      },
+    ],
+  },
+  "The test event's attempt",
+)}`;
 }

@@ -5,7 +5,7 @@ import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
 import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
 import { noticeOf } from "./notices.js";
-import { findOrders, loadOrder, type MaskedOrder } from "./order-data.js";
+import { findOrders, type HistoryNotification, loadOrder, type MaskedOrder } from "./order-data.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
 type Query = Record<string, string | undefined>;
@@ -54,6 +54,7 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
     }
     const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
     const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
+${deliverySummary(history.notifications)}
 <h2>Timeline</h2>
 ${history.truncated ? html`<p class="hint">Only the first 500 notifications are shown.</p>` : ""}
 ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
@@ -73,6 +74,16 @@ function searchForm(f: { prefix: string; payStatus: string; declareStatus: strin
   <div><label for="declareStatus">Declare status</label><select id="declareStatus" name="declareStatus">${options(DECLARE_STATUSES, f.declareStatus)}</select></div>
   <div><button type="submit">Search</button></div>
 </form>`;
+}
+
+/** The answer to "did our systems get it?" before the details. */
+function deliverySummary(notifications: HistoryNotification[]): Html {
+  const all = notifications.flatMap((n) => n.deliveries);
+  if (all.length === 0)
+    return html`<p>No delivery: no endpoint was subscribed when its notifications came.</p>`;
+  const count = (s: string) => all.filter((d) => d.status === s).length;
+  const failed = count("failed");
+  return html`<p class="${failed > 0 ? "error" : "notice"}">Deliveries: ${count("succeeded")} succeeded, ${count("pending")} pending, ${failed} failed.${failed > 0 ? " Each failed one shows its attempts and a retry button below." : ""}</p>`;
 }
 
 function amount(fen: number | null): string {

@@ -166,7 +166,7 @@ function seconds(value: number | null): string {
 
 function lagTable(hour: Lag, day: Lag): Html {
   return html`<div class="scroll"><table><caption>From arrival to stored in Postgres</caption>
-<thead><tr><th scope="col"></th><th scope="col" class="num">Last hour</th><th scope="col" class="num">Last day</th></tr></thead>
+<thead><tr><th scope="col">Measure</th><th scope="col" class="num">Last hour</th><th scope="col" class="num">Last day</th></tr></thead>
 <tbody>
 <tr><th scope="row">stored</th><td class="num">${hour.stored}</td><td class="num">${day.stored}</td></tr>
 <tr><th scope="row">median lag</th><td class="num">${seconds(hour.p50)}</td><td class="num">${seconds(day.p50)}</td></tr>

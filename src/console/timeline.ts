@@ -86,10 +86,13 @@ ${attemptsTable(d)}
 ${retry}`;
 }
 
-export function attemptsTable(d: { id: string; attempts: HistoryDelivery["attempts"] }): Html {
+export function attemptsTable(
+  d: { id: string; attempts: HistoryDelivery["attempts"] },
+  caption = `Attempts of delivery ${d.id}`,
+): Html {
   if (d.attempts.length === 0) return html`<p class="muted">No attempt yet.</p>`;
   return html`<div class="scroll"><table>
-<caption>Attempts of delivery ${d.id}</caption>
+<caption>${caption}</caption>
 <thead><tr><th scope="col">#</th><th scope="col">Time</th><th scope="col">Result</th><th scope="col">Duration</th><th scope="col">Start of the answer</th></tr></thead>
 <tbody>${d.attempts.map(
     (a, i) => html`<tr>

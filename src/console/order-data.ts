@@ -19,7 +19,8 @@ export interface OrderFilter {
 
 export async function findOrders(db: Db, f: OrderFilter) {
   const mchtOrderNo: Prisma.StringFilter = {};
-  if (f.prefix) mchtOrderNo.startsWith = f.prefix;
+  // Prisma passes startsWith to LIKE as it is: its wildcards must match only themselves.
+  if (f.prefix) mchtOrderNo.startsWith = f.prefix.replace(/[\\%_]/g, (ch) => `\\${ch}`);
   if (f.after) mchtOrderNo.gt = f.after;
   const rows = await db.order.findMany({
     where: {

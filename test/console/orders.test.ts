@@ -59,6 +59,12 @@ describe("orders", () => {
     expect(byPrefix.statusCode).toBe(200);
     expect(byPrefix.body).toContain('href="/console/orders/TL-1"');
     expect(byPrefix.body).not.toContain("OTHER-1");
+    // The prefix is text, not a LIKE pattern.
+    expect((await b.get("/console/orders?q=TL_")).body).toContain("No order matches.");
+    expect((await b.get("/console/orders?q=%25")).body).toContain("No order matches.");
+    expect((await b.get("/console/orders?q=%5C")).body).toContain("No order matches.");
+    await p.db.order.create({ data: { mchtOrderNo: "UND_%1" } });
+    expect((await b.get("/console/orders?q=UND_%25")).body).toContain("/console/orders/UND_%251");
     const byStatus = await b.get("/console/orders?payStatus=PAY_FAILED");
     expect(byStatus.body).toContain("OTHER-1");
     expect(byStatus.body).not.toContain('href="/console/orders/TL-1"');

@@ -16,6 +16,7 @@ import {
   time,
 } from "./layout.js";
 import { noticeOf } from "./notices.js";
+import { sendPage, withNotice } from "./respond.js";
 import type { Retries } from "./retry.js";
 import { attemptsTable } from "./timeline.js";
 
@@ -147,14 +148,6 @@ function deliveriesTable(
     ) => html`<tr><td><a href="${BASE}/deliveries/${d.id}">${d.id}</a></td><td>${d.mchtOrderNo ? orderLink(d.mchtOrderNo) : "–"}</td><td>${d.msgType}</td><td class="num">${d.attemptCount}</td><td>${d.lastError ?? "–"}</td><td>${time(d.updatedAt)}</td>
 <td>${d.status === "failed" && enabled ? actionButton(ctx, `${BASE}/deliveries/${d.id}/retry`, `Retry delivery ${d.id}`, backField(back)) : d.nextAttemptAt ? html`next ${time(d.nextAttemptAt)}` : ""}</td></tr>`,
   )}</tbody></table></div>`;
-}
-
-export function withNotice(path: string, notice: string): string {
-  return `${path}${path.includes("?") ? "&" : "?"}notice=${notice}`;
-}
-
-export function sendPage(reply: FastifyReply, doc: Html) {
-  return reply.type("text/html; charset=utf-8").send(doc.text);
 }
 
 function refused(reply: FastifyReply, ctx: PageContext, message: string, back: string) {

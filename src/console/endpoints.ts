@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { webhookView } from "../webhooks/views.js";
 import { type FormBody, formText } from "./auth.js";
-import { sendPage, withNotice } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
 import {
   type Endpoint,
@@ -14,6 +13,7 @@ import {
 } from "./endpoint-pages.js";
 import { BASE, page } from "./layout.js";
 import { noticeOf } from "./notices.js";
+import { sendPage, withNotice } from "./respond.js";
 import { sendTestEvent } from "./test-event.js";
 import { v1Client } from "./v1-client.js";
 

@@ -10,7 +10,7 @@ const NOTICES: Record<string, string> = {
   rotated: "Secret rotated. Deliveries are signed with the old secret too until the time shown.",
 };
 
-export function noticeOf(query: Record<string, string | undefined>): { notice?: string; error?: string } {
+export function noticeOf(query: Record<string, string | undefined>): { notice?: string } {
   const notice = query.notice ? NOTICES[query.notice] : undefined;
   return notice ? { notice } : {};
 }

@@ -6,6 +6,7 @@ import { type Html, html } from "./html.js";
 import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
 import { noticeOf } from "./notices.js";
 import { findOrders, type HistoryNotification, loadOrder, type MaskedOrder } from "./order-data.js";
+import { sendPage } from "./respond.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
 type Query = Record<string, string | undefined>;
@@ -36,9 +37,7 @@ ${
       )}</tbody></table></div>`
 }
 ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
-    return reply
-      .type("text/html; charset=utf-8")
-      .send(page(request.consoleCtx!, { title: "Orders", section: "orders", body }).text);
+    return sendPage(reply, page(request.consoleCtx!, { title: "Orders", section: "orders", body }));
   });
 
   app.get("/orders/:mchtOrderNo", async (request, reply) => {
@@ -47,10 +46,7 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
     const ctx = request.consoleCtx!;
     if (!history) {
       const body = html`<p>No order <code>${mchtOrderNo}</code> and no notification about it.</p>${searchForm({ prefix: mchtOrderNo, payStatus: "", declareStatus: "" })}`;
-      return reply
-        .code(404)
-        .type("text/html; charset=utf-8")
-        .send(page(ctx, { title: "Order not found", section: "orders", body }).text);
+      return sendPage(reply.code(404), page(ctx, { title: "Order not found", section: "orders", body }));
     }
     const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
     const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
@@ -58,10 +54,8 @@ ${deliverySummary(history.notifications)}
 <h2>Timeline</h2>
 ${history.truncated ? html`<p class="hint">Only the first 500 notifications are shown.</p>` : ""}
 ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
-    const { notice, error } = noticeOf(request.query as Query);
-    return reply
-      .type("text/html; charset=utf-8")
-      .send(page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, error, body }).text);
+    const { notice } = noticeOf(request.query as Query);
+    return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));
   });
 }
 

@@ -1,7 +1,6 @@
 // /console: the last hour and day at a glance.
 import type { FastifyInstance } from "fastify";
 import { barChart } from "./charts.js";
-import { sendPage } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
 import {
@@ -24,6 +23,7 @@ import {
   SCAN_LIMIT,
   troubledEndpoints,
 } from "./overview-data.js";
+import { sendPage } from "./respond.js";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;

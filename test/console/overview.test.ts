@@ -1,5 +1,12 @@
 // The overview over the real pipeline: what the receiver answered, lag, queue, deliveries, endpoints.
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consoleUi } from "../../src/console/index.js";
+import {
+  closeConnection,
+  createNotificationQueue,
+  createProducerConnection,
+} from "../../src/ingest/queue.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import type { Pipeline } from "../support/pipeline.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
@@ -67,5 +74,34 @@ describe("the overview", () => {
     expect(body).toMatch(/failing since/);
     expect(body).toContain('<svg class="chart"');
     expect(body).toContain("Off: <code>PAYZERO_API_URL</code>");
+  });
+});
+
+describe("the overview with Redis silent", () => {
+  it("still answers, saying which parts Redis did not give", async () => {
+    const dead = createProducerConnection("redis://127.0.0.1:1");
+    dead.on("error", () => {});
+    const queue = createNotificationQueue(dead, "pzn-test-dead");
+    const app = Fastify();
+    await app.register(
+      consoleUi({
+        config: { ...p.config, payzeroApi: { url: "http://127.0.0.1:1", appId: "a", appKey: "k" } },
+        db: p.db,
+        notificationQueue: queue,
+        redis: dead,
+      }),
+    );
+    try {
+      const cookie = (await signIn(app)).cookie;
+      const res = await app.inject({ url: "/console", headers: { cookie } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain("Redis did not answer: no counts.");
+      expect(res.body.match(/Redis did not answer\./g)).toHaveLength(2);
+      expect(row(res.body, "stored")).toEqual(["1", "1"]);
+    } finally {
+      await app.close();
+      await queue.close().catch(() => {});
+      await closeConnection(dead);
+    }
   });
 });

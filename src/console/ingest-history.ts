@@ -37,6 +37,14 @@ async function counterTotals(): Promise<OutcomeCounts> {
   return totals;
 }
 
+/** ioredis resolves a pipeline whose commands failed (Redis unreachable): each answer holds its error. */
+function throwOnError<T>(answers: Array<[Error | null, T]> | null): Array<[Error | null, T]> {
+  if (answers === null) throw new Error("redis transaction aborted");
+  const failed = answers.find(([err]) => err);
+  if (failed) throw failed[0];
+  return answers;
+}
+
 export function ingestHistory(redis: Redis, prefix: string, flushEveryMs = 10_000): IngestHistory {
   const key = (unit: string, slot: number) => `${prefix}:console:received:${unit}:${slot}`;
   // The counter starts at 0 with the process: everything it counted is still to be written.
@@ -57,7 +65,7 @@ export function ingestHistory(redis: Redis, prefix: string, flushEveryMs = 10_00
     if (!any) return;
     tx.expire(key("m", Math.floor(now / MINUTE)), 2 * 3600);
     tx.expire(key("h", Math.floor(now / HOUR)), 25 * 3600);
-    await tx.exec();
+    throwOnError(await tx.exec());
     written = totals;
   };
   const flush = () => {
@@ -76,7 +84,7 @@ export function ingestHistory(redis: Redis, prefix: string, flushEveryMs = 10_00
       const slots = Array.from({ length: count }, (_, i) => last - count + 1 + i);
       const pipeline = redis.pipeline();
       for (const slot of slots) pipeline.hgetall(key(unit === "minute" ? "m" : "h", slot));
-      const answers = (await pipeline.exec()) ?? [];
+      const answers = throwOnError(await pipeline.exec());
       return answers.map(([, hash]) => {
         const counts = emptyCounts();
         for (const outcome of OUTCOMES)

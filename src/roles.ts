@@ -5,6 +5,7 @@ import { orderRoutes } from "./api/orders.js";
 import { type V1RouteModule, v1Api } from "./api/v1.js";
 import { buildApp, closeServer } from "./app.js";
 import type { Config } from "./config.js";
+import { consoleUi } from "./console/index.js";
 import { createDb } from "./db/client.js";
 import {
   closeConnection,
@@ -30,7 +31,10 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
     config,
     notificationQueue: queue,
     probes: { postgres: () => db.$queryRaw`SELECT 1`, redis: () => connection.ping() },
-    plugins: [v1Api({ config, db }, V1_MODULES)],
+    plugins: [
+      v1Api({ config, db }, V1_MODULES),
+      consoleUi({ config, db, notificationQueue: queue, redis: connection }),
+    ],
   });
   await app.listen({ host: config.host, port: config.port });
   return {

@@ -24,7 +24,10 @@ export interface IngestHarness {
 /** The receiver on a fresh Redis prefix, with no Postgres (it does not need one on the hot path). */
 export async function startIngest(
   overrides: Partial<Config> = {},
-  plugins: (config: Config) => AppDeps["plugins"] = () => [],
+  plugins: (
+    config: Config,
+    redis: { queue: Queue<NotificationJob>; connection: Redis },
+  ) => AppDeps["plugins"] = () => [],
 ): Promise<IngestHarness> {
   const config = testConfig({ redisPrefix: testRedisPrefix(), ...overrides });
   const connection = createProducerConnection(config.redisUrl);
@@ -35,7 +38,7 @@ export async function startIngest(
     config,
     notificationQueue: queue,
     probes: { redis: () => connection.ping() },
-    plugins: plugins(config),
+    plugins: plugins(config, { queue, connection }),
   });
   return {
     app,

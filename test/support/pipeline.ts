@@ -1,8 +1,9 @@
 // The whole service in-process on a fresh database and Redis prefix: receiver + /v1 API + worker.
-import type { Worker } from "bullmq";
+import type { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { v1Api } from "../../src/api/v1.js";
+import type { AppDeps } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import {
@@ -30,11 +31,20 @@ export interface Pipeline extends IngestHarness {
   authorized: { authorization: string };
 }
 
-export async function startPipeline(overrides: Partial<Config> = {}): Promise<Pipeline> {
+/** `plugins`: further route plugins next to the /v1 API (the console). */
+export async function startPipeline(
+  overrides: Partial<Config> = {},
+  plugins: (
+    config: Config,
+    db: Db,
+    redis: { queue: Queue<NotificationJob>; connection: Redis },
+  ) => NonNullable<AppDeps["plugins"]> = () => [],
+): Promise<Pipeline> {
   const database = await createTestDatabase();
   const db = createDb(database.url, 20);
-  const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (config) => [
+  const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (config, redis) => [
     v1Api({ config, db }, V1_MODULES),
+    ...plugins(config, db, redis),
   ]);
   const workers: Array<{ worker: Worker<NotificationJob>; connection: Redis }> = [];
   const stages: Array<() => Promise<void>> = [];

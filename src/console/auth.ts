@@ -1,0 +1,124 @@
+// Sign-in, sign-out, and the gate in front of every other console page and action: no session, no
+// content (a redirect to the sign-in page); no valid CSRF token or a cross-site request, no action.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { isAuthorized } from "../api/auth.js";
+import { html } from "./html.js";
+import { BASE, document, type PageContext } from "./layout.js";
+import { cameOverHttps, crossSite } from "./security.js";
+import type { SessionKeys } from "./session.js";
+
+export const SESSION_COOKIE = "pzn_console";
+export type FormBody = Record<string, string | string[] | undefined>;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    consoleCtx: PageContext | null;
+  }
+  interface FastifyContextConfig {
+    /** A console route open without a session (sign-in, the stylesheet). */
+    public?: boolean;
+  }
+}
+
+export interface AuthOptions {
+  adminToken: string;
+  keys: SessionKeys;
+  now: () => number;
+}
+
+/** Where to go after signing in: only a console path of ours, never another site. */
+export function safeNext(next: unknown): string {
+  return typeof next === "string" && /^\/console(\/[^\\]*)?$/.test(next) && !next.startsWith("//")
+    ? next
+    : BASE;
+}
+
+export function formText(body: FormBody, name: string): string {
+  const value = body[name];
+  return (Array.isArray(value) ? value[0] : value) ?? "";
+}
+
+export function authGate(app: FastifyInstance, opts: AuthOptions): void {
+  app.decorateRequest("consoleCtx", null);
+  const toSignIn = (request: FastifyRequest, reply: FastifyReply) => {
+    const next = request.method === "GET" ? `?next=${encodeURIComponent(request.url)}` : "";
+    return reply.redirect(`${BASE}/login${next}`, 303);
+  };
+  app.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.config.public) return;
+    const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
+    if (!session) return toSignIn(request, reply);
+    request.consoleCtx = { csrf: opts.keys.csrfToken(session) };
+  });
+  app.addHook("preHandler", async (request, reply) => {
+    if (request.method !== "POST" || request.routeOptions.config.public) return;
+    const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
+    const token = formText((request.body ?? {}) as FormBody, "_csrf");
+    if (!session || crossSite(request) || !opts.keys.checkCsrf(session, token)) {
+      return reply
+        .code(403)
+        .type("text/html; charset=utf-8")
+        .send(
+          document(
+            "Refused",
+            html`<h1>Refused</h1><p>This form was not sent from this console, or it is too old. Go back, reload the page and try again.</p><p><a href="${BASE}">Back to the console</a></p>`,
+          ).text,
+        );
+    }
+  });
+
+  app.get("/login", { config: { public: true } }, async (request, reply) => {
+    const q = request.query as Record<string, string | undefined>;
+    return sendSignIn(reply, 200, safeNext(q.next), q.signedOut ? "You are signed out." : undefined);
+  });
+
+  app.post(
+    "/login",
+    { config: { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } } },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as FormBody;
+      const next = safeNext(formText(body, "next"));
+      if (crossSite(request))
+        return sendSignIn(reply, 403, next, undefined, "Sign in from this console's own page.");
+      if (opts.adminToken === "")
+        return sendSignIn(reply, 401, next, undefined, "The console is closed: ADMIN_TOKEN is not set.");
+      if (!isAuthorized(`Bearer ${formText(body, "token").trim()}`, opts.adminToken))
+        return sendSignIn(reply, 401, next, undefined, "That is not the admin token.");
+      const { value, session } = opts.keys.create(opts.now());
+      reply.setCookie(SESSION_COOKIE, value, {
+        path: BASE,
+        httpOnly: true,
+        sameSite: "strict",
+        secure: cameOverHttps(request),
+        expires: new Date(session.expiresAt),
+      });
+      return reply.redirect(next, 303);
+    },
+  );
+
+  app.post("/logout", async (request, reply) => {
+    reply.clearCookie(SESSION_COOKIE, {
+      path: BASE,
+      httpOnly: true,
+      sameSite: "strict",
+      secure: cameOverHttps(request),
+    });
+    return reply.redirect(`${BASE}/login?signedOut=1`, 303);
+  });
+}
+
+function sendSignIn(reply: FastifyReply, code: number, next: string, notice?: string, error?: string) {
+  const main = html`<div class="signin">
+<h1>payzero-notify console</h1>
+${notice ? html`<p class="notice" role="status">${notice}</p>` : ""}
+${error ? html`<p class="error" role="alert" id="signin-error">${error}</p>` : ""}
+<form method="post" action="${BASE}/login">
+  <input type="hidden" name="next" value="${next}">
+  <label for="token">Admin token</label>
+  <input id="token" name="token" type="password" autocomplete="current-password" required autofocus${error ? html` aria-describedby="signin-error"` : ""}>
+  <button type="submit">Sign in</button>
+</form>
+<p class="hint">The token is the service's <code>ADMIN_TOKEN</code> setting (in <code>.env</code> with docker compose).</p>
+</div>`;
+  return reply.code(code).type("text/html; charset=utf-8").send(document("Sign in", main).text);
+}

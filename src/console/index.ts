@@ -1,0 +1,60 @@
+// The operator console under /console: server-rendered pages and POST forms, no client script.
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyInstance } from "fastify";
+import { assetRoutes } from "./assets.js";
+import { authGate } from "./auth.js";
+import { deliveryRoutes } from "./deliveries.js";
+import type { ConsoleDeps } from "./deps.js";
+import { endpointRoutes } from "./endpoints.js";
+import { html } from "./html.js";
+import { BASE, page } from "./layout.js";
+import { orderRoutes } from "./orders.js";
+import { overviewRoutes } from "./overview.js";
+import { consoleRetries } from "./retry.js";
+import { securityHeaders } from "./security.js";
+import { sessionKeys } from "./session.js";
+
+export type { ConsoleDeps } from "./deps.js";
+
+const EIGHT_HOURS_MS = 8 * 3600 * 1000;
+
+export function consoleUi(deps: ConsoleDeps) {
+  return async (app: FastifyInstance): Promise<void> => {
+    await app.register(
+      async (scope) => {
+        await scope.register(cookie);
+        await scope.register(formbody, { bodyLimit: 64 * 1024 });
+        await scope.register(rateLimit, { global: false });
+        scope.addHook("onRequest", securityHeaders);
+        // Console pages are not part of the /v1 API document.
+        scope.addHook("onRoute", (route) => {
+          route.schema = { ...route.schema, hide: true };
+        });
+        const now = deps.now ?? Date.now;
+        authGate(scope, {
+          adminToken: deps.config.adminToken,
+          keys: sessionKeys(deps.config.adminToken, deps.sessionLifetimeMs ?? EIGHT_HOURS_MS),
+          now,
+        });
+        assetRoutes(scope);
+        const retries = consoleRetries(scope, deps.config, deps.db);
+        orderRoutes(scope, deps);
+        deliveryRoutes(scope, deps, retries);
+        endpointRoutes(scope, deps);
+        overviewRoutes(scope, deps);
+        scope.setNotFoundHandler((request, reply) =>
+          reply
+            .code(404)
+            .type("text/html; charset=utf-8")
+            .send(
+              page(request.consoleCtx!, { title: "Not found", body: html`<p>No such console page.</p>` })
+                .text,
+            ),
+        );
+      },
+      { prefix: BASE },
+    );
+  };
+}

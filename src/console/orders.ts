@@ -1,0 +1,103 @@
+// /console/orders (search by prefix, filter by status) and /console/orders/<mchtOrderNo> (state and timeline).
+import type { FastifyInstance } from "fastify";
+import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
+import type { ConsoleDeps } from "./deps.js";
+import { type Html, html } from "./html.js";
+import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
+import { noticeOf } from "./notices.js";
+import { findOrders, type HistoryNotification, loadOrder, type MaskedOrder } from "./order-data.js";
+import { sendPage } from "./respond.js";
+import { buildTimeline, renderTimeline } from "./timeline.js";
+
+type Query = Record<string, string | undefined>;
+
+export function orderRoutes(app: FastifyInstance, { db }: ConsoleDeps): void {
+  app.get("/orders", async (request, reply) => {
+    const q = request.query as Query;
+    const filter = {
+      prefix: (q.q ?? "").trim().slice(0, 200),
+      payStatus: (q.payStatus ?? "").slice(0, 64),
+      declareStatus: (q.declareStatus ?? "").slice(0, 64),
+      after: (q.after ?? "").slice(0, 200),
+    };
+    const { items, next } = await findOrders(db, filter);
+    const nextHref = next
+      ? `${BASE}/orders?${new URLSearchParams({ q: filter.prefix, payStatus: filter.payStatus, declareStatus: filter.declareStatus, after: next })}`
+      : null;
+    const body = html`${searchForm(filter)}
+${
+  items.length === 0
+    ? html`<p>No order matches.</p>`
+    : html`<div class="scroll"><table>
+<caption>Orders${filter.prefix ? html` starting with <code>${filter.prefix}</code>` : ""}, by order number</caption>
+<thead><tr><th scope="col">mchtOrderNo</th><th scope="col">Pay status</th><th scope="col">Declare status</th><th scope="col">Amount</th><th scope="col">Updated</th></tr></thead>
+<tbody>${items.map(
+        (o) =>
+          html`<tr><td>${orderLink(o.mchtOrderNo)}</td><td>${statusBadge(o.payStatus)}</td><td>${statusBadge(o.declareStatus)}</td><td class="num">${amount(o.paymentAmount)}</td><td>${time(o.updatedAt)}</td></tr>`,
+      )}</tbody></table></div>`
+}
+${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
+    return sendPage(reply, page(request.consoleCtx!, { title: "Orders", section: "orders", body }));
+  });
+
+  app.get("/orders/:mchtOrderNo", async (request, reply) => {
+    const { mchtOrderNo } = request.params as { mchtOrderNo: string };
+    const history = await loadOrder(db, mchtOrderNo);
+    const ctx = request.consoleCtx!;
+    if (!history) {
+      const body = html`<p>No order <code>${mchtOrderNo}</code> and no notification about it.</p>${searchForm({ prefix: mchtOrderNo, payStatus: "", declareStatus: "" })}`;
+      return sendPage(reply.code(404), page(ctx, { title: "Order not found", section: "orders", body }));
+    }
+    const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
+    const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
+${deliverySummary(history.notifications)}
+<h2>Timeline</h2>
+${history.truncated ? html`<p class="hint">Only the first 500 notifications are shown.</p>` : ""}
+${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
+    const { notice } = noticeOf(request.query as Query);
+    return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));
+  });
+}
+
+function searchForm(f: { prefix: string; payStatus: string; declareStatus: string }): Html {
+  const options = (values: readonly string[], selected: string) =>
+    html`<option value="">any</option>${values.map((v) => html`<option value="${v}"${v === selected ? html` selected` : ""}>${v}</option>`)}`;
+  return html`<form method="get" action="${BASE}/orders" class="filters" role="search">
+  <div><label for="q">Order number starts with</label><input id="q" name="q" type="search" value="${f.prefix}"></div>
+  <div><label for="payStatus">Pay status</label><select id="payStatus" name="payStatus">${options(PAY_STATUSES, f.payStatus)}</select></div>
+  <div><label for="declareStatus">Declare status</label><select id="declareStatus" name="declareStatus">${options(DECLARE_STATUSES, f.declareStatus)}</select></div>
+  <div><button type="submit">Search</button></div>
+</form>`;
+}
+
+/** The answer to "did our systems get it?" before the details. */
+function deliverySummary(notifications: HistoryNotification[]): Html {
+  const all = notifications.flatMap((n) => n.deliveries);
+  if (all.length === 0)
+    return html`<p>No delivery: no endpoint was subscribed when its notifications came.</p>`;
+  const count = (s: string) => all.filter((d) => d.status === s).length;
+  const failed = count("failed");
+  return html`<p class="${failed > 0 ? "error" : "notice"}">Deliveries: ${count("succeeded")} succeeded, ${count("pending")} pending, ${failed} failed.${failed > 0 ? " Each failed one shows its attempts and a retry button below." : ""}</p>`;
+}
+
+function amount(fen: number | null): string {
+  return fen === null ? "–" : `${(fen / 100).toFixed(2)} CNY`;
+}
+
+function stateCard(o: MaskedOrder): Html {
+  return html`<section aria-labelledby="state-h" class="card">
+<h2 id="state-h">State</h2>
+<dl class="facts">
+  <dt>Pay status</dt><dd>${statusBadge(o.payStatus)}${o.payStatusAt !== null ? html` as of Payzero time ${time(new Date(o.payStatusAt))}` : ""}</dd>
+  <dt>Declare status</dt><dd>${statusBadge(o.declareStatus)}${o.declareStatusAt !== null ? html` as of Payzero time ${time(new Date(o.declareStatusAt))}` : ""}</dd>
+  ${o.declareFailReason ? html`<dt>Declare fail reason</dt><dd>${o.declareFailReason}</dd>` : ""}
+  <dt>Amount</dt><dd>${amount(o.paymentAmount)}${o.paymentAmount !== null ? html` (${o.paymentAmount} fen)` : ""}</dd>
+  <dt>Payer</dt><dd>${o.payerName ?? "–"} · ID ${o.payerNumber ?? "–"} · phone ${o.payerPhone ?? "–"}</dd>
+  <dt>Subject</dt><dd>${o.subject ?? "–"}</dd>
+  <dt>Payment order no</dt><dd>${o.paymentOrderNo ?? "–"}</dd>
+  <dt>Payment time</dt><dd>${o.paymentDatetime ?? "–"}</dd>
+  <dt>Customs pay company</dt><dd>${o.customsPayCompanyName ?? "–"} ${o.customsPayCompanyCode ? html`(${o.customsPayCompanyCode})` : ""}</dd>
+  <dt>First seen / updated</dt><dd>${time(o.createdAt)} / ${time(o.updatedAt)}</dd>
+</dl>
+</section>`;
+}

@@ -1,0 +1,36 @@
+// "Send test event": one signed POST to the endpoint, made from the api process and shown at once,
+// never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
+import { randomBytes } from "node:crypto";
+import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
+import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
+import { postWebhook, type SendOutcome } from "../webhooks/send.js";
+
+export const TEST_EVENT_TYPE = "CONSOLE_TEST";
+
+export interface TestEventResult {
+  sentAt: Date;
+  messageId: string;
+  outcome: SendOutcome;
+}
+
+export function testPayload(now: Date): WebhookPayload {
+  return {
+    id: `msg_test_${randomBytes(12).toString("hex")}`,
+    type: TEST_EVENT_TYPE,
+    timestamp: now.getTime(),
+    source: "payzero-notify-console",
+    data: { test: true, note: "sent from the operator console; not a Payzero notification" },
+    order: null,
+  };
+}
+
+export async function sendTestEvent(
+  endpoint: EndpointSecrets & { url: string },
+  timeoutMs: number,
+): Promise<TestEventResult> {
+  const sentAt = new Date();
+  const payload = testPayload(sentAt);
+  const request: SignedRequest = signRequest(signingSecrets(endpoint, sentAt), payload, sentAt);
+  const outcome = await postWebhook(endpoint.url, request, timeoutMs);
+  return { sentAt, messageId: payload.id, outcome };
+}

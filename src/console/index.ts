@@ -39,7 +39,7 @@ export function consoleUi(deps: ConsoleDeps) {
           now,
         });
         assetRoutes(scope);
-        const retries = consoleRetries(scope, deps.config, deps.db);
+        const retries = consoleRetries(deps.db);
         orderRoutes(scope, deps);
         deliveryRoutes(scope, deps, retries);
         endpointRoutes(scope, deps);

@@ -13,7 +13,7 @@ export interface Browserish {
 }
 
 export function startConsolePipeline(clock?: { now: number }): Promise<Pipeline> {
-  return startPipeline({ webhookRetrySchedule: [0], relayIntervalMs: 500 }, (config, db, redis) => [
+  return startPipeline({ webhookRetrySchedule: [0], webhookPollIntervalMs: 200 }, (config, db, redis) => [
     consoleUi({
       config,
       db,

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
 import type { FanOut } from "../orders/fanout.js";
+import { ORDER_MSG_TYPES } from "../orders/rules.js";
 import type { QueriedOrder } from "../payzero/client.js";
 import { PayzeroAuthError } from "../payzero/errors.js";
 import {
@@ -81,10 +82,12 @@ async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Pro
 }
 
 async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcome> {
-  // The answer is Payzero's state when asked: a notification stamped after that is newer, and must win.
+  // The answer is Payzero's state when asked: it comes after everything stored by then (see queryNotification).
   const askedAt = (deps.now ?? (() => new Date()))();
+  let horizon: bigint | null;
   let answer: QueriedOrder;
   try {
+    horizon = await newestKnown(deps.db, order.mchtOrderNo);
     answer = await deps.client.queryOrder(order.mchtOrderNo);
   } catch (err) {
     deps.log.warn({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: Payzero query failed");
@@ -97,7 +100,7 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     for (const msgType of types) {
       const result = await applyNotification(
         deps.db,
-        queryNotification(msgType, answer.msgBody, askedAt),
+        queryNotification(msgType, answer.msgBody, horizon, askedAt),
         deps.fanOut,
       );
       changed ||= result.changedOrder;
@@ -111,6 +114,15 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     deps.log.error({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: apply failed");
     return "failed";
   }
+}
+
+/** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
+async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {
+  const { _max } = await db.notification.aggregate({
+    _max: { timestamp: true },
+    where: { mchtOrderNo, problem: null, msgType: { in: [...ORDER_MSG_TYPES] } },
+  });
+  return _max.timestamp;
 }
 
 function errorText(err: unknown): string {

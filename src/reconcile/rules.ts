@@ -107,9 +107,22 @@ function differs(stored: string | null, answered: string | null, final: string):
   return answered !== null && answered !== stored && stored !== final;
 }
 
-/** What the reconciler feeds to the apply step: the answer as Payzero returned it, stamped now. */
-export function queryNotification(msgType: string, msgBody: string, now: Date): IncomingNotification {
-  return { msgType, timestamp: BigInt(now.getTime()), msgBody, receivedAt: now, source: "payzero-query" };
+/**
+ * What the reconciler feeds to the apply step: the answer as Payzero returned it, placed in Payzero's own
+ * timeline rather than by our clock. `horizon` is the newest Payzero timestamp among the order's messages
+ * stored before the question was asked (null: none). The answer is stamped 1 ms after it, so it outweighs
+ * everything known when asking (Payzero answered after sending all of it), and every notification stamped
+ * later than all of that outweighs the answer (it may be newer than the answer; if it is not, the next
+ * question puts it right). No local clock takes part, so a skewed one changes nothing. `askedAt` (local)
+ * is only the receipt time.
+ */
+export function queryNotification(
+  msgType: string,
+  msgBody: string,
+  horizon: bigint | null,
+  askedAt: Date,
+): IncomingNotification {
+  return { msgType, timestamp: (horizon ?? 0n) + 1n, msgBody, receivedAt: askedAt, source: "payzero-query" };
 }
 
 /** When (ms after the run started) the i-th query may start, at most `ratePerSecond` a second. */

@@ -313,6 +313,69 @@ describe("reconcileOnce", () => {
     expect(await statuses("RACE-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
   });
 
+  it("orders answers by Payzero's timestamps: a skewed local clock neither blocks a correction nor lets a stale answer win", async () => {
+    const day = 86_400_000;
+    // Known DECLARING from a notification an hour ago; Payzero now says DECLARE_FAILED.
+    await seedOrder(h.db, "SKEW-BEHIND", {
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARING",
+      unchangedFor: 3 * 86_400,
+      age: 4 * 86_400,
+    });
+    await seedOrder(h.db, "SKEW-AHEAD", { payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    api.setOrders([
+      payzeroOrder("SKEW-BEHIND", "PAY_SUCCEED", "DECLARE_FAILED"),
+      payzeroOrder("SKEW-AHEAD", "PAY_SUCCEED", "DECLARE_FAILED"),
+    ]);
+    const runWithClock = (offsetMs: number) =>
+      reconcileOnce({
+        db: h.db,
+        client: client(),
+        fanOut,
+        log,
+        settings,
+        now: () => new Date(Date.now() + offsetMs),
+      });
+
+    // A day slow: stamped by this clock, the answer would be older than what it corrects.
+    await runWithClock(-day);
+    expect(await statuses("SKEW-BEHIND")).toEqual({
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARE_FAILED",
+    });
+    const known = await h.db.notification.findFirstOrThrow({
+      where: { mchtOrderNo: "SKEW-BEHIND", source: "payzero-notify" },
+    });
+    const answer = await h.db.notification.findFirstOrThrow({
+      where: { mchtOrderNo: "SKEW-BEHIND", source: "payzero-query" },
+    });
+    expect(answer.timestamp).toBe(known.timestamp + 1n);
+
+    // A day fast: stamped by this clock, the answer would outweigh the re-declaration that follows it.
+    await runWithClock(day);
+    expect(await statuses("SKEW-AHEAD")).toEqual({
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARE_FAILED",
+    });
+    await applyNotification(
+      h.db,
+      {
+        msgType: DECLARE_STATUS_NOTIFY,
+        timestamp: BigInt(Date.now()),
+        msgBody: orderBody({
+          mchtOrderNo: "SKEW-AHEAD",
+          payStatus: "PAY_SUCCEED",
+          declareStatus: "DECLARING",
+          verDept: "2",
+        }),
+        receivedAt: new Date(),
+        source: "payzero-notify",
+      },
+      fanOut,
+    );
+    expect(await statuses("SKEW-AHEAD")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+  });
+
   it("asks the next run about the order whose query was refused: it was not asked about", async () => {
     const nos = ["RF-A", "RF-B", "RF-C"];
     for (const [i, no] of nos.entries())

@@ -102,14 +102,16 @@ describe("cursor encoding", () => {
 });
 
 describe("queryNotification", () => {
-  it("is stamped now and marked as the reconciler's", () => {
-    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", at)).toEqual({
+  it("is stamped just after the newest message known when asking, whatever the local time, and marked as the reconciler's", () => {
+    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", 1_555_816_968_018n, at)).toEqual({
       msgType: PAY_STATUS_NOTIFY,
       msgBody: "{}",
-      timestamp: BigInt(at.getTime()),
+      timestamp: 1_555_816_968_019n,
       receivedAt: at,
       source: "payzero-query",
     });
+    // An order no message was applied to yet (registered as expected): before any notification.
+    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", null, at).timestamp).toBe(1n);
   });
 });
 

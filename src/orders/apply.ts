@@ -17,7 +17,7 @@ import {
 } from "./apply-sql.js";
 import type { FanOut } from "./fanout.js";
 import { orderJson } from "./json.js";
-import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, sameState } from "./rules.js";
+import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, type OrderState, sameState } from "./rules.js";
 
 export interface IncomingNotification {
   msgType: string;
@@ -134,7 +134,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       const state = deriveOrder(history);
       const previous = current.get(orderNo);
       changedOrder = previous === undefined || !sameState(state, previous);
-      order = changedOrder ? { ...state, createdAt: previous?.createdAt ?? now, updatedAt: now } : previous!;
+      order = changedOrder ? withRegistration(state, previous, now) : previous!;
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
     }
@@ -162,6 +162,21 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   }
   out.orders = [...changed].map((no) => current.get(no)!);
   return out;
+}
+
+/**
+ * The derived state with what the merchant registered (POST /v1/orders/expected), which the apply step
+ * never overwrites (saveOrders keeps those columns). A message about the order means Payzero knows it.
+ */
+function withRegistration(state: OrderState, previous: Order | undefined, now: Date): Order {
+  return {
+    ...state,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+    expectedAt: previous?.expectedAt ?? null,
+    needDeclare: previous?.needDeclare ?? null,
+    payzeroUnknownSince: null,
+  };
 }
 
 function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {

@@ -5,9 +5,8 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
 import type { FanOut } from "../orders/fanout.js";
-import { ORDER_MSG_TYPES } from "../orders/rules.js";
 import type { QueriedOrder } from "../payzero/client.js";
-import { PayzeroAuthError } from "../payzero/errors.js";
+import { PayzeroApiError, PayzeroAuthError } from "../payzero/errors.js";
 import {
   type Cursor,
   differences,
@@ -18,6 +17,7 @@ import {
   staleOrdersQuery,
   startOffset,
 } from "./rules.js";
+import { clearUnknown, markUnknown, newestKnown } from "./store.js";
 
 export interface CursorStore {
   load: () => Promise<Cursor | null>;
@@ -91,8 +91,11 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     answer = await deps.client.queryOrder(order.mchtOrderNo);
   } catch (err) {
     deps.log.warn({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: Payzero query failed");
+    // Every query path answered a business error: Payzero does not know the order (the doc names no code).
+    if (err instanceof PayzeroApiError) await markUnknown(deps.db, order.mchtOrderNo, askedAt);
     return err instanceof PayzeroAuthError ? "refused" : "failed";
   }
+  if (order.payzeroUnknownSince !== null) await clearUnknown(deps.db, order.mchtOrderNo);
   const types = differences(order, answer.dto);
   if (types.length === 0) return "unchanged";
   try {
@@ -114,15 +117,6 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     deps.log.error({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: apply failed");
     return "failed";
   }
-}
-
-/** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
-async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {
-  const { _max } = await db.notification.aggregate({
-    _max: { timestamp: true },
-    where: { mchtOrderNo, problem: null, msgType: { in: [...ORDER_MSG_TYPES] } },
-  });
-  return _max.timestamp;
 }
 
 function errorText(err: unknown): string {

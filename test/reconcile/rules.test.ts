@@ -20,11 +20,12 @@ const settings = {
   batchSize: 3,
   ratePerSecond: 5,
   awaitDeclaration: true,
+  unknownOrderSeconds: 86_400,
 };
 const at = new Date("2026-11-26T12:00:00.000Z");
 
 function stored(payStatus: string | null, declareStatus: string | null, no = "A"): StoredOrder {
-  return { mchtOrderNo: no, payStatus, declareStatus, updatedAt: at };
+  return { mchtOrderNo: no, payStatus, declareStatus, updatedAt: at, payzeroUnknownSince: null };
 }
 
 function answer(payStatus: string | null, declareStatus: string | null) {

@@ -1,6 +1,7 @@
 // The only reader of process.env: turns the environment into a typed, validated Config.
 import { type Static, type TSchema, Type } from "typebox";
 import { Value } from "typebox/value";
+import type { QueryPath } from "./payzero/client.js";
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
@@ -41,12 +42,17 @@ const EnvSchema = Type.Object({
   PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
   PAYZERO_APP_ID: Type.String(),
   PAYZERO_APP_KEY: Type.String(),
+  PAYZERO_QUERY_PATHS: Type.String({
+    pattern: "^\\s*/order/(queryOrder|feedback)(\\s*,\\s*/order/(queryOrder|feedback))*\\s*$",
+    description: "/order/queryOrder and/or /order/feedback, comma-separated, tried in this order",
+  }),
   RECONCILE_INTERVAL_SECONDS: PositiveInt,
   RECONCILE_STALE_SECONDS: PositiveInt,
   RECONCILE_MAX_AGE_SECONDS: PositiveInt,
   RECONCILE_BATCH_SIZE: PositiveInt,
   RECONCILE_RATE_PER_SECOND: PositiveInt,
   RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
+  RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
 });
 
 const defaults: Record<string, string> = {
@@ -76,12 +82,14 @@ const defaults: Record<string, string> = {
   PAYZERO_API_URL: "",
   PAYZERO_APP_ID: "",
   PAYZERO_APP_KEY: "",
+  PAYZERO_QUERY_PATHS: "/order/queryOrder,/order/feedback",
   RECONCILE_INTERVAL_SECONDS: "300",
   RECONCILE_STALE_SECONDS: "900",
   RECONCILE_MAX_AGE_SECONDS: "604800",
   RECONCILE_BATCH_SIZE: "100",
   RECONCILE_RATE_PER_SECOND: "5",
   RECONCILE_AWAIT_DECLARATION: "true",
+  RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
 };
 
 export interface Config {
@@ -126,7 +134,7 @@ export interface Config {
   /** Requests per minute and client address on /v1. */
   v1RateLimitPerMinute: number;
   /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
-  payzeroApi: { url: string; appId: string; appKey: string } | null;
+  payzeroApi: { url: string; appId: string; appKey: string; queryPaths: QueryPath[] } | null;
   reconcile: {
     intervalSeconds: number;
     staleSeconds: number;
@@ -138,6 +146,11 @@ export interface Config {
      * whatever its declare status, instead of being asked about until maxAgeSeconds.
      */
     awaitDeclaration: boolean;
+    /**
+     * An order with no status yet (registered as expected) that Payzero has answered "no such order"
+     * about for this long is no longer asked about.
+     */
+    unknownOrderSeconds: number;
   };
 }
 
@@ -215,6 +228,9 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
             url: converted.PAYZERO_API_URL,
             appId: converted.PAYZERO_APP_ID,
             appKey: converted.PAYZERO_APP_KEY,
+            queryPaths: [
+              ...new Set(converted.PAYZERO_QUERY_PATHS.split(",").map((p) => p.trim() as QueryPath)),
+            ],
           }
         : null,
     reconcile: {
@@ -224,6 +240,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       batchSize: converted.RECONCILE_BATCH_SIZE,
       ratePerSecond: converted.RECONCILE_RATE_PER_SECOND,
       awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
+      unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
     },
   };
 }

@@ -1,5 +1,6 @@
 // The receiver and /v1 API role (api, and the parent process of all): what it starts and how it stops.
 import type { Logger } from "pino";
+import { expectedRoutes } from "./api/expected.js";
 import { notificationRoutes } from "./api/notifications.js";
 import { orderRoutes } from "./api/orders.js";
 import { type V1RouteModule, v1Api } from "./api/v1.js";
@@ -17,7 +18,13 @@ import { watchQueue } from "./ops/metrics.js";
 import { deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
 import type { Stoppable } from "./workers.js";
 
-export const V1_MODULES: V1RouteModule[] = [orderRoutes, notificationRoutes, webhookRoutes, deliveryRoutes];
+export const V1_MODULES: V1RouteModule[] = [
+  orderRoutes,
+  expectedRoutes,
+  notificationRoutes,
+  webhookRoutes,
+  deliveryRoutes,
+];
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {
   const connection = createProducerConnection(config.redisUrl);

@@ -1,5 +1,6 @@
 // The command line → one typed invocation, or a UsageError. Pure (node:util parseArgs).
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { orderNosProblem } from "../orders/expected.js";
 import { errorMessage } from "../util.js";
 
 export class UsageError extends Error {
@@ -14,11 +15,12 @@ export type Invocation =
   | { command: "deliveries"; json: boolean; status: DeliveryStatus; webhookId?: string; limit: number }
   | { command: "retry"; json: boolean; wait: boolean; target: RetryTarget }
   | { command: "order"; json: boolean; mchtOrderNo: string }
+  | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
-export const COMMANDS = ["deliveries", "retry", "order", "replay", "help"] as const;
+export const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "help"] as const;
 const MAX_LIMIT = 1000;
 
 const common = {
@@ -38,6 +40,8 @@ export function parseInvocation(argv: string[]): Invocation {
       return retry(rest);
     case "order":
       return order(rest);
+    case "expect":
+      return expect(rest);
     case "replay":
       return replay(rest);
     default:
@@ -120,6 +124,24 @@ function order(args: string[]): Invocation {
   const [no] = positionals(given, ["<mchtOrderNo>"], "order");
   if (no!.length === 0 || no!.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
   return { command: "order", json: values.json ?? false, mchtOrderNo: no! };
+}
+
+function expect(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {
+    declare: { type: "boolean" },
+    "no-declare": { type: "boolean" },
+  });
+  if (values.declare && values["no-declare"])
+    throw new UsageError("expect: --declare or --no-declare, not both");
+  const problem = orderNosProblem(given);
+  if (given.length === 0) throw new UsageError("expect: missing <mchtOrderNo>");
+  if (problem) throw new UsageError(`expect: ${problem.replace("mchtOrderNos", "order numbers")}`);
+  return {
+    command: "expect",
+    json: values.json ?? false,
+    mchtOrderNos: given,
+    needDeclare: values.declare ? true : values["no-declare"] ? false : null,
+  };
 }
 
 function replay(args: string[]): Invocation {

@@ -11,6 +11,9 @@ commands:
       re-send failed deliveries now (one attempt each), like POST /v1/deliveries/:id/retry
   order <mchtOrderNo>
       the order's state and notification history, oldest first (payer data masked)
+  expect <mchtOrderNo>… [--declare | --no-declare]
+      register up to 1000 orders to expect (like POST /v1/orders/expected): the reconciler asks Payzero
+      about them even if no notification comes; --no-declare: never declared, finished once paid
   replay <notificationId> [--webhook <id>] [--wait]
       forward a stored notification again: new deliveries for enabled, subscribed endpoints that have
       none, failed ones re-sent; the webhook-id stays msg_<contentKey> so receivers de-duplicate

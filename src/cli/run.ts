@@ -1,6 +1,7 @@
 // Runs one parsed invocation against a database and config; the exit code is the answer.
 import type { Invocation } from "./args.js";
 import { listDeliveries } from "./commands/deliveries.js";
+import { expectOrdersCommand } from "./commands/expect.js";
 import { showOrder } from "./commands/order.js";
 import { replayNotification } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
@@ -18,6 +19,8 @@ export async function runInvocation(ctx: CliContext, inv: Invocation): Promise<n
       return retryDeliveries(ctx, inv);
     case "order":
       return showOrder(ctx, inv);
+    case "expect":
+      return expectOrdersCommand(ctx, inv);
     case "replay":
       return replayNotification(ctx, inv);
   }

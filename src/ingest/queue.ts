@@ -14,11 +14,15 @@ export interface NotificationJob {
   receivedAt: string;
 }
 
-/** Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message. */
+/**
+ * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message.
+ * Removed once applied: a kept job would swallow (same job id) the same body coming again as a new state
+ * (a re-declaration failing again alike, section 8.1); the worker tells resends from those instead.
+ */
 export const notificationJobOptions: JobsOptions = {
   attempts: 1_000_000,
   backoff: { type: "capped" },
-  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnComplete: true,
   removeOnFail: false,
 };
 

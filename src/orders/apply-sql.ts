@@ -54,10 +54,13 @@ export async function loadOrders(tx: Tx, mchtOrderNos: string[]): Promise<Map<st
   return new Map(rows.map((o) => [o.mchtOrderNo, o]));
 }
 
-/** Creates or overwrites these orders (each once), in one statement. */
+/**
+ * Creates or overwrites these orders (each once), in one statement. What the merchant registered
+ * (src/orders/expected.ts, outside the order's lock) is kept as it is in the row.
+ */
 export async function saveOrders(tx: Tx, orders: Order[]): Promise<void> {
   if (orders.length === 0) return;
-  const kept = new Set(["mchtOrderNo", "createdAt"]);
+  const kept = new Set(["mchtOrderNo", "createdAt", "expectedAt", "needDeclare"]);
   const updated = ORDER_FIELDS.filter((f) => !kept.has(f)).map((f) => `${column(f)} = EXCLUDED.${column(f)}`);
   const rows = orders.map((o) => Prisma.sql`(${Prisma.join(ORDER_FIELDS.map((f) => o[f]))})`);
   await tx.$executeRaw`

@@ -2,6 +2,7 @@
 // state from the order's whole history, and inserts the delivery rows (fan-out). Shared by the
 // notification worker (batches) and the reconciler (one at a time). Messages of a batch are taken
 // in order, each seeing the ones before it, exactly as if they had come one per transaction.
+import { createHash } from "node:crypto";
 import type { Db } from "../db/client.js";
 import type { Order } from "../generated/prisma/client.js";
 import { contentKey } from "../payzero/envelope.js";
@@ -18,7 +19,7 @@ import {
 } from "./apply-sql.js";
 import type { FanOut, StoredNotification } from "./fanout.js";
 import { orderJson } from "./json.js";
-import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, sameState } from "./rules.js";
+import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, type OrderState, sameState } from "./rules.js";
 
 export interface IncomingNotification {
   msgType: string;
@@ -60,7 +61,7 @@ export async function applyNotifications(
       await lockOrders(tx, orderNos);
       const stored = await storedMessages(
         tx,
-        messages.map((m) => m.key),
+        messages.flatMap((m) => [m.key, m.repeatKey]),
         orderNos,
       );
       const planned = plan(messages, stored, await loadOrders(tx, orderNos));
@@ -96,6 +97,8 @@ function asStored(row: NotificationRow, inserted: InsertedNotification): StoredN
 interface Prepared {
   input: IncomingNotification;
   key: string;
+  /** Its key should the same body come again as a new state (see repeatKey). */
+  repeatKey: string;
   parsed: ParsedBody;
   problem: string | null;
   mchtOrderNo: string | null;
@@ -109,7 +112,18 @@ function prepare(input: IncomingNotification): Prepared {
   const problem = !known ? `unknown msgType ${input.msgType}` : parsed.ok ? null : parsed.problem;
   const mchtOrderNo = parsed.ok ? parsed.dto.mchtOrderNo : parsed.mchtOrderNo;
   const key = contentKey(input.msgType, input.msgBody);
-  return { input, key, parsed, problem, mchtOrderNo, applies: problem === null && parsed.ok };
+  const repeatKey = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
+  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: problem === null && parsed.ok };
+}
+
+/**
+ * The content key of a body that was stored before and comes again as a new state: a re-declaration
+ * (section 8.1) failing again for the same reason, with the same data, has a byte-identical msgBody.
+ * Payzero's timestamp tells the occurrences apart, so receivers get a new webhook-id (msg_<key>) for it,
+ * while every copy of this occurrence (a resend, a retried job) gets this same key again.
+ */
+export function repeatContentKey(msgType: string, msgBody: string, timestamp: bigint): string {
+  return createHash("sha256").update(`${msgType}\n${msgBody}\n${timestamp}`, "utf8").digest("hex");
 }
 
 interface Plan {
@@ -128,18 +142,21 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   const now = new Date();
   const out: Plan = { orders: [], rows: [], results: [] };
   for (const m of messages) {
-    if (seen.has(m.key)) {
+    // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
+    const again = seen.has(m.key) && !seen.has(m.repeatKey) && isNewState(m, stored, histories, current);
+    const key = !seen.has(m.key) ? m.key : again ? m.repeatKey : null;
+    if (key === null) {
       out.results.push(null);
       continue;
     }
-    seen.add(m.key);
+    seen.add(key);
     let order: Order | undefined;
     let changedOrder = false;
     if (m.applies && m.parsed.ok) {
       const orderNo = m.mchtOrderNo!;
       const history = histories.get(orderNo) ?? historyOf(stored, orderNo);
       history.push({
-        contentKey: m.key,
+        contentKey: key,
         msgType: m.input.msgType,
         timestamp: m.input.timestamp,
         dto: m.parsed.dto,
@@ -148,13 +165,13 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       const state = deriveOrder(history);
       const previous = current.get(orderNo);
       changedOrder = previous === undefined || !sameState(state, previous);
-      order = changedOrder ? { ...state, createdAt: previous?.createdAt ?? now, updatedAt: now } : previous!;
+      order = changedOrder ? withRegistration(state, previous, now) : previous!;
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
     }
     const orderAfter = order ? orderJson(order) : null;
     out.rows.push({
-      key: m.key,
+      key,
       input: m.input,
       mchtOrderNo: m.mchtOrderNo,
       problem: m.problem,
@@ -162,7 +179,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       orderAfter: orderAfter ? JSON.stringify(orderAfter) : null,
     });
     out.results.push({
-      key: m.key,
+      key,
       result: {
         duplicate: false,
         notificationId: null,
@@ -176,6 +193,48 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   }
   out.orders = [...changed].map((no) => current.get(no)!);
   return out;
+}
+
+/**
+ * Whether a body stored before, come again, is a new state rather than a resend: it is if, taken as one
+ * more message at its own timestamp, it changes the order's pay or declare status. A resend never does
+ * when Payzero keeps a message's timestamp across resends: it sits at or before a copy already applied.
+ * (A resend stamped anew would count when the order's status moved in between; see README "Order state".)
+ */
+function isNewState(
+  m: Prepared,
+  stored: StoredMessage[],
+  histories: Map<string, OrderMessage[]>,
+  current: Map<string, Order>,
+): boolean {
+  if (!m.applies || !m.parsed.ok) return false;
+  const orderNo = m.mchtOrderNo!;
+  const before = current.get(orderNo);
+  const history = histories.get(orderNo) ?? historyOf(stored, orderNo);
+  const after = deriveOrder([
+    ...history,
+    { contentKey: m.repeatKey, msgType: m.input.msgType, timestamp: m.input.timestamp, dto: m.parsed.dto },
+  ]);
+  return (
+    before === undefined ||
+    after.payStatus !== before.payStatus ||
+    after.declareStatus !== before.declareStatus
+  );
+}
+
+/**
+ * The derived state with what the merchant registered (POST /v1/orders/expected), which the apply step
+ * never overwrites (saveOrders keeps those columns). A message about the order means Payzero knows it.
+ */
+function withRegistration(state: OrderState, previous: Order | undefined, now: Date): Order {
+  return {
+    ...state,
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+    expectedAt: previous?.expectedAt ?? null,
+    needDeclare: previous?.needDeclare ?? null,
+    payzeroUnknownSince: null,
+  };
 }
 
 function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {

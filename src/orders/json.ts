@@ -29,6 +29,15 @@ export const OrderJson = Type.Object(
     customsPayCompanyCode: NullableString,
     createdAt: Type.String({ format: "date-time" }),
     updatedAt: Type.String({ format: "date-time" }),
+    expectedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+      description: "when the merchant registered the order as expected (POST /v1/orders/expected)",
+    }),
+    needDeclare: Type.Union([Type.Boolean(), Type.Null()], {
+      description: "as registered: false = never declared to customs, finished once paid; null = not said",
+    }),
+    payzeroUnknownSince: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+      description: "an order with no status yet that Payzero's query API has not known since then",
+    }),
   },
   { description: "An order as derived from its notifications; paymentAmount in fen" },
 );
@@ -38,7 +47,9 @@ export type OrderJson = {
     ? number | null
     : Order[K] extends Date
       ? string
-      : Order[K];
+      : Order[K] extends Date | null
+        ? string | null
+        : Order[K];
 };
 
 function num(value: bigint | null): number | null {
@@ -53,6 +64,8 @@ export function orderJson(order: Order): OrderJson {
     declareStatusAt: num(order.declareStatusAt),
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
+    expectedAt: order.expectedAt?.toISOString() ?? null,
+    payzeroUnknownSince: order.payzeroUnknownSince?.toISOString() ?? null,
   };
 }
 

@@ -43,11 +43,22 @@ const DECLARE: Dimension = {
 export const ORDER_MSG_TYPES: readonly string[] = [PAY_STATUS_NOTIFY, DECLARE_STATUS_NOTIFY];
 
 export function deriveOrder(messages: readonly OrderMessage[]): OrderState {
-  const latest = maxBy(messages, (m) => [m.timestamp, m.contentKey]);
+  const newest = (list: readonly OrderMessage[]) => maxBy(list, (m) => [m.timestamp, m.contentKey]);
+  const latest = newest(messages);
   if (!latest) throw new Error("deriveOrder needs at least one message");
   const pay = winner(messages, PAY);
   const declare = winner(messages, DECLARE);
-  const { payStatus: _p, declareStatus: _d, ...descriptive } = latest.dto;
+  // The other fields come with the statuses: from the newer of the messages that set the status their
+  // own type is about, never from one whose status lost (a stale PAY_FAILED after PAY_SUCCEED has no
+  // payment order number). A status carried over from the other type sets them only when nothing else does.
+  const own = [
+    pay?.msgType === PAY.ownType ? pay : undefined,
+    declare?.msgType === DECLARE.ownType ? declare : undefined,
+  ];
+  const setters = (list: Array<OrderMessage | undefined>) =>
+    list.filter((m): m is OrderMessage => m !== undefined);
+  const source = newest(setters(own)) ?? newest(setters([pay, declare])) ?? latest;
+  const { payStatus: _p, declareStatus: _d, ...descriptive } = source.dto;
   return {
     ...descriptive,
     payStatus: pay ? PAY.status(pay.dto) : null,

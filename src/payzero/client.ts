@@ -1,4 +1,4 @@
-// Payzero's query API (sections 1 and 4.3/5.6/6.3): log in once, share the token, renew it before it
+// Payzero's query API (sections 1, 2.4 and 4.3/5.6/6.3): log in once, share the token, renew it before it
 // expires or once on a 401/403, query orders.
 import { setTimeout as delay } from "node:timers/promises";
 import { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
@@ -11,10 +11,18 @@ export { PayzeroApiError, PayzeroAuthError, PayzeroError, PayzeroHttpError } fro
 /** An orderResultDto (section 2.4) as JSON, the way Payzero sends it. */
 export type OrderResultJson = { mchtOrderNo: string; [field: string]: unknown };
 
-/** An answer of /order/queryOrder: the data as Payzero returned it (JSON text), and read. */
+/**
+ * Payzero's single-order queries, both answering an orderResultDto: /order/queryOrder for QR, quick-pay
+ * and mock-pay orders (sections 4.3, 5.6, 6.3), /order/feedback for auto-pay and batch orders (2.4).
+ */
+export const QUERY_PATHS = ["/order/queryOrder", "/order/feedback"] as const;
+export type QueryPath = (typeof QUERY_PATHS)[number];
+
+/** An answer of a query: the data as Payzero returned it (JSON text), read, and the path that gave it. */
 export interface QueriedOrder {
   msgBody: string;
   dto: OrderResultDto;
+  path: QueryPath;
 }
 
 export interface PayzeroClientOptions {
@@ -28,6 +36,8 @@ export interface PayzeroClientOptions {
   /** First retry delay, doubled each time; default 500 ms. */
   backoffMs?: number;
   fetch?: typeof fetch;
+  /** Queries tried in turn until one knows the order; default both of QUERY_PATHS. */
+  queryPaths?: readonly QueryPath[];
   /** Milliseconds since the epoch; default Date.now. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -37,6 +47,7 @@ export class PayzeroClient {
   readonly #transport: Transport;
   readonly #credentials: string;
   readonly #now: () => number;
+  readonly #queryPaths: readonly QueryPath[];
   #token: { value: string; renewAt: number } | null = null;
   #login: Promise<string> | null = null;
 
@@ -51,11 +62,27 @@ export class PayzeroClient {
     };
     this.#credentials = JSON.stringify({ username: options.appId, password: options.appKey });
     this.#now = options.now ?? Date.now;
+    this.#queryPaths = options.queryPaths?.length ? options.queryPaths : QUERY_PATHS;
   }
 
-  /** The order as Payzero knows it now. Throws PayzeroApiError, PayzeroAuthError or PayzeroHttpError. */
+  /**
+   * The order as Payzero knows it now, from the first query path that knows it: a business error
+   * (success false, e.g. "订单不存在") moves on to the next path. Throws PayzeroApiError when every path
+   * answered one (the order is unknown to Payzero), PayzeroAuthError or PayzeroHttpError.
+   */
   async queryOrder(mchtOrderNo: string): Promise<QueriedOrder> {
-    const path = `/order/queryOrder?mchtOrderNo=${encodeURIComponent(mchtOrderNo)}`;
+    for (const [i, path] of this.#queryPaths.entries()) {
+      try {
+        return await this.#queryAt(path, mchtOrderNo);
+      } catch (err) {
+        if (!(err instanceof PayzeroApiError) || i === this.#queryPaths.length - 1) throw err;
+      }
+    }
+    throw new Error("no query path configured");
+  }
+
+  async #queryAt(queryPath: QueryPath, mchtOrderNo: string): Promise<QueriedOrder> {
+    const path = `${queryPath}?mchtOrderNo=${encodeURIComponent(mchtOrderNo)}`;
     const token = await this.#currentToken();
     let data: unknown;
     try {
@@ -71,7 +98,7 @@ export class PayzeroClient {
         throw again;
       }
     }
-    return asOrder(data, mchtOrderNo);
+    return asOrder(data, mchtOrderNo, queryPath);
   }
 
   #get(path: string, token: string): Promise<unknown> {
@@ -114,12 +141,11 @@ function isRefused(err: unknown): err is PayzeroHttpError {
   return err instanceof PayzeroHttpError && (err.status === 401 || err.status === 403);
 }
 
-function asOrder(data: unknown, mchtOrderNo: string): QueriedOrder {
-  const path = "/order/queryOrder";
+function asOrder(data: unknown, mchtOrderNo: string, path: QueryPath): QueriedOrder {
   const msgBody = JSON.stringify(data) ?? "null";
   const parsed = parseOrderResult(msgBody);
   if (!parsed.ok) throw new PayzeroHttpError(200, path, `data is not an orderResultDto: ${parsed.problem}`);
   if (parsed.dto.mchtOrderNo !== mchtOrderNo)
     throw new PayzeroHttpError(200, path, `the answer is about another order (${parsed.dto.mchtOrderNo})`);
-  return { msgBody, dto: parsed.dto };
+  return { msgBody, dto: parsed.dto, path };
 }

@@ -20,6 +20,8 @@ export const DECLARE_STATUSES = [
 /** Terminal successes: never replaced by an earlier state, whatever the timestamps say. */
 export const PAY_SUCCEED = "PAY_SUCCEED";
 export const DECLARED = "DECLARED";
+/** Not in appendix A.1 but in section 2.5's example rows: an order that will never be paid. */
+export const PAY_CANCELLED = "PAY_CANCELLED";
 
 /** Position in the lifecycle; unknown statuses (the doc's own example shows PAY_CANCELLED) rank -1. */
 export function payStatusRank(status: string): number {

@@ -6,7 +6,7 @@ import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
 import type { FanOut } from "../orders/fanout.js";
 import type { QueriedOrder } from "../payzero/client.js";
-import { PayzeroAuthError } from "../payzero/errors.js";
+import { PayzeroApiError, PayzeroAuthError } from "../payzero/errors.js";
 import {
   type Cursor,
   differences,
@@ -17,6 +17,7 @@ import {
   staleOrdersQuery,
   startOffset,
 } from "./rules.js";
+import { clearUnknown, markUnknown, newestKnown } from "./store.js";
 
 export interface CursorStore {
   load: () => Promise<Cursor | null>;
@@ -81,15 +82,20 @@ async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Pro
 }
 
 async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcome> {
-  // The answer is Payzero's state when asked: a notification stamped after that is newer, and must win.
+  // The answer is Payzero's state when asked: it comes after everything stored by then (see queryNotification).
   const askedAt = (deps.now ?? (() => new Date()))();
+  let horizon: bigint | null;
   let answer: QueriedOrder;
   try {
+    horizon = await newestKnown(deps.db, order.mchtOrderNo);
     answer = await deps.client.queryOrder(order.mchtOrderNo);
   } catch (err) {
     deps.log.warn({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: Payzero query failed");
+    // Every query path answered a business error: Payzero does not know the order (the doc names no code).
+    if (err instanceof PayzeroApiError) await markUnknown(deps.db, order.mchtOrderNo, askedAt);
     return err instanceof PayzeroAuthError ? "refused" : "failed";
   }
+  if (order.payzeroUnknownSince !== null) await clearUnknown(deps.db, order.mchtOrderNo);
   const types = differences(order, answer.dto);
   if (types.length === 0) return "unchanged";
   try {
@@ -97,7 +103,7 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     for (const msgType of types) {
       const result = await applyNotification(
         deps.db,
-        queryNotification(msgType, answer.msgBody, askedAt),
+        queryNotification(msgType, answer.msgBody, horizon, askedAt),
         deps.fanOut,
       );
       changed ||= result.changedOrder;

@@ -1,9 +1,11 @@
 // Which orders the reconciler asks Payzero about, and what it makes of the answer (pure).
 //
-// Selection needs no column of its own: an order is stale when `updatedAt` (its state last changed) is
-// older than RECONCILE_STALE_SECONDS, too old to chase when `createdAt` is older than
-// RECONCILE_MAX_AGE_SECONDS, and finished when both statuses are final (only the pay status when
-// RECONCILE_AWAIT_DECLARATION is false). Stale orders are
+// An order is stale when `updatedAt` (its state last changed) is older than RECONCILE_STALE_SECONDS, too
+// old to chase when `createdAt` (first notification or registration) is older than
+// RECONCILE_MAX_AGE_SECONDS, and finished when PAY_CANCELLED, or paid and DECLARED, or paid and not to be
+// declared (registered with needDeclare false, or every order when RECONCILE_AWAIT_DECLARATION is false).
+// An order with no status yet that Payzero has called unknown for RECONCILE_UNKNOWN_ORDER_SECONDS is given
+// up (`payzeroUnknownSince`). Stale orders are
 // walked in (updatedAt, mchtOrderNo) order, batchSize at a time, from a cursor kept between runs, so a
 // batch of orders Payzero keeps answering unchanged does not starve the others; the walk starts again
 // at the oldest once it has reached the end. One run per interval asks about each order at most once.
@@ -11,7 +13,7 @@ import type { Config } from "../config.js";
 import type { IncomingNotification } from "../orders/apply.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 import type { OrderResultDto } from "../payzero/orderResult.js";
-import { DECLARED, PAY_SUCCEED } from "../payzero/statuses.js";
+import { DECLARED, PAY_CANCELLED, PAY_SUCCEED } from "../payzero/statuses.js";
 
 export type ReconcileSettings = Config["reconcile"];
 
@@ -26,17 +28,33 @@ export interface StoredOrder {
   payStatus: string | null;
   declareStatus: string | null;
   updatedAt: Date;
+  payzeroUnknownSince: Date | null;
 }
 
 /** Prisma findMany arguments for the next batch of orders to ask about. */
 export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor | null) {
-  const unpaid = [{ payStatus: null }, { payStatus: { not: PAY_SUCCEED } }];
+  const unpaid = [{ payStatus: null }, { payStatus: { notIn: [PAY_SUCCEED, PAY_CANCELLED] } }];
   // Without declarations (needDeclare false, or the merchant's business form) a paid order never
   // reaches DECLARED: asking about it for days would crowd out the orders whose notifications were lost.
   const undeclared = s.awaitDeclaration
-    ? [{ declareStatus: null }, { declareStatus: { not: DECLARED } }]
+    ? [
+        {
+          payStatus: PAY_SUCCEED,
+          OR: [{ needDeclare: null }, { needDeclare: true }],
+          AND: [{ OR: [{ declareStatus: null }, { declareStatus: { not: DECLARED } }] }],
+        },
+      ]
     : [];
   const unfinished = { OR: [...unpaid, ...undeclared] };
+  // Never a status, and Payzero has said "no such order" for too long: registered by mistake, or never created.
+  const notGivenUp = {
+    OR: [
+      { payStatus: { not: null } },
+      { declareStatus: { not: null } },
+      { payzeroUnknownSince: null },
+      { payzeroUnknownSince: { gt: new Date(now.getTime() - s.unknownOrderSeconds * 1000) } },
+    ],
+  };
   const after = cursor
     ? {
         OR: [
@@ -56,11 +74,18 @@ export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor
         { createdAt: { gt: oldest } },
         unfinished,
         after,
+        notGivenUp,
       ],
     },
     orderBy: [{ updatedAt: "asc" as const }, { mchtOrderNo: "asc" as const }],
     take: s.batchSize,
-    select: { mchtOrderNo: true, payStatus: true, declareStatus: true, updatedAt: true },
+    select: {
+      mchtOrderNo: true,
+      payStatus: true,
+      declareStatus: true,
+      updatedAt: true,
+      payzeroUnknownSince: true,
+    },
   };
 }
 
@@ -111,9 +136,22 @@ function differs(stored: string | null, answered: string | null, final: string):
   return answered !== null && answered !== stored && stored !== final;
 }
 
-/** What the reconciler feeds to the apply step: the answer as Payzero returned it, stamped now. */
-export function queryNotification(msgType: string, msgBody: string, now: Date): IncomingNotification {
-  return { msgType, timestamp: BigInt(now.getTime()), msgBody, receivedAt: now, source: "payzero-query" };
+/**
+ * What the reconciler feeds to the apply step: the answer as Payzero returned it, placed in Payzero's own
+ * timeline rather than by our clock. `horizon` is the newest Payzero timestamp among the order's messages
+ * stored before the question was asked (null: none). The answer is stamped 1 ms after it, so it outweighs
+ * everything known when asking (Payzero answered after sending all of it), and every notification stamped
+ * later than all of that outweighs the answer (it may be newer than the answer; if it is not, the next
+ * question puts it right). No local clock takes part, so a skewed one changes nothing. `askedAt` (local)
+ * is only the receipt time.
+ */
+export function queryNotification(
+  msgType: string,
+  msgBody: string,
+  horizon: bigint | null,
+  askedAt: Date,
+): IncomingNotification {
+  return { msgType, timestamp: (horizon ?? 0n) + 1n, msgBody, receivedAt: askedAt, source: "payzero-query" };
 }
 
 /** When (ms after the run started) the i-th query may start, at most `ratePerSecond` a second. */

@@ -33,7 +33,9 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   if (api === null) return { stop: async () => {} };
   const { redisPrefix: prefix, reconcile: settings } = deps.config;
   // One client for every run: its login is shared until the token is due for renewal.
-  const client = deps.client ?? new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey });
+  const client =
+    deps.client ??
+    new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
   const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
   const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix });
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next

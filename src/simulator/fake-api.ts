@@ -1,5 +1,7 @@
-// A fake Payzero query API for development, demos and tests: /auth/login and /order/queryOrder answered
-// from an in-memory store, plus POST /_sim/orders to fill the store from another process. Loopback only.
+// A fake Payzero query API for development, demos and tests: /auth/login, /order/queryOrder (QR,
+// quick-pay and mock-pay orders, sections 4.3/5.6/6.3) and /order/feedback (auto-pay and batch orders,
+// section 2.4) answered from in-memory stores, each path knowing only its own kind of order, plus
+// POST /_sim/orders[?kind=batch] to fill them from another process. Loopback only.
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import type { OrderResultJson } from "../payzero/client.js";
@@ -17,11 +19,16 @@ export interface FakeApiOptions {
 
 /** What the tests and the demo can see and change. */
 export interface FakeApiState {
+  /** Orders /order/queryOrder knows (created by sections 4, 5 or 6). */
   orders: Map<string, OrderResultJson>;
+  /** Orders /order/feedback knows (auto-pay and batch orders, section 2). */
+  batchOrders: Map<string, OrderResultJson>;
   logins: number;
   refusedLogins: number;
   /** Every /order/queryOrder request, answered or not. */
   queries: string[];
+  /** Every /order/feedback request, answered or not. */
+  feedbackQueries: string[];
   /** Tokens answered with 401, as if expired or revoked (see FakeApi.revokeIssuedTokens). */
   revoked: Set<string>;
   /** Refuse every token with 401, even fresh ones. */
@@ -35,6 +42,8 @@ export interface FakeApi {
   url: string;
   state: FakeApiState;
   setOrders: (orders: Iterable<OrderResultJson>) => void;
+  /** Auto-pay and batch orders: only /order/feedback answers them. */
+  setBatchOrders: (orders: Iterable<OrderResultJson>) => void;
   /** Every token issued so far is refused from now on; new logins get working ones. */
   revokeIssuedTokens: () => void;
   close: () => Promise<void>;
@@ -54,9 +63,11 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   const secret = randomBytes(32).toString("hex");
   const state: FakeApiState = {
     orders: new Map(),
+    batchOrders: new Map(),
     logins: 0,
     refusedLogins: 0,
     queries: [],
+    feedbackQueries: [],
     revoked: new Set(),
     refuseAllTokens: false,
     failQueries: 0,
@@ -64,6 +75,9 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   };
   const setOrders = (orders: Iterable<OrderResultJson>) => {
     for (const o of orders) state.orders.set(o.mchtOrderNo, o);
+  };
+  const setBatchOrders = (orders: Iterable<OrderResultJson>) => {
+    for (const o of orders) state.batchOrders.set(o.mchtOrderNo, o);
   };
   const issued: string[] = [];
   const revokeIssuedTokens = () => {
@@ -88,31 +102,36 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
     return ok({ username: options.appId, token });
   });
 
-  app.get("/order/queryOrder", async (request, reply) => {
-    const no = (request.query as { mchtOrderNo?: string }).mchtOrderNo ?? "";
-    state.queries.push(no);
-    // 技术综述: 403 when the Authorization header is missing, 401 when its token is not right.
-    if (request.headers.authorization === undefined)
-      return reply.code(403).send({ error: "Forbidden", message: "no Authorization header" });
-    if (!authorized(request, secret, state, now())) return refuse(reply);
-    if (state.failQueries > 0) {
-      state.failQueries--;
-      return reply.code(state.failStatus).send({ message: "simulated failure" });
-    }
-    const order = state.orders.get(no);
-    return order ? ok(order) : fail("30004", `订单不存在: ${no}`);
-  });
+  const queryRoute =
+    (asked: string[], store: Map<string, OrderResultJson>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const no = (request.query as { mchtOrderNo?: string }).mchtOrderNo ?? "";
+      asked.push(no);
+      // 技术综述: 403 when the Authorization header is missing, 401 when its token is not right.
+      if (request.headers.authorization === undefined)
+        return reply.code(403).send({ error: "Forbidden", message: "no Authorization header" });
+      if (!authorized(request, secret, state, now())) return refuse(reply);
+      if (state.failQueries > 0) {
+        state.failQueries--;
+        return reply.code(state.failStatus).send({ message: "simulated failure" });
+      }
+      const order = store.get(no);
+      return order ? ok(order) : fail("30004", `订单不存在: ${no}`);
+    };
+  app.get("/order/queryOrder", queryRoute(state.queries, state.orders));
+  app.get("/order/feedback", queryRoute(state.feedbackQueries, state.batchOrders));
 
   app.post("/_sim/orders", async (request, reply) => {
     const list: unknown = request.body;
     if (!Array.isArray(list) || !list.every((o) => parseOrderResult(JSON.stringify(o)).ok))
       return reply.code(400).send(fail("30001", "expected an array of orderResultDto"));
-    setOrders(list as OrderResultJson[]);
+    const batch = (request.query as { kind?: string }).kind === "batch";
+    (batch ? setBatchOrders : setOrders)(list as OrderResultJson[]);
     return ok({ stored: list.length });
   });
 
   const address = await app.listen({ host: "127.0.0.1", port: options.port ?? 0 });
-  return { url: address, state, setOrders, revokeIssuedTokens, close: () => app.close() };
+  return { url: address, state, setOrders, setBatchOrders, revokeIssuedTokens, close: () => app.close() };
 }
 
 function authorized(request: FastifyRequest, secret: string, state: FakeApiState, nowMs: number): boolean {

@@ -93,3 +93,26 @@ describe("order", () => {
     });
   });
 });
+
+describe("expect", () => {
+  it("registers orders to expect, idempotently, like POST /v1/orders/expected", async () => {
+    const first = await cli({ db, config }, "expect", "EX-1", "EX-2", "--no-declare");
+    expect(first).toEqual({ code: 0, stdout: "expected 2 order(s): 2 new, 0 already known", stderr: "" });
+    expect(json(await cli({ db, config }, "expect", "EX-2", "EX-3", "--json"))).toEqual({
+      expected: 2,
+      added: 1,
+    });
+    const orders = await db.order.findMany({
+      where: { mchtOrderNo: { startsWith: "EX-" } },
+      orderBy: { mchtOrderNo: "asc" },
+    });
+    expect(orders.map((o) => [o.mchtOrderNo, o.payStatus, o.needDeclare, o.expectedAt !== null])).toEqual([
+      ["EX-1", null, false, true],
+      ["EX-2", null, false, true],
+      ["EX-3", null, null, true],
+    ]);
+    const shown = await cli({ db, config }, "order", "EX-1");
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/pay status +-/);
+  });
+});

@@ -100,6 +100,17 @@ describe("the command line", () => {
     });
     expect(parseInvocation(["help"])).toEqual({ command: "help" });
     expect(parseInvocation(["order", "--help"])).toEqual({ command: "help" });
+    expect(parseInvocation(["expect", "A-1", "A-2"])).toEqual({
+      command: "expect",
+      json: false,
+      mchtOrderNos: ["A-1", "A-2"],
+      needDeclare: null,
+    });
+    expect(parseInvocation(["expect", "A-1", "--no-declare", "--json"])).toMatchObject({
+      needDeclare: false,
+      json: true,
+    });
+    expect(parseInvocation(["expect", "A-1", "--declare"])).toMatchObject({ needDeclare: true });
   });
 
   it("names what is wrong in one line", () => {
@@ -117,6 +128,14 @@ describe("the command line", () => {
     expect(usage(["deliveries", "--limit", "0"])).toMatch(/^--limit must be a whole number/);
     expect(usage(["deliveries", "--bogus"])).toBe("Unknown option '--bogus'");
     expect(usage(["deliveries", "--status"])).toMatch(/^Option '--status <value>' argument missing/);
+    expect(usage(["expect"])).toBe("expect: missing <mchtOrderNo>");
+    expect(usage(["expect", "A-1", " "])).toBe("expect: order numbers[1] is blank");
+    expect(usage(["expect", "A-1", "--declare", "--no-declare"])).toBe(
+      "expect: --declare or --no-declare, not both",
+    );
+    expect(usage(["expect", ...Array.from({ length: 1001 }, (_, i) => `N-${i}`)])).toBe(
+      "expect: order numbers holds 1001 orders, at most 1000",
+    );
     for (const argv of [
       ["retry", "abc"],
       ["deliveries", "--bogus"],

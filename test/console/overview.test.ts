@@ -85,7 +85,15 @@ describe("the overview with Redis silent", () => {
     const app = Fastify();
     await app.register(
       consoleUi({
-        config: { ...p.config, payzeroApi: { url: "http://127.0.0.1:1", appId: "a", appKey: "k" } },
+        config: {
+          ...p.config,
+          payzeroApi: {
+            url: "http://127.0.0.1:1",
+            appId: "a",
+            appKey: "k",
+            queryPaths: ["/order/queryOrder"],
+          },
+        },
         db: p.db,
         notificationQueue: queue,
         redis: dead,

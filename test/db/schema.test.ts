@@ -41,6 +41,9 @@ describe("schema.prisma matches the migrations", () => {
       customsPayCompanyCode: "312228034T",
       createdAt: at,
       updatedAt: at,
+      expectedAt: at,
+      needDeclare: false,
+      payzeroUnknownSince: at,
     };
     expect(await db.order.create({ data: order })).toEqual(order);
 

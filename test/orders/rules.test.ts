@@ -109,6 +109,21 @@ describe("deriveOrder", () => {
     expect(s.payStatus).toBe("PAY_CANCELLED");
   });
 
+  it("takes the other fields from the messages that set the statuses, not from a newer stale one", () => {
+    const paid = msg(PAY, 1, { payStatus: "PAY_SUCCEED", paymentOrderNo: "P-1", paymentAmount: 200 });
+    const stale = msg(PAY, 5, { payStatus: "PAY_FAILED", paymentOrderNo: null, paymentAmount: 1 });
+    const s = deriveOrder([paid, stale]);
+    expect([s.payStatus, s.paymentOrderNo, s.paymentAmount]).toEqual(["PAY_SUCCEED", "P-1", 200n]);
+    // A re-declaration (section 8.1) with corrected payer data sets the declare status: its data wins.
+    const redeclared = msg(DECLARE, 3, {
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARING",
+      payerName: "周新",
+      paymentOrderNo: "P-1",
+    });
+    expect(deriveOrder([paid, stale, redeclared]).payerName).toBe("周新");
+  });
+
   it("takes the descriptive fields from the newest message", () => {
     const s = deriveOrder([
       msg(PAY, 2, { payStatus: "PAY_SUCCEED", paymentAmount: 200, paymentDatetime: 20190411213822 }),

@@ -57,6 +57,38 @@ describe("PayzeroClient", () => {
     expect((await client().queryOrder("A 2/&?")).dto.payStatus).toBe("PAY_APPLIED");
   });
 
+  it("asks /order/feedback about an order /order/queryOrder does not know, and each path alone when so set", async () => {
+    api.setBatchOrders([{ mchtOrderNo: "BATCH-1", payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" }]);
+    const before = { query: api.state.queries.length, feedback: api.state.feedbackQueries.length };
+    const both = await client().queryOrder("BATCH-1");
+    expect([both.path, both.dto.declareStatus]).toEqual(["/order/feedback", "DECLARING"]);
+    // A QR order is answered by the first path: /order/feedback is not asked.
+    expect((await client().queryOrder("A-1")).path).toBe("/order/queryOrder");
+    expect(api.state.queries.slice(before.query)).toEqual(["BATCH-1", "A-1"]);
+    expect(api.state.feedbackQueries.slice(before.feedback)).toEqual(["BATCH-1"]);
+
+    expect((await client({ queryPaths: ["/order/feedback"] }).queryOrder("BATCH-1")).path).toBe(
+      "/order/feedback",
+    );
+    await expect(client({ queryPaths: ["/order/queryOrder"] }).queryOrder("BATCH-1")).rejects.toThrow(
+      PayzeroApiError,
+    );
+    await expect(client({ queryPaths: ["/order/feedback"] }).queryOrder("A-1")).rejects.toThrow(
+      PayzeroApiError,
+    );
+    // Unknown on both: the last path's error.
+    await expect(client().queryOrder("NOWHERE")).rejects.toThrow(/\/order\/feedback: 30004/);
+  });
+
+  it("does not try the next path after a failure that is not a business error", async () => {
+    const c = client({ retries: 0 });
+    await c.queryOrder("A-1");
+    const feedback = api.state.feedbackQueries.length;
+    api.state.failQueries = 1;
+    await expect(c.queryOrder("A-1")).rejects.toThrow(PayzeroHttpError);
+    expect(api.state.feedbackQueries.length).toBe(feedback);
+  });
+
   it("refuses an answer about another order or one that is not an order", async () => {
     api.state.orders.set("ALIAS", { mchtOrderNo: "A-1" });
     api.state.orders.set("BAD", { mchtOrderNo: "BAD", paymentAmount: "a lot" });

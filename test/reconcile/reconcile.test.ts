@@ -2,8 +2,9 @@
 // Payzero API on 127.0.0.1.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyNotification } from "../../src/orders/apply.js";
+import { expectOrders } from "../../src/orders/expected.js";
 import type { FanOut } from "../../src/orders/fanout.js";
-import { PayzeroClient } from "../../src/payzero/client.js";
+import { PayzeroClient, type PayzeroClientOptions } from "../../src/payzero/client.js";
 import { DECLARE_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import type { CursorStore } from "../../src/reconcile/reconcile.js";
 import { reconcileOnce } from "../../src/reconcile/reconcile.js";
@@ -35,11 +36,12 @@ beforeEach(async () => {
   await h.db.notification.deleteMany();
   await h.db.order.deleteMany();
   api.state.orders.clear();
+  api.state.batchOrders.clear();
   Object.assign(api.state, { refuseAllTokens: false, failQueries: 0, failStatus: 500 });
 });
 
-function client(): PayzeroClient {
-  return new PayzeroClient({ baseUrl: api.url, ...APP, retries: 1, sleep: async () => {} });
+function client(queryPaths?: PayzeroClientOptions["queryPaths"]): PayzeroClient {
+  return new PayzeroClient({ baseUrl: api.url, ...APP, retries: 1, sleep: async () => {}, queryPaths });
 }
 
 function run(
@@ -49,10 +51,19 @@ function run(
     batchSize?: number;
     intervalSeconds?: number;
     awaitDeclaration?: boolean;
+    now?: () => Date;
   } = {},
 ) {
-  const { cursor, ...overrides } = more;
-  return reconcileOnce({ db: h.db, client: c, fanOut, log, settings: { ...settings, ...overrides }, cursor });
+  const { cursor, now, ...overrides } = more;
+  return reconcileOnce({
+    db: h.db,
+    client: c,
+    fanOut,
+    log,
+    settings: { ...settings, ...overrides },
+    cursor,
+    now,
+  });
 }
 
 /** Queries the fake API receives while `fn` runs, in order. */
@@ -157,6 +168,75 @@ describe("reconcileOnce", () => {
     // With declarations awaited (the default), the paid ones are asked about too.
     const awaited = await queriesDuring(() => run());
     expect(awaited.sort()).toEqual(["PAID-DECL-FAILED", "PAID-UNDECLARED"]);
+  });
+
+  it("finds orders registered as expected whose every notification was lost, and gives up on unknown ones", async () => {
+    await createEndpoint(h.db, { url: receiver.url("/hook") });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    expect(await expectOrders(h.db, ["EXP-QR", "EXP-BATCH", "EXP-NONE"], null, hourAgo)).toEqual({
+      expected: 3,
+      added: 3,
+    });
+    api.setOrders([payzeroOrder("EXP-QR", "PAY_SUCCEED", "DECLARED")]);
+    api.setBatchOrders([payzeroOrder("EXP-BATCH", "PAY_SUCCEED", "DECLARING")]);
+
+    expect(await run()).toEqual({ queried: 3, changed: 2, failed: 1 });
+    expect(await statuses("EXP-QR")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARED" });
+    expect(await statuses("EXP-BATCH")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    const posts = await waitFor("four webhook POSTs", async () => {
+      const ours = receiver.received
+        .map((r) => JSON.parse(r.body))
+        .filter((p) => p.data.mchtOrderNo.startsWith("EXP-"));
+      return ours.length >= 4 ? ours : undefined;
+    });
+    expect(posts.map((p) => [p.data.mchtOrderNo, p.type, p.source, p.order.expectedAt]).sort()).toEqual([
+      ["EXP-BATCH", "DECLARE_STATUS_NOTIFY", "payzero-query", hourAgo.toISOString()],
+      ["EXP-BATCH", "PAY_STATUS_NOTIFY", "payzero-query", hourAgo.toISOString()],
+      ["EXP-QR", "DECLARE_STATUS_NOTIFY", "payzero-query", hourAgo.toISOString()],
+      ["EXP-QR", "PAY_STATUS_NOTIFY", "payzero-query", hourAgo.toISOString()],
+    ]);
+
+    // Payzero does not know EXP-NONE: asked again while that lasts less than unknownOrderSeconds …
+    const unknown = await h.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "EXP-NONE" } });
+    expect(unknown).toMatchObject({ payStatus: null, declareStatus: null });
+    expect(unknown.payzeroUnknownSince).not.toBeNull();
+    expect(await queriesDuring(() => run())).toEqual(["EXP-NONE"]);
+    const inTwoDays = () => new Date(Date.now() + 2 * 86_400_000);
+    // … then no more (EXP-BATCH, still declaring, is).
+    expect(await queriesDuring(() => run(client(), { now: inTwoDays }))).toEqual(["EXP-BATCH"]);
+    // An order Payzero knows after all is never given up while unfinished.
+    api.setOrders([payzeroOrder("EXP-NONE", "PAY_APPLIED", "NOT_DECLARED")]);
+    await h.db.order.update({ where: { mchtOrderNo: "EXP-NONE" }, data: { payzeroUnknownSince: null } });
+    await run();
+    expect(await queriesDuring(() => run(client(), { now: inTwoDays }))).toEqual(["EXP-BATCH", "EXP-NONE"]);
+  });
+
+  it("asks /order/feedback only when so configured, and nothing about an order no path knows", async () => {
+    await seedOrder(h.db, "AUTO-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setBatchOrders([payzeroOrder("AUTO-1", "PAY_SUCCEED", "NOT_DECLARED")]);
+    expect(await run(client(["/order/queryOrder"]))).toEqual({ queried: 1, changed: 0, failed: 1 });
+    // An order with statuses is known, whatever a query path says: never marked unknown.
+    expect(await h.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "AUTO-1" } })).toMatchObject({
+      payStatus: "PAY_APPLIED",
+      payzeroUnknownSince: null,
+    });
+    expect(await run(client(["/order/feedback"]))).toEqual({ queried: 1, changed: 1, failed: 0 });
+    expect(await statuses("AUTO-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+  });
+
+  it("takes PAY_CANCELLED as final, and a paid order registered with needDeclare false as finished", async () => {
+    await seedOrder(h.db, "CANCELLED", { payStatus: "PAY_CANCELLED", declareStatus: "NOT_DECLARED" });
+    for (const no of ["PAID-NO-DECL", "PAID-DECL", "PAID-UNSAID"])
+      await seedOrder(h.db, no, { payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+    await seedOrder(h.db, "UNPAID-NO-DECL", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    await expectOrders(h.db, ["PAID-NO-DECL", "UNPAID-NO-DECL"], false);
+    await expectOrders(h.db, ["PAID-DECL"], true);
+    api.setOrders(
+      ["CANCELLED", "PAID-NO-DECL", "PAID-DECL", "PAID-UNSAID", "UNPAID-NO-DECL"].map((no) =>
+        payzeroOrder(no, "PAY_SUCCEED", "NOT_DECLARED"),
+      ),
+    );
+    expect((await queriesDuring(() => run())).sort()).toEqual(["PAID-DECL", "PAID-UNSAID", "UNPAID-NO-DECL"]);
   });
 
   it("stores nothing when Payzero agrees with the stored order", async () => {
@@ -311,6 +391,69 @@ describe("reconcileOnce", () => {
     };
     await reconcileOnce({ db: h.db, client: c, fanOut, log, settings });
     expect(await statuses("RACE-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+  });
+
+  it("orders answers by Payzero's timestamps: a skewed local clock neither blocks a correction nor lets a stale answer win", async () => {
+    const day = 86_400_000;
+    // Known DECLARING from a notification an hour ago; Payzero now says DECLARE_FAILED.
+    await seedOrder(h.db, "SKEW-BEHIND", {
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARING",
+      unchangedFor: 3 * 86_400,
+      age: 4 * 86_400,
+    });
+    await seedOrder(h.db, "SKEW-AHEAD", { payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    api.setOrders([
+      payzeroOrder("SKEW-BEHIND", "PAY_SUCCEED", "DECLARE_FAILED"),
+      payzeroOrder("SKEW-AHEAD", "PAY_SUCCEED", "DECLARE_FAILED"),
+    ]);
+    const runWithClock = (offsetMs: number) =>
+      reconcileOnce({
+        db: h.db,
+        client: client(),
+        fanOut,
+        log,
+        settings,
+        now: () => new Date(Date.now() + offsetMs),
+      });
+
+    // A day slow: stamped by this clock, the answer would be older than what it corrects.
+    await runWithClock(-day);
+    expect(await statuses("SKEW-BEHIND")).toEqual({
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARE_FAILED",
+    });
+    const known = await h.db.notification.findFirstOrThrow({
+      where: { mchtOrderNo: "SKEW-BEHIND", source: "payzero-notify" },
+    });
+    const answer = await h.db.notification.findFirstOrThrow({
+      where: { mchtOrderNo: "SKEW-BEHIND", source: "payzero-query" },
+    });
+    expect(answer.timestamp).toBe(known.timestamp + 1n);
+
+    // A day fast: stamped by this clock, the answer would outweigh the re-declaration that follows it.
+    await runWithClock(day);
+    expect(await statuses("SKEW-AHEAD")).toEqual({
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARE_FAILED",
+    });
+    await applyNotification(
+      h.db,
+      {
+        msgType: DECLARE_STATUS_NOTIFY,
+        timestamp: BigInt(Date.now()),
+        msgBody: orderBody({
+          mchtOrderNo: "SKEW-AHEAD",
+          payStatus: "PAY_SUCCEED",
+          declareStatus: "DECLARING",
+          verDept: "2",
+        }),
+        receivedAt: new Date(),
+        source: "payzero-notify",
+      },
+      fanOut,
+    );
+    expect(await statuses("SKEW-AHEAD")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
   });
 
   it("asks the next run about the order whose query was refused: it was not asked about", async () => {

@@ -20,11 +20,12 @@ const settings = {
   batchSize: 3,
   ratePerSecond: 5,
   awaitDeclaration: true,
+  unknownOrderSeconds: 86_400,
 };
 const at = new Date("2026-11-26T12:00:00.000Z");
 
 function stored(payStatus: string | null, declareStatus: string | null, no = "A"): StoredOrder {
-  return { mchtOrderNo: no, payStatus, declareStatus, updatedAt: at };
+  return { mchtOrderNo: no, payStatus, declareStatus, updatedAt: at, payzeroUnknownSince: null };
 }
 
 function answer(payStatus: string | null, declareStatus: string | null) {
@@ -104,14 +105,16 @@ describe("cursor encoding", () => {
 });
 
 describe("queryNotification", () => {
-  it("is stamped now and marked as the reconciler's", () => {
-    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", at)).toEqual({
+  it("is stamped just after the newest message known when asking, whatever the local time, and marked as the reconciler's", () => {
+    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", 1_555_816_968_018n, at)).toEqual({
       msgType: PAY_STATUS_NOTIFY,
       msgBody: "{}",
-      timestamp: BigInt(at.getTime()),
+      timestamp: 1_555_816_968_019n,
       receivedAt: at,
       source: "payzero-query",
     });
+    // An order no message was applied to yet (registered as expected): before any notification.
+    expect(queryNotification(PAY_STATUS_NOTIFY, "{}", null, at).timestamp).toBe(1n);
   });
 });
 

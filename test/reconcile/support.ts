@@ -17,6 +17,7 @@ export const settings: ReconcileSettings = {
   batchSize: 100,
   ratePerSecond: 1000,
   awaitDeclaration: true,
+  unknownOrderSeconds: 86_400,
 };
 
 export interface Seed {

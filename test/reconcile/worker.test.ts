@@ -43,7 +43,7 @@ describe("startReconciler", () => {
     const config = testConfig({
       redisPrefix: testRedisPrefix(),
       databaseUrl: database.url,
-      payzeroApi: { url: api.url, ...APP },
+      payzeroApi: { url: api.url, ...APP, queryPaths: ["/order/queryOrder"] },
       reconcile: { ...settings, intervalSeconds: 1 },
     });
     await seedOrder(db, "SCHED-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
@@ -72,7 +72,7 @@ describe("startReconciler", () => {
     const config = testConfig({
       redisPrefix: testRedisPrefix(),
       databaseUrl: database.url,
-      payzeroApi: { url: api.url, ...APP },
+      payzeroApi: { url: api.url, ...APP, queryPaths: ["/order/queryOrder"] },
       reconcile: { ...settings, intervalSeconds: 1 },
     });
     await seedOrder(db, "SLOW-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });

@@ -48,6 +48,26 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads the query paths in order, both by default, and refuses any other", () => {
+    const base = {
+      PAYZERO_SIGN_TOKEN: "t",
+      PAYZERO_API_URL: "https://p",
+      PAYZERO_APP_ID: "a",
+      PAYZERO_APP_KEY: "k",
+    };
+    expect(loadConfig(base).payzeroApi?.queryPaths).toEqual(["/order/queryOrder", "/order/feedback"]);
+    expect(
+      loadConfig({ ...base, PAYZERO_QUERY_PATHS: " /order/feedback , /order/queryOrder" }).payzeroApi
+        ?.queryPaths,
+    ).toEqual(["/order/feedback", "/order/queryOrder"]);
+    expect(loadConfig({ ...base, PAYZERO_QUERY_PATHS: "/order/feedback" }).payzeroApi?.queryPaths).toEqual([
+      "/order/feedback",
+    ]);
+    for (const bad of ["/order/declare", "/order/queryOrder,", "queryOrder"])
+      expect(() => loadConfig({ ...base, PAYZERO_QUERY_PATHS: bad })).toThrow(/PAYZERO_QUERY_PATHS/);
+    expect(loadConfig(base).reconcile.unknownOrderSeconds).toBe(86_400);
+  });
+
   it("bounds the secret overlap to a week", () => {
     const base = { PAYZERO_SIGN_TOKEN: "t" };
     expect(loadConfig(base).webhookSecretOverlapSeconds).toBe(86_400);

@@ -1,0 +1,32 @@
+// What the reconciler reads and writes of an order besides applying answers: the newest Payzero
+// timestamp it knows of it, and whether Payzero calls it unknown.
+import type { Db } from "../db/client.js";
+import { ORDER_MSG_TYPES } from "../orders/rules.js";
+
+/** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
+export async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {
+  const { _max } = await db.notification.aggregate({
+    _max: { timestamp: true },
+    where: { mchtOrderNo, problem: null, msgType: { in: [...ORDER_MSG_TYPES] } },
+  });
+  return _max.timestamp;
+}
+
+/**
+ * Payzero answered "no such order" on every query path: an order with no status yet is unknown from now
+ * on, unless it already was (the first such answer counts). An order with a status is known by definition.
+ */
+export async function markUnknown(db: Db, mchtOrderNo: string, now: Date): Promise<void> {
+  await db.order.updateMany({
+    where: { mchtOrderNo, payStatus: null, declareStatus: null, payzeroUnknownSince: null },
+    data: { payzeroUnknownSince: now },
+  });
+}
+
+/** Payzero knows the order after all. */
+export async function clearUnknown(db: Db, mchtOrderNo: string): Promise<void> {
+  await db.order.updateMany({
+    where: { mchtOrderNo, payzeroUnknownSince: { not: null } },
+    data: { payzeroUnknownSince: null },
+  });
+}

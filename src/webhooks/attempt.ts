@@ -46,6 +46,9 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
   const attempt = row.attemptCount + 1;
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
+  // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
+  // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
+  if (!outcome.ok && deps.disableAfterSeconds !== undefined) await disableIfDue(deps, row.endpointId);
   const claimed = { id: row.id, endpointId: row.endpointId, attemptCount: row.attemptCount };
   await recordWhileHeld(deps, { claimed, attemptedAt, outcome, result }, row.localDeadline);
   recordMetrics(
@@ -53,14 +56,6 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     outcome.durationMs,
     result.status === "pending" ? "failed_attempt" : result.status,
   );
-  if (!outcome.ok && deps.disableAfterSeconds !== undefined) {
-    if (await disableIfFailingTooLong(deps.db, row.endpointId, deps.disableAfterSeconds, new Date())) {
-      deps.log.warn(
-        { endpointId: row.endpointId },
-        "endpoint disabled: failing without a success for too long",
-      );
-    }
-  }
   deps.log.info(
     {
       contentKey: row.notification.contentKey,
@@ -75,6 +70,16 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     "webhook attempt",
   );
   return result.status === "pending" ? "retrying" : result.status;
+}
+
+async function disableIfDue(deps: AttemptDeps, endpointId: string): Promise<void> {
+  try {
+    if (await disableIfFailingTooLong(deps.db, endpointId, deps.disableAfterSeconds!, new Date()))
+      deps.log.warn({ endpointId }, "endpoint disabled: failing without a success for too long");
+  } catch (err) {
+    // The next failure checks again; the attempt itself must still be recorded.
+    deps.log.warn({ err: errorMessage(err), endpointId }, "endpoint health not checked");
+  }
 }
 
 /**

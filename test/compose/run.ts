@@ -178,7 +178,9 @@ async function simulate(...args: string[]): Promise<void> {
     ["run", "--silent", "simulate", "--", "send", ...args, "--token", signToken, "--url", url],
     {
       cwd: repo,
-      timeoutSeconds: 60, // past a first refusal the simulator waits a minute to resend, as Payzero does
+      // Past a first refusal the simulator waits a minute to resend, as Payzero does; tsx alone takes
+      // half a minute to start on a loaded 2-core machine.
+      timeoutSeconds: 180,
     },
   );
   assert.equal(r.code, 0, r.out);

@@ -1,5 +1,10 @@
 # One image for every role: api (receiver + /v1), worker, all, migrate.
+# Build: the whole toolchain, to generate the Prisma client and compile to dist/.
 FROM node:22-slim AS build
+# prisma generate looks for libssl to name its engines (none is used: the client runs on
+# @prisma/adapter-pg) and warns when it finds none; the build stage only, not shipped.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends openssl >/dev/null \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,13 +12,25 @@ COPY tsconfig.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
+
+# Production dependencies, and only what Node loads of them. --omit=optional as well: the lockfile
+# marks @prisma/client's optional peers (the Prisma CLI and engines, Studio, TypeScript, pglite …)
+# devOptional, which --omit=dev alone keeps (230 MB). No production package has an install script.
+# test/deploy/image-deps.test.ts checks this set against what src/ imports.
+FROM node:22-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts/prune-runtime.mjs ./scripts/
+COPY prisma/schema.prisma ./prisma/
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+  && node scripts/prune-runtime.mjs node_modules prisma/schema.prisma
 
 FROM node:22-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json ./
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json ./
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/prisma ./prisma
 USER node

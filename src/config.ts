@@ -192,11 +192,34 @@ function describeProblem(key: string, schema: TSchema, value: unknown, raw: stri
   return `${key} ${message}${shown}${reason}`;
 }
 
+/** The placeholders .env.example ships: a copy of it left unedited must not start a payment receiver. */
+export const EXAMPLE_TOKENS: readonly string[] = ["change-me"];
+/** An ADMIN_TOKEN opens every order and the webhook secrets: at least this long (empty keeps /v1 closed). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** Public or guessable secrets, refused at start; the values themselves are never echoed. */
+function weakSecretProblems(signTokens: string[], adminToken: string): string[] {
+  const problems: string[] = [];
+  if (signTokens.some((t) => EXAMPLE_TOKENS.includes(t)))
+    problems.push(
+      "PAYZERO_SIGN_TOKEN holds the example value of .env.example: set the signToken of Payzero's merchant console",
+    );
+  if (EXAMPLE_TOKENS.includes(adminToken))
+    problems.push("ADMIN_TOKEN holds the example value of .env.example: set a random one, or leave it empty");
+  else if (adminToken.length > 0 && adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
+    problems.push(
+      `ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: set a random one (e.g. openssl rand -hex 24), or leave it empty to close /v1`,
+    );
+  return problems;
+}
+
 function toConfig(converted: Static<typeof EnvSchema>): Config {
   const signTokens = converted.PAYZERO_SIGN_TOKEN.split(",")
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
   if (signTokens.length === 0) throw new ConfigError(["PAYZERO_SIGN_TOKEN names no token"]);
+  const weak = weakSecretProblems(signTokens, converted.ADMIN_TOKEN);
+  if (weak.length > 0) throw new ConfigError(weak);
   return {
     signTokens,
     databaseUrl: converted.DATABASE_URL,

@@ -19,6 +19,7 @@ interface Service {
   healthcheck?: { test: string[] };
   volumes?: string[];
   stop_grace_period?: string;
+  env_file?: unknown;
 }
 
 const compose = parse(read("docker-compose.yml"), { merge: true }) as {
@@ -61,6 +62,16 @@ describe("docker-compose.yml", () => {
     expect(worker).not.toHaveProperty("ports");
   });
 
+  it("uses only what docker-compose 1.29 (Debian, Ubuntu) reads as well as Compose v2", () => {
+    // 1.29 refuses env_file's long form {path, required} (Compose ≥ 2.24) and needs no version key.
+    for (const name of ["migrate", "api", "worker"]) {
+      const envFile = compose.services[name]?.env_file;
+      expect(envFile, name).toEqual([".env"]);
+    }
+    expect(compose).not.toHaveProperty("version");
+    expect(read("docker-compose.yml")).not.toMatch(/required:|develop:|include:|!reset|!override/);
+  });
+
   it("lets api and worker stop within their own 20 s bound before docker kills them (default 10 s)", () => {
     // A worker holding a webhook POST waits up to WEBHOOK_TIMEOUT_MS (10 s) for it, and more besides.
     const seconds = (d = "10s") => Number(/^(\d+)s$/.exec(d)?.[1] ?? Number.NaN);
@@ -97,7 +108,8 @@ describe("Dockerfile", () => {
     for (const image of froms) expect(image).toMatch(/^node:(22|24)(-|$)/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
-    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+    // --omit=dev alone keeps @prisma/client's optional peers (Prisma CLI, TypeScript …: devOptional).
+    expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
   });
 });
 

@@ -55,7 +55,7 @@ describe("the receiver's enqueue while Redis hangs", () => {
       await queue.waitUntilReady();
       const maxPending = 100;
       const enqueue = createEnqueue(queue, 300, maxPending);
-      redis.freeze();
+      await redis.freeze();
       const outcomes = await Promise.all(
         Array.from({ length: 400 }, (_, n) =>
           enqueue(`hang-${n}`, job(n)).then(
@@ -72,7 +72,7 @@ describe("the receiver's enqueue while Redis hangs", () => {
       // Nobody is told "OK" while Redis is silent.
       expect(outcomes.filter((o) => o === "ok")).toEqual([]);
       expect(outcomes.filter((o) => o === "timeout").length).toBeLessThanOrEqual(maxPending);
-      redis.thaw();
+      await redis.thaw();
       // The receiver takes messages again once what it held is in; by the answer to this one,
       // Redis has run every add sent before it.
       expect(await enqueueOnceTaken(() => enqueue("after-hang", job(-1)))).toBe("accepted");
@@ -81,7 +81,7 @@ describe("the receiver's enqueue while Redis hangs", () => {
       expect(held).toBeGreaterThan(0);
       expect(held).toBeLessThanOrEqual(maxPending);
     } finally {
-      redis.thaw();
+      await redis.thaw();
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();
       await closeConnection(connection);

@@ -33,7 +33,7 @@ describe("/metrics while Redis hangs", () => {
       expect(await waitUntilConnected(connection, 2000)).toBe(true);
       const before = await app.inject({ method: "GET", url: "/metrics" });
       expect(before.body).toContain('pzn_queue_jobs{queue="payzero-notifications"');
-      redis.freeze();
+      await redis.freeze();
       // Redis stays frozen far longer than an answer needs: a scrape that waits for it never comes back.
       const during = await Promise.race([
         app.inject({ method: "GET", url: "/metrics" }),
@@ -43,7 +43,7 @@ describe("/metrics while Redis hangs", () => {
       expect(during?.body).toContain("pzn_notifications_received_total");
       expect(during?.body).not.toContain('pzn_queue_jobs{queue="payzero-notifications"');
     } finally {
-      redis.thaw();
+      await redis.thaw();
       unwatch();
       await app.close();
       await queue.close();

@@ -1,11 +1,10 @@
-// Once per test run: a migrated template database that each test file copies (test/support/db.ts),
-// and a Redis key prefix under which every test queue lives; both removed at the end.
+// Once per test run: Postgres and Redis found or started (test/support/containers.ts), a migrated
+// template database that each test file copies (test/support/db.ts), and a Redis key prefix under
+// which every test queue lives; all removed at the end.
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../src/db/migrate.js";
-import { adminQuery, dropDatabase } from "./admin.js";
-import { databaseUrl, REDIS_URL } from "./env.js";
-import { deleteKeys } from "./redis.js";
+import { resolveServices } from "./containers.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +14,15 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const services = await resolveServices();
+  console.log(`test services: ${services.origin}`);
+  // Read by env.ts here and in every test process (they inherit this environment).
+  process.env.TEST_PG_ADMIN_URL = services.pgAdminUrl;
+  process.env.TEST_REDIS_URL = services.redisUrl;
+  const { adminQuery, dropDatabase } = await import("./admin.js");
+  const { databaseUrl, REDIS_URL } = await import("./env.js");
+  const { deleteKeys } = await import("./redis.js");
+
   const run = `${process.pid}_${randomBytes(3).toString("hex")}`;
   const template = `pzn_test_${run}`;
   const redisPrefix = `pzn-test-${run}`;
@@ -23,9 +31,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("templateDatabase", template);
   project.provide("redisPrefix", redisPrefix);
   return async () => {
-    await dropDatabase(template);
-    const left = await adminQuery(`SELECT datname FROM pg_database WHERE datname LIKE '${template}%'`);
-    for (const row of left.rows) await dropDatabase(String(row.datname));
-    await deleteKeys(REDIS_URL, `${redisPrefix}*`);
+    try {
+      await dropDatabase(template);
+      const left = await adminQuery(`SELECT datname FROM pg_database WHERE datname LIKE '${template}%'`);
+      for (const row of left.rows) await dropDatabase(String(row.datname));
+      await deleteKeys(REDIS_URL, `${redisPrefix}*`);
+    } finally {
+      await services.stop();
+    }
   };
 }

@@ -1,5 +1,6 @@
 // A Redis server of the test's own (its own port and data folder), so a test can stop and restart
 // Redis without touching the machine's shared one. AOF with fsync on every write, as production should.
+// redis-server from the PATH; where there is none, a redis:7 container (test/support/containers.ts).
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -7,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
+import { ownRedisKind, startRedisContainer } from "./containers.js";
 
 export interface OwnRedis {
   url: string;
@@ -14,9 +16,9 @@ export interface OwnRedis {
   /** SIGTERM: Redis writes its AOF and exits, as in an orderly restart. */
   stop: () => Promise<void>;
   /** SIGSTOP: connections stay open and take commands, and nothing is answered (a hung Redis). */
-  freeze: () => void;
+  freeze: () => Promise<void>;
   /** SIGCONT: answers what it was sent meanwhile. */
-  thaw: () => void;
+  thaw: () => Promise<void>;
   destroy: () => Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startOwnRedis(): Promise<OwnRedis> {
+  if (ownRedisKind() === "container") return startContainerRedis();
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "pzn-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
@@ -51,10 +54,10 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await exited;
       child = null;
     },
-    freeze: () => {
+    freeze: async () => {
       child?.kill("SIGSTOP");
     },
-    thaw: () => {
+    thaw: async () => {
       child?.kill("SIGCONT");
     },
     destroy: async () => {
@@ -64,6 +67,24 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   };
   await own.start();
   return own;
+}
+
+async function startContainerRedis(): Promise<OwnRedis> {
+  const port = await freePort();
+  const container = await startRedisContainer(port);
+  const url = `redis://${container.host}:${port}`;
+  await waitForPing(url);
+  return {
+    url,
+    start: async () => {
+      await container.start();
+      await waitForPing(url);
+    },
+    stop: container.stop,
+    freeze: container.pause,
+    thaw: container.unpause,
+    destroy: container.remove,
+  };
 }
 
 async function waitForPing(url: string): Promise<void> {

@@ -1,6 +1,25 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { startService } from "../support/processes.js";
+
+/** The values `cp .env.example .env` leaves, as compose would pass them. */
+function exampleValue(name: string): string {
+  const text = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
+  const line = new RegExp(`^${name}=(.*)$`, "m").exec(text);
+  if (!line) throw new Error(`.env.example sets no ${name}`);
+  return line[1]!.trim();
+}
+
+const problemsOf = (env: NodeJS.ProcessEnv): string => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.join("\n");
+    throw err;
+  }
+  return "";
+};
 
 describe("loadConfig", () => {
   it("needs PAYZERO_SIGN_TOKEN and names it", () => {
@@ -75,6 +94,40 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ...base, WEBHOOK_SECRET_OVERLAP_SECONDS: "604801" })).toThrow(
       /WEBHOOK_SECRET_OVERLAP_SECONDS/,
     );
+  });
+
+  it("refuses to start with each example sign token of .env.example, alone or in a list, naming the setting", () => {
+    const tokens = exampleValue("PAYZERO_SIGN_TOKEN")
+      .split(",")
+      .map((t) => t.trim());
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expect(problemsOf({ PAYZERO_SIGN_TOKEN: token }), token).toMatch(/^PAYZERO_SIGN_TOKEN .*example/);
+      expect(problemsOf({ PAYZERO_SIGN_TOKEN: `real-token-1, ${token}` }), token).toMatch(
+        /PAYZERO_SIGN_TOKEN/,
+      );
+    }
+    expect(problemsOf({ PAYZERO_SIGN_TOKEN: "" })).toMatch(/PAYZERO_SIGN_TOKEN is required/);
+  });
+
+  it("refuses the example ADMIN_TOKEN and one shorter than 16 characters, keeps an empty one (/v1 closed)", () => {
+    const base = { PAYZERO_SIGN_TOKEN: "t" };
+    const example = exampleValue("ADMIN_TOKEN");
+    expect(example).not.toBe("");
+    expect(problemsOf({ ...base, ADMIN_TOKEN: example })).toMatch(/^ADMIN_TOKEN .*example/);
+    expect(problemsOf({ ...base, ADMIN_TOKEN: "a".repeat(15) })).toMatch(/^ADMIN_TOKEN .*16 characters/);
+    expect(loadConfig({ ...base, ADMIN_TOKEN: "a".repeat(16) }).adminToken).toBe("a".repeat(16));
+    expect(loadConfig({ ...base, ADMIN_TOKEN: "" }).adminToken).toBe("");
+  });
+
+  it("names both weak secrets at once and never echoes them", () => {
+    const problems = problemsOf({
+      PAYZERO_SIGN_TOKEN: exampleValue("PAYZERO_SIGN_TOKEN"),
+      ADMIN_TOKEN: "short-secret",
+    });
+    expect(problems).toMatch(/PAYZERO_SIGN_TOKEN/);
+    expect(problems).toMatch(/ADMIN_TOKEN/);
+    expect(problems).not.toContain("short-secret");
   });
 });
 

@@ -3,15 +3,15 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import type { Dispatcher } from "./dispatcher.js";
-import type { HeldDelivery } from "./store.js";
+import type { PayloadSource } from "./payload.js";
+import { type HeldDelivery, type HeldRow, held } from "./store.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
   return { enabled: true, OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] };
 }
 
-type InsertedRow = Omit<HeldDelivery, "notification" | "localDeadline" | "endpoint"> &
-  HeldDelivery["endpoint"] & { notificationId: bigint };
+type InsertedRow = Omit<HeldRow, keyof PayloadSource> & { notificationId: bigint };
 
 /**
  * One row per notification and subscribed endpoint, in one statement, held by this process for
@@ -44,21 +44,8 @@ export async function insertDeliveries(
       FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
      ORDER BY i.id`;
   const byId = new Map(notifications.map((n) => [n.id, n]));
-  return rows.map((r) => ({
-    id: r.id,
-    endpointId: r.endpointId,
-    attemptCount: r.attemptCount,
-    manualRetry: r.manualRetry,
-    heldUntil: r.heldUntil,
-    localDeadline,
-    endpoint: {
-      url: r.url,
-      secret: r.secret,
-      previousSecret: r.previousSecret,
-      previousSecretExpiresAt: r.previousSecretExpiresAt,
-    },
-    notification: byId.get(r.notificationId)!,
-  }));
+  // The notification's fields first: the row's own id (the delivery's) wins.
+  return rows.map((r) => held({ ...byId.get(r.notificationId)!, ...r }, localDeadline));
 }
 
 export function createFanOut(dispatcher: Dispatcher, leaseMs: number): FanOut<HeldDelivery[]> {

@@ -48,7 +48,8 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
   // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
-  if (!outcome.ok && deps.disableAfterSeconds !== undefined) await disableIfDue(deps, row.endpointId);
+  if (!outcome.ok && deps.disableAfterSeconds !== undefined)
+    await disableIfDue(deps, row.endpointId, deps.disableAfterSeconds);
   const claimed = { id: row.id, endpointId: row.endpointId, attemptCount: row.attemptCount };
   await recordWhileHeld(deps, { claimed, attemptedAt, outcome, result }, row.localDeadline);
   recordMetrics(
@@ -72,9 +73,9 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   return result.status === "pending" ? "retrying" : result.status;
 }
 
-async function disableIfDue(deps: AttemptDeps, endpointId: string): Promise<void> {
+async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {
   try {
-    if (await disableIfFailingTooLong(deps.db, endpointId, deps.disableAfterSeconds!, new Date()))
+    if (await disableIfFailingTooLong(deps.db, endpointId, afterSeconds, new Date()))
       deps.log.warn({ endpointId }, "endpoint disabled: failing without a success for too long");
   } catch (err) {
     // The next failure checks again; the attempt itself must still be recorded.

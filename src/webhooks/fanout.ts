@@ -4,7 +4,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { PayloadSource } from "./payload.js";
-import { type HeldDelivery, type HeldRow, held } from "./store.js";
+import { type HeldDelivery, type HeldRow, held, interval } from "./store.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
@@ -29,7 +29,7 @@ export async function insertDeliveries(
   const rows = await tx.$queryRaw<InsertedRow[]>`
     WITH inserted AS (
       INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
-      SELECT n.id, e.id, statement_timestamp() + make_interval(secs => ${leaseMs / 1000})
+      SELECT n.id, e.id, statement_timestamp() + ${interval(leaseMs)}
         FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[])
              AS n (id, msg_type)
         JOIN webhook_endpoints e

@@ -7,7 +7,7 @@ import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
-import { runAttempt } from "./attempt.js";
+import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
@@ -25,8 +25,6 @@ export interface WebhookWorkerDeps {
 
 export interface WebhookWorkers {
   fanOut: FanOut<HeldDelivery[]>;
-  /** Claims due rows now instead of at the next interval. */
-  poll(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -44,25 +42,22 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
     await recordAttempts(db, records);
     return records.map(() => undefined);
   }, batches);
+  const attemptDeps: AttemptDeps = {
+    db,
+    log,
+    retrySchedule: config.webhookRetrySchedule,
+    timeoutMs: config.webhookTimeoutMs,
+    disableAfterSeconds: config.endpointDisableAfterSeconds,
+    renew,
+    record,
+  };
   const dispatcher = createDispatcher({
     concurrency: config.webhookConcurrency,
     endpointConcurrency: config.webhookEndpointConcurrency,
     queueLimit: config.webhookQueueLimit,
     log,
     release: (rows) => releaseHolds(db, rows),
-    attempt: (row) =>
-      runAttempt(
-        {
-          db,
-          log,
-          retrySchedule: config.webhookRetrySchedule,
-          timeoutMs: config.webhookTimeoutMs,
-          disableAfterSeconds: config.endpointDisableAfterSeconds,
-          renew,
-          record,
-        },
-        row,
-      ),
+    attempt: (row) => runAttempt(attemptDeps, row),
   });
   const unwatch = watchDeliveries(dispatcher.counts);
   const poller = startPoller({
@@ -76,7 +71,6 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
   const pruner = startEndpointMetricsPruner(db, log, 10 * config.webhookPollIntervalMs);
   return {
     fanOut: createFanOut(dispatcher, lease),
-    poll: () => poller.poll(),
     stop: async () => {
       pruner.stop();
       await poller.stop();

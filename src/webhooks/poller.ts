@@ -16,8 +16,6 @@ export interface PollerDeps {
 }
 
 export interface Poller {
-  /** One claim now (tests, manual retries in this process). */
-  poll(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +57,6 @@ export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: Poller
   timer = setTimeout(run, 0);
 
   return {
-    poll: run,
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

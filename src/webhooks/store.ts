@@ -52,7 +52,19 @@ export function held(r: HeldRow, localDeadline: number): HeldDelivery {
   };
 }
 
-const interval = (ms: number) => Prisma.sql`make_interval(secs => ${ms / 1000})`;
+export const interval = (ms: number) => Prisma.sql`make_interval(secs => ${ms / 1000})`;
+
+/**
+ * FROM and WHERE of an update of held rows, each only while it is still exactly this hold (same
+ * attempt count, same next_attempt_at): a row another process took since is left alone.
+ */
+function stillHeld(holds: HeldDelivery[]): Prisma.Sql {
+  return Prisma.sql`
+      FROM unnest(${holds.map((h) => h.id)}::bigint[], ${holds.map((h) => h.attemptCount)}::int[],
+                  ${holds.map((h) => h.heldUntil)}::timestamptz[]) AS h (id, attempt_count, held_until)
+     WHERE d.id = h.id AND d.status = 'pending' AND d.attempt_count = h.attempt_count
+       AND d.next_attempt_at = h.held_until`;
+}
 
 export interface ClaimRequest {
   /** Most rows in all. */
@@ -109,10 +121,7 @@ export async function renewHolds(
   const renewed = await db.$queryRaw<Array<{ id: bigint; was: Date; heldUntil: Date }>>`
     UPDATE deliveries d
        SET next_attempt_at = now() + ${interval(leaseMs)}, updated_at = now()
-      FROM unnest(${holds.map((h) => h.id)}::bigint[], ${holds.map((h) => h.attemptCount)}::int[],
-                  ${holds.map((h) => h.heldUntil)}::timestamptz[]) AS h (id, attempt_count, held_until)
-     WHERE d.id = h.id AND d.status = 'pending' AND d.attempt_count = h.attempt_count
-       AND d.next_attempt_at = h.held_until
+    ${stillHeld(holds)}
     RETURNING d.id, h.held_until AS was, d.next_attempt_at AS "heldUntil"`;
   // By row and hold: a stale copy of the same row in this batch must not take the current one's answer.
   const won = new Map(renewed.map((r) => [`${r.id}:${r.was.getTime()}`, r.heldUntil]));
@@ -131,10 +140,7 @@ export async function releaseHolds(db: Db, holds: HeldDelivery[]): Promise<void>
   await db.$executeRaw`
     UPDATE deliveries d
        SET next_attempt_at = now(), updated_at = now()
-      FROM unnest(${holds.map((h) => h.id)}::bigint[], ${holds.map((h) => h.attemptCount)}::int[],
-                  ${holds.map((h) => h.heldUntil)}::timestamptz[]) AS h (id, attempt_count, held_until)
-     WHERE d.id = h.id AND d.status = 'pending' AND d.attempt_count = h.attempt_count
-       AND d.next_attempt_at = h.held_until`;
+    ${stillHeld(holds)}`;
 }
 
 export interface AttemptRecord {

@@ -1,6 +1,5 @@
 // A slow endpoint cannot starve the others; an endpoint failing for too long is disabled until PATCHed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpointGate } from "../../src/webhooks/endpoint-gate.js";
 import {
   auth,
   buildV1,
@@ -21,32 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
   await receiver.close();
-});
-
-describe("createEndpointGate", () => {
-  it("admits up to the bound per endpoint, independently of other endpoints", async () => {
-    const gate = createEndpointGate(2);
-    const entered = [await gate.enter("a", 0), await gate.enter("a", 0), await gate.enter("a", 0)];
-    expect([...entered, await gate.enter("b", 0)]).toEqual([true, true, false, true]);
-    gate.leave("a");
-    expect(await gate.enter("a", 0)).toBe(true);
-  });
-
-  it("hands a freed slot to the first waiter, and gives up on a wait that lasts too long", async () => {
-    const gate = createEndpointGate(1);
-    expect(await gate.enter("a", 0)).toBe(true);
-    const first = gate.enter("a", 1000);
-    const second = gate.enter("a", 1000);
-    const tooShort = gate.enter("a", 20);
-    expect(await tooShort).toBe(false);
-    gate.leave("a");
-    expect(await first).toBe(true);
-    gate.leave("a");
-    expect(await second).toBe(true);
-    gate.leave("a");
-    expect(await gate.enter("a", 0)).toBe(true);
-    expect(await gate.enter("a", 0)).toBe(false);
-  });
 });
 
 describe("a slow endpoint", () => {

@@ -14,6 +14,7 @@ import {
   type Harness,
   log,
   storeNotification,
+  storeNotifications,
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
@@ -286,10 +287,11 @@ describe("a backlog", () => {
       webhookConcurrency: 2,
       webhookEndpointConcurrency: 2,
     });
-    const stored = await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        storeNotification(h.db, fanOut, { msgType: "T_BACKLOG", msgBody: `{"n":${i}}` }),
-      ),
+    // One apply batch of 60 hands 60 held rows to a queue that takes 5.
+    const stored = await storeNotifications(
+      h.db,
+      fanOut,
+      Array.from({ length: 60 }, (_, i) => ({ msgType: "T_BACKLOG", msgBody: `{"n":${i}}` })),
     );
     await waitSettled(h.db, 30_000);
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();

@@ -101,23 +101,49 @@ export async function storeNotification(
   spec: NotificationSpec,
   dispatch = true,
 ) {
+  const [stored] = await storeNotifications(db, fanOut, [spec], dispatch);
+  return stored!;
+}
+
+/** Stores several notifications in one transaction, as one apply batch of the order worker does. */
+export async function storeNotifications(
+  db: Db,
+  fanOut: FanOut<HeldDelivery[]>,
+  specs: NotificationSpec[],
+  dispatch = true,
+) {
   let held: HeldDelivery[] = [];
-  const notification = await db.$transaction(async (tx) => {
-    const row = await tx.notification.create({
-      data: {
-        contentKey: contentKey(spec.msgType, spec.msgBody),
-        msgType: spec.msgType,
-        timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
-        msgBody: spec.msgBody,
-        ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
-        receivedAt: new Date(),
-      },
-    });
-    held = await fanOut.inTransaction(tx, [{ ...row, orderAfter: row.orderAfter }]);
-    return row;
-  });
+  const notifications = await db.$transaction(
+    async (tx) => {
+      const rows = [];
+      for (const spec of specs) {
+        rows.push(
+          await tx.notification.create({
+            data: {
+              contentKey: contentKey(spec.msgType, spec.msgBody),
+              msgType: spec.msgType,
+              timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
+              msgBody: spec.msgBody,
+              ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
+              receivedAt: new Date(),
+            },
+          }),
+        );
+      }
+      held = await fanOut.inTransaction(
+        tx,
+        rows.map((row) => ({ ...row, orderAfter: row.orderAfter })),
+      );
+      return rows;
+    },
+    // As the order worker's apply transaction: a loaded machine may make it wait for a connection.
+    { maxWait: 10_000, timeout: 20_000 },
+  );
   if (dispatch) fanOut.afterCommit(held);
-  return { notification, deliveryIds: held.map((d) => d.id) };
+  return notifications.map((notification) => ({
+    notification,
+    deliveryIds: held.filter((d) => d.notification.contentKey === notification.contentKey).map((d) => d.id),
+  }));
 }
 
 /** Polls until `check` returns a value other than undefined/false; fails after `timeoutMs`. */

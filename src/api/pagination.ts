@@ -27,10 +27,15 @@ export function decodeTextCursor(cursor: string): string | undefined {
   return encodeCursor(text) === cursor && !text.includes("\u0000") ? text : undefined;
 }
 
-/** Cursor that must decode to a positive integer id; undefined when it does not. */
+/** Largest Postgres bigint: ids are bigserial. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** Cursor that must decode to a positive integer id within bigint; undefined when it does not. */
 export function decodeIdCursor(cursor: string): bigint | undefined {
   const text = decodeCursor(cursor);
-  return /^[1-9][0-9]{0,18}$/.test(text) ? BigInt(text) : undefined;
+  if (!/^[1-9][0-9]{0,18}$/.test(text)) return undefined;
+  const id = BigInt(text);
+  return id <= MAX_BIGINT ? id : undefined;
 }
 
 /** Fetch limit + 1 rows; this cuts the extra one and says where the next page starts. */

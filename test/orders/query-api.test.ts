@@ -157,4 +157,13 @@ describe("GET /v1/notifications", () => {
     expect(res.statusCode).toBe(400);
     expect((await get("/v1/notifications?limit=500")).statusCode).toBe(400);
   });
+
+  it("answers 400 to an id cursor past Postgres's bigint, and pages from the largest one", async () => {
+    const past = Buffer.from("9999999999999999999").toString("base64url");
+    const res = await get(`/v1/notifications?cursor=${past}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ message: "querystring/cursor is not valid" });
+    const largest = Buffer.from("9223372036854775807").toString("base64url");
+    expect((await get(`/v1/notifications?cursor=${largest}`)).statusCode).toBe(200);
+  });
 });

@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { bearerAuth } from "./api/auth.js";
 import type { Config } from "./config.js";
 import type { NotificationJob } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
@@ -50,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   answerErrors(app);
   cutSlowBodies(app, deps.config.httpTimeoutMs);
   refuseNulCharacters(app);
-  await registerOpenApi(app);
+  await registerOpenApi(app, deps.config);
   await app.register(healthRoutes, { probes: deps.probes });
   await app.register(metricsRoute);
   if (deps.notificationQueue) {
@@ -77,7 +78,13 @@ function countNotification(outcome: IngestOutcome, msgType?: string): void {
   notificationsReceived.inc({ msg_type: label, outcome });
 }
 
-async function registerOpenApi(app: FastifyInstance): Promise<void> {
+/**
+ * /openapi.json and /docs list every /v1 route, so by default they sit behind the same bearer token
+ * as /v1 itself (an unknown /v1 path answers 401, not 404, for the same reason).
+ */
+async function registerOpenApi(app: FastifyInstance, config: Config): Promise<void> {
+  if (config.apiDocs === "off") return;
+  const onRequest = config.apiDocs === "token" ? bearerAuth(config.adminToken) : undefined;
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
@@ -89,8 +96,10 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: "/docs", ...(onRequest && { uiHooks: { onRequest } }) });
+  app.get("/openapi.json", { schema: { hide: true }, ...(onRequest && { onRequest }) }, async () =>
+    app.swagger(),
+  );
 }
 
 /**

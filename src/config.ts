@@ -39,6 +39,9 @@ const EnvSchema = Type.Object({
   ENDPOINT_DISABLE_AFTER_SECONDS: PositiveInt,
   WEBHOOK_SECRET_OVERLAP_SECONDS: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
   V1_RATE_LIMIT_PER_MINUTE: PositiveInt,
+  API_DOCS: Type.Enum(["token", "public", "off"], {
+    description: "/openapi.json and /docs: behind ADMIN_TOKEN (token), open (public) or not served (off)",
+  }),
   PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
   PAYZERO_APP_ID: Type.String(),
   PAYZERO_APP_KEY: Type.String(),
@@ -79,6 +82,7 @@ const defaults: Record<string, string> = {
   ENDPOINT_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
   WEBHOOK_SECRET_OVERLAP_SECONDS: String(24 * 3600),
   V1_RATE_LIMIT_PER_MINUTE: "600",
+  API_DOCS: "token",
   PAYZERO_API_URL: "",
   PAYZERO_APP_ID: "",
   PAYZERO_APP_KEY: "",
@@ -133,6 +137,7 @@ export interface Config {
   webhookSecretOverlapSeconds: number;
   /** Requests per minute and client address on /v1. */
   v1RateLimitPerMinute: number;
+  apiDocs: "token" | "public" | "off";
   /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
   payzeroApi: { url: string; appId: string; appKey: string; queryPaths: QueryPath[] } | null;
   reconcile: {
@@ -245,6 +250,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     endpointDisableAfterSeconds: converted.ENDPOINT_DISABLE_AFTER_SECONDS,
     webhookSecretOverlapSeconds: converted.WEBHOOK_SECRET_OVERLAP_SECONDS,
     v1RateLimitPerMinute: converted.V1_RATE_LIMIT_PER_MINUTE,
+    apiDocs: converted.API_DOCS,
     payzeroApi:
       converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY
         ? {

@@ -1,6 +1,10 @@
-// /metrics moves with notifications; /openapi.json documents every route; /docs serves the UI.
+// /metrics moves with notifications; /openapi.json documents every route; /docs serves the UI,
+// both behind the admin token unless API_DOCS says otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app.js";
+import type { Config } from "../../src/config.js";
 import { watchQueue } from "../../src/ops/metrics.js";
+import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import { type Pipeline, startPipeline } from "../support/pipeline.js";
 
@@ -102,7 +106,7 @@ describe("/metrics", () => {
 
 describe("OpenAPI", () => {
   it("documents every route with its schemas and the bearer scheme", async () => {
-    const res = await p.app.inject({ url: "/openapi.json" });
+    const res = await p.app.inject({ url: "/openapi.json", headers: auth });
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
@@ -130,8 +134,35 @@ describe("OpenAPI", () => {
   });
 
   it("serves the browsable docs", async () => {
-    const res = await p.app.inject({ url: "/docs/" });
+    const res = await p.app.inject({ url: "/docs/", headers: auth });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/swagger/i);
   });
+
+  it("hides the route list from callers without the admin token", async () => {
+    for (const url of ["/openapi.json", "/docs/", "/docs/json", "/docs/static/index.html"]) {
+      for (const headers of [{}, { authorization: "Bearer wrong-token-0123456789" }]) {
+        const res = await p.app.inject({ url, headers });
+        expect(res.statusCode, url).toBe(401);
+        expect(res.body, url).not.toMatch(/\/v1\/orders/);
+      }
+    }
+  });
+
+  it.each([
+    ["public", 200],
+    ["off", 404],
+  ] as const)("with API_DOCS=%s answers %i without a token", async (apiDocs, status) => {
+    const config: Config = { ...testConfig(), apiDocs };
+    const app = await buildApp({ config, probes: {} });
+    try {
+      for (const url of ["/openapi.json", "/docs/", "/docs/json"]) {
+        expect((await app.inject({ url })).statusCode, url).toBe(status);
+      }
+    } finally {
+      await app.close();
+    }
+  });
 });
+
+const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };

@@ -28,7 +28,8 @@ describe("request logs", () => {
     const app = await buildApp({ config, probes: {}, logger: pino(loggerOptions("info"), sink) });
     try {
       for (const url of ["/healthz", "/readyz", "/metrics", "/openapi.json"]) {
-        expect((await app.inject({ url })).statusCode).toBe(200);
+        const headers = { authorization: `Bearer ${config.adminToken}` };
+        expect((await app.inject({ url, headers })).statusCode).toBe(200);
       }
     } finally {
       await app.close();

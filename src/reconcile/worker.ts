@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { closeWorker } from "../ingest/queue.js";
 import type { FanOut } from "../orders/fanout.js";
 import { PayzeroClient } from "../payzero/client.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
@@ -40,7 +41,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix });
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
   // instead of running beside it.
-  queue
+  const scheduled = queue
     .setGlobalConcurrency(1)
     .then(() =>
       queue.upsertJobScheduler(
@@ -52,7 +53,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
         },
       ),
     )
-    .catch((err: Error) => deps.log.error({ err: err.message }, "reconciler not scheduled"));
+    .catch((err: Error) => deps.log.error({ err }, "reconciler not scheduled"));
   const worker = new Worker<unknown, ReconcileResult>(
     RECONCILE_QUEUE,
     async () => {
@@ -66,8 +67,10 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   worker.on("error", (err) => deps.log.error({ err: err.message }, "reconcile worker error"));
   deps.log.info({ every: settings.intervalSeconds, stale: settings.staleSeconds }, "reconciler started");
   return {
+    // Closed before its setup commands are answered, BullMQ rejects them with "Connection is closed".
     stop: async () => {
-      await worker.close();
+      await scheduled;
+      await closeWorker(worker);
       await queue.close();
     },
   };

@@ -104,8 +104,14 @@ describe("chaos", () => {
       timeoutMs: 2000,
     };
     const senders: Array<Promise<unknown>> = [];
+    // The second half of the burst waits for the kill, so the kill lands mid-burst whatever the pace.
+    let markKilled = () => {};
+    const killed = new Promise<void>((resolve) => {
+      markKilled = resolve;
+    });
     const burst = (async () => {
       for (const [i, m] of messages.entries()) {
+        if (i === messages.length / 2) await killed;
         senders.push(
           sendWithResends(m, {
             ...target,
@@ -118,9 +124,11 @@ describe("chaos", () => {
       }
     })();
 
-    await sleep(300);
-    await service.kill(); // SIGKILL mid-burst
+    // SIGKILL once some messages were answered OK: those are the ones the test is about.
+    await waitUntil("20 messages answered OK", () => answeredOk.size >= 20, 60_000);
+    await service.kill();
     const killedAfterOk = answeredOk.size;
+    markKilled();
     service = await startAndWait();
     await sleep(500);
     await redis.stop();
@@ -159,6 +167,8 @@ describe("chaos", () => {
         `  orders settled           ${settled} of ${ORDERS}`,
       ].join("\n"),
     );
+    expect(killedAfterOk).toBeGreaterThanOrEqual(20);
+    expect(killedAfterOk).toBeLessThan(messages.length);
     expect(answeredOk.size).toBe(messages.length);
     expect(lost).toBe(0);
     expect(stored).toBe(messages.length);
@@ -167,3 +177,11 @@ describe("chaos", () => {
     expect(settled).toBe(ORDERS);
   }, 200_000);
 });
+
+async function waitUntil(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

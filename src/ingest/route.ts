@@ -1,4 +1,4 @@
-// POST /payzero/notify: verify, enqueue, and only then answer "OK" (DESIGN.md).
+// POST /payzero/notify: verify, enqueue, and only then answer "OK" (docs/architecture.md, "Receipt").
 
 import type { Queue } from "bullmq";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";

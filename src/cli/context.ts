@@ -16,7 +16,6 @@ export interface CliContext {
 
 /** 0 done; 1 not found, nothing to do, refused or failed; 2 the command line is wrong. */
 export const EXIT = { ok: 0, notFound: 1, usage: 2 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export function printJson(out: Output, value: unknown): void {
   out.print(JSON.stringify(value, null, 2));

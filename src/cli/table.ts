@@ -43,10 +43,6 @@ export function formatFields(fields: Array<[string, string]>): string[] {
   return fields.map(([k, v]) => `${pad(k, width)}  ${v}`);
 }
 
-export function isoOrDash(date: Date | null): string {
-  return date ? date.toISOString() : "-";
-}
-
 /** A Payzero timestamp (ms since the epoch) as ISO; the raw number when it is not a valid time. */
 export function payzeroTime(ms: bigint | number | null): string {
   if (ms === null) return "-";

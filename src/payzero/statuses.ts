@@ -31,8 +31,3 @@ export function payStatusRank(status: string): number {
 export function declareStatusRank(status: string): number {
   return (DECLARE_STATUSES as readonly string[]).indexOf(status);
 }
-
-/** The reconciler stops asking about an order once both dimensions have reached success. */
-export function isSettled(payStatus: string | null, declareStatus: string | null): boolean {
-  return payStatus === PAY_SUCCEED && declareStatus === DECLARED;
-}

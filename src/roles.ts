@@ -28,7 +28,7 @@ export const V1_MODULES: V1RouteModule[] = [
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {
   const connection = createProducerConnection(config.redisUrl);
-  connection.on("error", (err) => log.warn({ err: err.message }, "redis (producer)"));
+  connection.on("error", (err) => log.warn({ err }, "redis (producer)"));
   const queue = createNotificationQueue(connection, config.redisPrefix);
   if (!(await waitUntilConnected(connection, 5000)))
     log.warn("Redis not reachable yet: answering 503 until it is");

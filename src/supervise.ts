@@ -27,7 +27,7 @@ export function forkWorkers(log: Logger): Stoppable {
     try {
       if (child.pid) setPriority(child.pid, WORKER_NICENESS);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, "could not lower the worker process's priority");
+      log.warn({ err }, "could not lower the worker process's priority");
     }
     child.on("exit", (code, signal) => {
       if (stopping) return;

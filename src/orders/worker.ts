@@ -78,11 +78,11 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   );
   worker.on("failed", (job, err) => {
     deps.log.warn(
-      { contentKey: job?.id, attempt: job?.attemptsMade, err: err.message },
+      { contentKey: job?.id, attempt: job?.attemptsMade, err },
       "notification not stored yet",
     );
   });
-  worker.on("error", (err) => deps.log.error({ err: err.message }, "notification worker error"));
+  worker.on("error", (err) => deps.log.error({ err }, "notification worker error"));
   return worker;
 }
 

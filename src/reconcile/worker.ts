@@ -63,8 +63,8 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
     },
     { connection: deps.connection, prefix, concurrency: 1 },
   );
-  worker.on("failed", (_job, err) => deps.log.warn({ err: err.message }, "reconcile run failed"));
-  worker.on("error", (err) => deps.log.error({ err: err.message }, "reconcile worker error"));
+  worker.on("failed", (_job, err) => deps.log.warn({ err }, "reconcile run failed"));
+  worker.on("error", (err) => deps.log.error({ err }, "reconcile worker error"));
   deps.log.info({ every: settings.intervalSeconds, stale: settings.staleSeconds }, "reconciler started");
   return {
     // Closed before its setup commands are answered, BullMQ rejects them with "Connection is closed".

@@ -52,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   refuseNulCharacters(app);
   await registerOpenApi(app);
   await app.register(healthRoutes, { probes: deps.probes });
-  await app.register(metricsRoute);
+  await app.register(metricsRoute, { token: deps.config.metricsToken });
   if (deps.notificationQueue) {
     await app.register(ingestRoutes, {
       path: deps.config.notifyPath,

@@ -106,7 +106,12 @@ async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadlin
   }
 }
 
+/** Every outcome's series from an endpoint's first attempt: increase() misses a series' first sample. */
+const ATTEMPT_OUTCOMES = ["succeeded", "failed_attempt", "failed"];
+
 function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {
-  deliveryAttempts.inc({ endpoint: endpointId, outcome });
+  for (const o of ATTEMPT_OUTCOMES)
+    deliveryAttempts.inc({ endpoint: endpointId, outcome: o }, o === outcome ? 1 : 0);
+  endpointsDisabled.inc({ endpoint: endpointId }, 0);
   attemptLatency.observe({ endpoint: endpointId }, durationMs / 1000);
 }

@@ -51,7 +51,7 @@ interface Probe {
 }
 interface PodSpec {
   terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
   initContainers?: Container[];
   containers: Container[];
 }
@@ -258,8 +258,16 @@ describe("deploy/kubernetes manifests", () => {
   it("run as the image's non-root user, read-only, without privileges, with resources set", () => {
     expect(read(new URL("Dockerfile", root))).toMatch(/^USER node$/m);
     for (const { m, pod } of podSpecs()) {
-      expect(pod.securityContext, m.metadata.name).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      expect(pod.securityContext, m.metadata.name).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
     }
+    // What the namespace enforces, which the pods above meet.
+    expect(one("Namespace", "payzero-notify").metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "restricted",
+    });
     for (const c of allContainers()) {
       expect(c.securityContext, c.name).toEqual({
         allowPrivilegeEscalation: false,

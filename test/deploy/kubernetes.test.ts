@@ -156,6 +156,8 @@ describe("deploy/kubernetes manifests", () => {
     });
     expect(hpa.spec!.metrics?.map((m) => m.resource?.name)).toEqual(["cpu"]);
     expect(hpa.spec!.minReplicas).toBeGreaterThanOrEqual(2);
+    // A count in the Deployment would undo the autoscaler's on every apply.
+    expect(worker.spec).not.toHaveProperty("replicas");
   });
 
   it("read settings only from the ConfigMap and Secret that exist, with keys the service knows", () => {

@@ -53,8 +53,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   refuseNulCharacters(app);
   await registerOpenApi(app, deps.config);
   await app.register(healthRoutes, { probes: deps.probes });
-  await app.register(metricsRoute);
+  await app.register(metricsRoute, { token: deps.config.metricsToken });
   if (deps.notificationQueue) {
+    startNotificationCounts();
     await app.register(ingestRoutes, {
       path: deps.config.notifyPath,
       signTokens: deps.config.signTokens,
@@ -70,6 +71,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
+}
+
+const INGEST_OUTCOMES: IngestOutcome[] = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"];
+
+/** Every series at 0 from the start: an alert on increase() misses a series' first sample (the first bad sign). */
+function startNotificationCounts(): void {
+  for (const msgType of [...KNOWN_MSG_TYPES, "other"])
+    for (const outcome of INGEST_OUTCOMES) notificationsReceived.inc({ msg_type: msgType, outcome }, 0);
 }
 
 function countNotification(outcome: IngestOutcome, msgType?: string): void {

@@ -56,6 +56,7 @@ const EnvSchema = Type.Object({
   RECONCILE_RATE_PER_SECOND: PositiveInt,
   RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
   RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
+  METRICS_TOKEN: Type.String(),
 });
 
 const defaults: Record<string, string> = {
@@ -94,6 +95,7 @@ const defaults: Record<string, string> = {
   RECONCILE_RATE_PER_SECOND: "5",
   RECONCILE_AWAIT_DECLARATION: "true",
   RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
+  METRICS_TOKEN: "",
 };
 
 export interface Config {
@@ -157,6 +159,8 @@ export interface Config {
      */
     unknownOrderSeconds: number;
   };
+  /** Empty: /metrics is open; else it asks for this bearer token. */
+  metricsToken: string;
 }
 
 export class ConfigError extends Error {
@@ -203,7 +207,7 @@ export const EXAMPLE_TOKENS: readonly string[] = ["change-me"];
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Public or guessable secrets, refused at start; the values themselves are never echoed. */
-function weakSecretProblems(signTokens: string[], adminToken: string): string[] {
+function weakSecretProblems(signTokens: string[], adminToken: string, metricsToken: string): string[] {
   const problems: string[] = [];
   if (signTokens.some((t) => EXAMPLE_TOKENS.includes(t)))
     problems.push(
@@ -215,6 +219,15 @@ function weakSecretProblems(signTokens: string[], adminToken: string): string[] 
     problems.push(
       `ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: set a random one (e.g. openssl rand -hex 24), or leave it empty to close /v1`,
     );
+  // The same bar as ADMIN_TOKEN's: a guessable token would protect /metrics in name only.
+  if (EXAMPLE_TOKENS.includes(metricsToken))
+    problems.push("METRICS_TOKEN holds an example value: set a random one, or leave it empty");
+  else if (metricsToken.length > 0 && metricsToken.length < MIN_ADMIN_TOKEN_LENGTH)
+    problems.push(
+      `METRICS_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: set a random one (e.g. openssl rand -hex 24), or leave it empty to keep /metrics open`,
+    );
+  else if (metricsToken.length > 0 && metricsToken === adminToken)
+    problems.push("METRICS_TOKEN equals ADMIN_TOKEN: a scraper's token must not open /v1");
   return problems;
 }
 
@@ -223,7 +236,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
   if (signTokens.length === 0) throw new ConfigError(["PAYZERO_SIGN_TOKEN names no token"]);
-  const weak = weakSecretProblems(signTokens, converted.ADMIN_TOKEN);
+  const weak = weakSecretProblems(signTokens, converted.ADMIN_TOKEN, converted.METRICS_TOKEN);
   if (weak.length > 0) throw new ConfigError(weak);
   return {
     signTokens,
@@ -271,5 +284,6 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
       unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
     },
+    metricsToken: converted.METRICS_TOKEN,
   };
 }

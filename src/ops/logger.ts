@@ -15,6 +15,7 @@ export const REDACTED_KEYS = [
   "secret",
   "authorization",
   "adminToken",
+  "metricsToken",
 ] as const;
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -11,6 +11,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import { bearerAuth } from "../api/auth.js";
 import { withTimeout } from "../util.js";
 import { PROBE_LOG_LEVEL } from "./health.js";
 
@@ -70,10 +71,17 @@ export const attemptLatency = new Histogram({
   registers: [registry],
 });
 
+export const endpointsDisabled = new Counter({
+  name: "pzn_endpoints_disabled_total",
+  help: "Endpoints disabled for failing without a success for ENDPOINT_DISABLE_AFTER_SECONDS, by endpoint",
+  labelNames: ["endpoint"] as const,
+  registers: [registry],
+});
+
 /** The endpoint ids the delivery metrics have series for. */
 export async function labelledEndpoints(): Promise<string[]> {
-  const [attempts, latency] = await Promise.all([deliveryAttempts.get(), attemptLatency.get()]);
-  return [...new Set([...attempts.values, ...latency.values].map((v) => String(v.labels.endpoint)))];
+  const all = await Promise.all([deliveryAttempts.get(), attemptLatency.get(), endpointsDisabled.get()]);
+  return [...new Set(all.flatMap((m) => m.values).map((v) => String(v.labels.endpoint)))];
 }
 
 /** Drops the delivery metrics' series of these endpoints (deleted ones: they would stay for good). */
@@ -82,8 +90,32 @@ export async function forgetEndpoints(endpointIds: readonly string[]): Promise<v
   for (const { labels } of (await deliveryAttempts.get()).values) {
     if (gone.has(String(labels.endpoint))) deliveryAttempts.remove(labels);
   }
-  for (const endpoint of gone) attemptLatency.remove({ endpoint });
+  for (const endpoint of gone) {
+    attemptLatency.remove({ endpoint });
+    endpointsDisabled.remove({ endpoint });
+  }
 }
+
+export const notificationLag = new Histogram({
+  name: "pzn_notification_lag_seconds",
+  help: "Time from the receiver's answer to the notification's apply by a worker (queue wait included)",
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers: [registry],
+});
+
+export const reconcileRuns = new Counter({
+  name: "pzn_reconcile_runs_total",
+  help: "Reconciler runs, by outcome (succeeded, failed: the run stopped on an error)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+
+export const reconcileOrders = new Counter({
+  name: "pzn_reconcile_orders_total",
+  help: "Orders the reconciler asked Payzero about, by result (changed, unchanged, failed)",
+  labelNames: ["result"] as const,
+  registers: [registry],
+});
 
 export const workerProcessRestarts = new Counter({
   name: "pzn_worker_process_restarts_total",
@@ -169,12 +201,23 @@ async function metricsText(): Promise<string> {
   return AggregatorRegistry.aggregate(all).metrics();
 }
 
-export async function metricsRoute(app: FastifyInstance): Promise<void> {
+export interface MetricsRouteOptions {
+  /** Empty: /metrics is open to anyone who reaches the port; else it asks for this bearer token. */
+  token: string;
+}
+
+export async function metricsRoute(app: FastifyInstance, opts: MetricsRouteOptions): Promise<void> {
   app.get(
     "/metrics",
     {
       logLevel: PROBE_LOG_LEVEL,
-      schema: { description: "Prometheus metrics of this service's processes.", tags: ["ops"], hide: false },
+      ...(opts.token !== "" && { onRequest: bearerAuth(opts.token) }),
+      schema: {
+        description:
+          "Prometheus metrics of this service's processes (Authorization: Bearer <METRICS_TOKEN> when it is set).",
+        tags: ["ops"],
+        hide: false,
+      },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await metricsText()),
   );

@@ -7,7 +7,12 @@ import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
-import { notificationsProcessed, orderStatusChanges, processingLatency } from "../ops/metrics.js";
+import {
+  notificationLag,
+  notificationsProcessed,
+  orderStatusChanges,
+  processingLatency,
+} from "../ops/metrics.js";
 import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
 import { type FanOut, noFanOut } from "./fanout.js";
 import { ORDER_MSG_TYPES } from "./rules.js";
@@ -47,6 +52,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
         source: "payzero-notify",
       });
       stopTimer();
+      notificationLag.observe(Math.max(0, Date.now() - Date.parse(job.data.receivedAt)) / 1000);
       const outcome = result.duplicate
         ? "duplicate"
         : result.problem
@@ -77,10 +83,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     },
   );
   worker.on("failed", (job, err) => {
-    deps.log.warn(
-      { contentKey: job?.id, attempt: job?.attemptsMade, err },
-      "notification not stored yet",
-    );
+    deps.log.warn({ contentKey: job?.id, attempt: job?.attemptsMade, err }, "notification not stored yet");
   });
   worker.on("error", (err) => deps.log.error({ err }, "notification worker error"));
   return worker;

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { closeWorker } from "../ingest/queue.js";
+import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { PayzeroClient } from "../payzero/client.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
@@ -54,16 +55,25 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
       ),
     )
     .catch((err: Error) => deps.log.error({ err }, "reconciler not scheduled"));
+  // Both series from the start: an alert on failed runs, or on no run at all, has something to read.
+  for (const outcome of ["succeeded", "failed"]) reconcileRuns.inc({ outcome }, 0);
   const worker = new Worker<unknown, ReconcileResult>(
     RECONCILE_QUEUE,
     async () => {
       const result = await reconcileOnce({ ...deps, client, settings, cursor });
+      reconcileRuns.inc({ outcome: "succeeded" });
+      reconcileOrders.inc({ result: "changed" }, result.changed);
+      reconcileOrders.inc({ result: "failed" }, result.failed);
+      reconcileOrders.inc({ result: "unchanged" }, result.queried - result.changed - result.failed);
       deps.log.info(result, "reconcile run finished");
       return result;
     },
     { connection: deps.connection, prefix, concurrency: 1 },
   );
-  worker.on("failed", (_job, err) => deps.log.warn({ err }, "reconcile run failed"));
+  worker.on("failed", (_job, err) => {
+    reconcileRuns.inc({ outcome: "failed" });
+    deps.log.warn({ err }, "reconcile run failed");
+  });
   worker.on("error", (err) => deps.log.error({ err }, "reconcile worker error"));
   deps.log.info({ every: settings.intervalSeconds, stale: settings.staleSeconds }, "reconciler started");
   return {

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
-import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
+import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../ops/metrics.js";
 import { errorMessage } from "../util.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
@@ -75,8 +75,10 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
 
 async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {
   try {
-    if (await disableIfFailingTooLong(deps.db, endpointId, afterSeconds, new Date()))
+    if (await disableIfFailingTooLong(deps.db, endpointId, afterSeconds, new Date())) {
+      endpointsDisabled.inc({ endpoint: endpointId });
       deps.log.warn({ endpointId }, "endpoint disabled: failing without a success for too long");
+    }
   } catch (err) {
     // The next failure checks again; the attempt itself must still be recorded.
     deps.log.warn({ err: errorMessage(err), endpointId }, "endpoint health not checked");
@@ -104,7 +106,12 @@ async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadlin
   }
 }
 
+/** Every outcome's series from an endpoint's first attempt: increase() misses a series' first sample. */
+const ATTEMPT_OUTCOMES = ["succeeded", "failed_attempt", "failed"];
+
 function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {
-  deliveryAttempts.inc({ endpoint: endpointId, outcome });
+  for (const o of ATTEMPT_OUTCOMES)
+    deliveryAttempts.inc({ endpoint: endpointId, outcome: o }, o === outcome ? 1 : 0);
+  endpointsDisabled.inc({ endpoint: endpointId }, 0);
   attemptLatency.observe({ endpoint: endpointId }, durationMs / 1000);
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { createWorkerConnection } from "../../src/ingest/queue.js";
+import { reconcileOrders, reconcileRuns } from "../../src/ops/metrics.js";
 import { noFanOut } from "../../src/orders/fanout.js";
 import { PayzeroClient } from "../../src/payzero/client.js";
 import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../src/reconcile/worker.js";
@@ -101,6 +102,56 @@ describe("startReconciler", () => {
       expect(mostAtOnce).toBe(1);
     } finally {
       for (const p of processes) await p.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it("counts its runs by outcome and the orders it asked about by result (/metrics)", async () => {
+    const runs = async (outcome: string) =>
+      (await reconcileRuns.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+    const orders = async (result: string) =>
+      (await reconcileOrders.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+    const config = testConfig({
+      redisPrefix: testRedisPrefix(),
+      databaseUrl: database.url,
+      payzeroApi: { url: api.url, ...APP, queryPaths: ["/order/queryOrder"] },
+      reconcile: { ...settings, intervalSeconds: 1 },
+    });
+    await seedOrder(db, "METRIC-1", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setOrders([payzeroOrder("METRIC-1", "PAY_SUCCEED", "DECLARED")]);
+    const before = {
+      succeeded: await runs("succeeded"),
+      failed: await runs("failed"),
+      changed: await orders("changed"),
+    };
+    const working = startReconciler({ config, connection: connect(config), db, log, fanOut: noFanOut });
+    const queue = new Queue(RECONCILE_QUEUE, { connection: connect(config), prefix: config.redisPrefix });
+    try {
+      await waitFor("a run that changed METRIC-1", async () => (await orders("changed")) > before.changed);
+      expect(await runs("succeeded")).toBeGreaterThan(before.succeeded);
+      await working.stop();
+      // A database that fails the run's first query: the run fails, and is counted so.
+      const failingDb = new Proxy(db, {
+        get: (target, key) =>
+          key === "order"
+            ? { findMany: () => Promise.reject(new Error("database down")) }
+            : Reflect.get(target, key),
+      });
+      const failing = startReconciler({
+        config,
+        connection: connect(config),
+        db: failingDb,
+        log,
+        fanOut: noFanOut,
+      });
+      try {
+        await waitFor("a failed run", async () => (await runs("failed")) > before.failed);
+      } finally {
+        await failing.stop();
+      }
+    } finally {
+      await working.stop();
       await queue.obliterate({ force: true });
       await queue.close();
     }

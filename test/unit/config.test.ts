@@ -131,6 +131,28 @@ describe("loadConfig", () => {
   });
 });
 
+describe("METRICS_TOKEN", () => {
+  const base = { PAYZERO_SIGN_TOKEN: "t" };
+
+  it("is empty by default (/metrics open), and kept when long enough", () => {
+    expect(loadConfig(base).metricsToken).toBe("");
+    expect(loadConfig({ ...base, METRICS_TOKEN: "m".repeat(16) }).metricsToken).toBe("m".repeat(16));
+  });
+
+  it("refuses the example value, one shorter than 16 characters, and ADMIN_TOKEN's value, never echoing them", () => {
+    expect(problemsOf({ ...base, METRICS_TOKEN: exampleValue("ADMIN_TOKEN") })).toMatch(
+      /^METRICS_TOKEN .*example/,
+    );
+    const short = problemsOf({ ...base, METRICS_TOKEN: "scrape-me" });
+    expect(short).toMatch(/^METRICS_TOKEN .*16 characters/);
+    expect(short).not.toContain("scrape-me");
+    const shared = "s".repeat(24);
+    expect(problemsOf({ ...base, ADMIN_TOKEN: shared, METRICS_TOKEN: shared })).toMatch(
+      /^METRICS_TOKEN equals ADMIN_TOKEN/,
+    );
+  });
+});
+
 describe("the notify path's bound", () => {
   const base = { PAYZERO_SIGN_TOKEN: "t" };
 

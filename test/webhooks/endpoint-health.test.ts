@@ -1,5 +1,6 @@
 // A slow endpoint cannot starve the others; an endpoint failing for too long is disabled until PATCHed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registry } from "../../src/ops/metrics.js";
 import {
   auth,
   buildV1,
@@ -73,6 +74,10 @@ describe("an endpoint failing for too long", () => {
     );
     expect(delivery.lastError).toBe("endpoint disabled");
     expect(receiver.received.filter((r) => r.path === "/dead")).toHaveLength(1);
+    // Counted for the PznEndpointDisabled alert (deploy/prometheus/alerts.yml).
+    expect(await registry.metrics()).toMatch(
+      new RegExp(`^pzn_endpoints_disabled_total\\{endpoint="${dead.id}"\\} 1$`, "m"),
+    );
 
     const app = await buildV1(h);
     const res = await app.inject({

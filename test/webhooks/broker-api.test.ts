@@ -50,7 +50,10 @@ describe("broker URLs", () => {
     ["nats://nats.internal:4222?subject=orders..paid", /empty token/],
     ["nats://nats.internal:4222/x?subject=orders", /no path/],
     ["nats://nats.internal:4222?subject=a&stream=S", /unknown parameter "stream"/],
-    ["kafka://broker:9092/topic", /url must be http or https \(or amqp, amqps: RabbitMQ; nats: NATS JetStream\)/],
+    [
+      "kafka://broker:9092/topic",
+      /url must be http or https \(or amqp, amqps: RabbitMQ; nats: NATS JetStream\)/,
+    ],
   ])("refuses %s with a 400 that says why", async (url, message) => {
     const before = await h.db.webhookEndpoint.count();
     const res = await call("POST", "/v1/webhooks", { url });

@@ -1,6 +1,7 @@
 // Deliveries to message brokers, against the machine's real RabbitMQ and NATS JetStream: each test
 // file makes its own vhost and stream and removes them after.
 import { execFile } from "node:child_process";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { promisify } from "node:util";
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { Webhook } from "standardwebhooks";
@@ -219,6 +220,30 @@ describe("RabbitMQ", () => {
       `msg_${first.notification.contentKey}`,
       `msg_${second.notification.contentKey}`,
     ]);
+  });
+});
+
+describe("either broker", () => {
+  it("bounds a publish by WEBHOOK_TIMEOUT_MS: a broker that never answers is a failed attempt", async () => {
+    // Accepts the TCP connection and says nothing: neither protocol's handshake can finish.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      await createEndpoint(h.db, { url: vhost.url({ exchange: "payments" }, `127.0.0.1:${port}`) });
+      await createEndpoint(h.db, { url: `nats://127.0.0.1:${port}?subject=${stream.prefix}.silent` });
+      const { fanOut } = h.start({ webhookRetrySchedule: [], webhookTimeoutMs: 700 });
+      const stored = await store(fanOut);
+      const settled = await Promise.all(stored.deliveryIds.map(settledDelivery));
+      expect(settled.map((d) => [d.status, d.lastError])).toEqual([
+        ["failed", "timeout after 700 ms"],
+        ["failed", "timeout after 700 ms"],
+      ]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 

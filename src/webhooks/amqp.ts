@@ -7,7 +7,7 @@ import { type ChannelModel, type ConfirmChannel, connect, type Message } from "a
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { amqpTarget } from "./broker-url.js";
-import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./destination.js";
+import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./publisher.js";
 import { describeError } from "./send.js";
 
 /** A publish waiting for its confirm; `returned` is set when the broker returned it unroutable. */

@@ -5,25 +5,17 @@ import type { Logger } from "pino";
 import { createAmqpPublisher } from "./amqp.js";
 import { destinationKind } from "./broker-url.js";
 import { createNatsPublisher } from "./nats.js";
-import type { SignedRequest } from "./payload.js";
-import { describeError, postWebhook, type SendOutcome } from "./send.js";
+import { failure, type Publisher } from "./publisher.js";
+import { postWebhook } from "./send.js";
 
-/** The signed request, and the msgType (an AMQP routing key defaults to it). */
-export interface OutgoingMessage extends SignedRequest {
-  type: string;
-}
+export type { OutgoingMessage } from "./publisher.js";
 
-/** One way to a kind of destination. `send` never throws: the outcome is what an attempt records. */
-export interface Publisher {
-  send(url: string, message: OutgoingMessage, timeoutMs: number): Promise<SendOutcome>;
-  close(): Promise<void>;
-}
-
-export interface Destinations extends Publisher {}
+/** All kinds of destination, one process's broker connections with them. */
+export type Destinations = Publisher;
 
 export function createDestinations(log?: Logger): Destinations {
   const http: Publisher = { send: postWebhook, close: async () => {} };
-  // Created on first use: a process whose endpoints are all HTTP loads no broker client.
+  // Made at first use: a process whose endpoints are all HTTP keeps no broker state.
   let amqp: Publisher | undefined;
   let nats: Publisher | undefined;
   let closed = false;
@@ -48,44 +40,4 @@ export function createDestinations(log?: Logger): Destinations {
       await Promise.all([amqp?.close(), nats?.close()]);
     },
   };
-}
-
-export function failure(error: string, durationMs = 0): SendOutcome {
-  return { ok: false, statusCode: null, error, durationMs, responseExcerpt: null };
-}
-
-/**
- * A broker publish as an outcome: `publish` resolves with what the broker said (the excerpt) or
- * rejects with why it failed; past `timeoutMs` the attempt fails (the publish may still land: the
- * retry carries the same message id, for the consumer or JetStream to drop the duplicate).
- */
-export async function publishOutcome(
-  publish: () => Promise<string>,
-  timeoutMs: number,
-  describe: (err: unknown) => string,
-): Promise<SendOutcome> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(Object.assign(new Error("timeout"), { name: "TimeoutError" })),
-      timeoutMs,
-    );
-  });
-  try {
-    const excerpt = await Promise.race([publish(), timeout]);
-    return { ok: true, statusCode: null, error: null, durationMs: elapsed(), responseExcerpt: excerpt };
-  } catch (err) {
-    const isTimeout = err instanceof Error && err.name === "TimeoutError";
-    return failure(isTimeout ? describeError(err, timeoutMs) : describe(err), elapsed());
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The headers a broker message carries: the signature and id headers (and any added later, e.g. tracing), not HTTP's own. */
-export function brokerHeaders(message: OutgoingMessage): Record<string, string> {
-  const { "content-type": _type, "content-length": _length, "user-agent": _agent, ...rest } = message.headers;
-  return rest;
 }

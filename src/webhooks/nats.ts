@@ -7,7 +7,7 @@ import { connect, type NatsConnection, headers as natsHeaders, RequestError } fr
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
-import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./destination.js";
+import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./publisher.js";
 import { describeError } from "./send.js";
 
 interface Server {

@@ -7,7 +7,13 @@ import { type ChannelModel, type ConfirmChannel, connect, type Message } from "a
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { amqpTarget } from "./broker-url.js";
-import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./publisher.js";
+import {
+  brokerHeaders,
+  closeWithin,
+  type OutgoingMessage,
+  type Publisher,
+  publishOutcome,
+} from "./publisher.js";
 import { describeError } from "./send.js";
 
 /** A publish waiting for its confirm; `returned` is set when the broker returned it unroutable. */
@@ -172,9 +178,9 @@ export function createAmqpPublisher(log?: Logger): Publisher {
         open.map((broker) =>
           broker.then(
             (b) =>
-              b.model
-                .close()
-                .catch((err: unknown) => log?.warn({ err: errorMessage(err) }, "RabbitMQ close")),
+              closeWithin(() => b.model.close()).catch((err: unknown) =>
+                log?.warn({ err: errorMessage(err) }, "RabbitMQ close"),
+              ),
             () => undefined,
           ),
         ),

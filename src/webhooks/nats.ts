@@ -7,7 +7,13 @@ import { connect, type NatsConnection, headers as natsHeaders, RequestError } fr
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
-import { brokerHeaders, type OutgoingMessage, type Publisher, publishOutcome } from "./publisher.js";
+import {
+  brokerHeaders,
+  closeWithin,
+  type OutgoingMessage,
+  type Publisher,
+  publishOutcome,
+} from "./publisher.js";
 import { describeError } from "./send.js";
 
 interface Server {
@@ -48,7 +54,8 @@ export function createNatsPublisher(log?: Logger): Publisher {
       reconnectTimeWait: 1000,
     });
     const server: Server = { nc, connected: true };
-    void watch(server);
+    // Ends when the connection closes; a failure of it must not become an unhandled rejection.
+    watch(server).catch((err: unknown) => log?.warn({ err: errorMessage(err) }, "NATS status"));
     nc.closed().then((err) => {
       onClose();
       if (err && !closing) log?.warn({ err: errorMessage(err) }, "NATS connection closed");
@@ -107,7 +114,10 @@ export function createNatsPublisher(log?: Logger): Publisher {
       await Promise.all(
         open.map((server) =>
           server.then(
-            (s) => s.nc.close().catch((err: unknown) => log?.warn({ err: errorMessage(err) }, "NATS close")),
+            (s) =>
+              closeWithin(() => s.nc.close()).catch((err: unknown) =>
+                log?.warn({ err: errorMessage(err) }, "NATS close"),
+              ),
             () => undefined,
           ),
         ),

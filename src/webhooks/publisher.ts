@@ -53,3 +53,20 @@ export function brokerHeaders(message: OutgoingMessage): Record<string, string> 
   const { "content-type": _type, "content-length": _length, "user-agent": _agent, ...rest } = message.headers;
   return rest;
 }
+
+/** How long a stop waits for a broker to answer a connection's close; past it the process goes on stopping. */
+export const CLOSE_WAIT_MS = 5000;
+
+/** Closes a broker connection, or gives up waiting after CLOSE_WAIT_MS (an unreachable broker never answers). */
+export async function closeWithin(close: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLOSE_WAIT_MS);
+    timer.unref();
+  });
+  try {
+    await Promise.race([close(), waited]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

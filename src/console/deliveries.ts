@@ -1,5 +1,7 @@
 // /console/deliveries: failed and pending deliveries by endpoint, one delivery's page, and the retries.
+
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { maskUrl } from "../webhooks/url-mask.js";
 import { deliveryInclude, deliveryView } from "../webhooks/views.js";
 import { type FormBody, formText, safeNext } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
@@ -59,7 +61,7 @@ export function deliveryRoutes(app: FastifyInstance, { db }: ConsoleDeps, retrie
   <input type="hidden" name="status" value="${status}">
   <div><label for="webhookId">Endpoint</label><select id="webhookId" name="webhookId"><option value="">all endpoints</option>${endpoints.map(
     (e) =>
-      html`<option value="${e.id}"${e.id === webhookId ? html` selected` : ""}>${e.description || e.url}</option>`,
+      html`<option value="${e.id}"${e.id === webhookId ? html` selected` : ""}>${e.description || maskUrl(e.url)}</option>`,
   )}</select></div>
   <div><button type="submit">Show</button></div>
 </form>
@@ -70,8 +72,8 @@ ${shown.map((e) => {
     .map((r) => ({ ...deliveryView(r), mchtOrderNo: r.notification.mchtOrderNo }));
   const failed = count(e.id, "failed");
   return html`<section class="card" aria-labelledby="ep-${e.id}">
-<h2 id="ep-${e.id}">${endpointLink(e.id, e.description || e.url)} ${statusBadge(e.enabled ? "enabled" : "disabled")}</h2>
-<p><span class="muted">${e.url}</span> · ${failed} failed · ${count(e.id, "pending")} pending</p>
+<h2 id="ep-${e.id}">${endpointLink(e.id, e.description || maskUrl(e.url))} ${statusBadge(e.enabled ? "enabled" : "disabled")}</h2>
+<p><span class="muted">${maskUrl(e.url)}</span> · ${failed} failed · ${count(e.id, "pending")} pending</p>
 ${status === "failed" && failed > 0 && e.enabled ? actionButton(ctx, `${BASE}/endpoints/${encodeURIComponent(e.id)}/retry-failed`, `Retry all ${failed} failed deliveries of this endpoint`, backField(self)) : ""}
 ${status === "failed" && !e.enabled ? html`<p class="hint">Disabled: enable it on ${endpointLink(e.id, "its page")} before retrying.</p>` : ""}
 ${mine.length === 0 ? "" : deliveriesTable(ctx, mine, self, e.enabled)}
@@ -101,7 +103,7 @@ ${rows.length === LIST_LIMIT ? html`<p class="hint">The newest ${LIST_LIMIT} are
     const body = html`<dl class="facts">
   <dt>Status</dt><dd>${statusBadge(d.status)}</dd>
   <dt>Order</dt><dd>${row.notification.mchtOrderNo ? orderLink(row.notification.mchtOrderNo) : "–"}</dd>
-  <dt>Endpoint</dt><dd>${endpointLink(d.webhookId, row.endpoint.description || row.endpoint.url)}</dd>
+  <dt>Endpoint</dt><dd>${endpointLink(d.webhookId, row.endpoint.description || maskUrl(row.endpoint.url))}</dd>
   <dt>Type</dt><dd>${d.msgType}</dd>
   <dt>webhook-id</dt><dd><code>${d.messageId}</code></dd>
   <dt>Created</dt><dd>${time(d.createdAt)}</dd>

@@ -1,6 +1,8 @@
 // /console: the last hour and day at a glance.
+
 import type { FastifyInstance } from "fastify";
 import { withTimeout } from "../util.js";
+import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
@@ -113,7 +115,7 @@ ${
     ? html`<p>None: every endpoint is enabled and its last attempt succeeded.</p>`
     : html`<ul>${troubled.map(
         (e) =>
-          html`<li>${endpointLink(e.id, e.description || e.url)} ${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` failing since ${time(e.failingSince)}` : ""}</li>`,
+          html`<li>${endpointLink(e.id, e.description || maskUrl(e.url))} ${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` failing since ${time(e.failingSince)}` : ""}</li>`,
       )}</ul>`
 }
 </section>

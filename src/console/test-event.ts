@@ -1,9 +1,10 @@
-// "Send test event": one signed POST to the endpoint, made from the api process and shown at once,
+// "Send test event": one signed POST (or broker publish) to the endpoint, made from the api process and shown at once,
 // never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
 import { randomBytes } from "node:crypto";
+import { createDestinations } from "../webhooks/destination.js";
 import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
 import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
-import { postWebhook, type SendOutcome } from "../webhooks/send.js";
+import type { SendOutcome } from "../webhooks/send.js";
 
 export const TEST_EVENT_TYPE = "CONSOLE_TEST";
 
@@ -31,6 +32,12 @@ export async function sendTestEvent(
   const sentAt = new Date();
   const payload = testPayload(sentAt);
   const request: SignedRequest = signRequest(signingSecrets(endpoint, sentAt), payload, sentAt);
-  const outcome = await postWebhook(endpoint.url, request, timeoutMs);
-  return { sentAt, messageId: payload.id, outcome };
+  // A broker connection of its own, closed after: test events are rare, and the api process keeps none.
+  const destinations = createDestinations();
+  try {
+    const outcome = await destinations.send(endpoint.url, { ...request, type: TEST_EVENT_TYPE }, timeoutMs);
+    return { sentAt, messageId: payload.id, outcome };
+  } finally {
+    await destinations.close();
+  }
 }

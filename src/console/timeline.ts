@@ -1,5 +1,6 @@
 // One order's history as a single timeline: each notification, each state change it caused, each delivery
 // with its attempts. Building the events is pure; rendering them is plain HTML.
+import { maskUrl } from "../webhooks/url-mask.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,
@@ -72,7 +73,7 @@ function stateEvent(from: Statuses | null, to: Statuses, at: Date): Html {
 }
 
 function deliveryEvent(ctx: PageContext, d: HistoryDelivery, back: string): Html {
-  const endpoint = endpointLink(d.webhookId, d.endpoint.description || d.endpoint.url);
+  const endpoint = endpointLink(d.webhookId, d.endpoint.description || maskUrl(d.endpoint.url));
   const retry =
     d.status !== "failed"
       ? ""
@@ -97,9 +98,16 @@ export function attemptsTable(
 <tbody>${d.attempts.map(
     (a, i) => html`<tr>
 <td>${i + 1}</td><td>${time(a.attemptedAt)}</td>
-<td>${a.statusCode !== null ? html`<span class="badge ${a.statusCode >= 200 && a.statusCode < 300 ? "ok" : "bad"}">HTTP ${a.statusCode}</span>` : ""} ${a.error && a.statusCode === null ? a.error : ""}</td>
+<td>${attemptResult(a)}</td>
 <td>${a.durationMs} ms</td><td><code class="excerpt">${excerpt(a.responseExcerpt)}</code></td></tr>`,
   )}</tbody></table></div>`;
+}
+
+/** An HTTP attempt shows its status; a broker publish has none: its error, or "accepted" (the broker's words are the excerpt). */
+function attemptResult(a: { statusCode: number | null; error: string | null }): Html | string {
+  if (a.statusCode !== null)
+    return html`<span class="badge ${a.statusCode >= 200 && a.statusCode < 300 ? "ok" : "bad"}">HTTP ${a.statusCode}</span>`;
+  return a.error ?? html`<span class="badge ok">accepted</span>`;
 }
 
 function excerpt(text: string | null): string {

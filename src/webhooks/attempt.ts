@@ -1,14 +1,14 @@
-// One attempt of a held delivery: make sure the hold outlasts it, POST the signed payload, record it.
+// One attempt of a held delivery: make sure the hold outlasts it, send the signed payload (POST or broker publish), record it.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../ops/metrics.js";
 import { errorMessage } from "../util.js";
+import type { Destinations } from "./destination.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
 import { signingSecrets } from "./secret.js";
-import { postWebhook } from "./send.js";
 import type { AttemptRecord, HeldDelivery } from "./store.js";
 
 export interface AttemptDeps {
@@ -16,6 +16,8 @@ export interface AttemptDeps {
   log: Logger;
   retrySchedule: readonly number[];
   timeoutMs: number;
+  /** Sends by the endpoint URL's scheme (HTTP, RabbitMQ, NATS); holds the broker connections. */
+  destinations: Destinations;
   /** Extends a hold (null: another process has the row now). Batched. */
   renew: (row: HeldDelivery) => Promise<HeldDelivery | null>;
   /** Records an attempt. Batched. */
@@ -43,7 +45,8 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     buildPayload(row.notification),
     attemptedAt,
   );
-  const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
+  const message = { ...request, type: row.notification.msgType };
+  const outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
   const attempt = row.attemptCount + 1;
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.

@@ -1,14 +1,20 @@
 // Checks of merchant input for endpoints that JSON Schema cannot express. Pure.
+import { amqpUrlProblem, destinationKind, natsUrlProblem } from "./broker-url.js";
 import { secretProblem } from "./secret.js";
+import { carriesMask, MASK } from "./url-mask.js";
 
 export function urlProblem(url: string): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return "url must be an absolute http(s) URL";
+    return "url must be an absolute http(s), amqp(s) or nats URL";
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "url must be http or https";
+  const kind = destinationKind(url);
+  if (kind === "amqp") return amqpUrlProblem(parsed);
+  if (kind === "nats") return natsUrlProblem(parsed);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    return "url must be http or https (or amqp, amqps: RabbitMQ; nats: NATS JetStream)";
   return undefined;
 }
 
@@ -31,6 +37,8 @@ export function inputProblem(input: EndpointInput): string | undefined {
   if (input.url !== undefined) {
     const problem = urlProblem(input.url);
     if (problem) return problem;
+    if (carriesMask(input.url))
+      return `url has ${MASK} (the mask the views show) for its password: give the password, or keep the user, host and port as stored`;
   }
   if (Array.isArray(input.msgTypes) && input.msgTypes.length === 0) return EMPTY_MSG_TYPES;
   // Not text: Prisma cannot pass a lone surrogate in a text[] (it failed with 500).

@@ -8,6 +8,7 @@ import type { Db } from "../db/client.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { createDestinations } from "./destination.js";
 import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
@@ -42,11 +43,14 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
     await recordAttempts(db, records);
     return records.map(() => undefined);
   }, batches);
+  // One connection per message broker for the process, closed when the workers stop.
+  const destinations = createDestinations(log);
   const attemptDeps: AttemptDeps = {
     db,
     log,
     retrySchedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
+    destinations,
     disableAfterSeconds: config.endpointDisableAfterSeconds,
     renew,
     record,
@@ -75,6 +79,7 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
       pruner.stop();
       await poller.stop();
       await dispatcher.stop();
+      await destinations.close();
       unwatch();
     },
   };

@@ -2,6 +2,7 @@
 import { Type } from "typebox";
 import { webhookMessageId } from "./payload.js";
 import { signingSecrets } from "./secret.js";
+import { maskUrl } from "./url-mask.js";
 
 const Time = Type.String({ format: "date-time" });
 const NullableTime = Type.Union([Time, Type.Null()]);
@@ -9,7 +10,7 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 export const WebhookView = Type.Object({
   id: Type.String(),
-  url: Type.String(),
+  url: Type.String({ description: "a password in it (or a NATS token) shown as ****" }),
   msgTypes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: "null: every type" }),
   secret: Type.String({ description: "Standard Webhooks key (whsec_…)" }),
   previousSecretExpiresAt: Type.Union([Time, Type.Null()], {
@@ -26,9 +27,13 @@ export const AttemptView = Type.Object({
   id: Type.String(),
   attemptedAt: Time,
   durationMs: Type.Integer(),
-  statusCode: Type.Union([Type.Integer(), Type.Null()]),
+  statusCode: Type.Union([Type.Integer(), Type.Null()], {
+    description: "HTTP status; null for a broker publish or no answer",
+  }),
   error: NullableString,
-  responseExcerpt: NullableString,
+  responseExcerpt: Type.Union([Type.String(), Type.Null()], {
+    description: "start of the HTTP answer; for a broker, what it said (e.g. confirmed by RabbitMQ)",
+  }),
 });
 
 export const DeliveryView = Type.Object({
@@ -67,7 +72,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export function webhookView(e: EndpointRow) {
   return {
     id: e.id,
-    url: e.url,
+    url: maskUrl(e.url),
     msgTypes: e.msgTypes.length === 0 ? null : e.msgTypes,
     secret: e.secret,
     previousSecretExpiresAt: signingSecrets(e, new Date()).length > 1 ? iso(e.previousSecretExpiresAt) : null,

@@ -12,6 +12,7 @@ import { isRefusal, rearmFailedOf } from "./retry.js";
 import { changeEndpoint, type EndpointChange } from "./rotation.js";
 import { WebhookId } from "./route-support.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
+import { carriesMask, unmaskUrl } from "./url-mask.js";
 import { WebhookView, webhookView } from "./views.js";
 
 const MsgTypes = Type.Union(
@@ -146,9 +147,10 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
         },
       },
       async (request, reply) => {
-        const problem = inputProblem(request.body);
+        const body = await withStoredCredential(db, request.params.id, request.body);
+        const problem = inputProblem(body);
         if (problem) return sendError(reply, 400, problem);
-        const change = endpointChange(request.body, deps.config.webhookSecretOverlapSeconds);
+        const change = endpointChange(body, deps.config.webhookSecretOverlapSeconds);
         const row = await changeEndpoint(db, request.params.id, change);
         return row ? webhookView(row) : sendError(reply, 404, "no such webhook");
       },
@@ -188,6 +190,13 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
     );
   });
 };
+
+/** A url written back as the views show it (password masked) keeps the stored password. */
+async function withStoredCredential<T extends { url?: string }>(db: Db, id: string, body: T): Promise<T> {
+  if (body.url === undefined || !carriesMask(body.url)) return body;
+  const stored = await db.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
+  return stored ? { ...body, url: unmaskUrl(body.url, stored.url) } : body;
+}
 
 function createEndpoint(db: Db, body: Static<typeof CreateBody>) {
   return db.webhookEndpoint.create({

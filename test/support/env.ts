@@ -7,3 +7,6 @@ export function databaseUrl(name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+// The message brokers of the broker destination tests (RabbitMQ as guest/guest, NATS with JetStream).
+export const RABBITMQ_HOST = process.env.TEST_RABBITMQ_HOST ?? "127.0.0.1:5672";
+export const NATS_HOST = process.env.TEST_NATS_HOST ?? "127.0.0.1:4222";

@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import { type AttemptDeps, runAttempt } from "../../src/webhooks/attempt.js";
+import { createDestinations } from "../../src/webhooks/destination.js";
 import { startWebhookWorkers } from "../../src/webhooks/index.js";
 import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../src/webhooks/store.js";
 import { orderBody } from "../support/payzero.js";
@@ -174,6 +175,7 @@ function attemptDeps(): AttemptDeps {
     log,
     retrySchedule: [0],
     timeoutMs: 2000,
+    destinations: createDestinations(log),
     renew: async (row) => (await renewHolds(h.db, [row], 5000))[0]!,
     record: (r) => recordAttempts(h.db, [r]),
   };

@@ -53,6 +53,9 @@ const EnvSchema = Type.Object({
   RECONCILE_RATE_PER_SECOND: PositiveInt,
   RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
   RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
+  RETENTION_DAYS: Type.Integer({ minimum: 0, description: "0: keep everything" }),
+  RETENTION_INTERVAL_SECONDS: PositiveInt,
+  RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
 });
 
 const defaults: Record<string, string> = {
@@ -90,6 +93,9 @@ const defaults: Record<string, string> = {
   RECONCILE_RATE_PER_SECOND: "5",
   RECONCILE_AWAIT_DECLARATION: "true",
   RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
+  RETENTION_DAYS: "0",
+  RETENTION_INTERVAL_SECONDS: "3600",
+  RETENTION_BATCH_SIZE: "1000",
 };
 
 export interface Config {
@@ -152,6 +158,11 @@ export interface Config {
      */
     unknownOrderSeconds: number;
   };
+  /**
+   * Null (RETENTION_DAYS 0): everything is kept. Else older succeeded deliveries, their attempts and
+   * the bodies of older notifications are removed every intervalSeconds, batchSize rows at a time.
+   */
+  retention: { days: number; intervalSeconds: number; batchSize: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -265,5 +276,13 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
       unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
     },
+    retention:
+      converted.RETENTION_DAYS > 0
+        ? {
+            days: converted.RETENTION_DAYS,
+            intervalSeconds: converted.RETENTION_INTERVAL_SECONDS,
+            batchSize: converted.RETENTION_BATCH_SIZE,
+          }
+        : null,
   };
 }

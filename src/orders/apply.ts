@@ -237,10 +237,11 @@ function withRegistration(state: OrderState, previous: Order | undefined, now: D
   };
 }
 
-function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {
+/** The order's applied messages among those stored (with their bodies: retention keeps what it needs). */
+export function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {
   const history: OrderMessage[] = [];
   for (const s of stored) {
-    if (!s.applied || s.mchtOrderNo !== mchtOrderNo) continue;
+    if (!s.applied || s.mchtOrderNo !== mchtOrderNo || s.msgBody === null) continue;
     const parsed = parseOrderResult(s.msgBody);
     if (parsed.ok)
       history.push({ contentKey: s.contentKey, msgType: s.msgType, timestamp: s.timestamp, dto: parsed.dto });

@@ -56,6 +56,10 @@ const EnvSchema = Type.Object({
   RETENTION_DAYS: Type.Integer({ minimum: 0, description: "0: keep everything" }),
   RETENTION_INTERVAL_SECONDS: PositiveInt,
   RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  // Read here only to decide whether tracing starts; the OpenTelemetry SDK reads every OTEL_* itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
+  OTEL_SDK_DISABLED: Type.Boolean(),
 });
 
 const defaults: Record<string, string> = {
@@ -96,6 +100,9 @@ const defaults: Record<string, string> = {
   RETENTION_DAYS: "0",
   RETENTION_INTERVAL_SECONDS: "3600",
   RETENTION_BATCH_SIZE: "1000",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "",
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "",
+  OTEL_SDK_DISABLED: "false",
 };
 
 export interface Config {
@@ -163,6 +170,8 @@ export interface Config {
    * the bodies of older notifications are removed every intervalSeconds, batchSize rows at a time.
    */
   retention: { days: number; intervalSeconds: number; batchSize: number } | null;
+  /** OpenTelemetry tracing: on when an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
+  tracing: boolean;
 }
 
 export class ConfigError extends Error {
@@ -284,5 +293,8 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
             batchSize: converted.RETENTION_BATCH_SIZE,
           }
         : null,
+    tracing:
+      !converted.OTEL_SDK_DISABLED &&
+      (converted.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || converted.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
   };
 }

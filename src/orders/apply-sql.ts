@@ -100,11 +100,11 @@ export async function insertNotifications(
   const values = rows.map(
     (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
       ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
-      ${r.input.receivedAt})`,
+      ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`
     INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
-                               changed_order, order_after, received_at)
+                               changed_order, order_after, received_at, traceparent)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (content_key) DO NOTHING
     RETURNING id, content_key AS "contentKey", order_after AS "orderAfter"`;

@@ -28,6 +28,8 @@ export interface IncomingNotification {
   msgBody: string;
   receivedAt: Date;
   source: "payzero-notify" | "payzero-query";
+  /** W3C traceparent of the span applying it, while tracing is on: its delivery attempts continue it. */
+  traceparent?: string | null;
 }
 
 export interface ApplyResult {
@@ -91,6 +93,7 @@ function asStored(row: NotificationRow, inserted: InsertedNotification): StoredN
     msgBody: row.input.msgBody,
     source: row.input.source,
     orderAfter: inserted.orderAfter,
+    traceparent: row.input.traceparent ?? null,
   };
 }
 

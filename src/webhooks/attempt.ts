@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
+import { SpanKind, startTraced } from "../ops/tracing.js";
 import { errorMessage } from "../util.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
@@ -43,8 +44,26 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     buildPayload(row.notification),
     attemptedAt,
   );
-  const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
   const attempt = row.attemptCount + 1;
+  // A span of the notification's trace, whichever process sends it and however late; the endpoint
+  // gets its traceparent so the merchant's systems continue the trace.
+  const span =
+    row.notification.traceparent == null
+      ? null
+      : startTraced("webhook POST", SpanKind.CLIENT, row.notification.traceparent, {
+          "http.request.method": "POST",
+          "server.address": safeHost(row.endpoint.url),
+          "payzero.endpoint_id": row.endpointId,
+          "payzero.delivery_id": String(row.id),
+          "payzero.attempt": attempt,
+          "payzero.content_key": row.notification.contentKey,
+        });
+  if (span) request.headers.traceparent = span.traceparent;
+  const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
+  if (span) {
+    if (outcome.statusCode !== null) span.set({ "http.response.status_code": outcome.statusCode });
+    span.end(outcome.ok ? undefined : (outcome.error ?? "failed"));
+  }
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
   // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
@@ -107,4 +126,13 @@ async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadlin
 function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {
   deliveryAttempts.inc({ endpoint: endpointId, outcome });
   attemptLatency.observe({ endpoint: endpointId }, durationMs / 1000);
+}
+
+/** The host alone: an endpoint URL may carry credentials or tokens, which a trace must not. */
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
 }

@@ -16,6 +16,7 @@ import { pruneOnce } from "../../src/retention/prune.js";
 import { startRetention } from "../../src/retention/worker.js";
 import { V1_MODULES } from "../../src/roles.js";
 import { insertDeliveries } from "../../src/webhooks/fanout.js";
+import { cli } from "../cli/support.js";
 import { queryDatabase } from "../support/admin.js";
 import { testConfig } from "../support/config.js";
 import { createTestDatabase, type TestDatabase } from "../support/db.js";
@@ -227,6 +228,19 @@ describe("retention on a history 100 days old", () => {
     }
     expect((await sql("SELECT count(*)::int AS n FROM deliveries"))[0].n).toBe(deliveries);
     expect(await sql("SELECT * FROM orders ORDER BY mcht_order_no")).toEqual(ordersBefore);
+  });
+
+  it("refuses to replay a notification whose body is gone, and replays one whose body was kept", async () => {
+    const [pruned, kept] = await sql(
+      `SELECT id FROM notifications WHERE mcht_order_no = 'A' AND timestamp IN (${T0 + 1}, ${T0 + 2}) ORDER BY timestamp`,
+    );
+    const refused = await cli({ db, config }, "replay", String(pruned.id));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/body was removed by retention/);
+    expect(await sql(`SELECT id FROM deliveries WHERE notification_id = ${pruned.id}`)).toEqual([]);
+    const replayed = await cli({ db, config }, "replay", String(kept.id), "--json");
+    expect(replayed.code, replayed.stderr).toBe(0);
+    await sql(`DELETE FROM deliveries WHERE notification_id = ${kept.id}`);
   });
 
   it("applies the order's next message as the whole history would have", async () => {

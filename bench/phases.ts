@@ -50,7 +50,11 @@ export interface Service {
 }
 
 /** The service on empty tables and queues; `keep` starts it on what the database already holds. */
-export async function freshService(ctx: PhaseContext, keep = false): Promise<Service> {
+export async function freshService(
+  ctx: PhaseContext,
+  keep = false,
+  extraEnv: Record<string, string> = {},
+): Promise<Service> {
   if (!keep) await ctx.resources.reset();
   const port = await freePort();
   const env = {
@@ -62,6 +66,7 @@ export async function freshService(ctx: PhaseContext, keep = false): Promise<Ser
     PORT: String(port),
     LOG_LEVEL: "warn",
     ADMIN_TOKEN,
+    ...extraEnv,
   };
   const child = startService(env, ctx.s.nodeArgs, ctx.s.role);
   const base = `http://127.0.0.1:${port}`;

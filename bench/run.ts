@@ -1,4 +1,4 @@
-// `npm run bench [-- --short] [--phase ingest|latency|burst|history] [--no-build] [--cpu-prof] [--burst N]
+// `npm run bench [-- --short] [--phase ingest|latency|burst|history|tracing] [--no-build] [--cpu-prof] [--burst N]
 // [--duration S] [--history-burst N] [--history NOTIFICATIONS] [--forward-deadline S]`:
 // starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
 // webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
@@ -10,8 +10,11 @@ import { runBurst, runIngest, runLatency, type Settings } from "./phases.js";
 import { freePort, ROOT, startHelper, stopAll, withDeadline } from "./processes.js";
 import { type Figure, printTable } from "./report.js";
 import { createResources, type Resources } from "./resources.js";
+import { runTracing } from "./tracing.js";
 
-const PHASES = ["ingest", "latency", "burst", "history"] as const;
+/** `tracing` is not in the default run: ask for it (`--phase tracing`). */
+const PHASES = ["ingest", "latency", "burst", "history", "tracing"] as const;
+const DEFAULT_PHASES = PHASES.filter((p) => p !== "tracing");
 
 function settings(): Settings & HistorySettings & { phases: string[]; build: boolean; deadlineMs: number } {
   const { values } = parseArgs({
@@ -28,7 +31,7 @@ function settings(): Settings & HistorySettings & { phases: string[]; build: boo
       "forward-deadline": { type: "string" },
     },
   });
-  const phases = values.phase ?? [...PHASES];
+  const phases = values.phase ?? [...DEFAULT_PHASES];
   const unknown = phases.filter((p) => !(PHASES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`unknown --phase ${unknown.join(", ")} (${PHASES.join(", ")})`);
   const short = values.short;
@@ -80,6 +83,7 @@ async function main(): Promise<number> {
       if (s.phases.includes("latency")) await runLatency(ctx);
       if (s.phases.includes("burst")) await runBurst(ctx);
       if (s.phases.includes("history")) await runHistory(ctx, s);
+      if (s.phases.includes("tracing")) await runTracing(ctx);
     };
     await withDeadline(run(), s.deadlineMs, "the bench did not finish");
     printTable(machine, figures, s.short);

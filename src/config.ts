@@ -57,6 +57,13 @@ const EnvSchema = Type.Object({
   RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
   RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
   METRICS_TOKEN: Type.String(),
+  RETENTION_DAYS: Type.Integer({ minimum: 0, description: "0: keep everything" }),
+  RETENTION_INTERVAL_SECONDS: PositiveInt,
+  RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
+  // Read here only to decide whether tracing starts; the OpenTelemetry SDK reads every OTEL_* itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
+  OTEL_SDK_DISABLED: Type.Boolean(),
 });
 
 const defaults: Record<string, string> = {
@@ -96,6 +103,12 @@ const defaults: Record<string, string> = {
   RECONCILE_AWAIT_DECLARATION: "true",
   RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
   METRICS_TOKEN: "",
+  RETENTION_DAYS: "0",
+  RETENTION_INTERVAL_SECONDS: "3600",
+  RETENTION_BATCH_SIZE: "1000",
+  OTEL_EXPORTER_OTLP_ENDPOINT: "",
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "",
+  OTEL_SDK_DISABLED: "false",
 };
 
 export interface Config {
@@ -161,6 +174,13 @@ export interface Config {
   };
   /** Empty: /metrics is open; else it asks for this bearer token. */
   metricsToken: string;
+  /**
+   * Null (RETENTION_DAYS 0): everything is kept. Else older succeeded deliveries, their attempts and
+   * the bodies of older notifications are removed every intervalSeconds, batchSize rows at a time.
+   */
+  retention: { days: number; intervalSeconds: number; batchSize: number } | null;
+  /** OpenTelemetry tracing: on when an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
+  tracing: boolean;
 }
 
 export class ConfigError extends Error {
@@ -285,5 +305,16 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
     },
     metricsToken: converted.METRICS_TOKEN,
+    retention:
+      converted.RETENTION_DAYS > 0
+        ? {
+            days: converted.RETENTION_DAYS,
+            intervalSeconds: converted.RETENTION_INTERVAL_SECONDS,
+            batchSize: converted.RETENTION_BATCH_SIZE,
+          }
+        : null,
+    tracing:
+      !converted.OTEL_SDK_DISABLED &&
+      (converted.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || converted.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
   };
 }

@@ -4,6 +4,7 @@ import { type Logger, pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { migrate } from "./db/migrate.js";
 import { loggerOptions } from "./ops/logger.js";
+import { startTracing } from "./ops/tracing.js";
 import { forkWorkers, serveParent } from "./supervise.js";
 import type { Stoppable } from "./workers.js";
 
@@ -19,6 +20,8 @@ async function main(role: Role): Promise<void> {
     log.info({ applied }, applied.length ? "migrations applied" : "database is up to date");
     return;
   }
+  // Before anything that makes spans; a no-op unless an OTLP endpoint is set.
+  const stopTracing = await startTracing(config, asChild ? "worker" : role);
   const running: Stoppable[] = [];
   let starting: Promise<void> = Promise.resolve();
   // Signals are taken from the first moment: a SIGTERM during start-up (a slow machine, Redis not
@@ -29,6 +32,7 @@ async function main(role: Role): Promise<void> {
     await starting.catch(() => {});
     // The receiver first (stop taking messages), then the workers finish what they hold.
     for (const s of running) await s.stop();
+    await stopTracing().catch((e: unknown) => log.warn({ err: String(e) }, "traces not all exported"));
   });
   starting = startRole(role, config, log, running);
   await starting;

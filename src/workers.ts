@@ -12,6 +12,7 @@ import {
 import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
 import { startReconciler } from "./reconcile/worker.js";
+import { startRetention } from "./retention/worker.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 
 export interface Stoppable {
@@ -30,6 +31,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   const webhooks = startWebhookWorkers({ config, db, log });
   const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
   const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
+  const retention = startRetention({ config, db, log });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");
   const app = serveOps ? await import("./app.js") : null;
   const ops = app
@@ -42,6 +44,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   return {
     stop: async () => {
       await reconciler.stop();
+      await retention.stop();
       await closeWorker(worker);
       await webhooks.stop();
       if (ops) await app?.closeServer(ops);

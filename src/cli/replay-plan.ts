@@ -56,6 +56,10 @@ export async function applyReplay(db: Db, n: Target, webhookId?: string): Promis
 /** One row per enabled, subscribed endpoint that has none for this notification (like the fan-out). */
 function createMissing(db: Db, n: Target, webhookId?: string) {
   return db.$transaction(async (tx) => {
+    // Its body gone (retention), there is nothing to send. FOR SHARE: retention cannot remove it meanwhile.
+    const [row] = await tx.$queryRaw<Array<{ pruned: boolean }>>`
+      SELECT msg_body IS NULL AS pruned FROM notifications WHERE id = ${n.id} FOR SHARE`;
+    if (row?.pruned !== false) return [];
     const endpoints = await tx.webhookEndpoint.findMany({
       where: { AND: [subscribedTo(n.msgType), ...(webhookId === undefined ? [] : [{ id: webhookId }])] },
       select: { id: true },

@@ -12,6 +12,8 @@ export interface NotificationJob {
   msgBody: string;
   /** ISO time the receiver accepted the first copy. */
   receivedAt: string;
+  /** W3C traceparent of its enqueue span; only while tracing is on (src/ops/tracing.ts). */
+  traceparent?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Queue } from "bullmq";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
+import { SpanKind, startTraced, type Traced } from "../ops/tracing.js";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
 import { readNotificationBodies } from "./body.js";
@@ -54,41 +55,75 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       },
     },
     async (request, reply) => {
-      const body = request.body as Envelope;
-      const timestamp = timestampText(body.timestamp);
-      const signedOver = payzeroSignCharset(opts.signTokens, timestamp, body.msgBody, body.sign);
-      if (!signedOver) {
-        outcome("bad_sign", body.msgType);
-        request.log.warn(
-          { msgType: body.msgType, status: 401, durationMs: reply.elapsedTime },
-          "notification refused: bad sign",
-        );
-        return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
+      // The notification's trace starts here (or continues the sender's, should it send a traceparent).
+      const receipt = startTraced(`POST ${opts.path}`, SpanKind.SERVER, request.headers, {
+        "http.request.method": "POST",
+        "url.path": opts.path,
+      });
+      try {
+        const answered = await receive(request, reply, receipt);
+        receipt?.set({ "http.response.status_code": reply.statusCode });
+        receipt?.end();
+        return answered;
+      } catch (err) {
+        receipt?.end(err);
+        throw err;
       }
-      const key = contentKey(body.msgType, body.msgBody);
-      const job: NotificationJob = {
-        msgType: body.msgType,
-        timestamp,
-        msgBody: body.msgBody,
-        receivedAt: new Date().toISOString(),
-      };
-      const result = await enqueue(key, job);
-      outcome(result, body.msgType);
-      // The one line per notification on this route (no access log): outcome, status and duration.
-      request.log.info(
-        {
-          msgType: body.msgType,
-          contentKey: key,
-          result,
-          signedOver,
-          status: 200,
-          durationMs: reply.elapsedTime,
-        },
-        "notification queued",
-      );
-      return reply.type("text/plain; charset=utf-8").send("OK");
     },
   );
+
+  async function receive(request: FastifyRequest, reply: FastifyReply, receipt: Traced | null) {
+    const body = request.body as Envelope;
+    const timestamp = timestampText(body.timestamp);
+    const signedOver = payzeroSignCharset(opts.signTokens, timestamp, body.msgBody, body.sign);
+    if (!signedOver) {
+      outcome("bad_sign", body.msgType);
+      request.log.warn(
+        { msgType: body.msgType, status: 401, durationMs: reply.elapsedTime },
+        "notification refused: bad sign",
+      );
+      return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
+    }
+    const key = contentKey(body.msgType, body.msgBody);
+    receipt?.set({ "payzero.msg_type": body.msgType, "payzero.content_key": key });
+    const publish = startTraced(`${opts.queue.name} publish`, SpanKind.PRODUCER, receipt?.context, {
+      "messaging.system": "bullmq",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": opts.queue.name,
+      "messaging.message.id": key,
+    });
+    const job: NotificationJob = {
+      msgType: body.msgType,
+      timestamp,
+      msgBody: body.msgBody,
+      receivedAt: new Date().toISOString(),
+      // The worker's span continues this one: only while tracing is on (no field otherwise).
+      ...(publish && { traceparent: publish.traceparent }),
+    };
+    let result: Awaited<ReturnType<typeof enqueue>>;
+    try {
+      result = await enqueue(key, job);
+      publish?.set({ "payzero.enqueue_result": result });
+      publish?.end();
+    } catch (err) {
+      publish?.end(err);
+      throw err;
+    }
+    outcome(result, body.msgType);
+    // The one line per notification on this route (no access log): outcome, status and duration.
+    request.log.info(
+      {
+        msgType: body.msgType,
+        contentKey: key,
+        result,
+        signedOver,
+        status: 200,
+        durationMs: reply.elapsedTime,
+      },
+      "notification queued",
+    );
+    return reply.type("text/plain; charset=utf-8").send("OK");
+  }
 }
 
 function envelopeError(data: unknown): Error {

@@ -222,3 +222,18 @@ export async function metricsRoute(app: FastifyInstance, opts: MetricsRouteOptio
     async (_request, reply) => reply.type(registry.contentType).send(await metricsText()),
   );
 }
+
+export const retentionRemoved = new Counter({
+  name: "pzn_retention_removed_total",
+  help: "Rows removed by retention (RETENTION_DAYS), by kind (deliveries, delivery_attempts, notification_bodies)",
+  labelNames: ["kind"] as const,
+  registers: [registry],
+});
+
+export const retentionLastRun = new Gauge({
+  name: "pzn_retention_last_run_timestamp_seconds",
+  help: "When this process last finished a retention run (unix time); absent while retention is off",
+  registers: [registry],
+  // The latest of the processes' runs.
+  aggregator: "max",
+});

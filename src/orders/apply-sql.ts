@@ -21,9 +21,10 @@ export interface StoredMessage {
   contentKey: string;
   msgType: string;
   timestamp: bigint;
-  msgBody: string;
+  /** Null once retention removed it: the row then only says the message was seen. */
+  msgBody: string | null;
   mchtOrderNo: string | null;
-  /** Whether it is part of its order's applied history. */
+  /** Whether it is part of its order's applied history (retention keeps the bodies the state needs). */
   applied: boolean;
 }
 
@@ -36,10 +37,11 @@ export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): 
   return tx.$queryRaw<StoredMessage[]>`
     SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
            mcht_order_no AS "mchtOrderNo",
-           (problem IS NULL AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY})) AS applied
+           (problem IS NULL AND msg_body IS NOT NULL
+            AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY})) AS applied
       FROM notifications
      WHERE content_key = ANY (${keys}::bpchar[])
-        OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND problem IS NULL
+        OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND problem IS NULL AND msg_body IS NOT NULL
             AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY}))`;
 }
 
@@ -98,11 +100,11 @@ export async function insertNotifications(
   const values = rows.map(
     (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
       ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
-      ${r.input.receivedAt})`,
+      ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`
     INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
-                               changed_order, order_after, received_at)
+                               changed_order, order_after, received_at, traceparent)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (content_key) DO NOTHING
     RETURNING id, content_key AS "contentKey", order_after AS "orderAfter"`;

@@ -28,6 +28,8 @@ export interface IncomingNotification {
   msgBody: string;
   receivedAt: Date;
   source: "payzero-notify" | "payzero-query";
+  /** W3C traceparent of the span applying it, while tracing is on: its delivery attempts continue it. */
+  traceparent?: string | null;
 }
 
 export interface ApplyResult {
@@ -91,6 +93,7 @@ function asStored(row: NotificationRow, inserted: InsertedNotification): StoredN
     msgBody: row.input.msgBody,
     source: row.input.source,
     orderAfter: inserted.orderAfter,
+    traceparent: row.input.traceparent ?? null,
   };
 }
 
@@ -237,10 +240,11 @@ function withRegistration(state: OrderState, previous: Order | undefined, now: D
   };
 }
 
-function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {
+/** The order's applied messages among those stored (with their bodies: retention keeps what it needs). */
+export function historyOf(stored: StoredMessage[], mchtOrderNo: string): OrderMessage[] {
   const history: OrderMessage[] = [];
   for (const s of stored) {
-    if (!s.applied || s.mchtOrderNo !== mchtOrderNo) continue;
+    if (!s.applied || s.mchtOrderNo !== mchtOrderNo || s.msgBody === null) continue;
     const parsed = parseOrderResult(s.msgBody);
     if (parsed.ok)
       history.push({ contentKey: s.contentKey, msgType: s.msgType, timestamp: s.timestamp, dto: parsed.dto });

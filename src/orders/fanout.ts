@@ -11,6 +11,8 @@ export interface StoredNotification {
   source: string;
   /** The order's state right after this message (null when not about an order). */
   orderAfter: unknown;
+  /** The notification's trace, while tracing is on (src/ops/tracing.ts). */
+  traceparent?: string | null;
 }
 
 /**

@@ -73,13 +73,18 @@ export const NotificationJson = Type.Object({
   id: Type.String(),
   msgType: Type.String(),
   timestamp: Type.Integer({ description: "Payzero's, ms since the epoch" }),
-  msgBody: Type.String(),
+  msgBody: Type.Union([Type.String(), Type.Null()], {
+    description: "null once retention removed it (see prunedAt)",
+  }),
   source: Type.String(),
   mchtOrderNo: NullableString,
   changedOrder: Type.Boolean(),
   problem: NullableString,
   receivedAt: Type.String({ format: "date-time" }),
   storedAt: Type.String({ format: "date-time" }),
+  prunedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "when retention (RETENTION_DAYS) removed its body; null: kept whole",
+  }),
 });
 
 export function notificationJson(n: Notification) {
@@ -94,5 +99,6 @@ export function notificationJson(n: Notification) {
     problem: n.problem,
     receivedAt: n.receivedAt.toISOString(),
     storedAt: n.storedAt.toISOString(),
+    prunedAt: n.prunedAt?.toISOString() ?? null,
   };
 }

@@ -78,16 +78,8 @@ export function deriveOrder(messages: readonly OrderMessage[]): OrderState {
  */
 function winner(messages: readonly OrderMessage[], dim: Dimension): OrderMessage | undefined {
   const withStatus = messages.filter((m) => dim.status(m.dto) !== null);
-  const order = (m: OrderMessage) => [
-    dim.status(m.dto) === dim.success ? 1 : 0,
-    m.timestamp,
-    dim.rank(dim.status(m.dto)!),
-    m.contentKey,
-  ];
-  const own = maxBy(
-    withStatus.filter((m) => m.msgType === dim.ownType),
-    order,
-  );
+  const order = statusOrder(dim);
+  const own = ownWinner(messages, dim);
   if (own && dim.status(own.dto) === dim.success) return own;
   // Each message of the other type on its own: the newest of them may be behind while an older one counts.
   const counts = (m: OrderMessage) => {
@@ -101,6 +93,41 @@ function winner(messages: readonly OrderMessage[], dim: Dimension): OrderMessage
     order,
   );
   return other ?? own;
+}
+
+const statusOrder = (dim: Dimension) => (m: OrderMessage) => [
+  dim.status(m.dto) === dim.success ? 1 : 0,
+  m.timestamp,
+  dim.rank(dim.status(m.dto)!),
+  m.contentKey,
+];
+
+/** The message of the dimension's own type whose status wins among those of its type. */
+function ownWinner(messages: readonly OrderMessage[], dim: Dimension): OrderMessage | undefined {
+  return maxBy(
+    messages.filter((m) => m.msgType === dim.ownType && dim.status(m.dto) !== null),
+    statusOrder(dim),
+  );
+}
+
+/**
+ * The messages of an order's history its state still needs when the bodies of the others are removed
+ * (retention, src/retention): each dimension's winner and the winner among its own type (against which
+ * the other type's messages are weighed), and the newest message. These, plus any later message (newer
+ * than all of them), give the state the whole history plus that message gives, and each message of the
+ * whole history, come again, changes nothing (it is still a resend). test/orders/rules.test.ts checks both.
+ */
+export function messagesStateNeeds(messages: readonly OrderMessage[]): Set<string> {
+  const needed = new Set<string>();
+  const add = (m: OrderMessage | undefined) => {
+    if (m) needed.add(m.contentKey);
+  };
+  add(maxBy(messages, (m) => [m.timestamp, m.contentKey]));
+  for (const dim of [PAY, DECLARE]) {
+    add(winner(messages, dim));
+    add(ownWinner(messages, dim));
+  }
+  return needed;
 }
 
 type Key = Array<number | bigint | string>;

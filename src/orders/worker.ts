@@ -13,6 +13,7 @@ import {
   orderStatusChanges,
   processingLatency,
 } from "../ops/metrics.js";
+import { SpanKind, startTraced } from "../ops/tracing.js";
 import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
 import { type FanOut, noFanOut } from "./fanout.js";
 import { ORDER_MSG_TYPES } from "./rules.js";
@@ -44,13 +45,31 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     NOTIFICATION_QUEUE,
     async (job) => {
       const stopTimer = processingLatency.startTimer();
-      const result = await apply({
-        msgType: job.data.msgType,
-        timestamp: BigInt(job.data.timestamp),
-        msgBody: job.data.msgBody,
-        receivedAt: new Date(job.data.receivedAt),
-        source: "payzero-notify",
+      // One span per message, child of its enqueue span, though the batch shares a transaction: a
+      // batch span could only link to the messages' traces, splitting each notification's trace.
+      const span = startTraced(`${NOTIFICATION_QUEUE} process`, SpanKind.CONSUMER, job.data.traceparent, {
+        "messaging.system": "bullmq",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": NOTIFICATION_QUEUE,
+        "messaging.message.id": job.id ?? "",
+        "payzero.msg_type": job.data.msgType,
+        "payzero.content_key": job.id ?? "",
       });
+      let result: ApplyResult;
+      try {
+        result = await apply({
+          msgType: job.data.msgType,
+          timestamp: BigInt(job.data.timestamp),
+          msgBody: job.data.msgBody,
+          receivedAt: new Date(job.data.receivedAt),
+          source: "payzero-notify",
+          // Stored with the notification: each delivery attempt, whenever and wherever, continues it.
+          traceparent: span?.traceparent ?? null,
+        });
+      } catch (err) {
+        span?.end(err);
+        throw err;
+      }
       stopTimer();
       notificationLag.observe(Math.max(0, Date.now() - Date.parse(job.data.receivedAt)) / 1000);
       const outcome = result.duplicate
@@ -61,6 +80,11 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
             ? "changed"
             : "unchanged";
       recordMetrics(job.data.msgType, outcome, result);
+      span?.set({
+        "payzero.outcome": outcome,
+        "payzero.notification_id": String(result.notificationId ?? ""),
+      });
+      span?.end();
       deps.log.info(
         {
           contentKey: job.id,

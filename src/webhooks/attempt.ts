@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../ops/metrics.js";
+import { SpanKind, startTraced } from "../ops/tracing.js";
 import { errorMessage } from "../util.js";
 import type { Destinations } from "./destination.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
@@ -45,9 +46,34 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     buildPayload(row.notification),
     attemptedAt,
   );
+  const attempt = row.attemptCount + 1;
+  // A span of the notification's trace, whichever process sends it and however late; the endpoint
+  // gets its traceparent so the merchant's systems continue the trace.
+  const http = /^https?:/i.test(row.endpoint.url);
+  const span =
+    row.notification.traceparent == null
+      ? null
+      : startTraced(
+          http ? "webhook POST" : "webhook publish",
+          SpanKind.CLIENT,
+          row.notification.traceparent,
+          {
+            ...(http && { "http.request.method": "POST" }),
+            "server.address": safeHost(row.endpoint.url),
+            "payzero.endpoint_id": row.endpointId,
+            "payzero.delivery_id": String(row.id),
+            "payzero.attempt": attempt,
+            "payzero.content_key": row.notification.contentKey,
+          },
+        );
+  if (span) request.headers.traceparent = span.traceparent;
+  // Broker destinations carry the same headers, traceparent included, as message headers.
   const message = { ...request, type: row.notification.msgType };
   const outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
-  const attempt = row.attemptCount + 1;
+  if (span) {
+    if (outcome.statusCode !== null) span.set({ "http.response.status_code": outcome.statusCode });
+    span.end(outcome.ok ? undefined : (outcome.error ?? "failed"));
+  }
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
   // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
@@ -117,4 +143,13 @@ function recordMetrics(endpointId: string, durationMs: number, outcome: string):
     deliveryAttempts.inc({ endpoint: endpointId, outcome: o }, o === outcome ? 1 : 0);
   endpointsDisabled.inc({ endpoint: endpointId }, 0);
   attemptLatency.observe({ endpoint: endpointId }, durationMs / 1000);
+}
+
+/** The host alone: an endpoint URL may carry credentials or tokens, which a trace must not. */
+function safeHost(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
 }

@@ -9,6 +9,8 @@ export interface PayloadSource {
   msgBody: string;
   source: string;
   orderAfter: unknown;
+  /** The notification's trace (tracing on): each attempt is a span of it, its traceparent sent along. */
+  traceparent?: string | null;
 }
 
 export interface WebhookPayload {

@@ -28,7 +28,7 @@ export const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.at
   d.manual_retry AS "manualRetry", d.next_attempt_at AS "heldUntil",
   e.url, e.secret, e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
   n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
-  n.order_after AS "orderAfter"`;
+  n.order_after AS "orderAfter", n.traceparent`;
 
 export type HeldRow = Omit<HeldDelivery, "endpoint" | "notification" | "localDeadline"> &
   HeldDelivery["endpoint"] &

@@ -16,6 +16,7 @@ import type { Db } from "../../src/db/client.js";
 import { applyNotifications, type IncomingNotification } from "../../src/orders/apply.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { staleOrdersQuery } from "../../src/reconcile/rules.js";
+import { deleteFinishedDeliveries, pruneNotifications } from "../../src/retention/prune.js";
 import { V1_MODULES } from "../../src/roles.js";
 import { insertDeliveries } from "../../src/webhooks/fanout.js";
 import {
@@ -125,6 +126,7 @@ async function twoPages(url: string): Promise<void> {
 const out = { print: () => {}, error: () => {} };
 const cli = () => ({ db, config, out });
 const hourAgo = () => new Date(Date.now() - 3_600_000);
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 
 const PATHS: Array<[string, () => Promise<unknown>]> = [
   [
@@ -208,6 +210,15 @@ const PATHS: Array<[string, () => Promise<unknown>]> = [
       db.order.findMany(
         staleOrdersQuery(new Date(), config.reconcile, { updatedAt: hourAgo(), mchtOrderNo: "" }),
       ),
+  ],
+  [
+    // The history spans 1 to 4 days back: a 2-day cutoff finds work, as a run in production does.
+    "retention: a batch of old succeeded deliveries and their attempts",
+    () => db.$transaction((tx) => deleteFinishedDeliveries(tx, daysAgo(2), 1000)),
+  ],
+  [
+    "retention: a batch of old notifications' bodies",
+    () => db.$transaction((tx) => pruneNotifications(tx, daysAgo(2), 1000)),
   ],
   ["cli: order", () => showOrder(cli(), { mchtOrderNo: "H-150", json: true })],
   [

@@ -59,6 +59,8 @@ describe("schema.prisma matches the migrations", () => {
       orderAfter: { mchtOrderNo: "SCHEMA-1", paymentAmount: 1 },
       receivedAt: at,
       storedAt: at,
+      prunedAt: at,
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     };
     const n = await db.notification.create({ data: notification });
     expect(n).toEqual({ id: n.id, ...notification });

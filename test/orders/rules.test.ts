@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deriveOrder, type OrderMessage } from "../../src/orders/rules.js";
+import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../src/orders/rules.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../src/payzero/orderResult.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../../src/payzero/statuses.js";
@@ -178,6 +178,61 @@ describe("deriveOrder", () => {
         },
       ),
     );
+  });
+});
+
+describe("messagesStateNeeds (what retention keeps of an order's history)", () => {
+  const message = fc
+    .record({
+      msgType: fc.constantFrom(PAY, DECLARE),
+      timestamp: fc.integer({ min: 1, max: 20 }),
+      payStatus: fc.constantFrom(...PAY_STATUSES, "PAY_CANCELLED", null),
+      declareStatus: fc.constantFrom(...DECLARE_STATUSES, null),
+      paymentAmount: fc.integer({ min: 0, max: 1_000_000 }),
+      declareFailReason: fc.constantFrom(null, "r1", "r2"),
+    })
+    .map(({ msgType, timestamp, ...fields }) => msg(msgType, timestamp, fields));
+  /** Messages sent after a history's newest (Payzero's timestamps move on). */
+  const later = fc
+    .array(message, { maxLength: 4 })
+    .map((ms) => ms.map((m, i) => ({ ...m, timestamp: m.timestamp + 100n * BigInt(i + 1) })));
+  const kept = (history: OrderMessage[]) => {
+    const needed = messagesStateNeeds(history);
+    return history.filter((m) => needed.has(m.contentKey));
+  };
+
+  it("keeps what gives the same state as the whole history, with any later messages (property)", () => {
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 12 }), later, (history, after) => {
+        expect(deriveOrder([...kept(history), ...after])).toEqual(deriveOrder([...history, ...after]));
+        // Kept again after those came (the next retention run): still the same state.
+        const all = [...history, ...after];
+        const twice = kept([...kept(history), ...after]);
+        expect(deriveOrder(twice)).toEqual(deriveOrder(all));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("leaves a removed message, come again, a resend that changes nothing (property)", () => {
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 12 }), fc.nat(), (history, pick) => {
+        const again = history[pick % history.length]!;
+        expect(deriveOrder([...kept(history), again])).toEqual(deriveOrder(history));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("keeps at most five messages of a long history", () => {
+    const history = Array.from({ length: 40 }, (_, i) =>
+      msg(i % 2 ? PAY : DECLARE, i + 1, {
+        payStatus: "PAY_APPLIED",
+        declareStatus: "DECLARING",
+        paymentAmount: i,
+      }),
+    );
+    expect(messagesStateNeeds(history).size).toBeLessThanOrEqual(5);
   });
 });
 

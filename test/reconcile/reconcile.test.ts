@@ -113,7 +113,7 @@ describe("reconcileOnce", () => {
       ["UP-1", "PAY_STATUS_NOTIFY"],
       ["UP-2", "DECLARE_STATUS_NOTIFY"],
     ]);
-    expect(JSON.parse(stored.find((n) => n.mchtOrderNo === "UP-1")!.msgBody)).toEqual(
+    expect(JSON.parse(stored.find((n) => n.mchtOrderNo === "UP-1")!.msgBody!)).toEqual(
       api.state.orders.get("UP-1"),
     );
 

@@ -117,18 +117,17 @@ export async function storeNotifications(
     async (tx) => {
       const rows = [];
       for (const spec of specs) {
-        rows.push(
-          await tx.notification.create({
-            data: {
-              contentKey: contentKey(spec.msgType, spec.msgBody),
-              msgType: spec.msgType,
-              timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
-              msgBody: spec.msgBody,
-              ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
-              receivedAt: new Date(),
-            },
-          }),
-        );
+        const row = await tx.notification.create({
+          data: {
+            contentKey: contentKey(spec.msgType, spec.msgBody),
+            msgType: spec.msgType,
+            timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
+            msgBody: spec.msgBody,
+            ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
+            receivedAt: new Date(),
+          },
+        });
+        rows.push({ ...row, msgBody: spec.msgBody });
       }
       held = await fanOut.inTransaction(
         tx,

@@ -16,10 +16,14 @@ export async function replayNotification(ctx: CliContext, opts: ReplayOptions): 
   const { db, out } = ctx;
   const n = await db.notification.findUnique({
     where: { id: opts.notificationId },
-    select: { id: true, msgType: true, contentKey: true },
+    select: { id: true, msgType: true, contentKey: true, prunedAt: true, msgBody: true },
   });
   if (!n) {
     out.error(`no such notification: ${opts.notificationId}`);
+    return EXIT.notFound;
+  }
+  if (n.msgBody === null) {
+    out.error(`notification ${n.id}: its body was removed by retention on ${n.prunedAt?.toISOString()}`);
     return EXIT.notFound;
   }
   if (

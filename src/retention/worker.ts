@@ -1,0 +1,60 @@
+// Runs retention from the worker role every RETENTION_INTERVAL_SECONDS, off the hot path: batches of
+// RETENTION_BATCH_SIZE rows with a pause between, one batch at a time across all worker processes.
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Db } from "../db/client.js";
+import { retentionLastRun, retentionRemoved } from "../ops/metrics.js";
+import { errorMessage } from "../util.js";
+import { pruneOnce } from "./prune.js";
+
+export interface RetentionDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+}
+
+/** Pause between two batches of a run. */
+export const RETENTION_PAUSE_MS = 200;
+/** The first run, this long after start (or the interval, if shorter): not in the start-up rush. */
+const FIRST_RUN_DELAY_MS = 60_000;
+
+export function startRetention(deps: RetentionDeps): { stop: () => Promise<void> } {
+  const settings = deps.config.retention;
+  if (settings === null) return { stop: async () => {} };
+  let stopping = false;
+  let running: Promise<void> = Promise.resolve();
+  const run = async () => {
+    try {
+      const result = await pruneOnce(
+        deps.db,
+        { days: settings.days, batchSize: settings.batchSize, pauseMs: RETENTION_PAUSE_MS },
+        () => stopping,
+      );
+      retentionRemoved.inc({ kind: "deliveries" }, result.deliveries);
+      retentionRemoved.inc({ kind: "delivery_attempts" }, result.deliveryAttempts);
+      retentionRemoved.inc({ kind: "notification_bodies" }, result.notificationBodies);
+      retentionLastRun.set(Date.now() / 1000);
+      deps.log.info(result, result.busy ? "retention run left to another process" : "retention run finished");
+    } catch (err) {
+      deps.log.warn({ err: errorMessage(err) }, "retention run failed");
+    }
+  };
+  let timer: NodeJS.Timeout;
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => {
+      running = run().then(() => {
+        if (!stopping) schedule(settings.intervalSeconds * 1000);
+      });
+    }, ms);
+    timer.unref();
+  };
+  schedule(Math.min(FIRST_RUN_DELAY_MS, settings.intervalSeconds * 1000));
+  deps.log.info({ days: settings.days, every: settings.intervalSeconds }, "retention started");
+  return {
+    stop: async () => {
+      stopping = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

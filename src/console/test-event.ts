@@ -1,6 +1,7 @@
 // "Send test event": one signed POST to the endpoint, made from the api process and shown at once,
 // never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
 import { randomBytes } from "node:crypto";
+import type { DestinationPolicy } from "../webhooks/destination.js";
 import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
 import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
 import { postWebhook, type SendOutcome } from "../webhooks/send.js";
@@ -24,13 +25,15 @@ export function testPayload(now: Date): WebhookPayload {
   };
 }
 
+/** `endpoint` with its secrets and headers opened; `policy` as for deliveries (destination.ts). */
 export async function sendTestEvent(
-  endpoint: EndpointSecrets & { url: string },
+  endpoint: EndpointSecrets & { url: string; headers: Record<string, string> },
   timeoutMs: number,
+  policy: DestinationPolicy,
 ): Promise<TestEventResult> {
   const sentAt = new Date();
   const payload = testPayload(sentAt);
   const request: SignedRequest = signRequest(signingSecrets(endpoint, sentAt), payload, sentAt);
-  const outcome = await postWebhook(endpoint.url, request, timeoutMs);
+  const outcome = await postWebhook(endpoint.url, request, timeoutMs, { headers: endpoint.headers, policy });
   return { sentAt, messageId: payload.id, outcome };
 }

@@ -4,11 +4,14 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
 import { errorMessage } from "../util.js";
+import type { DestinationPolicy } from "./destination.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
+import { openEndpoint } from "./endpoint-sealing.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
+import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
-import { postWebhook } from "./send.js";
+import { postWebhook, type SendOutcome } from "./send.js";
 import type { AttemptRecord, HeldDelivery } from "./store.js";
 
 export interface AttemptDeps {
@@ -16,6 +19,10 @@ export interface AttemptDeps {
   log: Logger;
   retrySchedule: readonly number[];
   timeoutMs: number;
+  /** Opens the endpoint's sealed secrets and headers. */
+  keyring: Keyring;
+  /** Where a delivery may connect (see destination.ts). */
+  policy: DestinationPolicy;
   /** Extends a hold (null: another process has the row now). Batched. */
   renew: (row: HeldDelivery) => Promise<HeldDelivery | null>;
   /** Records an attempt. Batched. */
@@ -38,12 +45,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     row = renewed;
   }
   const attemptedAt = new Date();
-  const request = signRequest(
-    signingSecrets(row.endpoint, attemptedAt),
-    buildPayload(row.notification),
-    attemptedAt,
-  );
-  const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
+  const outcome = await send(deps, row, attemptedAt);
   const attempt = row.attemptCount + 1;
   const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
@@ -71,6 +73,27 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     "webhook attempt",
   );
   return result.status === "pending" ? "retrying" : result.status;
+}
+
+/** The signed POST, or a failed attempt without one when the endpoint's secrets do not open. */
+async function send(deps: AttemptDeps, row: HeldDelivery, attemptedAt: Date): Promise<SendOutcome> {
+  let opened: ReturnType<typeof openEndpoint>;
+  try {
+    opened = openEndpoint(deps.keyring, { id: row.endpointId, ...row.endpoint });
+  } catch (err) {
+    const error = `not sent: the endpoint's secret or headers ${errorMessage(err)}`;
+    return { ok: false, statusCode: null, error, durationMs: 0, responseExcerpt: null };
+  }
+  const secrets = { ...row.endpoint, ...opened };
+  const request = signRequest(
+    signingSecrets(secrets, attemptedAt),
+    buildPayload(row.notification),
+    attemptedAt,
+  );
+  return postWebhook(row.endpoint.url, request, deps.timeoutMs, {
+    headers: opened.headers,
+    policy: deps.policy,
+  });
 }
 
 async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {

@@ -8,10 +8,12 @@ import type { Db } from "../db/client.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { destinationPolicy } from "./destination.js";
 import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
 import { startPoller } from "./poller.js";
+import { keyringOf } from "./sealing.js";
 import { type AttemptRecord, type HeldDelivery, recordAttempts, releaseHolds, renewHolds } from "./store.js";
 
 export { deliveryRoutes } from "./delivery-routes.js";
@@ -47,6 +49,8 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
     log,
     retrySchedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
+    keyring: keyringOf(config),
+    policy: destinationPolicy(config),
     disableAfterSeconds: config.endpointDisableAfterSeconds,
     renew,
     record,

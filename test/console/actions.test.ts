@@ -1,6 +1,7 @@
 // Deliveries and endpoints steered from the console, over the real pipeline and a real HTTP receiver.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyringOf } from "../../src/webhooks/sealing.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import type { Pipeline } from "../support/pipeline.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
@@ -50,7 +51,9 @@ describe("endpoints", () => {
   });
 
   it("show the secret only in the answer to an explicit click", async () => {
-    const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const row = { secret: keyringOf(p.config).open(id, sealed.secret) };
+    expect(row.secret).toMatch(/^whsec_/);
     expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
     expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);
     const shown = await b.post(`/console/endpoints/${id}/secret`, {});

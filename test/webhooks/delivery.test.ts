@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import { type AttemptDeps, runAttempt } from "../../src/webhooks/attempt.js";
+import { destinationPolicy } from "../../src/webhooks/destination.js";
 import { startWebhookWorkers } from "../../src/webhooks/index.js";
 import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../src/webhooks/store.js";
 import { orderBody } from "../support/payzero.js";
@@ -15,6 +16,7 @@ import {
   log,
   storeNotification,
   storeNotifications,
+  testKeyring,
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
@@ -174,6 +176,8 @@ function attemptDeps(): AttemptDeps {
     log,
     retrySchedule: [0],
     timeoutMs: 2000,
+    keyring: testKeyring,
+    policy: destinationPolicy(h.config),
     renew: async (row) => (await renewHolds(h.db, [row], 5000))[0]!,
     record: (r) => recordAttempts(h.db, [r]),
   };

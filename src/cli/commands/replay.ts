@@ -16,7 +16,7 @@ export async function replayNotification(ctx: CliContext, opts: ReplayOptions): 
   const { db, out } = ctx;
   const n = await db.notification.findUnique({
     where: { id: opts.notificationId },
-    select: { id: true, msgType: true, contentKey: true },
+    select: { id: true, msgType: true, contentKey: true, msgBody: true },
   });
   if (!n) {
     out.error(`no such notification: ${opts.notificationId}`);

@@ -132,6 +132,7 @@ export function guardedLookup(policy: DestinationPolicy, port: number): LookupFu
         const reason = policy.refusal(address, port);
         if (reason) return callback(refusedError(refusedMessage(hostname, address, port, reason)), "", 4);
       }
+      // LookupFunction types its callback for the single-address form only; with `all` net wants the list.
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       const first = addresses[0];
       if (!first)

@@ -1,6 +1,7 @@
 // Secret rotation with an overlap: for a while deliveries carry the old secret's signature next to
 // the new one, so a receiver can switch keys without refusing a single delivery.
 import type { Db } from "../db/client.js";
+import { MAX_HEADERS } from "./endpoint-input.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
@@ -46,15 +47,21 @@ export async function changeEndpoint(db: Db, keyring: Keyring, id: string, chang
       secret: keyring.seal(id, secrets.secret),
       previousSecret: secrets.previousSecret === null ? null : keyring.seal(id, secrets.previousSecret),
     };
-    const sealedHeaders = headers !== undefined && {
-      headers: sealHeaders(keyring, id, headers === null ? {} : mergeHeaders(opened.headers, headers)),
-    };
+    const merged = headers ? mergeHeaders(opened.headers, headers) : {};
+    if (Object.keys(merged).length > MAX_HEADERS)
+      throw new ChangeRefused(
+        `headers: at most ${MAX_HEADERS} (this change would make ${Object.keys(merged).length})`,
+      );
+    const sealedHeaders = headers !== undefined && { headers: sealHeaders(keyring, id, merged) };
     return tx.webhookEndpoint.update({
       where: { id },
       data: { ...change.data, ...sealedSecrets, ...sealedHeaders },
     });
   });
 }
+
+/** A change refused once the current row is known (the transaction is rolled back): a 400. */
+export class ChangeRefused extends Error {}
 
 /** The headers after a PATCH: given names set (null removes one), the others kept. Pure. */
 export function mergeHeaders(

@@ -17,7 +17,7 @@ import {
 } from "./endpoint-input.js";
 import { sealHeaders } from "./endpoint-sealing.js";
 import { isRefusal, rearmFailedOf } from "./retry.js";
-import { changeEndpoint, type EndpointChange } from "./rotation.js";
+import { ChangeRefused, changeEndpoint, type EndpointChange } from "./rotation.js";
 import { WebhookId } from "./route-support.js";
 import { type Keyring, keyringOf } from "./sealing.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
@@ -188,7 +188,11 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
         const problem = await problemOf(request.body);
         if (problem) return sendError(reply, 400, problem);
         const change = endpointChange(request.body, deps.config.webhookSecretOverlapSeconds);
-        const row = await changeEndpoint(db, keyring, request.params.id, change);
+        const row = await changeEndpoint(db, keyring, request.params.id, change).catch((err: unknown) => {
+          if (err instanceof ChangeRefused) return err;
+          throw err;
+        });
+        if (row instanceof ChangeRefused) return sendError(reply, 400, row.message);
         return row ? webhookView(row, keyring) : sendError(reply, 404, "no such webhook");
       },
     );

@@ -137,6 +137,14 @@ describe("endpoint headers", () => {
     }
     expect((await rawRow(id)).headers).toBe(stored.headers);
 
+    // 20 at most, counting the ones kept.
+    const many = Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`x-h${i}`, "v"]));
+    const tooMany = await call("PATCH", `/v1/webhooks/${id}`, { headers: many, description: "not saved" });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toBe("headers: at most 20 (this change would make 21)");
+    expect((await rawRow(id)).headers).toBe(stored.headers);
+    expect((await call("GET", `/v1/webhooks/${id}`)).body.description).toBe("ERP");
+
     const cleared = await call("PATCH", `/v1/webhooks/${id}`, { headers: null });
     expect(cleared.body.headers).toEqual([]);
     expect((await rawRow(id)).headers).toBeNull();

@@ -3,6 +3,8 @@ import { payzeroSign } from "../src/payzero/sign.js";
 import { orderBody as testOrderBody } from "../test/support/payzero.js";
 
 export const BENCH_SIGN_TOKEN = "bench-sign-token";
+/** ENCRYPTION_KEYS of the bench's service (32 bytes, base64). */
+export const BENCH_ENCRYPTION_KEY = Buffer.from("payzero-notify bench key 32 byte").toString("base64");
 
 const PAY = "PAY_STATUS_NOTIFY";
 const DECLARE = "DECLARE_STATUS_NOTIFY";

@@ -3,7 +3,7 @@
 
 import { type CpuSeconds, perMessage, startCpuMeter } from "./cpu.js";
 import { burst, type LoadResult, steady, throughput } from "./load.js";
-import { BENCH_SIGN_TOKEN } from "./messages.js";
+import { BENCH_ENCRYPTION_KEY, BENCH_SIGN_TOKEN } from "./messages.js";
 import {
   type Child,
   freePort,
@@ -59,6 +59,7 @@ export async function freshService(
   const port = await freePort();
   const env = {
     PAYZERO_SIGN_TOKEN: BENCH_SIGN_TOKEN,
+    ENCRYPTION_KEYS: BENCH_ENCRYPTION_KEY,
     DATABASE_URL: ctx.resources.databaseUrl,
     REDIS_URL: ctx.resources.redisUrl,
     REDIS_PREFIX: ctx.resources.redisPrefix,

@@ -1,4 +1,5 @@
 // The only reader of process.env: turns the environment into a typed, validated Config.
+import { isIP } from "node:net";
 import { type Static, type TSchema, Type } from "typebox";
 import { Value } from "typebox/value";
 import type { QueryPath } from "./payzero/client.js";
@@ -64,6 +65,12 @@ const EnvSchema = Type.Object({
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
   OTEL_SDK_DISABLED: Type.Boolean(),
+  ENCRYPTION_KEYS: Type.String({
+    description: "keys sealing endpoint secrets and headers, comma-separated, the first seals",
+  }),
+  WEBHOOK_ALLOW_ADDRESSES: Type.String({
+    description: "addresses/CIDRs allowed despite the destination rule",
+  }),
 });
 
 const defaults: Record<string, string> = {
@@ -109,6 +116,8 @@ const defaults: Record<string, string> = {
   OTEL_EXPORTER_OTLP_ENDPOINT: "",
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "",
   OTEL_SDK_DISABLED: "false",
+  ENCRYPTION_KEYS: "",
+  WEBHOOK_ALLOW_ADDRESSES: "",
 };
 
 export interface Config {
@@ -181,6 +190,13 @@ export interface Config {
   retention: { days: number; intervalSeconds: number; batchSize: number } | null;
   /** OpenTelemetry tracing: on when an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
   tracing: boolean;
+  /**
+   * 32-byte keys sealing endpoint secrets and headers at rest: the first seals, every one opens.
+   * Empty only where nothing opens an endpoint (migrate, the CLI): the api and worker roles refuse to start.
+   */
+  encryptionKeys: Buffer[];
+  /** Subnets an endpoint may reach although the destination rule refuses them (link-local, the own listener). */
+  webhookAllowAddresses: string[];
 }
 
 export class ConfigError extends Error {
@@ -258,6 +274,13 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
   if (signTokens.length === 0) throw new ConfigError(["PAYZERO_SIGN_TOKEN names no token"]);
   const weak = weakSecretProblems(signTokens, converted.ADMIN_TOKEN, converted.METRICS_TOKEN);
   if (weak.length > 0) throw new ConfigError(weak);
+  const encryptionKeys = parseEncryptionKeys(converted.ENCRYPTION_KEYS);
+  const webhookAllowAddresses = list(converted.WEBHOOK_ALLOW_ADDRESSES);
+  const badSubnet = webhookAllowAddresses.find((s) => parseSubnet(s) === undefined);
+  if (badSubnet !== undefined)
+    throw new ConfigError([
+      `WEBHOOK_ALLOW_ADDRESSES: ${JSON.stringify(badSubnet)} is not an IP address or CIDR subnet (e.g. 169.254.10.0/24)`,
+    ]);
   return {
     signTokens,
     databaseUrl: converted.DATABASE_URL,
@@ -316,5 +339,49 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     tracing:
       !converted.OTEL_SDK_DISABLED &&
       (converted.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || converted.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
+    encryptionKeys,
+    webhookAllowAddresses,
   };
+}
+
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+export const ENCRYPTION_KEY_BYTES = 32;
+
+export const MISSING_ENCRYPTION_KEYS =
+  "ENCRYPTION_KEYS is required: it seals the webhook endpoints' secrets and headers in Postgres. " +
+  "Make one with `openssl rand -base64 32` and keep it safe (README, Configuration and Webhooks)";
+
+/** Each key base64 of 32 random bytes (openssl rand -base64 32); the values are never echoed. */
+function parseEncryptionKeys(text: string): Buffer[] {
+  const given = list(text);
+  const problems: string[] = [];
+  const keys = given.map((k, i) => {
+    const key = Buffer.from(k, "base64");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(k) || key.length !== ENCRYPTION_KEY_BYTES)
+      problems.push(
+        `ENCRYPTION_KEYS: key ${i + 1} is not base64 of ${ENCRYPTION_KEY_BYTES} bytes (make one with: openssl rand -base64 32)`,
+      );
+    return key;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return keys;
+}
+
+/** "a.b.c.d", "a.b.c.d/n", an IPv6 address, or "x::/n": the address, its family and prefix length. */
+export function parseSubnet(
+  text: string,
+): { address: string; family: "ipv4" | "ipv6"; prefix: number } | undefined {
+  const [address = "", prefixText, ...rest] = text.split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix =
+    prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
+  if (!(prefix >= 0 && prefix <= max)) return undefined;
+  return { address, family: version === 4 ? "ipv4" : "ipv6", prefix };
 }

@@ -18,6 +18,7 @@ async function main(role: Role): Promise<void> {
   if (role === "migrate") {
     const applied = await migrate(config.databaseUrl);
     log.info({ applied }, applied.length ? "migrations applied" : "database is up to date");
+    await sealWithMigrate(config, log);
     return;
   }
   // Before anything that makes spans; a no-op unless an OTLP endpoint is set.
@@ -38,6 +39,27 @@ async function main(role: Role): Promise<void> {
   await starting;
 }
 
+/** After the migrations: seal plaintext and older-key values when ENCRYPTION_KEYS is set (start-up does it too). */
+async function sealWithMigrate(config: Config, log: Logger): Promise<void> {
+  if (config.encryptionKeys.length === 0) {
+    log.info("ENCRYPTION_KEYS not set: endpoint secrets are sealed when the api or worker role starts");
+    return;
+  }
+  const [{ createDb }, { checkAndSeal }, { keyringOf }] = await Promise.all([
+    import("./db/client.js"),
+    import("./webhooks/endpoint-sealing.js"),
+    import("./webhooks/sealing.js"),
+  ]);
+  const db = createDb(config.databaseUrl, 1);
+  try {
+    const keyring = keyringOf(config);
+    const report = await checkAndSeal(db, keyring);
+    log.info({ ...report, key: keyring.sealingId }, "endpoint secrets and headers sealed with the first key");
+  } finally {
+    await db.$disconnect();
+  }
+}
+
 async function startRole(role: Role, config: Config, log: Logger, running: Stoppable[]): Promise<void> {
   // Each role loads only its own code: the worker child carries no HTTP stack (less memory).
   if (role === "api" || role === "all")
@@ -55,6 +77,7 @@ if (!(ROLES as readonly string[]).includes(role)) {
   process.exit(2);
 }
 main(role as Role).catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  const known = err instanceof ConfigError || (err instanceof Error && err.name === "SealingError");
+  console.error(known ? (err as Error).message : err);
   process.exit(1);
 });

@@ -15,6 +15,7 @@ import {
   waitUntilConnected,
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
+import { sealAtStart } from "./webhooks/endpoint-sealing.js";
 import { deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
 import type { Stoppable } from "./workers.js";
 
@@ -33,6 +34,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   if (!(await waitUntilConnected(connection, 5000)))
     log.warn("Redis not reachable yet: answering 503 until it is");
   const db = createDb(config.databaseUrl);
+  await sealAtStart(db, config, log);
   const unwatch = watchQueue(queue);
   const app = await buildApp({
     config,

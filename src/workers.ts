@@ -13,6 +13,7 @@ import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
 import { startReconciler } from "./reconcile/worker.js";
 import { startRetention } from "./retention/worker.js";
+import { sealAtStart } from "./webhooks/endpoint-sealing.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 
 export interface Stoppable {
@@ -26,6 +27,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   // Connections: the notification transactions at once, the delivery batches (renewals and records,
   // 2 each), and a few for the claims, the reconciler and the rarer delivery statements.
   const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
+  await sealAtStart(db, config, log);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
   const webhooks = startWebhookWorkers({ config, db, log });

@@ -1,6 +1,7 @@
 // What `replay` does to the outbox: new rows for subscribed endpoints without one, failed rows re-armed.
 import type { Db } from "../db/client.js";
 import { subscribedTo } from "../webhooks/fanout.js";
+import { messageStatuses, takes } from "../webhooks/filters.js";
 import { isRefusal, rearmDelivery } from "../webhooks/retry.js";
 
 export interface ReplayStep {
@@ -19,6 +20,7 @@ export interface ReplayPlan {
 interface Target {
   id: bigint;
   msgType: string;
+  msgBody: string;
 }
 
 export async function applyReplay(db: Db, n: Target, webhookId?: string): Promise<ReplayPlan> {
@@ -61,7 +63,12 @@ function createMissing(db: Db, n: Target, webhookId?: string) {
       SELECT msg_body IS NULL AS pruned FROM notifications WHERE id = ${n.id} FOR SHARE`;
     if (row?.pruned !== false) return [];
     const endpoints = await tx.webhookEndpoint.findMany({
-      where: { AND: [subscribedTo(n.msgType), ...(webhookId === undefined ? [] : [{ id: webhookId }])] },
+      where: {
+        AND: [
+          subscribedTo(n.msgType, messageStatuses(n.msgBody)),
+          ...(webhookId === undefined ? [] : [{ id: webhookId }]),
+        ],
+      },
       select: { id: true },
     });
     if (endpoints.length === 0) return [];
@@ -102,5 +109,7 @@ async function whyNoRow(db: Db, webhookId: string, n: Target): Promise<string> {
   const endpoint = await db.webhookEndpoint.findUnique({ where: { id: webhookId } });
   if (!endpoint) return "no such webhook";
   if (!endpoint.enabled) return "the webhook is disabled: enable it first";
-  return `the webhook does not take ${n.msgType}`;
+  if (!takes({ ...endpoint, payStatuses: [], declareStatuses: [] }, n.msgType, messageStatuses(n.msgBody)))
+    return `the webhook does not take ${n.msgType}`;
+  return "the webhook's payStatus/declareStatus filter does not take this message";
 }

@@ -34,7 +34,7 @@ ${
 <tbody>${endpoints.map(
         (
           e,
-        ) => html`<tr><td>${endpointLink(e.id, e.description || e.id)}</td><td class="secret">${e.url}</td><td>${e.msgTypes ? e.msgTypes.join(", ") : "every type"}</td>
+        ) => html`<tr><td>${endpointLink(e.id, e.description || e.id)}</td><td class="secret">${e.url}</td><td>${e.msgTypes ? e.msgTypes.join(", ") : "every type"}${e.payStatus || e.declareStatus ? html`<br><span class="muted">${statusFilter(e)}</span>` : ""}</td>
 <td>${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` <span class="badge bad">failing since ${time(e.failingSince)}</span>` : ""}</td>
 <td class="num"><a href="${BASE}/deliveries?status=failed&amp;webhookId=${encodeURIComponent(e.id)}">${counts(e.id, "failed")}</a></td>
 <td class="num"><a href="${BASE}/deliveries?status=pending&amp;webhookId=${encodeURIComponent(e.id)}">${counts(e.id, "pending")}</a></td></tr>`,
@@ -84,6 +84,8 @@ export function endpointPage(
   <dt>ID</dt><dd><code>${e.id}</code></dd>
   <dt>URL</dt><dd>${e.url}</dd>
   <dt>Types</dt><dd>${e.msgTypes ? e.msgTypes.join(", ") : "every type"}</dd>
+  <dt>Status filter</dt><dd>${statusFilter(e)}</dd>
+  <dt>Headers</dt><dd>${e.headers.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="plain">${e.headers.map((h) => html`<li><code>${h.name}</code>: <span class="muted">${h.value}</span></li>`)}</ul>`}</dd>
   <dt>State</dt><dd>${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` failing since ${time(e.failingSince)}` : ""}</dd>
   <dt>Deliveries</dt><dd><a href="${BASE}/deliveries?status=failed&amp;webhookId=${encodeURIComponent(e.id)}">${counts.failed} failed</a> · <a href="${BASE}/deliveries?status=pending&amp;webhookId=${encodeURIComponent(e.id)}">${counts.pending} pending</a></dd>
   <dt>Secret</dt><dd>${s.revealSecret ? html`<code class="secret" id="secret">${e.secret}</code>` : html`<span class="muted">hidden</span> ${actionButton(ctx, `${self}/secret`, "Show secret")}`}</dd>
@@ -109,6 +111,15 @@ ${s.test ? testResult(s.test) : ""}
 <div><label for="overlapHours">Keep the old secret valid for (hours, 0 retires it at once)</label><input id="overlapHours" name="overlapHours" type="number" min="0" max="168" step="1" required value="${s.overlapHours}"></div>
 <button type="submit">Rotate secret</button></form>
 </section>`;
+}
+
+/** The payStatus/declareStatus filters in words (set through the API; see README, Webhooks). */
+export function statusFilter(e: Pick<Endpoint, "payStatus" | "declareStatus">): string {
+  const parts = [
+    e.payStatus && `payStatus ${e.payStatus.join(" or ")}`,
+    e.declareStatus && `declareStatus ${e.declareStatus.join(" or ")}`,
+  ].filter((p): p is string => typeof p === "string");
+  return parts.length === 0 ? "any status" : `only messages with ${parts.join(" and ")}`;
 }
 
 function testResult(t: TestEventResult): Html {

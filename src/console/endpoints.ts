@@ -1,5 +1,8 @@
 // /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { destinationPolicy } from "../webhooks/address-rule.js";
+import { openEndpoint } from "../webhooks/endpoint-sealing.js";
+import { keyringOf } from "../webhooks/sealing.js";
 import { webhookView } from "../webhooks/views.js";
 import { type FormBody, formText } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
@@ -21,6 +24,8 @@ type Params = { id: string };
 
 export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps): void {
   const v1 = v1Client(app, config.adminToken);
+  const keyring = keyringOf(config);
+  const policy = destinationPolicy(config);
   const overlapHours = Math.round(config.webhookSecretOverlapSeconds / 3600);
   const statusCounts = async (endpointId?: string) => {
     const rows = await db.delivery.groupBy({
@@ -37,7 +42,10 @@ export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps
       db.webhookEndpoint.findMany({ orderBy: { createdAt: "asc" } }),
       statusCounts(),
     ]);
-    const body = endpointList(rows.map(webhookView), counts);
+    const body = endpointList(
+      rows.map((row) => webhookView(row, keyring)),
+      counts,
+    );
     return sendPage(reply, page(request.consoleCtx!, { title: "Endpoints", section: "endpoints", body }));
   });
 
@@ -80,7 +88,7 @@ export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps
         page(ctx, { title: "Endpoint not found", section: "endpoints", body: "" }),
       );
     const counts = await statusCounts(id);
-    const e = webhookView(row);
+    const e = webhookView(row, keyring);
     const body = endpointPage(
       ctx,
       e,
@@ -138,7 +146,11 @@ export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps
     const { id } = request.params as Params;
     const row = await db.webhookEndpoint.findUnique({ where: { id } });
     if (!row) return show(request, reply);
-    const test = await sendTestEvent(row, config.webhookTimeoutMs);
+    const test = await sendTestEvent(
+      { ...row, ...openEndpoint(keyring, row) },
+      config.webhookTimeoutMs,
+      policy,
+    );
     return show(request, reply, { test });
   });
 }

@@ -1,6 +1,7 @@
 // "Send test event": one signed POST (or broker publish) to the endpoint, made from the api process and shown at once,
 // never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
 import { randomBytes } from "node:crypto";
+import type { DestinationPolicy } from "../webhooks/address-rule.js";
 import { createDestinations } from "../webhooks/destination.js";
 import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
 import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
@@ -25,17 +26,24 @@ export function testPayload(now: Date): WebhookPayload {
   };
 }
 
+/** `endpoint` with its secrets and headers opened; `policy` as for deliveries (destination.ts). */
 export async function sendTestEvent(
-  endpoint: EndpointSecrets & { url: string },
+  endpoint: EndpointSecrets & { url: string; headers: Record<string, string> },
   timeoutMs: number,
+  policy: DestinationPolicy,
 ): Promise<TestEventResult> {
   const sentAt = new Date();
   const payload = testPayload(sentAt);
   const request: SignedRequest = signRequest(signingSecrets(endpoint, sentAt), payload, sentAt);
+  const message = {
+    ...request,
+    headers: { ...endpoint.headers, ...request.headers },
+    type: TEST_EVENT_TYPE,
+  };
   // A broker connection of its own, closed after: test events are rare, and the api process keeps none.
-  const destinations = createDestinations();
+  const destinations = createDestinations(undefined, policy);
   try {
-    const outcome = await destinations.send(endpoint.url, { ...request, type: TEST_EVENT_TYPE }, timeoutMs);
+    const outcome = await destinations.send(endpoint.url, message, timeoutMs);
     return { sentAt, messageId: payload.id, outcome };
   } finally {
     await destinations.close();

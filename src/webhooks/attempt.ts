@@ -7,9 +7,13 @@ import { SpanKind, startTraced } from "../ops/tracing.js";
 import { errorMessage } from "../util.js";
 import type { Destinations } from "./destination.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
+import { openEndpoint } from "./endpoint-sealing.js";
+import type { SignedRequest } from "./payload.js";
 import { buildPayload, signRequest } from "./payload.js";
 import { resultOf } from "./schedule.js";
+import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
+import type { SendOutcome } from "./send.js";
 import type { AttemptRecord, HeldDelivery } from "./store.js";
 
 export interface AttemptDeps {
@@ -17,8 +21,10 @@ export interface AttemptDeps {
   log: Logger;
   retrySchedule: readonly number[];
   timeoutMs: number;
-  /** Sends by the endpoint URL's scheme (HTTP, RabbitMQ, NATS); holds the broker connections. */
+  /** Sends by the endpoint URL's scheme (HTTP, RabbitMQ, NATS) within the address rule; holds the broker connections. */
   destinations: Destinations;
+  /** Opens the endpoint's sealed secrets and headers. */
+  keyring: Keyring;
   /** Extends a hold (null: another process has the row now). Batched. */
   renew: (row: HeldDelivery) => Promise<HeldDelivery | null>;
   /** Records an attempt. Batched. */
@@ -41,11 +47,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     row = renewed;
   }
   const attemptedAt = new Date();
-  const request = signRequest(
-    signingSecrets(row.endpoint, attemptedAt),
-    buildPayload(row.notification),
-    attemptedAt,
-  );
+  const request = signedRequest(deps, row, attemptedAt);
   const attempt = row.attemptCount + 1;
   // A span of the notification's trace, whichever process sends it and however late; the endpoint
   // gets its traceparent so the merchant's systems continue the trace.
@@ -66,10 +68,15 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
             "payzero.content_key": row.notification.contentKey,
           },
         );
-  if (span) request.headers.traceparent = span.traceparent;
-  // Broker destinations carry the same headers, traceparent included, as message headers.
-  const message = { ...request, type: row.notification.msgType };
-  const outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
+  let outcome: SendOutcome;
+  if ("error" in request) {
+    outcome = { ok: false, statusCode: null, error: request.error, durationMs: 0, responseExcerpt: null };
+  } else {
+    if (span) request.headers.traceparent = span.traceparent;
+    // Broker destinations carry the same headers, traceparent included, as message headers.
+    const message = { ...request, type: row.notification.msgType };
+    outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
+  }
   if (span) {
     if (outcome.statusCode !== null) span.set({ "http.response.status_code": outcome.statusCode });
     span.end(outcome.ok ? undefined : (outcome.error ?? "failed"));
@@ -100,6 +107,29 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     "webhook attempt",
   );
   return result.status === "pending" ? "retrying" : result.status;
+}
+
+/**
+ * The signed request with the endpoint's own headers (the signature's win over them), or why there is
+ * none: the endpoint's secrets or headers do not open with the configured keys.
+ */
+function signedRequest(
+  deps: AttemptDeps,
+  row: HeldDelivery,
+  attemptedAt: Date,
+): SignedRequest | { error: string } {
+  let opened: ReturnType<typeof openEndpoint>;
+  try {
+    opened = openEndpoint(deps.keyring, { id: row.endpointId, ...row.endpoint });
+  } catch (err) {
+    return { error: `not sent: the endpoint's secret or headers ${errorMessage(err)}` };
+  }
+  const request = signRequest(
+    signingSecrets({ ...row.endpoint, ...opened }, attemptedAt),
+    buildPayload(row.notification),
+    attemptedAt,
+  );
+  return { ...request, headers: { ...opened.headers, ...request.headers } };
 }
 
 async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {

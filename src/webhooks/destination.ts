@@ -2,6 +2,7 @@
 // RabbitMQ publish with publisher confirms (amqp.ts) or a NATS JetStream publish (nats.ts). The
 // broker connections (one per broker and credentials, per process) live here and close with it.
 import type { Logger } from "pino";
+import type { DestinationPolicy } from "./address-rule.js";
 import { createAmqpPublisher } from "./amqp.js";
 import { destinationKind } from "./broker-url.js";
 import { createNatsPublisher } from "./nats.js";
@@ -13,8 +14,12 @@ export type { OutgoingMessage } from "./publisher.js";
 /** All kinds of destination, one process's broker connections with them. */
 export type Destinations = Publisher;
 
-export function createDestinations(log?: Logger): Destinations {
-  const http: Publisher = { send: postWebhook, close: async () => {} };
+/** `policy`: the address rule HTTP sends are held to at connect time (absent: every address allowed). */
+export function createDestinations(log?: Logger, policy?: DestinationPolicy): Destinations {
+  const http: Publisher = {
+    send: (url, message, timeoutMs) => postWebhook(url, message, timeoutMs, policy && { policy }),
+    close: async () => {},
+  };
   // Made at first use: a process whose endpoints are all HTTP keeps no broker state.
   let amqp: Publisher | undefined;
   let nats: Publisher | undefined;

@@ -1,4 +1,7 @@
-// Checks of merchant input for endpoints that JSON Schema cannot express. Pure.
+// Checks of merchant input for endpoints that JSON Schema cannot express. Pure, apart from the
+// address rule's check (DNS), which applies to every scheme.
+import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../payzero/statuses.js";
+import { type DestinationPolicy, destinationProblem, urlDestination } from "./address-rule.js";
 import { amqpUrlProblem, destinationKind, natsUrlProblem } from "./broker-url.js";
 import { secretProblem } from "./secret.js";
 import { carriesMask, MASK } from "./url-mask.js";
@@ -25,9 +28,71 @@ export function storedMsgTypes(msgTypes: string[] | null | undefined): string[] 
   return msgTypes ? [...new Set(msgTypes)] : [];
 }
 
+/** Payzero's statuses (appendix A.1/A.2, and PAY_CANCELLED seen in its examples): a typo would match nothing. */
+export const FILTER_STATUSES = {
+  payStatus: [...PAY_STATUSES, PAY_CANCELLED] as readonly string[],
+  declareStatus: DECLARE_STATUSES as readonly string[],
+};
+
+export function statusesProblem(field: keyof typeof FILTER_STATUSES, given: string[] | null | undefined) {
+  if (!Array.isArray(given)) return undefined;
+  if (given.length === 0) return `${field} must not be empty: use null for any status`;
+  const unknown = given.find((s) => !FILTER_STATUSES[field].includes(s));
+  return unknown === undefined
+    ? undefined
+    : `${field}: ${JSON.stringify(unknown)} is not a Payzero status (one of ${FILTER_STATUSES[field].join(", ")})`;
+}
+
+/** Set by the service itself, or by HTTP: an endpoint's headers cannot replace them. */
+export const RESERVED_HEADERS = [
+  "webhook-id",
+  "webhook-timestamp",
+  "webhook-signature",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "host",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "user-agent",
+];
+export const MAX_HEADERS = 20;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const VALUE = /^[\t\x20-\x7e]*$/;
+
+/** Names are case-insensitive: stored in lower case, as HTTP/2 sends them. */
+export function normalizedHeaders<T extends string | null>(headers: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+export function headersProblem(
+  headers: Record<string, string | null> | null | undefined,
+): string | undefined {
+  if (!headers) return undefined;
+  const names = Object.keys(headers);
+  if (names.length > MAX_HEADERS) return `headers: at most ${MAX_HEADERS}`;
+  if (new Set(names.map((n) => n.toLowerCase())).size !== names.length)
+    return "headers: a name is given twice (names are case-insensitive)";
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name)) return `headers: ${JSON.stringify(name)} is not a valid header name`;
+    if (RESERVED_HEADERS.includes(name.toLowerCase()))
+      return `headers: ${name} is set by the service and cannot be given`;
+    if (value !== null && !VALUE.test(value))
+      return `headers: the value of ${name} must be printable ASCII (no line breaks)`;
+  }
+  return undefined;
+}
+
 export interface EndpointInput {
   url?: string;
   msgTypes?: string[] | null;
+  payStatus?: string[] | null;
+  declareStatus?: string[] | null;
+  headers?: Record<string, string | null> | null;
   secret?: string | null;
   previousSecretValidSeconds?: number;
 }
@@ -44,8 +109,19 @@ export function inputProblem(input: EndpointInput): string | undefined {
   // Not text: Prisma cannot pass a lone surrogate in a text[] (it failed with 500).
   if (input.msgTypes?.some((t) => /\p{Cs}/u.test(t)))
     return "msgTypes must be text (a lone surrogate is not)";
+  const statuses =
+    statusesProblem("payStatus", input.payStatus) ?? statusesProblem("declareStatus", input.declareStatus);
+  if (statuses) return statuses;
+  const headers = headersProblem(input.headers);
+  if (headers) return headers;
   if (input.previousSecretValidSeconds !== undefined && input.secret === undefined)
     return "previousSecretValidSeconds applies to a rotation: give secret too";
   if (typeof input.secret === "string") return secretProblem(input.secret);
   return undefined;
+}
+
+/** Where the URL leads, checked against the destination rule (destination.ts); undefined when allowed. */
+export function urlDestinationProblem(policy: DestinationPolicy, url: string): Promise<string | undefined> {
+  const { host, port } = urlDestination(new URL(url));
+  return destinationProblem(policy, host, port).then((problem) => problem && `url: ${problem}`);
 }

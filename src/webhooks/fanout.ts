@@ -3,12 +3,24 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import type { Dispatcher } from "./dispatcher.js";
+import { type MessageStatuses, messageStatuses } from "./filters.js";
 import type { PayloadSource } from "./payload.js";
 import { type HeldDelivery, type HeldRow, held, interval } from "./store.js";
 
-/** Enabled endpoints that take this msgType (an empty list means every type). */
-export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
-  return { enabled: true, OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] };
+/** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */
+export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {
+  const within = (field: "payStatuses" | "declareStatuses", value: string | null) =>
+    value === null
+      ? { [field]: { isEmpty: true } }
+      : { OR: [{ [field]: { isEmpty: true } }, { [field]: { has: value } }] };
+  return {
+    enabled: true,
+    AND: [
+      { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] },
+      within("payStatuses", statuses.payStatus),
+      within("declareStatuses", statuses.declareStatus),
+    ],
+  };
 }
 
 type InsertedRow = Omit<HeldRow, keyof PayloadSource> & { notificationId: bigint };
@@ -26,21 +38,27 @@ export async function insertDeliveries(
   // Before the statement: the hold is certain until then + leaseMs on this process's clock.
   const localDeadline = Date.now() + leaseMs;
   // The same filter as subscribedTo(). Fanning the same notification out again adds nothing.
+  const statuses = notifications.map((n) => messageStatuses(n.msgBody));
   const rows = await tx.$queryRaw<InsertedRow[]>`
     WITH inserted AS (
       INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
       SELECT n.id, e.id, statement_timestamp() + ${interval(leaseMs)}
-        FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[])
-             AS n (id, msg_type)
+        FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[],
+                    ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[])
+             AS n (id, msg_type, pay_status, declare_status)
         JOIN webhook_endpoints e
           ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
+         -- A NULL status (none in the message) is not = ANY of a list: only endpoints without that filter.
+         AND (cardinality(e.pay_statuses) = 0 OR n.pay_status = ANY (e.pay_statuses))
+         AND (cardinality(e.declare_statuses) = 0 OR n.declare_status = ANY (e.declare_statuses))
        ORDER BY n.id, e.id
       ON CONFLICT (notification_id, endpoint_id) DO NOTHING
       RETURNING id, notification_id, endpoint_id, next_attempt_at
     )
     SELECT i.id, i.notification_id AS "notificationId", i.endpoint_id AS "endpointId", 0 AS "attemptCount",
            false AS "manualRetry", i.next_attempt_at AS "heldUntil", e.url, e.secret,
-           e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt"
+           e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
+           e.headers
       FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
      ORDER BY i.id`;
   const byId = new Map(notifications.map((n) => [n.id, n]));

@@ -7,12 +7,14 @@ import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
+import { destinationPolicy } from "./address-rule.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { createDestinations } from "./destination.js";
 import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
 import { startPoller } from "./poller.js";
+import { keyringOf } from "./sealing.js";
 import { type AttemptRecord, type HeldDelivery, recordAttempts, releaseHolds, renewHolds } from "./store.js";
 
 export { deliveryRoutes } from "./delivery-routes.js";
@@ -44,13 +46,14 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
     return records.map(() => undefined);
   }, batches);
   // One connection per message broker for the process, closed when the workers stop.
-  const destinations = createDestinations(log);
+  const destinations = createDestinations(log, destinationPolicy(config));
   const attemptDeps: AttemptDeps = {
     db,
     log,
     retrySchedule: config.webhookRetrySchedule,
     timeoutMs: config.webhookTimeoutMs,
     destinations,
+    keyring: keyringOf(config),
     disableAfterSeconds: config.endpointDisableAfterSeconds,
     renew,
     record,

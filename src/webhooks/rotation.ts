@@ -1,6 +1,9 @@
 // Secret rotation with an overlap: for a while deliveries carry the old secret's signature next to
 // the new one, so a receiver can switch keys without refusing a single delivery.
 import type { Db } from "../db/client.js";
+import { MAX_HEADERS } from "./endpoint-input.js";
+import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 
 /** The endpoint's secrets after rotating to `next`. Pure. */
@@ -21,17 +24,54 @@ export interface EndpointChange {
   /** Plain column updates (url, msgTypes, enabled, …). */
   data: Record<string, unknown>;
   rotation?: { secret: string; overlapSeconds: number };
+  /** Merged into the endpoint's headers: a null value removes that header; null removes them all. */
+  headers?: Record<string, string | null> | null;
 }
 
-/** Applies the change in one transaction, the endpoint locked; the row after it, or null when there is none. */
-export async function changeEndpoint(db: Db, id: string, change: EndpointChange) {
+/**
+ * Applies the change in one transaction, the endpoint locked; the row after it, or null when there is
+ * none. The sealed columns are opened, changed and sealed again here (with the sealing key).
+ */
+export async function changeEndpoint(db: Db, keyring: Keyring, id: string, change: EndpointChange) {
   return db.$transaction(async (tx) => {
-    const [current] = await tx.$queryRaw<EndpointSecrets[]>`
-      SELECT secret, previous_secret AS "previousSecret", previous_secret_expires_at AS "previousSecretExpiresAt"
+    const [current] = await tx.$queryRaw<Array<EndpointSecrets & { headers: string | null }>>`
+      SELECT secret, previous_secret AS "previousSecret", previous_secret_expires_at AS "previousSecretExpiresAt",
+             headers
         FROM webhook_endpoints WHERE id = ${id} FOR UPDATE`;
     if (!current) return null;
-    const { rotation } = change;
-    const secrets = rotation && rotateSecret(current, rotation.secret, rotation.overlapSeconds, new Date());
-    return tx.webhookEndpoint.update({ where: { id }, data: { ...change.data, ...secrets } });
+    const opened = { ...current, ...openEndpoint(keyring, { id, ...current }) };
+    const { rotation, headers } = change;
+    const secrets = rotation && rotateSecret(opened, rotation.secret, rotation.overlapSeconds, new Date());
+    const sealedSecrets = secrets && {
+      ...secrets,
+      secret: keyring.seal(id, secrets.secret),
+      previousSecret: secrets.previousSecret === null ? null : keyring.seal(id, secrets.previousSecret),
+    };
+    const merged = headers ? mergeHeaders(opened.headers, headers) : {};
+    if (Object.keys(merged).length > MAX_HEADERS)
+      throw new ChangeRefused(
+        `headers: at most ${MAX_HEADERS} (this change would make ${Object.keys(merged).length})`,
+      );
+    const sealedHeaders = headers !== undefined && { headers: sealHeaders(keyring, id, merged) };
+    return tx.webhookEndpoint.update({
+      where: { id },
+      data: { ...change.data, ...sealedSecrets, ...sealedHeaders },
+    });
   });
+}
+
+/** A change refused once the current row is known (the transaction is rolled back): a 400. */
+export class ChangeRefused extends Error {}
+
+/** The headers after a PATCH: given names set (null removes one), the others kept. Pure. */
+export function mergeHeaders(
+  current: EndpointHeaders,
+  patch: Record<string, string | null>,
+): EndpointHeaders {
+  const merged: EndpointHeaders = { ...current };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete merged[name];
+    else merged[name] = value;
+  }
+  return merged;
 }

@@ -1,6 +1,13 @@
 // One HTTP POST to an endpoint, never throwing: the outcome is what an attempt row records.
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import {
+  type DestinationPolicy,
+  guardedLookup,
+  literalProblem,
+  refusedError,
+  urlDestination,
+} from "./address-rule.js";
 import type { SignedRequest } from "./payload.js";
 import { isSuccess } from "./schedule.js";
 
@@ -14,11 +21,23 @@ export interface SendOutcome {
   responseExcerpt: string | null;
 }
 
+export interface SendOptions {
+  /** The endpoint's own headers; the signed request's headers win over them. */
+  headers?: Record<string, string>;
+  /** Checked on the addresses the socket connects to (absent: every address allowed). */
+  policy?: DestinationPolicy;
+}
+
 /**
  * node:http rather than fetch: in the burst profile fetch's web streams cost more than the POST
  * itself. The default agents keep connections alive; redirects are never followed.
  */
-export function postWebhook(url: string, request: SignedRequest, timeoutMs: number): Promise<SendOutcome> {
+export function postWebhook(
+  url: string,
+  request: SignedRequest,
+  timeoutMs: number,
+  options: SendOptions = {},
+): Promise<SendOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -41,8 +60,17 @@ export function postWebhook(url: string, request: SignedRequest, timeoutMs: numb
     try {
       const target = new URL(url);
       const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-      const headers = { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) };
-      req = send(target, { method: "POST", headers }, (response) =>
+      const headers = {
+        ...options.headers,
+        ...request.headers,
+        "content-length": String(Buffer.byteLength(request.body)),
+      };
+      const { policy } = options;
+      const { host, port } = urlDestination(target);
+      const refused = policy && literalProblem(policy, host, port);
+      if (refused) throw refusedError(refused);
+      const lookup = policy && guardedLookup(policy, port);
+      req = send(target, { method: "POST", headers, ...(lookup && { lookup }) }, (response) =>
         readExcerpt(response).then((responseExcerpt) => {
           const statusCode = response.statusCode ?? null;
           const ok = isSuccess(statusCode);

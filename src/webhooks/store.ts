@@ -15,7 +15,8 @@ export interface HeldDelivery {
   attemptCount: number;
   /** Re-armed by hand: this attempt is the last. */
   manualRetry: boolean;
-  endpoint: { url: string } & EndpointSecrets;
+  /** As stored: secrets and headers sealed (see endpoint-sealing.ts). */
+  endpoint: { url: string; headers: string | null } & EndpointSecrets;
   notification: PayloadSource;
   /** The row's next_attempt_at as this hold wrote it: conditions every later change of the row. */
   heldUntil: Date;
@@ -27,7 +28,7 @@ export interface HeldDelivery {
 export const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
   d.manual_retry AS "manualRetry", d.next_attempt_at AS "heldUntil",
   e.url, e.secret, e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
-  n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
+  e.headers, n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
   n.order_after AS "orderAfter", n.traceparent`;
 
 export type HeldRow = Omit<HeldDelivery, "endpoint" | "notification" | "localDeadline"> &
@@ -47,6 +48,7 @@ export function held(r: HeldRow, localDeadline: number): HeldDelivery {
       secret: r.secret,
       previousSecret: r.previousSecret,
       previousSecretExpiresAt: r.previousSecretExpiresAt,
+      headers: r.headers,
     },
     notification: r,
   };

@@ -1,6 +1,8 @@
 // JSON shapes of the /v1 webhook and delivery resources (BigInt ids as decimal strings, times as ISO).
 import { Type } from "typebox";
+import { openEndpoint } from "./endpoint-sealing.js";
 import { webhookMessageId } from "./payload.js";
+import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
 import { maskUrl } from "./url-mask.js";
 
@@ -12,6 +14,17 @@ export const WebhookView = Type.Object({
   id: Type.String(),
   url: Type.String({ description: "a password in it (or a NATS token) shown as ****" }),
   msgTypes: Type.Union([Type.Array(Type.String()), Type.Null()], { description: "null: every type" }),
+  payStatus: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description:
+      "only messages whose msgBody.payStatus is one of these (a message without a payStatus does not match); null: any",
+  }),
+  declareStatus: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description:
+      "only messages whose msgBody.declareStatus is one of these (a message without a declareStatus does not match); null: any",
+  }),
+  headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String({ description: "masked" }) }), {
+    description: "sent with every attempt; values are never shown in full",
+  }),
   secret: Type.String({ description: "Standard Webhooks key (whsec_…)" }),
   previousSecretExpiresAt: Type.Union([Time, Type.Null()], {
     description: "until then deliveries are signed with the secret before the last rotation too",
@@ -57,6 +70,9 @@ export interface EndpointRow {
   id: string;
   url: string;
   msgTypes: string[];
+  payStatuses: string[];
+  declareStatuses: string[];
+  headers: string | null;
   secret: string;
   previousSecret: string | null;
   previousSecretExpiresAt: Date | null;
@@ -69,13 +85,27 @@ export interface EndpointRow {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function webhookView(e: EndpointRow) {
+const anyIfEmpty = (list: string[]) => (list.length === 0 ? null : list);
+
+/** A header value as shown: its length and last characters at most, never enough to use it. */
+export function maskHeaderValue(value: string): string {
+  return value.length >= 16
+    ? `…${value.slice(-4)} (${value.length} characters)`
+    : `… (${value.length} characters)`;
+}
+
+export function webhookView(e: EndpointRow, keyring: Keyring) {
+  const opened = openEndpoint(keyring, e);
   return {
     id: e.id,
     url: maskUrl(e.url),
-    msgTypes: e.msgTypes.length === 0 ? null : e.msgTypes,
-    secret: e.secret,
-    previousSecretExpiresAt: signingSecrets(e, new Date()).length > 1 ? iso(e.previousSecretExpiresAt) : null,
+    msgTypes: anyIfEmpty(e.msgTypes),
+    payStatus: anyIfEmpty(e.payStatuses),
+    declareStatus: anyIfEmpty(e.declareStatuses),
+    headers: Object.entries(opened.headers).map(([name, value]) => ({ name, value: maskHeaderValue(value) })),
+    secret: opened.secret,
+    previousSecretExpiresAt:
+      signingSecrets({ ...e, ...opened }, new Date()).length > 1 ? iso(e.previousSecretExpiresAt) : null,
     enabled: e.enabled,
     description: e.description,
     failingSince: iso(e.failingSince),

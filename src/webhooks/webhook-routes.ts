@@ -7,10 +7,19 @@ import { sendError } from "../api/reply.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import { MAX_SECRET_OVERLAP_SECONDS } from "../config.js";
 import type { Db } from "../db/client.js";
-import { inputProblem, storedMsgTypes } from "./endpoint-input.js";
+import { destinationPolicy } from "./address-rule.js";
+import {
+  type EndpointInput,
+  inputProblem,
+  normalizedHeaders,
+  storedMsgTypes,
+  urlDestinationProblem,
+} from "./endpoint-input.js";
+import { sealHeaders } from "./endpoint-sealing.js";
 import { isRefusal, rearmFailedOf } from "./retry.js";
-import { changeEndpoint, type EndpointChange } from "./rotation.js";
+import { ChangeRefused, changeEndpoint, type EndpointChange } from "./rotation.js";
 import { WebhookId } from "./route-support.js";
+import { type Keyring, keyringOf } from "./sealing.js";
 import { generateEndpointId, generateSecret } from "./secret.js";
 import { carriesMask, unmaskUrl } from "./url-mask.js";
 import { WebhookView, webhookView } from "./views.js";
@@ -21,6 +30,25 @@ const MsgTypes = Type.Union(
     description: "msgTypes to forward; null: every type",
   },
 );
+const Statuses = (field: string) =>
+  Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 20 }), Type.Null()], {
+    description: `only messages whose msgBody.${field} is one of these; a message without a ${field} does not match; null: any`,
+  });
+const HeaderValue = Type.String({ maxLength: 4096 });
+const Headers = Type.Union(
+  [Type.Record(Type.String({ minLength: 1, maxLength: 100 }), HeaderValue), Type.Null()],
+  {
+    description:
+      'sent with every attempt, e.g. {"authorization": "Bearer …"}; stored encrypted, shown masked',
+  },
+);
+const HeadersPatch = Type.Union(
+  [
+    Type.Record(Type.String({ minLength: 1, maxLength: 100 }), Type.Union([HeaderValue, Type.Null()])),
+    Type.Null(),
+  ],
+  { description: "merged into the endpoint's headers: a null value removes that one; null removes all" },
+);
 const Url = Type.String({ minLength: 1, maxLength: 2048 });
 const Description = Type.Union([Type.String({ maxLength: 500 }), Type.Null()]);
 
@@ -28,6 +56,9 @@ const CreateBody = Type.Object(
   {
     url: Url,
     msgTypes: Type.Optional(MsgTypes),
+    payStatus: Type.Optional(Statuses("payStatus")),
+    declareStatus: Type.Optional(Statuses("declareStatus")),
+    headers: Type.Optional(Headers),
     secret: Type.Optional(Type.String({ description: "whsec_…; generated when absent" })),
     description: Type.Optional(Description),
   },
@@ -38,6 +69,9 @@ const PatchBody = Type.Object(
   {
     url: Type.Optional(Url),
     msgTypes: Type.Optional(MsgTypes),
+    payStatus: Type.Optional(Statuses("payStatus")),
+    declareStatus: Type.Optional(Statuses("declareStatus")),
+    headers: Type.Optional(HeadersPatch),
     enabled: Type.Optional(Type.Boolean()),
     description: Type.Optional(Description),
     secret: Type.Optional(
@@ -73,7 +107,12 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
     scope.setValidatorCompiler(TypeBoxValidatorCompiler);
     const app = scope.withTypeProvider<TypeBoxTypeProvider>();
     const db = deps.db;
+    const keyring = keyringOf(deps.config);
+    const policy = destinationPolicy(deps.config);
     const tags = ["webhooks"];
+    const problemOf = async (body: EndpointInput) =>
+      inputProblem(body) ??
+      (body.url === undefined ? undefined : await urlDestinationProblem(policy, body.url));
 
     app.post(
       "/webhooks",
@@ -86,10 +125,10 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
         },
       },
       async (request, reply) => {
-        const problem = inputProblem(request.body);
+        const problem = await problemOf(request.body);
         if (problem) return sendError(reply, 400, problem);
-        const created = await createEndpoint(db, request.body);
-        return reply.code(201).send(webhookView(created));
+        const created = await createEndpoint(db, keyring, request.body);
+        return reply.code(201).send(webhookView(created, keyring));
       },
     );
 
@@ -114,7 +153,7 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
           take: limit + 1,
         });
         const { items, nextCursor } = page(rows, limit, (row) => row.id);
-        return { items: items.map(webhookView), nextCursor };
+        return { items: items.map((row) => webhookView(row, keyring)), nextCursor };
       },
     );
 
@@ -130,7 +169,7 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
       },
       async (request, reply) => {
         const row = await db.webhookEndpoint.findUnique({ where: { id: request.params.id } });
-        return row ? webhookView(row) : sendError(reply, 404, "no such webhook");
+        return row ? webhookView(row, keyring) : sendError(reply, 404, "no such webhook");
       },
     );
 
@@ -140,7 +179,7 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
         schema: {
           tags,
           description:
-            "Changes url, msgTypes, enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds).",
+            "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds).",
           params: IdParams,
           body: PatchBody,
           response: { 200: WebhookView, ...errors },
@@ -148,11 +187,15 @@ export const webhookRoutes: V1RouteModule = async (v1: FastifyInstance, deps: V1
       },
       async (request, reply) => {
         const body = await withStoredCredential(db, request.params.id, request.body);
-        const problem = inputProblem(body);
+        const problem = await problemOf(body);
         if (problem) return sendError(reply, 400, problem);
         const change = endpointChange(body, deps.config.webhookSecretOverlapSeconds);
-        const row = await changeEndpoint(db, request.params.id, change);
-        return row ? webhookView(row) : sendError(reply, 404, "no such webhook");
+        const row = await changeEndpoint(db, keyring, request.params.id, change).catch((err: unknown) => {
+          if (err instanceof ChangeRefused) return err;
+          throw err;
+        });
+        if (row instanceof ChangeRefused) return sendError(reply, 400, row.message);
+        return row ? webhookView(row, keyring) : sendError(reply, 404, "no such webhook");
       },
     );
 
@@ -198,13 +241,17 @@ async function withStoredCredential<T extends { url?: string }>(db: Db, id: stri
   return stored ? { ...body, url: unmaskUrl(body.url, stored.url) } : body;
 }
 
-function createEndpoint(db: Db, body: Static<typeof CreateBody>) {
+function createEndpoint(db: Db, keyring: Keyring, body: Static<typeof CreateBody>) {
+  const id = generateEndpointId();
   return db.webhookEndpoint.create({
     data: {
-      id: generateEndpointId(),
+      id,
       url: body.url,
       msgTypes: storedMsgTypes(body.msgTypes),
-      secret: body.secret ?? generateSecret(),
+      payStatuses: storedMsgTypes(body.payStatus),
+      declareStatuses: storedMsgTypes(body.declareStatus),
+      headers: sealHeaders(keyring, id, normalizedHeaders(body.headers ?? {})),
+      secret: keyring.seal(id, body.secret ?? generateSecret()),
       description: body.description ?? null,
     },
   });
@@ -215,13 +262,20 @@ function endpointChange(body: Static<typeof PatchBody>, defaultOverlapSeconds: n
     secret: body.secret ?? generateSecret(),
     overlapSeconds: body.previousSecretValidSeconds ?? defaultOverlapSeconds,
   };
-  return { data: patchData(body), ...(rotation && { rotation }) };
+  const headers = body.headers && normalizedHeaders(body.headers);
+  return {
+    data: patchData(body),
+    ...(rotation && { rotation }),
+    ...(body.headers !== undefined && { headers: headers ?? null }),
+  };
 }
 
 function patchData(body: Static<typeof PatchBody>) {
   return {
     ...(body.url !== undefined && { url: body.url }),
     ...(body.msgTypes !== undefined && { msgTypes: storedMsgTypes(body.msgTypes) }),
+    ...(body.payStatus !== undefined && { payStatuses: storedMsgTypes(body.payStatus) }),
+    ...(body.declareStatus !== undefined && { declareStatuses: storedMsgTypes(body.declareStatus) }),
     // Re-enabling starts the failure clock afresh, or the next failure would disable it again at once.
     ...(body.enabled !== undefined && { enabled: body.enabled, ...(body.enabled && { failingSince: null }) }),
     ...(body.description !== undefined && { description: body.description }),

@@ -8,7 +8,7 @@ import { createDb, type Db } from "../../src/db/client.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../src/simulator/schedule.js";
 import { sendWithResends } from "../../src/simulator/send.js";
-import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN } from "../support/config.js";
+import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { orderBody } from "../support/payzero.js";
 import { type ServiceProcess, startService } from "../support/processes.js";
@@ -48,6 +48,7 @@ beforeAll(async () => {
   port = await freePort();
   env = {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
+    ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     DATABASE_URL: database.url,
     REDIS_URL: redis.url,

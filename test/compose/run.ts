@@ -249,8 +249,12 @@ async function main(): Promise<void> {
     assert.match(r.out, /ADMIN_TOKEN holds the example value/, r.out);
   });
 
-  await step("set PAYZERO_SIGN_TOKEN and ADMIN_TOKEN in .env", async () => {
-    setEnv(join(dir, ".env"), { PAYZERO_SIGN_TOKEN: signToken, ADMIN_TOKEN: adminToken });
+  await step("set PAYZERO_SIGN_TOKEN, ADMIN_TOKEN and ENCRYPTION_KEYS in .env", async () => {
+    setEnv(join(dir, ".env"), {
+      PAYZERO_SIGN_TOKEN: signToken,
+      ADMIN_TOKEN: adminToken,
+      ENCRYPTION_KEYS: randomBytes(32).toString("base64"),
+    });
   });
 
   await step("docker compose up -d", () => compose("up", "-d"));

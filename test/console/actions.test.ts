@@ -1,6 +1,9 @@
 // Deliveries and endpoints steered from the console, over the real pipeline and a real HTTP receiver.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openEndpoint } from "../../src/webhooks/endpoint-sealing.js";
+import { keyringOf } from "../../src/webhooks/sealing.js";
+import { TEST_ADMIN_TOKEN } from "../support/config.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import type { Pipeline } from "../support/pipeline.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
@@ -50,7 +53,9 @@ describe("endpoints", () => {
   });
 
   it("show the secret only in the answer to an explicit click", async () => {
-    const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const row = { secret: keyringOf(p.config).open(id, sealed.secret) };
+    expect(row.secret).toMatch(/^whsec_/);
     expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
     expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);
     const shown = await b.post(`/console/endpoints/${id}/secret`, {});
@@ -79,11 +84,43 @@ describe("endpoints", () => {
     });
   });
 
+  it("show the status filters and the header names, never a header value", async () => {
+    const token = "Bearer console-token-5b7e1c9d3a";
+    const patched = await p.app.inject({
+      method: "PATCH",
+      url: `/v1/webhooks/${id}`,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { payStatus: ["PAY_SUCCEED"], declareStatus: ["DECLARED"], headers: { "x-api-key": token } },
+    });
+    expect(patched.statusCode).toBe(200);
+    for (const page of [
+      (await b.get(`/console/endpoints/${id}`)).body,
+      (await b.get("/console/endpoints")).body,
+    ]) {
+      expect(page).toContain("only messages with payStatus PAY_SUCCEED and declareStatus DECLARED");
+      expect(page).not.toContain("console-token");
+    }
+    const one = (await b.get(`/console/endpoints/${id}`)).body;
+    expect(one).toContain("<code>x-api-key</code>");
+    expect(one).toContain(`…${token.slice(-4)} (${token.length} characters)`);
+    await p.app.inject({
+      method: "PATCH",
+      url: `/v1/webhooks/${id}`,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { payStatus: null, declareStatus: null, headers: null },
+    });
+    expect((await b.get(`/console/endpoints/${id}`)).body).toContain("any status");
+  });
+
   it("rotate their secret with the overlap asked for", async () => {
-    const before = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const opened = async () => {
+      const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+      return { ...row, ...openEndpoint(keyringOf(p.config), row) };
+    };
+    const before = await opened();
     const res = await b.post(`/console/endpoints/${id}/rotate`, { overlapHours: "2" });
     expect(res.statusCode).toBe(303);
-    const after = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const after = await opened();
     expect(after.secret).not.toBe(before.secret);
     expect(after.previousSecret).toBe(before.secret);
     const overlapMs = after.previousSecretExpiresAt!.getTime() - after.updatedAt.getTime();
@@ -92,7 +129,8 @@ describe("endpoints", () => {
   });
 
   it("get a signed test event and show its attempt", async () => {
-    const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const row = openEndpoint(keyringOf(p.config), sealed);
     const res = await b.post(`/console/endpoints/${id}/test`, {});
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain("HTTP 503");

@@ -77,6 +77,9 @@ describe("schema.prisma matches the migrations", () => {
       failingSince: at,
       createdAt: at,
       updatedAt: at,
+      headers: "enc:v1:0123abcd:sealed",
+      payStatuses: ["PAY_SUCCEED", "PAY_FAILED"],
+      declareStatuses: ["DECLARED"],
     };
     expect(await db.webhookEndpoint.create({ data: endpoint })).toEqual(endpoint);
 
@@ -140,6 +143,9 @@ describe("schema.prisma matches the migrations", () => {
     expect(e).toMatchObject({
       enabled: true,
       msgTypes: [],
+      payStatuses: [],
+      declareStatuses: [],
+      headers: null,
       failingSince: null,
       previousSecret: null,
       previousSecretExpiresAt: null,

@@ -1,6 +1,6 @@
 // Two worker processes on one queue: no message stored twice, no update lost, states as derived.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_SIGN_TOKEN } from "../support/config.js";
+import { TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../support/config.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import { type Pipeline, startPipeline } from "../support/pipeline.js";
 import { type ServiceProcess, startService } from "../support/processes.js";
@@ -12,6 +12,7 @@ beforeAll(async () => {
   p = await startPipeline();
   const env = {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
+    ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
     DATABASE_URL: p.database.url,
     REDIS_URL: p.config.redisUrl,
     REDIS_PREFIX: p.config.redisPrefix,

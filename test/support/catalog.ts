@@ -146,6 +146,7 @@ function columnDefault(table: string, column: string, field: Field): string | nu
     const cast = field.type === "Json" ? "jsonb" : (sqlType(field).match(/^[a-z ]+/)?.[0] ?? "");
     return `'${d.replaceAll("'", "''")}'::${cast === "character" ? "bpchar" : cast}`;
   }
+  if (Array.isArray(d) && d.length === 0 && field.isList) return `ARRAY[]::${sqlType(field)}`;
   const fn = d as { name?: string; args?: unknown[] };
   if (fn.name === "autoincrement") return `nextval('${table}_${column}_seq'::regclass)`;
   if (fn.name === "now") return "CURRENT_TIMESTAMP";

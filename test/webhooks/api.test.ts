@@ -1,8 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openEndpoint } from "../../src/webhooks/endpoint-sealing.js";
 import { generateSecret } from "../../src/webhooks/secret.js";
-import { auth, buildV1, createEndpoint, createHarness, type Harness, storeNotification } from "./harness.js";
+import {
+  auth,
+  buildV1,
+  createEndpoint,
+  createHarness,
+  type Harness,
+  storeNotification,
+  testKeyring,
+} from "./harness.js";
 
 let h: Harness;
 let app: FastifyInstance;
@@ -38,7 +47,11 @@ describe("/v1/webhooks", () => {
     expect(secret).toMatch(/^whsec_/);
     expect(() => new Webhook(secret)).not.toThrow();
     const stored = await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: String(res.body.id) } });
-    expect(stored).toMatchObject({ secret, msgTypes: [] });
+    expect(stored).toMatchObject({ msgTypes: [], payStatuses: [], declareStatuses: [], headers: null });
+    // Sealed at rest: the column opens to the secret the API answered, and does not hold it.
+    expect(stored.secret).toMatch(/^enc:v1:/);
+    expect(stored.secret).not.toContain(secret.slice("whsec_".length, 20));
+    expect(testKeyring.open(stored.id, stored.secret)).toBe(secret);
   });
 
   it("keeps a given secret, msgTypes and description", async () => {
@@ -123,7 +136,10 @@ describe("/v1/webhooks", () => {
     const id = String(created.body.id);
     const first = String(created.body.secret);
     expect(created.body.previousSecretExpiresAt).toBeNull();
-    const stored = () => h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const stored = async () => {
+      const row = await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+      return { ...row, ...openEndpoint(testKeyring, row) };
+    };
 
     const before = Date.now();
     const rotated = await call("PATCH", `/v1/webhooks/${id}`, { secret: null });

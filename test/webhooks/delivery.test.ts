@@ -2,6 +2,7 @@ import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
+import { destinationPolicy } from "../../src/webhooks/address-rule.js";
 import { type AttemptDeps, runAttempt } from "../../src/webhooks/attempt.js";
 import { createDestinations } from "../../src/webhooks/destination.js";
 import { startWebhookWorkers } from "../../src/webhooks/index.js";
@@ -16,6 +17,7 @@ import {
   log,
   storeNotification,
   storeNotifications,
+  testKeyring,
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
@@ -175,7 +177,8 @@ function attemptDeps(): AttemptDeps {
     log,
     retrySchedule: [0],
     timeoutMs: 2000,
-    destinations: createDestinations(log),
+    destinations: createDestinations(log, destinationPolicy(h.config)),
+    keyring: testKeyring,
     renew: async (row) => (await renewHolds(h.db, [row], 5000))[0]!,
     record: (r) => recordAttempts(h.db, [r]),
   };

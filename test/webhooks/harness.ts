@@ -11,12 +11,14 @@ import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { contentKey } from "../../src/payzero/envelope.js";
+import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";
 import {
   deliveryRoutes,
   startWebhookWorkers,
   type WebhookWorkers,
   webhookRoutes,
 } from "../../src/webhooks/index.js";
+import { keyringOf } from "../../src/webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
 import type { HeldDelivery } from "../../src/webhooks/store.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
@@ -72,19 +74,32 @@ export async function createHarness(base: Partial<Config> = {}): Promise<Harness
 export interface EndpointSpec {
   url: string;
   msgTypes?: string[];
+  payStatuses?: string[];
+  declareStatuses?: string[];
+  headers?: Record<string, string>;
   enabled?: boolean;
 }
 
-export function createEndpoint(db: Db, spec: EndpointSpec) {
-  return db.webhookEndpoint.create({
+/** The tests' keyring (testConfig's ENCRYPTION_KEYS). */
+export const testKeyring = keyringOf(testConfig());
+
+/** Stored as the API stores it (secret and headers sealed); answers with the secret in plaintext. */
+export async function createEndpoint(db: Db, spec: EndpointSpec) {
+  const id = generateEndpointId();
+  const secret = generateSecret();
+  const row = await db.webhookEndpoint.create({
     data: {
-      id: generateEndpointId(),
+      id,
       url: spec.url,
       msgTypes: spec.msgTypes ?? [],
-      secret: generateSecret(),
+      payStatuses: spec.payStatuses ?? [],
+      declareStatuses: spec.declareStatuses ?? [],
+      headers: sealHeaders(testKeyring, id, spec.headers ?? {}),
+      secret: testKeyring.seal(id, secret),
       enabled: spec.enabled ?? true,
     },
   });
+  return { ...row, secret };
 }
 
 export interface NotificationSpec {

@@ -16,6 +16,8 @@ export interface Receiver {
   url: (path: string) => string;
   received: Received[];
   on: (path: string, behaviour: Behaviour) => void;
+  /** Closes the kept-alive connections: the next request connects (and looks the host up) anew. */
+  dropConnections: () => void;
   close: () => Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     received,
     on: (path, behaviour) => behaviours.set(path, behaviour),
+    dropConnections: () => server.closeAllConnections(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

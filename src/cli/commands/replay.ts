@@ -33,7 +33,7 @@ export async function replayNotification(ctx: CliContext, opts: ReplayOptions): 
     out.error(`no such webhook: ${cell(opts.webhookId)}`);
     return EXIT.notFound;
   }
-  const plan = await applyReplay(db, n, opts.webhookId);
+  const plan = await applyReplay(db, { ...n, msgBody: n.msgBody }, opts.webhookId);
   const head = {
     notificationId: String(n.id),
     msgType: n.msgType,

@@ -53,6 +53,9 @@ const EnvSchema = Type.Object({
   RECONCILE_RATE_PER_SECOND: PositiveInt,
   RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
   RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
+  WEBHOOK_THROTTLE_MAX_SECONDS: PositiveInt,
+  WEBHOOK_THROTTLE_LIMIT: Type.Integer({ minimum: 0 }),
+  WEBHOOK_BACKFILL_BATCH: Type.Integer({ minimum: 1, maximum: 5000 }),
 });
 
 const defaults: Record<string, string> = {
@@ -90,6 +93,9 @@ const defaults: Record<string, string> = {
   RECONCILE_RATE_PER_SECOND: "5",
   RECONCILE_AWAIT_DECLARATION: "true",
   RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
+  WEBHOOK_THROTTLE_MAX_SECONDS: "300",
+  WEBHOOK_THROTTLE_LIMIT: "50",
+  WEBHOOK_BACKFILL_BATCH: "500",
 };
 
 export interface Config {
@@ -152,6 +158,12 @@ export interface Config {
      */
     unknownOrderSeconds: number;
   };
+  /** The longest pause a 429 causes an endpoint (Retry-After is capped to it, and so is the backoff). */
+  webhookThrottleMaxSeconds: number;
+  /** 429s a delivery may get without using up an attempt; past them a 429 is an ordinary failed attempt. */
+  webhookThrottleLimit: number;
+  /** Notifications a backfill reads per batch (one transaction); also how many of its deliveries may be pending at once. */
+  webhookBackfillBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -265,5 +277,8 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
       unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
     },
+    webhookThrottleMaxSeconds: converted.WEBHOOK_THROTTLE_MAX_SECONDS,
+    webhookThrottleLimit: converted.WEBHOOK_THROTTLE_LIMIT,
+    webhookBackfillBatch: converted.WEBHOOK_BACKFILL_BATCH,
   };
 }

@@ -15,7 +15,7 @@ import {
   waitUntilConnected,
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
-import { deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
+import { backfillRoutes, deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
 import type { Stoppable } from "./workers.js";
 
 export const V1_MODULES: V1RouteModule[] = [
@@ -24,6 +24,7 @@ export const V1_MODULES: V1RouteModule[] = [
   notificationRoutes,
   webhookRoutes,
   deliveryRoutes,
+  backfillRoutes,
 ];
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {

@@ -27,7 +27,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
-  const webhooks = startWebhookWorkers({ config, db, log });
+  const webhooks = startWebhookWorkers({ config, db, log, redis: connection });
   const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
   const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");

@@ -6,10 +6,17 @@ import { attemptLatency, deliveryAttempts } from "../ops/metrics.js";
 import { errorMessage } from "../util.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { buildPayload, signRequest } from "./payload.js";
-import { resultOf } from "./schedule.js";
+import { type AttemptResult, resultOf } from "./schedule.js";
 import { signingSecrets } from "./secret.js";
 import { postWebhook } from "./send.js";
 import type { AttemptRecord, HeldDelivery } from "./store.js";
+import {
+  retryAfterMs,
+  type ThrottleSettings,
+  TOO_MANY_REQUESTS,
+  throttledResult,
+  throttleWaitMs,
+} from "./throttle.js";
 
 export interface AttemptDeps {
   db: Db;
@@ -22,6 +29,13 @@ export interface AttemptDeps {
   record: (record: AttemptRecord) => Promise<void>;
   /** An endpoint failing this long without a success is disabled (absent: never). */
   disableAfterSeconds?: number;
+  /** What a 429 does (absent: it is a failed attempt like any other). */
+  throttle?: ThrottleSettings & {
+    /** Per endpoint, the 429s in a row this process has seen (the backoff doubles with each). */
+    streaks: Map<string, number>;
+    /** Pauses this process's attempts to the endpoint until then (ms since epoch). */
+    pause: (endpointId: string, until: number) => void;
+  };
 }
 
 /** Time a hold must have left past the attempt's timeout: enough to record the attempt. */
@@ -45,7 +59,9 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   );
   const outcome = await postWebhook(row.endpoint.url, request, deps.timeoutMs);
   const attempt = row.attemptCount + 1;
-  const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
+  const result =
+    throttled(deps, row, outcome.statusCode, outcome.retryAfter) ??
+    resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
   // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
   if (!outcome.ok && deps.disableAfterSeconds !== undefined)
@@ -55,7 +71,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   recordMetrics(
     row.endpointId,
     outcome.durationMs,
-    result.status === "pending" ? "failed_attempt" : result.status,
+    result.throttled ? "throttled" : result.status === "pending" ? "failed_attempt" : result.status,
   );
   deps.log.info(
     {
@@ -64,6 +80,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
       endpointId: row.endpointId,
       attempt,
       status: result.status,
+      ...(result.throttled && { throttledForMs: result.retryInMs }),
       statusCode: outcome.statusCode,
       error: outcome.error,
       durationMs: outcome.durationMs,
@@ -71,6 +88,32 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     "webhook attempt",
   );
   return result.status === "pending" ? "retrying" : result.status;
+}
+
+/**
+ * A 429: the endpoint pauses (this process at once, the others through throttled_until, which the
+ * record sets), and the delivery waits as long without using up an attempt, unless it has had
+ * WEBHOOK_THROTTLE_LIMIT 429s already (null: an ordinary failed attempt). Any other answer ends the
+ * endpoint's run of 429s.
+ */
+function throttled(
+  deps: AttemptDeps,
+  row: HeldDelivery,
+  statusCode: number | null,
+  retryAfter: string | undefined,
+): AttemptResult | null {
+  const t = deps.throttle;
+  if (!t) return null;
+  if (statusCode !== TOO_MANY_REQUESTS) {
+    if (statusCode !== null) t.streaks.delete(row.endpointId);
+    return null;
+  }
+  const streak = t.streaks.get(row.endpointId) ?? 0;
+  t.streaks.set(row.endpointId, streak + 1);
+  const now = Date.now();
+  const waitMs = throttleWaitMs(retryAfterMs(retryAfter, now), streak, t.maxMs);
+  t.pause(row.endpointId, now + waitMs);
+  return throttledResult(row.throttledCount, waitMs, t);
 }
 
 async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { PayloadSource } from "./payload.js";
-import { type HeldDelivery, type HeldRow, held, interval } from "./store.js";
+import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./store.js";
 
 /** Enabled endpoints that take this msgType (an empty list means every type). */
 export function subscribedTo(msgType: string): Prisma.WebhookEndpointWhereInput {
@@ -39,8 +39,7 @@ export async function insertDeliveries(
       RETURNING id, notification_id, endpoint_id, next_attempt_at
     )
     SELECT i.id, i.notification_id AS "notificationId", i.endpoint_id AS "endpointId", 0 AS "attemptCount",
-           false AS "manualRetry", i.next_attempt_at AS "heldUntil", e.url, e.secret,
-           e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt"
+           false AS "manualRetry", 0 AS "throttledCount", i.next_attempt_at AS "heldUntil", ${ENDPOINT_COLUMNS}
       FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
      ORDER BY i.id`;
   const byId = new Map(notifications.map((n) => [n.id, n]));

@@ -31,8 +31,8 @@ export interface AttemptDeps {
   disableAfterSeconds?: number;
   /** What a 429 does (absent: it is a failed attempt like any other). */
   throttle?: ThrottleSettings & {
-    /** Per endpoint, the 429s in a row this process has seen (the backoff doubles with each). */
-    streaks: Map<string, number>;
+    /** Per endpoint, the 429s in a row this process has seen (the backoff doubles with each) and the pause they set. */
+    streaks: Map<string, { count: number; until: number }>;
     /** Pauses this process's attempts to the endpoint until then (ms since epoch). */
     pause: (endpointId: string, until: number) => void;
   };
@@ -108,10 +108,15 @@ function throttled(
     if (statusCode !== null) t.streaks.delete(row.endpointId);
     return null;
   }
-  const streak = t.streaks.get(row.endpointId) ?? 0;
-  t.streaks.set(row.endpointId, streak + 1);
   const now = Date.now();
-  const waitMs = throttleWaitMs(retryAfterMs(retryAfter, now), streak, t.maxMs);
+  const retryAfterAt = retryAfterMs(retryAfter, now);
+  const last = t.streaks.get(row.endpointId);
+  // A 429 to an attempt that started before the endpoint's pause (several were in flight) belongs to
+  // the same overload: it keeps the pause rather than doubling it once per attempt in flight.
+  const samePause = last !== undefined && last.until > now && retryAfterAt === null;
+  const count = samePause ? last.count : (last?.count ?? 0) + 1;
+  const waitMs = samePause ? last.until - now : throttleWaitMs(retryAfterAt, count - 1, t.maxMs);
+  t.streaks.set(row.endpointId, { count, until: now + waitMs });
   t.pause(row.endpointId, now + waitMs);
   return throttledResult(row.throttledCount, waitMs, t);
 }

@@ -62,6 +62,8 @@ describe("a rate limit", () => {
     ]);
     // Two processes: each its own Redis connection and its own memory; only Redis is shared.
     const connections = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
+    const limitedId = (await h.db.webhookEndpoint.findFirstOrThrow({ where: { url: rx.url("/limited") } }))
+      .id;
     const made = [0, 0];
     const processes: WebhookWorkers[] = [];
     try {
@@ -72,10 +74,13 @@ describe("a rate limit", () => {
             config: { ...h.config, webhookConcurrency: 16, webhookEndpointConcurrency: 8 },
             db: h.db,
             redis,
-            // Each "process" counts the attempts it made through its own log.
+            // Each "process" counts the attempts it made to the limited endpoint through its own log.
             log: pino(
               { level: "info" },
-              { write: (line: string) => void (line.includes("webhook attempt") && made[i]!++) },
+              {
+                write: (line: string) =>
+                  void (line.includes("webhook attempt") && line.includes(`"${limitedId}"`) && made[i]!++),
+              },
             ),
           }),
         );
@@ -108,6 +113,7 @@ describe("a rate limit", () => {
     // 40 at 5 a second take 8 windows (7 s from the first start to the last) together; each process
     // on its own limit (10 a second) would be done in 4.
     expect(limited.at(-1)!.at - limited[0]!.at).toBeGreaterThanOrEqual(5000);
+    // Both processes sent to it: the limit held for the two together.
     expect(made.every((n) => n > 0)).toBe(true);
   }, 120_000);
 });

@@ -71,6 +71,9 @@ const EnvSchema = Type.Object({
   WEBHOOK_ALLOW_ADDRESSES: Type.String({
     description: "addresses/CIDRs allowed despite the destination rule",
   }),
+  WEBHOOK_THROTTLE_MAX_SECONDS: PositiveInt,
+  WEBHOOK_THROTTLE_LIMIT: Type.Integer({ minimum: 0 }),
+  WEBHOOK_BACKFILL_BATCH: Type.Integer({ minimum: 1, maximum: 5000 }),
 });
 
 const defaults: Record<string, string> = {
@@ -118,6 +121,9 @@ const defaults: Record<string, string> = {
   OTEL_SDK_DISABLED: "false",
   ENCRYPTION_KEYS: "",
   WEBHOOK_ALLOW_ADDRESSES: "",
+  WEBHOOK_THROTTLE_MAX_SECONDS: "300",
+  WEBHOOK_THROTTLE_LIMIT: "50",
+  WEBHOOK_BACKFILL_BATCH: "500",
 };
 
 export interface Config {
@@ -197,6 +203,12 @@ export interface Config {
   encryptionKeys: Buffer[];
   /** Subnets an endpoint may reach although the destination rule refuses them (link-local, the own listener). */
   webhookAllowAddresses: string[];
+  /** The longest pause a 429 causes an endpoint (Retry-After is capped to it, and so is the backoff). */
+  webhookThrottleMaxSeconds: number;
+  /** 429s a delivery may get without using up an attempt; past them a 429 is an ordinary failed attempt. */
+  webhookThrottleLimit: number;
+  /** Notifications a backfill reads per batch (one transaction); also how many of its deliveries may be pending at once. */
+  webhookBackfillBatch: number;
 }
 
 export class ConfigError extends Error {
@@ -341,6 +353,9 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
       (converted.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || converted.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
     encryptionKeys,
     webhookAllowAddresses,
+    webhookThrottleMaxSeconds: converted.WEBHOOK_THROTTLE_MAX_SECONDS,
+    webhookThrottleLimit: converted.WEBHOOK_THROTTLE_LIMIT,
+    webhookBackfillBatch: converted.WEBHOOK_BACKFILL_BATCH,
   };
 }
 

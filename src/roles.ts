@@ -16,7 +16,7 @@ import {
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
 import { sealAtStart } from "./webhooks/endpoint-sealing.js";
-import { deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
+import { backfillRoutes, deliveryRoutes, webhookRoutes } from "./webhooks/index.js";
 import type { Stoppable } from "./workers.js";
 
 export const V1_MODULES: V1RouteModule[] = [
@@ -25,6 +25,7 @@ export const V1_MODULES: V1RouteModule[] = [
   notificationRoutes,
   webhookRoutes,
   deliveryRoutes,
+  backfillRoutes,
 ];
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {

@@ -30,7 +30,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   await sealAtStart(db, config, log);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
-  const webhooks = startWebhookWorkers({ config, db, log });
+  const webhooks = startWebhookWorkers({ config, db, log, redis: connection });
   const worker = startNotificationWorker({ config, connection, db, log, fanOut: webhooks.fanOut });
   const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
   const retention = startRetention({ config, db, log });

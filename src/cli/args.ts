@@ -2,6 +2,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { orderNosProblem } from "../orders/expected.js";
 import { errorMessage } from "../util.js";
+import { parseIsoTime } from "../webhooks/backfill.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -16,11 +17,12 @@ export type Invocation =
   | { command: "retry"; json: boolean; wait: boolean; target: RetryTarget }
   | { command: "order"; json: boolean; mchtOrderNo: string }
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
-  | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string };
+  | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
+  | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
-export const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "help"] as const;
+export const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "help"] as const;
 const MAX_LIMIT = 1000;
 
 const common = {
@@ -44,6 +46,8 @@ export function parseInvocation(argv: string[]): Invocation {
       return expect(rest);
     case "replay":
       return replay(rest);
+    case "backfill":
+      return backfill(rest);
     default:
       throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(", ")})`);
   }
@@ -156,5 +160,30 @@ function replay(args: string[]): Invocation {
     wait: values.wait ?? false,
     notificationId: parseId(id!, "notification id"),
     webhookId: webhookId(values.webhook),
+  };
+}
+
+function backfill(args: string[]): Invocation {
+  const { values, positionals: given } = parse(args, {
+    since: { type: "string" },
+    until: { type: "string" },
+  });
+  const [id] = positionals(given, ["<webhookId>"], "backfill");
+  const time = (text: string | undefined, option: string) => {
+    if (text === undefined) return undefined;
+    const at = parseIsoTime(text);
+    if (!at)
+      throw new UsageError(`${option} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z (got "${text}")`);
+    return at;
+  };
+  const since = time(values.since, "--since");
+  const until = time(values.until, "--until");
+  if (until && !since) throw new UsageError("backfill: --until needs --since");
+  return {
+    command: "backfill",
+    json: values.json ?? false,
+    webhookId: webhookId(id)!,
+    ...(since && { since }),
+    ...(until && { until }),
   };
 }

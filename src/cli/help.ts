@@ -17,6 +17,12 @@ commands:
   replay <notificationId> [--webhook <id>] [--wait]
       forward a stored notification again: new deliveries for enabled, subscribed endpoints that have
       none, failed ones re-sent; the webhook-id stays msg_<contentKey> so receivers de-duplicate
+  backfill <webhookId> --since <ISO time> [--until <ISO time>]
+      send the webhook every stored notification received in [since, until) (until: now) that it
+      subscribes to and has not had (like POST /v1/webhooks/:id/backfill); the worker processes
+      create the deliveries in batches and send them oldest first, at the webhook's rate limit
+  backfill <webhookId>
+      the webhook's backfills and their progress, newest first
   help
       this text
 

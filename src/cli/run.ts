@@ -1,5 +1,6 @@
 // Runs one parsed invocation against a database and config; the exit code is the answer.
 import type { Invocation } from "./args.js";
+import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
 import { showOrder } from "./commands/order.js";
@@ -23,5 +24,7 @@ export async function runInvocation(ctx: CliContext, inv: Invocation): Promise<n
       return expectOrdersCommand(ctx, inv);
     case "replay":
       return replayNotification(ctx, inv);
+    case "backfill":
+      return backfillCommand(ctx, inv);
   }
 }

@@ -58,7 +58,7 @@ export const orderStatusChanges = new Counter({
 
 export const deliveryAttempts = new Counter({
   name: "pzn_delivery_attempts_total",
-  help: "Webhook POSTs, by endpoint and outcome (succeeded, failed_attempt, failed)",
+  help: "Webhook POSTs, by endpoint and outcome (succeeded, failed_attempt, failed, throttled: a 429 that paused the endpoint)",
   labelNames: ["endpoint", "outcome"] as const,
   registers: [registry],
 });

@@ -10,11 +10,18 @@ import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { openEndpoint } from "./endpoint-sealing.js";
 import type { SignedRequest } from "./payload.js";
 import { buildPayload, signRequest } from "./payload.js";
-import { resultOf } from "./schedule.js";
+import { type AttemptResult, resultOf } from "./schedule.js";
 import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
 import type { SendOutcome } from "./send.js";
 import type { AttemptRecord, HeldDelivery } from "./store.js";
+import {
+  retryAfterMs,
+  type ThrottleSettings,
+  TOO_MANY_REQUESTS,
+  throttledResult,
+  throttleWaitMs,
+} from "./throttle.js";
 
 export interface AttemptDeps {
   db: Db;
@@ -31,6 +38,13 @@ export interface AttemptDeps {
   record: (record: AttemptRecord) => Promise<void>;
   /** An endpoint failing this long without a success is disabled (absent: never). */
   disableAfterSeconds?: number;
+  /** What a 429 does (absent: it is a failed attempt like any other). */
+  throttle?: ThrottleSettings & {
+    /** Per endpoint, the 429s in a row this process has seen (the backoff doubles with each) and the pause they set. */
+    streaks: Map<string, { count: number; until: number }>;
+    /** Pauses this process's attempts to the endpoint until then (ms since epoch). */
+    pause: (endpointId: string, until: number) => void;
+  };
 }
 
 /** Time a hold must have left past the attempt's timeout: enough to record the attempt. */
@@ -81,7 +95,9 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     if (outcome.statusCode !== null) span.set({ "http.response.status_code": outcome.statusCode });
     span.end(outcome.ok ? undefined : (outcome.error ?? "failed"));
   }
-  const result = resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
+  const result =
+    throttled(deps, row, outcome.statusCode, outcome.retryAfter) ??
+    resultOf(outcome.ok, deps.retrySchedule, attempt, row.manualRetry);
   // Before the record makes the retry due: a claim in between would still see the endpoint enabled.
   // (This failure only starts the clock when it is the first, so it cannot be what disables it.)
   if (!outcome.ok && deps.disableAfterSeconds !== undefined)
@@ -91,7 +107,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   recordMetrics(
     row.endpointId,
     outcome.durationMs,
-    result.status === "pending" ? "failed_attempt" : result.status,
+    result.throttled ? "throttled" : result.status === "pending" ? "failed_attempt" : result.status,
   );
   deps.log.info(
     {
@@ -100,6 +116,7 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
       endpointId: row.endpointId,
       attempt,
       status: result.status,
+      ...(result.throttled && { throttledForMs: result.retryInMs }),
       statusCode: outcome.statusCode,
       error: outcome.error,
       durationMs: outcome.durationMs,
@@ -130,6 +147,37 @@ function signedRequest(
     attemptedAt,
   );
   return { ...request, headers: { ...opened.headers, ...request.headers } };
+}
+
+/**
+ * A 429: the endpoint pauses (this process at once, the others through throttled_until, which the
+ * record sets), and the delivery waits as long without using up an attempt, unless it has had
+ * WEBHOOK_THROTTLE_LIMIT 429s already (null: an ordinary failed attempt). Any other answer ends the
+ * endpoint's run of 429s.
+ */
+function throttled(
+  deps: AttemptDeps,
+  row: HeldDelivery,
+  statusCode: number | null,
+  retryAfter: string | undefined,
+): AttemptResult | null {
+  const t = deps.throttle;
+  if (!t) return null;
+  if (statusCode !== TOO_MANY_REQUESTS) {
+    if (statusCode !== null) t.streaks.delete(row.endpointId);
+    return null;
+  }
+  const now = Date.now();
+  const retryAfterAt = retryAfterMs(retryAfter, now);
+  const last = t.streaks.get(row.endpointId);
+  // A 429 to an attempt that started before the endpoint's pause (several were in flight) belongs to
+  // the same overload: it keeps the pause rather than doubling it once per attempt in flight.
+  const samePause = last !== undefined && last.until > now && retryAfterAt === null;
+  const count = samePause ? last.count : (last?.count ?? 0) + 1;
+  const waitMs = samePause ? last.until - now : throttleWaitMs(retryAfterAt, count - 1, t.maxMs);
+  t.streaks.set(row.endpointId, { count, until: now + waitMs });
+  t.pause(row.endpointId, now + waitMs);
+  return throttledResult(row.throttledCount, waitMs, t);
 }
 
 async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds: number): Promise<void> {
@@ -166,7 +214,7 @@ async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadlin
 }
 
 /** Every outcome's series from an endpoint's first attempt: increase() misses a series' first sample. */
-const ATTEMPT_OUTCOMES = ["succeeded", "failed_attempt", "failed"];
+const ATTEMPT_OUTCOMES = ["succeeded", "failed_attempt", "throttled", "failed"];
 
 function recordMetrics(endpointId: string, durationMs: number, outcome: string): void {
   for (const o of ATTEMPT_OUTCOMES)

@@ -2,6 +2,9 @@
 // are attempted with at most `concurrency` in flight and `endpointConcurrency` per endpoint, endpoints
 // taken in turn, so a slow endpoint holds its own slots and never the others'. Hand-written: what it
 // schedules are Postgres holds (see store.ts), which no queue library knows about.
+// An endpoint can be paused: its rate limit's `gate` said "not yet", or a 429 throttled it. A paused
+// endpoint's rows wait here (a long pause gives them back to Postgres, due when it ends) and only its
+// own slots are idle; one timer wakes the dispatcher at the earliest end of a pause.
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import type { HeldDelivery } from "./store.js";
@@ -13,8 +16,15 @@ export interface DispatcherOptions {
   queueLimit: number;
   attempt: (row: HeldDelivery) => Promise<unknown>;
   release: (rows: HeldDelivery[]) => Promise<void>;
+  /** The endpoint's rate limit: 0 to send the row now, or milliseconds to wait (absent: no limits). */
+  gate?: (row: HeldDelivery) => number | Promise<number>;
+  /** Gives rows back due at `until`, without an attempt (their endpoint is throttled). */
+  defer: (rows: HeldDelivery[], until: Date) => Promise<void>;
   log: Logger;
 }
+
+/** A pause longer than this gives the endpoint's waiting rows back to Postgres rather than holding them. */
+export const DEFER_AFTER_MS = 2000;
 
 export interface Capacity {
   /** Rows a claim may add in all. */
@@ -31,6 +41,8 @@ export interface Dispatcher {
   /** Called whenever the rows here drop below one round of slots. */
   onLow(listener: () => void): void;
   counts(): { inFlight: number; waiting: number };
+  /** No attempt to this endpoint before `until` (ms since epoch): a 429 asked for it. */
+  throttle(endpointId: string, until: number): void;
   /** Gives the waiting rows back and waits for the attempts in flight. */
   stop(): Promise<void>;
 }
@@ -40,6 +52,8 @@ interface Endpoint {
   /** Index of the first waiting row (shifting a long array on every take costs O(n)). */
   head: number;
   inFlight: number;
+  /** The endpoint's rate limit as its last row carried it: at most this many attempts at once. */
+  rateLimit: number | null;
 }
 
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
@@ -52,11 +66,15 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   let stopping = false;
   const lowListeners: Array<() => void> = [];
   let idle: (() => void) | undefined;
+  /** Per endpoint, paused until then (ms since epoch). Kept apart from `endpoints`, which forgets idle ones. */
+  const notBefore = new Map<string, number>();
+  let wake: NodeJS.Timeout | undefined;
+  let wakeAt = Number.POSITIVE_INFINITY;
 
   const endpointOf = (id: string) => {
     let e = endpoints.get(id);
     if (!e) {
-      e = { waiting: [], head: 0, inFlight: 0 };
+      e = { waiting: [], head: 0, inFlight: 0, rateLimit: null };
       endpoints.set(id, e);
     }
     return e;
@@ -75,12 +93,82 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       );
   };
 
+  const defer = (rows: HeldDelivery[], until: number) => {
+    if (rows.length === 0) return;
+    void opts
+      .defer(rows, new Date(until))
+      .catch((err: unknown) =>
+        opts.log.warn(
+          { err: errorMessage(err), rows: rows.length },
+          "throttled rows not given back; claimed when their hold ends",
+        ),
+      );
+  };
+
+  const wakeUpAt = (at: number) => {
+    if (at >= wakeAt || stopping) return;
+    clearTimeout(wake);
+    wakeAt = at;
+    wake = setTimeout(
+      () => {
+        wakeAt = Number.POSITIVE_INFINITY;
+        pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  };
+
+  const pausedUntil = (id: string, now: number): number | undefined => {
+    const until = notBefore.get(id);
+    if (until === undefined) return undefined;
+    if (until > now) return until;
+    notBefore.delete(id);
+    return undefined;
+  };
+
+  const pause = (id: string, until: number) => {
+    if (until <= (notBefore.get(id) ?? 0)) return;
+    notBefore.set(id, until);
+    wakeUpAt(until);
+  };
+
+  /** A row the gate turned away goes back to the head of its endpoint's queue. */
+  const putBack = (row: HeldDelivery) => {
+    const e = endpointOf(row.endpointId);
+    if (waitingOf(e) === 0) ready.push(row.endpointId);
+    if (e.head > 0) e.waiting[--e.head] = row;
+    else e.waiting.unshift(row);
+    waiting++;
+  };
+
+  /** Takes the endpoint's waiting rows out of this process's queue. */
+  const takeAll = (id: string): HeldDelivery[] => {
+    const e = endpoints.get(id);
+    if (!e || waitingOf(e) === 0) return [];
+    const rows = e.waiting.slice(e.head);
+    waiting -= rows.length;
+    e.waiting = [];
+    e.head = 0;
+    const at = ready.indexOf(id);
+    ready.splice(at, 1);
+    if (turn > at) turn--;
+    if (turn >= ready.length) turn = 0;
+    return rows;
+  };
+
   const take = (): HeldDelivery | undefined => {
+    const now = Date.now();
     for (let i = 0; i < ready.length; i++) {
       const at = (turn + i) % ready.length;
       const id = ready[at]!;
       const e = endpoints.get(id)!;
-      if (e.inFlight >= opts.endpointConcurrency) continue;
+      const slots = Math.min(opts.endpointConcurrency, e.rateLimit ?? Number.POSITIVE_INFINITY);
+      if (e.inFlight >= slots) continue;
+      const paused = pausedUntil(id, now);
+      if (paused !== undefined) {
+        wakeUpAt(paused);
+        continue;
+      }
       const row = e.waiting[e.head++]!;
       waiting--;
       if (waitingOf(e) === 0) {
@@ -108,12 +196,20 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     }
   };
 
+  /** The attempt, unless the endpoint's rate limit says to wait: then the row goes back to its queue. */
+  const gated = async (row: HeldDelivery) => {
+    const wait = opts.gate ? await opts.gate(row) : 0;
+    if (wait <= 0) return opts.attempt(row);
+    if (stopping) return release([row]);
+    pause(row.endpointId, Date.now() + wait);
+    putBack(row);
+  };
+
   const start = (row: HeldDelivery) => {
     const e = endpointOf(row.endpointId);
     inFlight++;
     e.inFlight++;
-    opts
-      .attempt(row)
+    gated(row)
       .catch((err: unknown) =>
         opts.log.error({ err, deliveryId: String(row.id) }, "delivery attempt failed unexpectedly"),
       )
@@ -130,18 +226,33 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   return {
     submit(rows) {
       const over: HeldDelivery[] = [];
+      const throttled = new Map<number, HeldDelivery[]>();
+      const now = Date.now();
       for (const row of rows) {
         if (stopping || waiting >= opts.queueLimit) {
           over.push(row);
           continue;
         }
+        // Another process saw the 429: a long wait goes back to Postgres, a short one waits here.
+        const until = row.endpoint.throttledUntil?.getTime() ?? 0;
+        if (until - now > DEFER_AFTER_MS) {
+          throttled.set(until, [...(throttled.get(until) ?? []), row]);
+          continue;
+        }
+        if (until > now) pause(row.endpointId, until);
         const e = endpointOf(row.endpointId);
+        e.rateLimit = row.endpoint.rateLimitPerSecond;
         if (waitingOf(e) === 0) ready.push(row.endpointId);
         e.waiting.push(row);
         waiting++;
       }
       void release(over);
+      for (const [until, held] of throttled) defer(held, until);
       pump();
+    },
+    throttle(endpointId, until) {
+      pause(endpointId, until);
+      if (until - Date.now() > DEFER_AFTER_MS) defer(takeAll(endpointId), until);
     },
     capacity() {
       const perEndpoint = new Map<string, number>();
@@ -157,6 +268,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     counts: () => ({ inFlight, waiting }),
     async stop() {
       stopping = true;
+      clearTimeout(wake);
       const rows: HeldDelivery[] = [];
       for (const e of endpoints.values()) rows.push(...e.waiting.slice(e.head));
       endpoints.forEach((e) => {

@@ -5,7 +5,7 @@ import type { FanOut, StoredNotification } from "../orders/fanout.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { type MessageStatuses, messageStatuses } from "./filters.js";
 import type { PayloadSource } from "./payload.js";
-import { type HeldDelivery, type HeldRow, held, interval } from "./store.js";
+import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./store.js";
 
 /** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */
 export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {
@@ -56,9 +56,7 @@ export async function insertDeliveries(
       RETURNING id, notification_id, endpoint_id, next_attempt_at
     )
     SELECT i.id, i.notification_id AS "notificationId", i.endpoint_id AS "endpointId", 0 AS "attemptCount",
-           false AS "manualRetry", i.next_attempt_at AS "heldUntil", e.url, e.secret,
-           e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
-           e.headers
+           false AS "manualRetry", 0 AS "throttledCount", i.next_attempt_at AS "heldUntil", ${ENDPOINT_COLUMNS}
       FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
      ORDER BY i.id`;
   const byId = new Map(notifications.map((n) => [n.id, n]));

@@ -1,6 +1,7 @@
 // The webhook forwarding stage. Postgres is the delivery queue: the rows written with each batch of
 // notifications are dispatched by the process that committed them; everything else that is due
 // (retries, rows a crashed process held, overflow, manual retries) is claimed by any worker process.
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
@@ -9,14 +10,24 @@ import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { destinationPolicy } from "./address-rule.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
+import { startBackfillWorker } from "./backfill-worker.js";
 import { createDestinations } from "./destination.js";
 import { createDispatcher } from "./dispatcher.js";
 import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
 import { createFanOut } from "./fanout.js";
 import { startPoller } from "./poller.js";
+import { createEndpointLimiter } from "./rate-limit.js";
 import { keyringOf } from "./sealing.js";
-import { type AttemptRecord, type HeldDelivery, recordAttempts, releaseHolds, renewHolds } from "./store.js";
+import {
+  type AttemptRecord,
+  deferHolds,
+  type HeldDelivery,
+  recordAttempts,
+  releaseHolds,
+  renewHolds,
+} from "./store.js";
 
+export { backfillRoutes } from "./backfill-routes.js";
 export { deliveryRoutes } from "./delivery-routes.js";
 export { webhookRoutes } from "./webhook-routes.js";
 
@@ -24,6 +35,8 @@ export interface WebhookWorkerDeps {
   config: Config;
   db: Db;
   log: Logger;
+  /** Holds endpoints' rate limits across processes (absent: in this process only). */
+  redis?: Redis;
 }
 
 export interface WebhookWorkers {
@@ -36,7 +49,7 @@ export function leaseMs(config: Pick<Config, "webhookTimeoutMs" | "webhookLeaseG
   return config.webhookTimeoutMs + config.webhookLeaseGraceMs;
 }
 
-export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): WebhookWorkers {
+export function startWebhookWorkers({ config, db, log, redis }: WebhookWorkerDeps): WebhookWorkers {
   const lease = leaseMs(config);
   // The attempts running at once share their statements: renewals and records go in batches.
   const batches = { maxSize: 64, maxInFlight: 2 };
@@ -57,13 +70,22 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
     disableAfterSeconds: config.endpointDisableAfterSeconds,
     renew,
     record,
+    throttle: {
+      maxMs: config.webhookThrottleMaxSeconds * 1000,
+      limit: config.webhookThrottleLimit,
+      streaks: new Map(),
+      pause: (endpointId, until) => dispatcher.throttle(endpointId, until),
+    },
   };
+  const limiter = createEndpointLimiter(redis, config.redisPrefix);
   const dispatcher = createDispatcher({
     concurrency: config.webhookConcurrency,
     endpointConcurrency: config.webhookEndpointConcurrency,
     queueLimit: config.webhookQueueLimit,
     log,
     release: (rows) => releaseHolds(db, rows),
+    defer: (rows, until) => deferHolds(db, rows, until),
+    gate: (row) => limiter.gate(row),
     attempt: (row) => runAttempt(attemptDeps, row),
   });
   const unwatch = watchDeliveries(dispatcher.counts);
@@ -76,10 +98,12 @@ export function startWebhookWorkers({ config, db, log }: WebhookWorkerDeps): Web
   });
   // Deleted endpoints' metric series go every ten claim intervals (10 s by default).
   const pruner = startEndpointMetricsPruner(db, log, 10 * config.webhookPollIntervalMs);
+  const backfills = startBackfillWorker(db, log, config.webhookBackfillBatch, config.webhookPollIntervalMs);
   return {
     fanOut: createFanOut(dispatcher, lease),
     stop: async () => {
       pruner.stop();
+      await backfills.stop();
       await poller.stop();
       await dispatcher.stop();
       await destinations.close();

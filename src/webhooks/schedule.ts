@@ -23,6 +23,8 @@ export type DeliveryStatus = "pending" | "succeeded" | "failed";
 export interface AttemptResult {
   status: DeliveryStatus;
   retryInMs: number | null;
+  /** A 429 that slows the endpoint down: not counted against the retry schedule. */
+  throttled?: boolean;
 }
 
 /**

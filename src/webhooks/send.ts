@@ -19,6 +19,8 @@ export interface SendOutcome {
   error: string | null;
   durationMs: number;
   responseExcerpt: string | null;
+  /** The response's Retry-After header, when it had one (a 429's pace). */
+  retryAfter?: string;
 }
 
 export interface SendOptions {
@@ -74,7 +76,14 @@ export function postWebhook(
         readExcerpt(response).then((responseExcerpt) => {
           const statusCode = response.statusCode ?? null;
           const ok = isSuccess(statusCode);
-          finish({ ok, statusCode, error: ok ? null : statusError(statusCode), responseExcerpt });
+          const retryAfter = response.headers["retry-after"];
+          finish({
+            ok,
+            statusCode,
+            error: ok ? null : statusError(statusCode),
+            responseExcerpt,
+            ...(retryAfter !== undefined && { retryAfter }),
+          });
         }, fail),
       );
     } catch (err) {

@@ -15,8 +15,10 @@ export interface HeldDelivery {
   attemptCount: number;
   /** Re-armed by hand: this attempt is the last. */
   manualRetry: boolean;
+  /** 429 answers so far (not counted in attemptCount). */
+  throttledCount: number;
   /** As stored: secrets and headers sealed (see endpoint-sealing.ts). */
-  endpoint: { url: string; headers: string | null } & EndpointSecrets;
+  endpoint: { url: string; headers: string | null } & EndpointSecrets & EndpointPace;
   notification: PayloadSource;
   /** The row's next_attempt_at as this hold wrote it: conditions every later change of the row. */
   heldUntil: Date;
@@ -24,11 +26,22 @@ export interface HeldDelivery {
   localDeadline: number;
 }
 
+/** How fast an endpoint may be sent to, as the row was held. */
+export interface EndpointPace {
+  rateLimitPerSecond: number | null;
+  /** A 429 asked for no attempt before then. */
+  throttledUntil: Date | null;
+}
+
+/** The endpoint columns a hold returns (the fan-out's insert returns them too). */
+export const ENDPOINT_COLUMNS = Prisma.sql`e.url, e.secret, e.previous_secret AS "previousSecret",
+  e.previous_secret_expires_at AS "previousSecretExpiresAt", e.rate_limit_per_second AS "rateLimitPerSecond",
+  e.throttled_until AS "throttledUntil", e.headers`;
+
 /** The columns a hold returns, named as HeldDelivery's flat parts (see held()). */
 export const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
-  d.manual_retry AS "manualRetry", d.next_attempt_at AS "heldUntil",
-  e.url, e.secret, e.previous_secret AS "previousSecret", e.previous_secret_expires_at AS "previousSecretExpiresAt",
-  e.headers, n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
+  d.manual_retry AS "manualRetry", d.throttled_count AS "throttledCount", d.next_attempt_at AS "heldUntil",
+  ${ENDPOINT_COLUMNS}, n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
   n.order_after AS "orderAfter", n.traceparent`;
 
 export type HeldRow = Omit<HeldDelivery, "endpoint" | "notification" | "localDeadline"> &
@@ -41,6 +54,7 @@ export function held(r: HeldRow, localDeadline: number): HeldDelivery {
     endpointId: r.endpointId,
     attemptCount: r.attemptCount,
     manualRetry: r.manualRetry,
+    throttledCount: r.throttledCount ?? 0,
     heldUntil: r.heldUntil,
     localDeadline,
     endpoint: {
@@ -49,6 +63,8 @@ export function held(r: HeldRow, localDeadline: number): HeldDelivery {
       previousSecret: r.previousSecret,
       previousSecretExpiresAt: r.previousSecretExpiresAt,
       headers: r.headers,
+      rateLimitPerSecond: r.rateLimitPerSecond ?? null,
+      throttledUntil: r.throttledUntil ?? null,
     },
     notification: r,
   };
@@ -79,7 +95,7 @@ export interface ClaimRequest {
 
 /**
  * Claims due rows (oldest first within each endpoint, endpoints in random order so none starves) and
- * holds them for `leaseMs`; in the same statement, due rows of disabled endpoints fail without an
+ * holds them for `leaseMs`; endpoints a 429 throttled are skipped until their throttled_until; in the same statement, due rows of disabled endpoints fail without an
  * attempt. SKIP LOCKED: processes claiming at once each get other rows, none waits for another.
  */
 export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[]> {
@@ -95,7 +111,8 @@ export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[
       SELECT * FROM unnest(${limited.map(([id]) => id)}::text[], ${limited.map(([, n]) => n)}::int[])
     ), due AS (
       SELECT c.id
-        FROM (SELECT id FROM webhook_endpoints WHERE enabled ORDER BY random()) e
+        FROM (SELECT id FROM webhook_endpoints
+               WHERE enabled AND (throttled_until IS NULL OR throttled_until <= now()) ORDER BY random()) e
         LEFT JOIN limits l ON l.endpoint_id = e.id
        CROSS JOIN LATERAL (
              SELECT id FROM deliveries
@@ -145,6 +162,15 @@ export async function releaseHolds(db: Db, holds: HeldDelivery[]): Promise<void>
     ${stillHeld(holds)}`;
 }
 
+/** Gives held rows back due at `until` (their endpoint is throttled), without an attempt. */
+export async function deferHolds(db: Db, holds: HeldDelivery[], until: Date): Promise<void> {
+  if (holds.length === 0) return;
+  await db.$executeRaw`
+    UPDATE deliveries d
+       SET next_attempt_at = ${until}, updated_at = now()
+    ${stillHeld(holds)}`;
+}
+
 export interface AttemptRecord {
   /** The delivery as held: attemptCount does not count this attempt yet. */
   claimed: { id: bigint; endpointId: string; attemptCount: number };
@@ -154,9 +180,12 @@ export interface AttemptRecord {
 }
 
 /**
- * The attempt rows, the deliveries' new states and the endpoints' failingSince, in one statement
- * for a batch of attempts (atomic on its own, so no transaction round trips). A row whose attempt
- * count moved meanwhile (another process took it over after this hold lapsed) keeps its state.
+ * The attempt rows, the deliveries' new states and the endpoints' failingSince and throttledUntil, in
+ * one statement for a batch of attempts (atomic on its own, so no transaction round trips). A row
+ * whose attempt count moved meanwhile (another process took it over after this hold lapsed) keeps its
+ * state. A throttled attempt (a 429 within WEBHOOK_THROTTLE_LIMIT) is an attempt row like any other,
+ * but counts in throttled_count instead of attempt_count, so it uses up none of the retry schedule
+ * (and a manual retry stays armed).
  */
 export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<void> {
   const now = new Date();
@@ -164,31 +193,37 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
   const endpoints = endpointHealth(records);
   await db.$executeRaw`
     WITH a (delivery_id, attempts_before, attempted_at, duration_ms, status_code, error, response_excerpt,
-            status, retry_in_ms, ok) AS (
+            status, retry_in_ms, ok, throttled) AS (
       SELECT * FROM unnest(${col((r) => r.claimed.id)}::bigint[], ${col((r) => r.claimed.attemptCount)}::int[],
         ${col((r) => r.attemptedAt)}::timestamptz[], ${col((r) => r.outcome.durationMs)}::int[],
         ${col((r) => r.outcome.statusCode)}::int[], ${col((r) => r.outcome.error)}::text[],
         ${col((r) => r.outcome.responseExcerpt)}::text[], ${col((r) => r.result.status)}::text[],
-        ${col((r) => r.result.retryInMs)}::int[], ${col((r) => r.outcome.ok)}::boolean[])
+        ${col((r) => r.result.retryInMs)}::int[], ${col((r) => r.outcome.ok)}::boolean[],
+        ${col((r) => r.result.throttled === true)}::boolean[])
     ), attempt AS (
       INSERT INTO delivery_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt)
       SELECT delivery_id, attempted_at, duration_ms, status_code, error, response_excerpt FROM a
     ), delivery AS (
       UPDATE deliveries d
-         SET status = a.status, attempt_count = a.attempts_before + 1, manual_retry = false,
+         SET status = a.status, attempt_count = a.attempts_before + CASE WHEN a.throttled THEN 0 ELSE 1 END,
+             throttled_count = d.throttled_count + CASE WHEN a.throttled THEN 1 ELSE 0 END,
+             manual_retry = a.throttled AND d.manual_retry,
              next_attempt_at = now() + make_interval(secs => a.retry_in_ms / 1000.0), last_error = a.error,
              updated_at = ${now}, succeeded_at = CASE WHEN a.ok THEN ${now}::timestamptz ELSE d.succeeded_at END
         FROM a
        WHERE d.id = a.delivery_id AND d.status = 'pending' AND d.attempt_count = a.attempts_before
     )
     UPDATE webhook_endpoints e
-       SET failing_since = CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END
+       SET failing_since = CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END,
+           throttled_until = GREATEST(e.throttled_until, h.throttled_until)
       FROM unnest(${endpoints.map((h) => h.endpointId)}::text[], ${endpoints.map((h) => h.ok)}::boolean[],
-                  ${endpoints.map((h) => h.reset)}::boolean[], ${endpoints.map((h) => h.since)}::timestamptz[])
-           AS h (endpoint_id, ok, reset, since)
+                  ${endpoints.map((h) => h.reset)}::boolean[], ${endpoints.map((h) => h.since)}::timestamptz[],
+                  ${endpoints.map((h) => h.throttledUntil)}::timestamptz[])
+           AS h (endpoint_id, ok, reset, since, throttled_until)
      WHERE e.id = h.endpoint_id
-       AND e.failing_since IS DISTINCT FROM
-           (CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)`;
+       AND (e.failing_since IS DISTINCT FROM
+              (CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END)
+            OR h.throttled_until > COALESCE(e.throttled_until, '-infinity'))`;
 }
 
 interface EndpointHealth {
@@ -199,17 +234,31 @@ interface EndpointHealth {
   reset: boolean;
   /** The first failure after the last success. */
   since: Date | null;
+  /** The latest "not before" a 429 of this batch asked for. */
+  throttledUntil: Date | null;
 }
 
-/** Per endpoint, what this batch's attempts (in time order) say about failingSince. Pure. */
+/**
+ * Per endpoint, what this batch's attempts (in time order) say about failingSince (a 429 is a failure
+ * too: an endpoint that answers nothing else is disabled like any failing one) and throttledUntil. Pure.
+ */
 export function endpointHealth(records: AttemptRecord[]): EndpointHealth[] {
   const byEndpoint = new Map<string, EndpointHealth>();
   const inOrder = [...records].sort((a, b) => a.attemptedAt.getTime() - b.attemptedAt.getTime());
   for (const r of inOrder) {
     const id = r.claimed.endpointId;
-    const h = byEndpoint.get(id) ?? { endpointId: id, ok: false, reset: false, since: null };
+    const h = byEndpoint.get(id) ?? {
+      endpointId: id,
+      ok: false,
+      reset: false,
+      since: null,
+      throttledUntil: null,
+    };
     if (r.outcome.ok) Object.assign(h, { ok: true, reset: true, since: null });
     else if (h.ok || h.since === null) Object.assign(h, { ok: false, since: r.attemptedAt });
+    const until =
+      r.result.throttled && r.result.retryInMs !== null ? r.attemptedAt.getTime() + r.result.retryInMs : null;
+    if (until !== null && until > (h.throttledUntil?.getTime() ?? 0)) h.throttledUntil = new Date(until);
     byEndpoint.set(id, h);
   }
   return [...byEndpoint.values()];

@@ -34,6 +34,12 @@ export const WebhookView = Type.Object({
   failingSince: NullableTime,
   createdAt: Time,
   updatedAt: Time,
+  rateLimitPerSecond: Type.Union([Type.Integer(), Type.Null()], {
+    description: "most attempts per second, across all worker processes; null: no limit",
+  }),
+  throttledUntil: Type.Union([Time, Type.Null()], {
+    description: "the endpoint answered 429: no attempt before then (null once past)",
+  }),
 });
 
 export const AttemptView = Type.Object({
@@ -58,6 +64,7 @@ export const DeliveryView = Type.Object({
   messageId: Type.String(),
   status: Type.Union([Type.Literal("pending"), Type.Literal("succeeded"), Type.Literal("failed")]),
   attemptCount: Type.Integer(),
+  throttledCount: Type.Integer({ description: "429 answers so far, not counted in attemptCount" }),
   nextAttemptAt: NullableTime,
   lastError: NullableString,
   createdAt: Time,
@@ -81,6 +88,8 @@ export interface EndpointRow {
   failingSince: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  rateLimitPerSecond: number | null;
+  throttledUntil: Date | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -111,6 +120,8 @@ export function webhookView(e: EndpointRow, keyring: Keyring) {
     failingSince: iso(e.failingSince),
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
+    rateLimitPerSecond: e.rateLimitPerSecond,
+    throttledUntil: e.throttledUntil && e.throttledUntil > new Date() ? iso(e.throttledUntil) : null,
   };
 }
 
@@ -126,6 +137,7 @@ export interface DeliveryRow {
   endpointId: string;
   status: string;
   attemptCount: number;
+  throttledCount: number;
   nextAttemptAt: Date | null;
   lastError: string | null;
   createdAt: Date;
@@ -151,6 +163,7 @@ export function deliveryView(d: DeliveryRow) {
     messageId: webhookMessageId(d.notification.contentKey),
     status: d.status as "pending" | "succeeded" | "failed",
     attemptCount: d.attemptCount,
+    throttledCount: d.throttledCount,
     nextAttemptAt: iso(d.nextAttemptAt),
     lastError: d.lastError,
     createdAt: d.createdAt.toISOString(),

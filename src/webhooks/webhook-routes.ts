@@ -51,6 +51,9 @@ const HeadersPatch = Type.Union(
 );
 const Url = Type.String({ minLength: 1, maxLength: 2048 });
 const Description = Type.Union([Type.String({ maxLength: 500 }), Type.Null()]);
+const RateLimit = Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()], {
+  description: "most attempts per second to this endpoint, across all worker processes; null: no limit",
+});
 
 const CreateBody = Type.Object(
   {
@@ -61,6 +64,7 @@ const CreateBody = Type.Object(
     headers: Type.Optional(Headers),
     secret: Type.Optional(Type.String({ description: "whsec_…; generated when absent" })),
     description: Type.Optional(Description),
+    rateLimitPerSecond: Type.Optional(RateLimit),
   },
   { additionalProperties: false },
 );
@@ -87,6 +91,7 @@ const PatchBody = Type.Object(
           "with secret: how long deliveries are signed with the old secret too (default WEBHOOK_SECRET_OVERLAP_SECONDS); 0 retires it at once",
       }),
     ),
+    rateLimitPerSecond: Type.Optional(RateLimit),
   },
   { additionalProperties: false },
 );
@@ -253,6 +258,7 @@ function createEndpoint(db: Db, keyring: Keyring, body: Static<typeof CreateBody
       headers: sealHeaders(keyring, id, normalizedHeaders(body.headers ?? {})),
       secret: keyring.seal(id, body.secret ?? generateSecret()),
       description: body.description ?? null,
+      rateLimitPerSecond: body.rateLimitPerSecond ?? null,
     },
   });
 }
@@ -279,6 +285,7 @@ function patchData(body: Static<typeof PatchBody>) {
     // Re-enabling starts the failure clock afresh, or the next failure would disable it again at once.
     ...(body.enabled !== undefined && { enabled: body.enabled, ...(body.enabled && { failingSince: null }) }),
     ...(body.description !== undefined && { description: body.description }),
+    ...(body.rateLimitPerSecond !== undefined && { rateLimitPerSecond: body.rateLimitPerSecond }),
     updatedAt: new Date(),
   };
 }

@@ -18,6 +18,7 @@ import type { FanOut } from "../../src/orders/fanout.js";
 import { staleOrdersQuery } from "../../src/reconcile/rules.js";
 import { deleteFinishedDeliveries, pruneNotifications } from "../../src/retention/prune.js";
 import { V1_MODULES } from "../../src/roles.js";
+import { backfillStep } from "../../src/webhooks/backfill.js";
 import { insertDeliveries } from "../../src/webhooks/fanout.js";
 import {
   claimDue,
@@ -224,6 +225,44 @@ const PATHS: Array<[string, () => Promise<unknown>]> = [
   [
     "cli: deliveries --status failed",
     () => listDeliveries(cli(), { status: "failed", limit: 50, json: true }),
+  ],
+  [
+    "deliveries: record a throttled attempt (a 429)",
+    async () => {
+      await apply(newOrders(2));
+      const [h] = held;
+      await recordAttempts(db, [
+        {
+          claimed: { id: h!.id, endpointId: h!.endpointId, attemptCount: h!.attemptCount },
+          attemptedAt: new Date(),
+          outcome: { ok: false, statusCode: 429, error: "HTTP 429", durationMs: 2, responseExcerpt: null },
+          result: { status: "pending", retryInMs: 1000, throttled: true },
+        },
+      ]);
+    },
+  ],
+  [
+    "POST /v1/webhooks/:id/backfill",
+    async () => {
+      const res = await app.inject({
+        method: "POST",
+        url: "/v1/webhooks/ep-declare/backfill",
+        headers: { authorization: `Bearer ${config.adminToken}` },
+        payload: { since: new Date(Date.now() - 5 * 365 * 86_400_000).toISOString() },
+      });
+      expect(res.statusCode, res.body).toBe(202);
+    },
+  ],
+  [
+    "backfill: batches of a backfill over the whole history",
+    async () => {
+      for (let i = 0; i < 2; i++) expect(await backfillStep(db, 500)).not.toBeNull();
+    },
+  ],
+  ["GET /v1/webhooks/:id/backfill", () => get("/v1/webhooks/ep-declare/backfill")],
+  [
+    "deliveries: claim due rows, backfilled ones among them",
+    () => claimDue(db, { total: 64, perEndpointDefault: 32, perEndpoint: new Map(), leaseMs: 60_000 }),
   ],
 ];
 

@@ -80,6 +80,8 @@ describe("schema.prisma matches the migrations", () => {
       headers: "enc:v1:0123abcd:sealed",
       payStatuses: ["PAY_SUCCEED", "PAY_FAILED"],
       declareStatuses: ["DECLARED"],
+      rateLimitPerSecond: 50,
+      throttledUntil: at,
     };
     expect(await db.webhookEndpoint.create({ data: endpoint })).toEqual(endpoint);
 
@@ -94,9 +96,27 @@ describe("schema.prisma matches the migrations", () => {
       createdAt: at,
       updatedAt: at,
       succeededAt: at,
+      throttledCount: 2,
+      backfillId: 7n,
     };
     const d = await db.delivery.create({ data: delivery });
     expect(d).toEqual({ id: d.id, ...delivery });
+
+    const backfill = {
+      endpointId: endpoint.id,
+      since: at,
+      until: at,
+      status: "done",
+      cursorReceivedAt: at,
+      cursorNotificationId: n.id,
+      scanned: 12,
+      created: 3,
+      createdAt: at,
+      updatedAt: at,
+      finishedAt: at,
+    };
+    const b = await db.webhookBackfill.create({ data: backfill });
+    expect(b).toEqual({ id: b.id, ...backfill });
 
     const attempt = {
       deliveryId: d.id,
@@ -117,6 +137,7 @@ describe("schema.prisma matches the migrations", () => {
       webhook_endpoints: Prisma.WebhookEndpointScalarFieldEnum,
       deliveries: Prisma.DeliveryScalarFieldEnum,
       delivery_attempts: Prisma.DeliveryAttemptScalarFieldEnum,
+      webhook_backfills: Prisma.WebhookBackfillScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

@@ -7,10 +7,14 @@ export interface Received {
   method: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Date.now() when the request had arrived. */
+  at: number;
 }
 
 /** The answer to the n-th request (1-based) on a path. `hang` never answers. */
-export type Behaviour = (n: number) => { status: number; body?: string } | "hang";
+export type Behaviour = (
+  n: number,
+) => { status: number; body?: string; headers?: Record<string, string> } | "hang";
 
 export interface Receiver {
   url: (path: string) => string;
@@ -36,11 +40,14 @@ export async function startReceiver(): Promise<Receiver> {
         method: req.method ?? "",
         headers: req.headers,
         body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
       });
       const n = received.filter((r) => r.path === path).length;
       const answer = (behaviours.get(path) ?? ok)(n);
       if (answer === "hang") return;
-      res.writeHead(answer.status, { "content-type": "text/plain" }).end(answer.body ?? "");
+      res
+        .writeHead(answer.status, { "content-type": "text/plain", ...answer.headers })
+        .end(answer.body ?? "");
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

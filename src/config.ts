@@ -301,7 +301,7 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
   };
 }
 
-function hostPorts(list: string): HostPort[] {
+export function hostPorts(list: string): HostPort[] {
   return list
     .split(",")
     .map((s) => s.trim())

@@ -34,6 +34,8 @@ export interface ReplicaAck {
   timeoutMs: number;
 }
 
+const WAIT_MARGIN_MS = 50;
+
 /** A batch that Redis took but replicas did not confirm fails as a whole, without a retry per item. */
 type Outcome = EnqueueResult | { failed: unknown };
 
@@ -76,7 +78,8 @@ function batchedAdd(
       if (ack.minReplicas === 0) return results;
       const oldest = Math.min(...batch.map((p) => p.askedAt));
       try {
-        const left = ack.timeoutMs - (Date.now() - oldest);
+        // WAIT ends a little before the oldest request's deadline, so its 503 names the replicas.
+        const left = ack.timeoutMs - (Date.now() - oldest) - WAIT_MARGIN_MS;
         await awaitReplicas(connection, keys[0]!, ack.minReplicas, left, epoch);
         return results;
       } catch (failed) {

@@ -1,6 +1,6 @@
 // The notification queue between the receiver (producer) and the order workers (consumers).
 import { type JobsOptions, Queue, type Worker } from "bullmq";
-import { createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
+import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
 
 export const NOTIFICATION_QUEUE = "payzero-notifications";
 
@@ -72,6 +72,7 @@ export function createNotificationQueue(connection: RedisClient, prefix: string)
  * rejected with "Connection is closed"; a connection that cannot say QUIT within a second is cut.
  */
 export async function closeConnection(connection: RedisClient): Promise<void> {
+  closingOnPurpose(connection);
   if (connection.status === "end") return;
   let timer: NodeJS.Timeout | undefined;
   const cut = new Promise<void>((resolve) => {

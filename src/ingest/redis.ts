@@ -54,9 +54,9 @@ export function createRedisClient(target: RedisTarget, behaviour: ConnectionBeha
       sentinels: target.redisSentinels,
       name: target.redisSentinelName,
       ...(credentials.tls ? { enableTLSForSentinelMode: true } : {}),
-      // Sentinels announce a new master (+switch-master): the client moves to it at once, even when
-      // the old one is still up (a partition), instead of writing to a demoted master.
-      failoverDetector: true,
+      // A demoted master closes its clients' connections, so they ask the Sentinels again. (ioredis's
+      // failoverDetector is off: its +switch-master disconnect, arriving while the client is already
+      // reconnecting, ends the client for good with "Connection is closed".)
       retryStrategy: behaviour.retryDelay,
       sentinelRetryStrategy: behaviour.retryDelay,
     });
@@ -64,8 +64,30 @@ export function createRedisClient(target: RedisTarget, behaviour: ConnectionBeha
     client = new Redis(target.redisUrl, { ...role, retryStrategy: behaviour.retryDelay });
   }
   trackEpoch(client);
+  if (!(client instanceof Cluster)) reconnectAfterGivingUp(client);
   if (client instanceof Cluster) client.connect().catch(() => {}); // errors are emitted too
   return client;
+}
+
+const closedOnPurpose = new WeakSet<RedisClient>();
+
+/** Marks a client the service itself is closing: it must stay closed. */
+export function closingOnPurpose(client: RedisClient): void {
+  closedOnPurpose.add(client);
+}
+
+/**
+ * ioredis gives a client up ("end": every command then fails with "Connection is closed") when a
+ * reconnect fails in some ways rather than retrying; a service that must outlive any Redis incident
+ * connects it again unless it is being closed.
+ */
+function reconnectAfterGivingUp(client: Redis): void {
+  client.on("end", () => {
+    if (closedOnPurpose.has(client)) return;
+    setTimeout(() => {
+      if (!closedOnPurpose.has(client) && client.status === "end") client.connect().catch(() => {});
+    }, 1000).unref();
+  });
 }
 
 const epochs = new WeakMap<RedisClient, { n: number }>();

@@ -229,3 +229,20 @@ export async function startClusterSetup(): Promise<ClusterSetup> {
     throw err;
   }
 }
+
+/** A replica of the Redis on `masterPort`, in sync when this resolves. */
+export async function startReplicaOf(masterPort: number): Promise<{ destroy: () => Promise<void> }> {
+  const servers = new Servers(await mkdtemp(join(tmpdir(), "pzn-replica-")));
+  try {
+    const replica = await servers.start("replica", [...DATA, "--replicaof", "127.0.0.1", String(masterPort)]);
+    await waitUntil("replica in sync", async () =>
+      String(await ask(replica.port, "INFO", "replication")).includes("master_link_status:up")
+        ? true
+        : undefined,
+    );
+    return { destroy: () => servers.destroy() };
+  } catch (err) {
+    await servers.destroy();
+    throw err;
+  }
+}

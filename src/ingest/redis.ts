@@ -64,8 +64,9 @@ export function createRedisClient(target: RedisTarget, behaviour: ConnectionBeha
     client = new Redis(target.redisUrl, { ...role, retryStrategy: behaviour.retryDelay });
   }
   trackEpoch(client);
-  if (!(client instanceof Cluster)) reconnectAfterGivingUp(client);
-  if (client instanceof Cluster) client.connect().catch(() => {}); // errors are emitted too
+  if (client instanceof Cluster)
+    client.connect().catch(() => {}); // errors are emitted too
+  else reconnectAfterGivingUp(client);
   return client;
 }
 

@@ -61,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       signTokens: deps.config.signTokens,
       queue: deps.notificationQueue,
       enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
+      minReplicasAck: deps.config.redisMinReplicasAck,
       onOutcome: countNotification,
     });
     app.addHook("onResponse", async (request, reply) => {

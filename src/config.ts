@@ -15,11 +15,16 @@ export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
  */
 export const MAX_ENQUEUE_TIMEOUT_MS = 4499;
 
+/** host:port (IPv6 as [addr]:port), comma-separated; empty: not used. */
+const HOST_PORTS =
+  "^(\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*(,\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*)*)?$";
+
 const EnvSchema = Type.Object({
   PAYZERO_SIGN_TOKEN: Type.String({ minLength: 1, description: "signToken(s), comma-separated" }),
   DATABASE_URL: Type.String({ pattern: "^postgres(ql)?://" }),
   REDIS_URL: Type.String({ pattern: "^rediss?://" }),
-  REDIS_PREFIX: Type.String({ minLength: 1, pattern: "^[A-Za-z0-9:_-]+$" }),
+  // Empty: "pzn", or "{pzn}" with Cluster (see toConfig).
+  REDIS_PREFIX: Type.String({ pattern: "^[A-Za-z0-9:_{}-]*$" }),
   HOST: Type.String({ minLength: 1 }),
   PORT: Port,
   ADMIN_TOKEN: Type.String(),
@@ -74,12 +79,23 @@ const EnvSchema = Type.Object({
   WEBHOOK_THROTTLE_MAX_SECONDS: PositiveInt,
   WEBHOOK_THROTTLE_LIMIT: Type.Integer({ minimum: 0 }),
   WEBHOOK_BACKFILL_BATCH: Type.Integer({ minimum: 1, maximum: 5000 }),
+  REDIS_SENTINELS: Type.String({
+    pattern: HOST_PORTS,
+    description: "host:port of each Sentinel, comma-separated",
+  }),
+  REDIS_SENTINEL_NAME: Type.String(),
+  REDIS_CLUSTER_NODES: Type.String({
+    pattern: HOST_PORTS,
+    description: "host:port of cluster nodes, comma-separated",
+  }),
+  // Empty: 1 with Sentinel or Cluster (replicas are what they are for), 0 with a lone REDIS_URL.
+  REDIS_MIN_REPLICAS_ACK: Type.String({ pattern: "^\\d*$", description: "a whole number" }),
 });
 
 const defaults: Record<string, string> = {
   DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
   REDIS_URL: "redis://127.0.0.1:6379/0",
-  REDIS_PREFIX: "pzn",
+  REDIS_PREFIX: "",
   HOST: "0.0.0.0",
   PORT: "3000",
   ADMIN_TOKEN: "",
@@ -124,7 +140,16 @@ const defaults: Record<string, string> = {
   WEBHOOK_THROTTLE_MAX_SECONDS: "300",
   WEBHOOK_THROTTLE_LIMIT: "50",
   WEBHOOK_BACKFILL_BATCH: "500",
+  REDIS_SENTINELS: "",
+  REDIS_SENTINEL_NAME: "",
+  REDIS_CLUSTER_NODES: "",
+  REDIS_MIN_REPLICAS_ACK: "",
 };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
 
 export interface Config {
   signTokens: string[];
@@ -209,6 +234,13 @@ export interface Config {
   webhookThrottleLimit: number;
   /** Notifications a backfill reads per batch (one transaction); also how many of its deliveries may be pending at once. */
   webhookBackfillBatch: number;
+  /** Sentinels to ask for the master named redisSentinelName; empty: no Sentinel. */
+  redisSentinels: HostPort[];
+  redisSentinelName: string;
+  /** Redis Cluster nodes to start from; empty: no Cluster. */
+  redisClusterNodes: HostPort[];
+  /** Replicas that must confirm a message (Redis WAIT) before the receiver answers OK; 0: none. */
+  redisMinReplicasAck: number;
 }
 
 export class ConfigError extends Error {
@@ -293,11 +325,12 @@ function toConfig(converted: Static<typeof EnvSchema>): Config {
     throw new ConfigError([
       `WEBHOOK_ALLOW_ADDRESSES: ${JSON.stringify(badSubnet)} is not an IP address or CIDR subnet (e.g. 169.254.10.0/24)`,
     ]);
+  const redis = redisTopology(converted);
   return {
+    ...redis,
     signTokens,
     databaseUrl: converted.DATABASE_URL,
     redisUrl: converted.REDIS_URL,
-    redisPrefix: converted.REDIS_PREFIX,
     host: converted.HOST,
     port: converted.PORT,
     adminToken: converted.ADMIN_TOKEN,
@@ -399,4 +432,57 @@ export function parseSubnet(
     prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= max)) return undefined;
   return { address, family: version === 4 ? "ipv4" : "ipv6", prefix };
+}
+
+export function hostPorts(list: string): HostPort[] {
+  return list
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const at = s.lastIndexOf(":");
+      return { host: s.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(s.slice(at + 1)) };
+    });
+}
+
+/** BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot. */
+const HASH_TAG = /\{[^{}]+\}/;
+
+/** Standalone, Sentinel or Cluster, and what each needs of the other Redis settings. */
+function redisTopology(
+  c: Static<typeof EnvSchema>,
+): Pick<
+  Config,
+  "redisPrefix" | "redisSentinels" | "redisSentinelName" | "redisClusterNodes" | "redisMinReplicasAck"
+> {
+  const sentinels = hostPorts(c.REDIS_SENTINELS);
+  const clusterNodes = hostPorts(c.REDIS_CLUSTER_NODES);
+  const problems: string[] = [];
+  const badPort = [...sentinels, ...clusterNodes].find((n) => n.port < 1 || n.port > 65535);
+  if (badPort) problems.push(`REDIS_SENTINELS/REDIS_CLUSTER_NODES: port ${badPort.port} is not 1-65535`);
+  if (sentinels.length > 0 && clusterNodes.length > 0)
+    problems.push("REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set: choose Sentinel or Cluster");
+  if (sentinels.length > 0 && !c.REDIS_SENTINEL_NAME)
+    problems.push(
+      "REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master's name in the Sentinels' config)",
+    );
+  if (clusterNodes.length > 0) {
+    const db = new URL(c.REDIS_URL).pathname.replace(/^\//, "");
+    if (db !== "" && db !== "0")
+      problems.push(`REDIS_URL selects db ${db}: a Redis Cluster has db 0 only (leave the path empty or /0)`);
+    if (c.REDIS_PREFIX && !HASH_TAG.test(c.REDIS_PREFIX))
+      problems.push(
+        `REDIS_PREFIX must hold a hash tag with REDIS_CLUSTER_NODES, e.g. {${c.REDIS_PREFIX.replace(/[{}]/g, "")}} (got ${JSON.stringify(c.REDIS_PREFIX)}): BullMQ's scripts need all of a queue's keys in one slot`,
+      );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const replicated = sentinels.length > 0 || clusterNodes.length > 0;
+  return {
+    redisPrefix: c.REDIS_PREFIX || (clusterNodes.length > 0 ? "{pzn}" : "pzn"),
+    redisSentinels: sentinels,
+    redisSentinelName: c.REDIS_SENTINEL_NAME,
+    redisClusterNodes: clusterNodes,
+    redisMinReplicasAck:
+      c.REDIS_MIN_REPLICAS_ACK === "" ? (replicated ? 1 : 0) : Number(c.REDIS_MIN_REPLICAS_ACK),
+  };
 }

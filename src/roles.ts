@@ -29,7 +29,7 @@ export const V1_MODULES: V1RouteModule[] = [
 ];
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {
-  const connection = createProducerConnection(config.redisUrl);
+  const connection = createProducerConnection(config);
   connection.on("error", (err) => log.warn({ err }, "redis (producer)"));
   const queue = createNotificationQueue(connection, config.redisPrefix);
   if (!(await waitUntilConnected(connection, 5000)))

@@ -22,7 +22,7 @@ export interface Stoppable {
 
 /** The workers; `serveOps` adds an HTTP server with /healthz, /readyz and /metrics (worker-only processes). */
 export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
-  const connection = createWorkerConnection(config.redisUrl);
+  const connection = createWorkerConnection(config);
   connection.on("error", (err) => log.warn({ err }, "redis (worker)"));
   // Connections: the notification transactions at once, the delivery batches (renewals and records,
   // 2 each), and a few for the claims, the reconciler and the rarer delivery statements.

@@ -1,8 +1,8 @@
 // What the console needs from the api role.
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { RedisClient } from "../ingest/redis.js";
 
 export interface ConsoleDeps {
   config: Config;
@@ -10,7 +10,7 @@ export interface ConsoleDeps {
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** How long a session lasts; default 8 hours. */
   sessionLifetimeMs?: number;
   now?: () => number;

@@ -2,7 +2,7 @@
 // pzn_notifications_received_total counter gained to per-minute and per-hour counts in Redis, so the
 // overview sums every api process and survives restarts (minutes kept 2 hours, hours 25). Nothing is
 // added on the receiver's own path.
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../ingest/redis.js";
 import { notificationsReceived } from "../ops/metrics.js";
 
 export const OUTCOMES = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"] as const;
@@ -45,7 +45,7 @@ function throwOnError<T>(answers: Array<[Error | null, T]> | null): Array<[Error
   return answers;
 }
 
-export function ingestHistory(redis: Redis, prefix: string, flushEveryMs = 10_000): IngestHistory {
+export function ingestHistory(redis: RedisClient, prefix: string, flushEveryMs = 10_000): IngestHistory {
   const key = (unit: string, slot: number) => `${prefix}:console:received:${unit}:${slot}`;
   // The counter starts at 0 with the process: everything it counted is still to be written.
   let written = emptyCounts();

@@ -2,8 +2,8 @@
 // or disabled endpoints (Postgres); queue depth and the reconciler's last runs (Redis). The time-window
 // queries read only the newest SCAN_LIMIT rows by id, so the page stays cheap on a large table.
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Db } from "../db/client.js";
+import type { RedisClient } from "../ingest/redis.js";
 import { RECONCILE_QUEUE } from "../reconcile/worker.js";
 import { withTimeout } from "../util.js";
 
@@ -86,7 +86,7 @@ export interface ReconcileRun {
 }
 
 /** The reconciler's queue on the api's connection (BullMQ leaves a shared connection open on close). */
-export function reconcileQueue(redis: Redis, prefix: string): Queue {
+export function reconcileQueue(redis: RedisClient, prefix: string): Queue {
   return new Queue(RECONCILE_QUEUE, { connection: redis, prefix });
 }
 

@@ -1,6 +1,6 @@
 // The notification queue between the receiver (producer) and the order workers (consumers).
 import { type JobsOptions, Queue, type Worker } from "bullmq";
-import { Redis } from "ioredis";
+import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
 
 export const NOTIFICATION_QUEUE = "payzero-notifications";
 
@@ -33,26 +33,26 @@ export const notificationJobOptions: JobsOptions = {
  * ready. (ioredis's offline queue stays on because BullMQ's Queue sends its first commands before
  * the connection is up, and breaks for good if they are refused.)
  */
-export function createProducerConnection(redisUrl: string): Redis {
-  return new Redis(redisUrl, {
+export function createProducerConnection(target: RedisTarget): RedisClient {
+  return createRedisClient(target, {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    // Keep trying to reconnect in the background; requests meanwhile fail at once.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Keep trying to reconnect in the background (a failover: to the new master); requests meanwhile fail at once.
+    retryDelay: (times) => Math.min(times * 200, 2000),
   });
 }
 
 /** Worker connections wait and reconnect (BullMQ needs maxRetriesPerRequest null for blocking calls). */
-export function createWorkerConnection(redisUrl: string): Redis {
-  return new Redis(redisUrl, {
+export function createWorkerConnection(target: RedisTarget): RedisClient {
+  return createRedisClient(target, {
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+    retryDelay: (times) => Math.min(times * 200, 5000),
   });
 }
 
 /** Resolves true once the connection is ready, false after `timeoutMs` (the caller goes on either way). */
-export function waitUntilConnected(connection: Redis, timeoutMs: number): Promise<boolean> {
-  if (connection.status === "ready") return Promise.resolve(true);
+export function waitUntilConnected(connection: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (isReady(connection)) return Promise.resolve(true);
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
@@ -65,7 +65,7 @@ export function waitUntilConnected(connection: Redis, timeoutMs: number): Promis
   });
 }
 
-export function createNotificationQueue(connection: Redis, prefix: string): Queue<NotificationJob> {
+export function createNotificationQueue(connection: RedisClient, prefix: string): Queue<NotificationJob> {
   return new Queue<NotificationJob>(NOTIFICATION_QUEUE, { connection, prefix });
 }
 
@@ -73,7 +73,8 @@ export function createNotificationQueue(connection: Redis, prefix: string): Queu
  * Closes a connection after the replies it is still waiting for (QUIT), so no pending command is
  * rejected with "Connection is closed"; a connection that cannot say QUIT within a second is cut.
  */
-export async function closeConnection(connection: Redis): Promise<void> {
+export async function closeConnection(connection: RedisClient): Promise<void> {
+  closingOnPurpose(connection);
   if (connection.status === "end") return;
   let timer: NodeJS.Timeout | undefined;
   const cut = new Promise<void>((resolve) => {

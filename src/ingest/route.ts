@@ -8,7 +8,7 @@ import { SpanKind, startTraced, type Traced } from "../ops/tracing.js";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
 import { readNotificationBodies } from "./body.js";
-import { createEnqueue } from "./enqueue.js";
+import { createEnqueue, MAX_PENDING_ENQUEUES } from "./enqueue.js";
 import type { NotificationJob } from "./queue.js";
 
 export interface IngestOptions {
@@ -16,6 +16,8 @@ export interface IngestOptions {
   signTokens: readonly string[];
   queue: Queue<NotificationJob>;
   enqueueTimeoutMs: number;
+  /** Replicas that must have a message before it is answered OK (REDIS_MIN_REPLICAS_ACK); 0: none. */
+  minReplicasAck?: number;
   /** Called with the outcome of every request, for metrics. */
   onOutcome?: (outcome: IngestOutcome, msgType?: string) => void;
 }
@@ -27,7 +29,12 @@ const PlainText = Type.String();
 
 export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): Promise<void> {
   const outcome = opts.onOutcome ?? (() => {});
-  const enqueue = createEnqueue(opts.queue, opts.enqueueTimeoutMs);
+  const enqueue = createEnqueue(
+    opts.queue,
+    opts.enqueueTimeoutMs,
+    MAX_PENDING_ENQUEUES,
+    opts.minReplicasAck ?? 0,
+  );
   readNotificationBodies(app);
   app.post(
     opts.path,

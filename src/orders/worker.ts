@@ -1,12 +1,12 @@
 // Consumes the notification queue: each job is applied once (src/orders/apply.ts). A failure
 // (Postgres down) is retried with capped backoff for as long as it takes; nothing is dropped.
 import { Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
+import type { RedisClient } from "../ingest/redis.js";
 import {
   notificationLag,
   notificationsProcessed,
@@ -20,7 +20,7 @@ import { ORDER_MSG_TYPES } from "./rules.js";
 
 export interface NotificationWorkerDeps {
   config: Config;
-  connection: Redis;
+  connection: RedisClient;
   db: Db;
   log: Logger;
   fanOut?: FanOut;

@@ -1,11 +1,11 @@
 // The reconciler as a BullMQ job scheduler: every worker process registers the same scheduler and runs a
 // worker for its queue, so a run happens once per interval whatever the number of processes.
 import { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { closeWorker } from "../ingest/queue.js";
+import type { RedisClient } from "../ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { PayzeroClient } from "../payzero/client.js";
@@ -18,7 +18,7 @@ export const RECONCILE_SCHEDULER = "reconcile-stale-orders";
 export interface ReconcilerDeps {
   config: Config;
   /** A worker connection (maxRetriesPerRequest null); the caller closes it. */
-  connection: Redis;
+  connection: RedisClient;
   db: Db;
   log: Logger;
   fanOut: FanOut;
@@ -87,7 +87,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
 }
 
 /** The walk's position, shared by every worker process; forgotten after maxAge (no order is older). */
-export function redisCursor(redis: Redis, key: string, ttlSeconds: number): CursorStore {
+export function redisCursor(redis: RedisClient, key: string, ttlSeconds: number): CursorStore {
   return {
     load: async () => decodeCursor(await redis.get(key)),
     save: async (c) => {

@@ -1,11 +1,12 @@
 // The webhook forwarding stage. Postgres is the delivery queue: the rows written with each batch of
 // notifications are dispatched by the process that committed them; everything else that is due
 // (retries, rows a crashed process held, overflow, manual retries) is claimed by any worker process.
-import type { Redis } from "ioredis";
+
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
+import type { RedisClient } from "../ingest/redis.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { destinationPolicy } from "./address-rule.js";
@@ -36,7 +37,7 @@ export interface WebhookWorkerDeps {
   db: Db;
   log: Logger;
   /** Holds endpoints' rate limits across processes (absent: in this process only). */
-  redis?: Redis;
+  redis?: RedisClient;
 }
 
 export interface WebhookWorkers {

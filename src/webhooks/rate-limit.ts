@@ -10,8 +10,9 @@
 // rateLimitPerSecond × (W + 1).
 // While Redis is not ready each process falls back to the same limit in memory (so N processes may
 // send up to N × the limit until Redis is back) rather than stopping every limited endpoint.
-import type { Redis } from "ioredis";
+
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import type { RedisClient } from "../ingest/redis.js";
 import type { HeldDelivery } from "./store.js";
 
 export interface EndpointLimiter {
@@ -20,7 +21,7 @@ export interface EndpointLimiter {
 }
 
 /** `redis` absent (a lone process, e.g. tests of other parts): the limits hold in this process only. */
-export function createEndpointLimiter(redis: Redis | undefined, redisPrefix: string): EndpointLimiter {
+export function createEndpointLimiter(redis: RedisClient | undefined, redisPrefix: string): EndpointLimiter {
   // One limiter per distinct limit (the points are the limiter's): changing an endpoint's limit
   // moves it to another key, which starts with a full window.
   const limiters = new Map<number, RateLimiterMemory | RateLimiterRedis>();

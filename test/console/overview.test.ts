@@ -9,6 +9,7 @@ import {
 } from "../../src/ingest/queue.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import type { Pipeline } from "../support/pipeline.js";
+import { standalone } from "../support/redis.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
@@ -79,7 +80,7 @@ describe("the overview", () => {
 
 describe("the overview with Redis silent", () => {
   it("still answers, saying which parts Redis did not give", async () => {
-    const dead = createProducerConnection("redis://127.0.0.1:1");
+    const dead = createProducerConnection(standalone("redis://127.0.0.1:1"));
     dead.on("error", () => {});
     const queue = createNotificationQueue(dead, "pzn-test-dead");
     const app = Fastify();

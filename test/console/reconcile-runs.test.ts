@@ -6,10 +6,11 @@ import { closeConnection, createProducerConnection, createWorkerConnection } fro
 import { RECONCILE_QUEUE } from "../../src/reconcile/worker.js";
 import { testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
+import { standalone } from "../support/redis.js";
 
 const prefix = testRedisPrefix();
-const producer = createProducerConnection(REDIS_URL);
-const workerConnection = createWorkerConnection(REDIS_URL);
+const producer = createProducerConnection(standalone(REDIS_URL));
+const workerConnection = createWorkerConnection(standalone(REDIS_URL));
 let queue: Queue;
 
 beforeAll(async () => {

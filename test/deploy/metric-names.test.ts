@@ -3,10 +3,10 @@
 // exist, /metrics is scraped over HTTP with its token, and each PromQL selector of deploy/ must name
 // an exposed metric, with label matchers on labels that metric carries.
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeConnection, createWorkerConnection } from "../../src/ingest/queue.js";
+import type { RedisClient } from "../../src/ingest/redis.js";
 import { watchQueue } from "../../src/ops/metrics.js";
 import { RECONCILE_QUEUE, type Reconciler, startReconciler } from "../../src/reconcile/worker.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
@@ -21,7 +21,7 @@ const METRICS_TOKEN = "metric-names-test-token-0123456789";
 let p: Pipeline;
 let receiver: Receiver;
 let reconciler: Reconciler;
-let connection: Redis;
+let connection: RedisClient;
 let base: string;
 let unwatch: () => void;
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const webhooks = p.startWebhooks();
   p.startWorker(webhooks.fanOut);
   unwatch = watchQueue(p.queue);
-  connection = createWorkerConnection(p.config.redisUrl);
+  connection = createWorkerConnection(p.config);
   const config = { ...p.config, reconcile: { ...p.config.reconcile, intervalSeconds: 1 } };
   // No order is stale: a run asks Payzero nothing, and counts its orders (none) by result.
   const client = { queryOrder: async () => Promise.reject(new Error("not asked in this test")) };

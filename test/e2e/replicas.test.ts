@@ -3,18 +3,18 @@
 // little later; still each distinct message is stored once, applied, and POSTed once per subscribed
 // endpoint (nothing crashes, so no duplicate is allowed at all).
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../src/db/client.js";
 import { closeConnection, createNotificationQueue, createWorkerConnection } from "../../src/ingest/queue.js";
+import type { RedisClient } from "../../src/ingest/redis.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import { TEST_ADMIN_TOKEN } from "../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
 import { REDIS_URL } from "../support/env.js";
 import { orderBody, signedEnvelope } from "../support/payzero.js";
 import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
-import { deleteKeys } from "../support/redis.js";
+import { deleteKeys, standalone } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../webhooks/harness.js";
 import { type Receiver, startReceiver } from "../webhooks/receiver.js";
@@ -26,7 +26,7 @@ const IN_FLIGHT = 16;
 const prefix = testRedisPrefix();
 let database: TestDatabase | undefined;
 let db: Db | undefined;
-let redis: Redis | undefined;
+let redis: RedisClient | undefined;
 let receiver: Receiver | undefined;
 const services: ServiceProcess[] = [];
 const apiPorts: number[] = [];
@@ -48,7 +48,7 @@ const until = (what: string, check: () => Promise<boolean>, timeoutMs = 45_000) 
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url, 4);
-  redis = createWorkerConnection(REDIS_URL);
+  redis = createWorkerConnection(standalone(REDIS_URL));
   receiver = await startReceiver();
   const extra = {
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,

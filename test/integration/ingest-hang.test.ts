@@ -15,6 +15,7 @@ import {
   waitUntilConnected,
 } from "../../src/ingest/queue.js";
 import { testRedisPrefix } from "../support/db.js";
+import { standalone } from "../support/redis.js";
 import { type OwnRedis, startOwnRedis } from "../support/redis-server.js";
 
 let redis: OwnRedis;
@@ -47,7 +48,7 @@ async function enqueueOnceTaken(attempt: () => Promise<EnqueueResult>): Promise<
 
 describe("the receiver's enqueue while Redis hangs", () => {
   it("keeps at most maxPending messages waiting for Redis; the rest are refused at once", async () => {
-    const connection = createProducerConnection(redis.url);
+    const connection = createProducerConnection(standalone(redis.url));
     connection.on("error", () => {});
     const queue = createNotificationQueue(connection, testRedisPrefix());
     try {

@@ -12,6 +12,7 @@ import {
 import { watchQueue } from "../../src/ops/metrics.js";
 import { testConfig } from "../support/config.js";
 import { testRedisPrefix } from "../support/db.js";
+import { standalone } from "../support/redis.js";
 import { type OwnRedis, startOwnRedis } from "../support/redis-server.js";
 
 let redis: OwnRedis;
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 describe("/metrics while Redis hangs", () => {
   it("answers without the queue gauges instead of waiting for Redis", async () => {
-    const connection = createProducerConnection(redis.url);
+    const connection = createProducerConnection(standalone(redis.url));
     connection.on("error", () => {});
     const queue = createNotificationQueue(connection, testRedisPrefix());
     const unwatch = watchQueue(queue);

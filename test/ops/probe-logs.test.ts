@@ -49,7 +49,7 @@ describe("the notify route", () => {
       },
     });
     const config = testConfig({ redisPrefix: testRedisPrefix() });
-    const connection = createProducerConnection(config.redisUrl);
+    const connection = createProducerConnection(config);
     const queue = createNotificationQueue(connection, config.redisPrefix);
     await waitUntilConnected(connection, 2000);
     const app = await buildApp({

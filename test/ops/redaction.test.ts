@@ -38,7 +38,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url, 4);
   const config = testConfig({ redisPrefix: testRedisPrefix(), logLevel: "trace" });
-  const producer = createProducerConnection(config.redisUrl);
+  const producer = createProducerConnection(config);
   const queue = createNotificationQueue(producer, config.redisPrefix);
   await waitUntilConnected(producer, 5000);
   const app = await buildApp({
@@ -48,7 +48,7 @@ beforeAll(async () => {
     probes: {},
     plugins: [v1Api({ config, db }, V1_MODULES)],
   });
-  const connection = createWorkerConnection(config.redisUrl);
+  const connection = createWorkerConnection(config);
   const worker = startNotificationWorker({ config, connection, db, log });
   cleanups.push(
     () => worker.close(),
@@ -130,7 +130,7 @@ describe("a Redis error while queueing", () => {
       },
     });
     const config = testConfig({ redisUrl: own.url, redisPrefix: testRedisPrefix() });
-    const producer = createProducerConnection(config.redisUrl);
+    const producer = createProducerConnection(config);
     const queue = createNotificationQueue(producer, config.redisPrefix);
     try {
       await waitUntilConnected(producer, 5000);

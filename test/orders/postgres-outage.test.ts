@@ -19,7 +19,7 @@ beforeAll(async () => {
   const url = new URL(p.database.url);
   url.port = String(proxy.port);
   proxiedDb = createDb(url.toString(), 4);
-  const connection = createWorkerConnection(p.config.redisUrl);
+  const connection = createWorkerConnection(p.config);
   const worker = startNotificationWorker({
     config: p.config,
     connection,

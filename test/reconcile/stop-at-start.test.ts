@@ -38,7 +38,7 @@ it("stops at start-up without 'Connection is closed' rejections", async () => {
         payzeroApi: { url: api.url, ...APP, queryPaths: ["/order/queryOrder"] },
         reconcile: settings,
       });
-      const connection = createWorkerConnection(config.redisUrl);
+      const connection = createWorkerConnection(config);
       const reconciler = startReconciler({ config, connection, db, log, fanOut: noFanOut });
       await reconciler.stop();
       await closeConnection(connection);

@@ -1,11 +1,11 @@
 // startReconciler: the BullMQ job scheduler in the workers, with real Redis, Postgres and the fake API.
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { createWorkerConnection } from "../../src/ingest/queue.js";
+import type { RedisClient } from "../../src/ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../../src/ops/metrics.js";
 import { noFanOut } from "../../src/orders/fanout.js";
 import { PayzeroClient } from "../../src/payzero/client.js";
@@ -19,7 +19,7 @@ import { APP, log, payzeroOrder, seedOrder, settings } from "./support.js";
 let database: TestDatabase;
 let db: Db;
 let api: FakeApi;
-const connections: Redis[] = [];
+const connections: RedisClient[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -33,8 +33,8 @@ afterAll(async () => {
   await database?.drop();
 });
 
-function connect(config: Config): Redis {
-  const c = createWorkerConnection(config.redisUrl);
+function connect(config: Config): RedisClient {
+  const c = createWorkerConnection(config);
   connections.push(c);
   return c;
 }

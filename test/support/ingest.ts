@@ -1,6 +1,5 @@
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
-import type { Redis } from "ioredis";
 import { type AppDeps, buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import {
@@ -10,13 +9,14 @@ import {
   type NotificationJob,
   waitUntilConnected,
 } from "../../src/ingest/queue.js";
+import type { RedisClient } from "../../src/ingest/redis.js";
 import { testConfig } from "./config.js";
 import { testRedisPrefix } from "./db.js";
 
 export interface IngestHarness {
   app: FastifyInstance;
   queue: Queue<NotificationJob>;
-  connection: Redis;
+  connection: RedisClient;
   config: Config;
   close: () => Promise<void>;
 }
@@ -26,11 +26,11 @@ export async function startIngest(
   overrides: Partial<Config> = {},
   plugins: (
     config: Config,
-    redis: { queue: Queue<NotificationJob>; connection: Redis },
+    redis: { queue: Queue<NotificationJob>; connection: RedisClient },
   ) => AppDeps["plugins"] = () => [],
 ): Promise<IngestHarness> {
   const config = testConfig({ redisPrefix: testRedisPrefix(), ...overrides });
-  const connection = createProducerConnection(config.redisUrl);
+  const connection = createProducerConnection(config);
   connection.on("error", () => {}); // the tests of an unreachable Redis expect these
   const queue = createNotificationQueue(connection, config.redisPrefix);
   await waitUntilConnected(connection, 2000);

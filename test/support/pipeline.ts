@@ -1,6 +1,5 @@
 // The whole service in-process on a fresh database and Redis prefix: receiver + /v1 API + worker.
 import type { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { pino } from "pino";
 import { v1Api } from "../../src/api/v1.js";
 import type { AppDeps } from "../../src/app.js";
@@ -12,6 +11,7 @@ import {
   createWorkerConnection,
   type NotificationJob,
 } from "../../src/ingest/queue.js";
+import type { RedisClient } from "../../src/ingest/redis.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { startNotificationWorker } from "../../src/orders/worker.js";
 import { V1_MODULES } from "../../src/roles.js";
@@ -37,7 +37,7 @@ export async function startPipeline(
   plugins: (
     config: Config,
     db: Db,
-    redis: { queue: Queue<NotificationJob>; connection: Redis },
+    redis: { queue: Queue<NotificationJob>; connection: RedisClient },
   ) => NonNullable<AppDeps["plugins"]> = () => [],
 ): Promise<Pipeline> {
   const database = await createTestDatabase();
@@ -46,7 +46,7 @@ export async function startPipeline(
     v1Api({ config, db }, V1_MODULES),
     ...plugins(config, db, redis),
   ]);
-  const workers: Array<{ worker: Worker<NotificationJob>; connection: Redis }> = [];
+  const workers: Array<{ worker: Worker<NotificationJob>; connection: RedisClient }> = [];
   const stages: Array<() => Promise<void>> = [];
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   return {
@@ -55,7 +55,7 @@ export async function startPipeline(
     database,
     authorized: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
     startWorker: (fanOut) => {
-      const connection = createWorkerConnection(ingest.config.redisUrl);
+      const connection = createWorkerConnection(ingest.config);
       const worker = startNotificationWorker({ config: ingest.config, connection, db, log, fanOut });
       workers.push({ worker, connection });
       return worker;

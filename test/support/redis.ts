@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import type { RedisTarget } from "../../src/ingest/redis.js";
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS): only this run's keys. */
 export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {
@@ -16,4 +17,9 @@ export async function deleteKeys(redisUrl: string, pattern: string): Promise<num
     redis.disconnect();
   }
   return deleted;
+}
+
+/** A lone Redis at `redisUrl`, as the connection factories take it (no Sentinel, no Cluster). */
+export function standalone(redisUrl: string): RedisTarget {
+  return { redisUrl, redisSentinels: [], redisSentinelName: "", redisClusterNodes: [] };
 }

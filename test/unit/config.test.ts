@@ -181,3 +181,57 @@ describe("the notify path's bound", () => {
     expect(service.output()).toMatch(/invalid configuration:[\s\S]*ENQUEUE_TIMEOUT_MS must be <= 4499/);
   });
 });
+
+describe("Redis Sentinel and Cluster settings", () => {
+  const base = { PAYZERO_SIGN_TOKEN: "t" };
+
+  it("reads Sentinels and the master's name, and waits for one replica by default", () => {
+    const c = loadConfig({
+      ...base,
+      REDIS_SENTINELS: "10.0.0.1:26379, [::1]:26380",
+      REDIS_SENTINEL_NAME: "m",
+    });
+    expect(c.redisSentinels).toEqual([
+      { host: "10.0.0.1", port: 26379 },
+      { host: "::1", port: 26380 },
+    ]);
+    expect(c.redisSentinelName).toBe("m");
+    expect(c.redisMinReplicasAck).toBe(1);
+    expect(c.redisPrefix).toBe("pzn");
+  });
+
+  it("waits for no replica with a lone REDIS_URL unless told to, and 0 turns the wait off", () => {
+    expect(loadConfig(base).redisMinReplicasAck).toBe(0);
+    expect(loadConfig({ ...base, REDIS_MIN_REPLICAS_ACK: "2" }).redisMinReplicasAck).toBe(2);
+    const sentinel = { ...base, REDIS_SENTINELS: "s:26379", REDIS_SENTINEL_NAME: "m" };
+    expect(loadConfig({ ...sentinel, REDIS_MIN_REPLICAS_ACK: "0" }).redisMinReplicasAck).toBe(0);
+    expect(problemsOf({ ...base, REDIS_MIN_REPLICAS_ACK: "-1" })).toMatch(/REDIS_MIN_REPLICAS_ACK/);
+  });
+
+  it("needs the master's name with Sentinels, and refuses Sentinel and Cluster together", () => {
+    expect(problemsOf({ ...base, REDIS_SENTINELS: "s:26379" })).toMatch(/REDIS_SENTINEL_NAME is required/);
+    expect(
+      problemsOf({
+        ...base,
+        REDIS_SENTINELS: "s:26379",
+        REDIS_SENTINEL_NAME: "m",
+        REDIS_CLUSTER_NODES: "c:6379",
+      }),
+    ).toMatch(/both set/);
+    expect(problemsOf({ ...base, REDIS_SENTINELS: "s" })).toMatch(/REDIS_SENTINELS/);
+    expect(problemsOf({ ...base, REDIS_CLUSTER_NODES: "c:70000" })).toMatch(/port 70000/);
+  });
+
+  it("hash-tags the default prefix with Cluster and refuses a set prefix without a tag, or a db", () => {
+    const cluster = { ...base, REDIS_CLUSTER_NODES: "c1:6379,c2:6379" };
+    const c = loadConfig(cluster);
+    expect(c.redisClusterNodes).toHaveLength(2);
+    expect(c.redisPrefix).toBe("{pzn}");
+    expect(c.redisMinReplicasAck).toBe(1);
+    expect(loadConfig({ ...cluster, REDIS_PREFIX: "app:{pzn}" }).redisPrefix).toBe("app:{pzn}");
+    expect(problemsOf({ ...cluster, REDIS_PREFIX: "app" })).toMatch(
+      /REDIS_PREFIX must hold a hash tag.*\{app\}/,
+    );
+    expect(problemsOf({ ...cluster, REDIS_URL: "redis://c1:6379/2" })).toMatch(/db 2/);
+  });
+});

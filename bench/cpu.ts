@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { childPids } from "../test/support/processes.js";
 
-export type CpuPart = "service" | "postgres" | "redis";
+type CpuPart = "service" | "postgres" | "redis";
 export type CpuSeconds = Record<CpuPart | "total", number>;
 
 let ticks: number | undefined;
@@ -18,7 +18,7 @@ function clockTicks(): number {
 }
 
 /** utime + stime of one process in seconds, or null once it is gone. */
-export function processCpuSeconds(pid: number): number | null {
+function processCpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.

@@ -10,7 +10,7 @@ const PAY = "PAY_STATUS_NOTIFY";
 const DECLARE = "DECLARE_STATUS_NOTIFY";
 
 /** A realistic orderResultDto (about 700 bytes once signed, like Payzero's own example). */
-export function orderBody(mchtOrderNo: string, msgType: string): string {
+function orderBody(mchtOrderNo: string, msgType: string): string {
   const pay = msgType === PAY;
   return testOrderBody({
     mchtOrderNo,
@@ -20,7 +20,7 @@ export function orderBody(mchtOrderNo: string, msgType: string): string {
   });
 }
 
-export function signedBody(msgType: string, msgBody: string, timestamp = Date.now()): string {
+function signedBody(msgType: string, msgBody: string, timestamp = Date.now()): string {
   const sign = payzeroSign(BENCH_SIGN_TOKEN, String(timestamp), msgBody);
   return JSON.stringify({ timestamp, msgType, msgBody, sign });
 }
@@ -29,7 +29,7 @@ export function signedBody(msgType: string, msgBody: string, timestamp = Date.no
  * The n-th message of a run: order n/2 gets its payment, then its declaration notification, as in
  * a Payzero batch. Every n gives a distinct message.
  */
-export function nthMessage(run: string, n: number): string {
+function nthMessage(run: string, n: number): string {
   const msgType = n % 2 === 0 ? PAY : DECLARE;
   return signedBody(msgType, orderBody(`${run}-${Math.floor(n / 2)}`, msgType));
 }

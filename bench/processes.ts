@@ -104,7 +104,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Resident set size of a process and its children in bytes (Linux), or null once it is gone. */
-export function rssBytes(pid: number): number | null {
+function rssBytes(pid: number): number | null {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     if (!match) return null;

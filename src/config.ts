@@ -13,7 +13,7 @@ export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
  * receiver waits for Redis up to ENQUEUE_TIMEOUT_MS, the only wait on its path that a setting
  * lengthens: kept under 4500 ms, at least 500 ms remain for the request, the sign and the answer.
  */
-export const MAX_ENQUEUE_TIMEOUT_MS = 4499;
+const MAX_ENQUEUE_TIMEOUT_MS = 4499;
 
 /** host:port (IPv6 as [addr]:port), comma-separated; empty: not used. */
 const HOST_PORTS =
@@ -282,9 +282,9 @@ function describeProblem(key: string, schema: TSchema, value: unknown, raw: stri
 }
 
 /** The placeholders .env.example ships: a copy of it left unedited must not start a payment receiver. */
-export const EXAMPLE_TOKENS: readonly string[] = ["change-me"];
+const EXAMPLE_TOKENS: readonly string[] = ["change-me"];
 /** An ADMIN_TOKEN opens every order and the webhook secrets: at least this long (empty keeps /v1 closed). */
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
+const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Public or guessable secrets, refused at start; the values themselves are never echoed. */
 function weakSecretProblems(signTokens: string[], adminToken: string, metricsToken: string): string[] {
@@ -398,7 +398,7 @@ const list = (text: string) =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-export const ENCRYPTION_KEY_BYTES = 32;
+const ENCRYPTION_KEY_BYTES = 32;
 
 export const MISSING_ENCRYPTION_KEYS =
   "ENCRYPTION_KEYS is required: it seals the webhook endpoints' secrets and headers in Postgres. " +

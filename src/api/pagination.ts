@@ -13,11 +13,11 @@ export const Cursor = Type.String({
   description: "nextCursor of the previous page",
 });
 
-export function encodeCursor(key: string | bigint): string {
+function encodeCursor(key: string | bigint): string {
   return Buffer.from(String(key), "utf8").toString("base64url");
 }
 
-export function decodeCursor(cursor: string): string {
+function decodeCursor(cursor: string): string {
   return Buffer.from(cursor, "base64url").toString("utf8");
 }
 

@@ -8,7 +8,7 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-export const STATUSES = ["failed", "pending", "succeeded"] as const;
+const STATUSES = ["failed", "pending", "succeeded"] as const;
 export type DeliveryStatus = (typeof STATUSES)[number];
 
 export type Invocation =
@@ -22,7 +22,7 @@ export type Invocation =
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
-export const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "help"] as const;
+const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "help"] as const;
 const MAX_LIMIT = 1000;
 
 const common = {
@@ -72,7 +72,7 @@ function positionals(given: string[], names: string[], command: string): string[
 
 const ID = /^[1-9][0-9]{0,17}$/;
 
-export function parseId(text: string, what: string): bigint {
+function parseId(text: string, what: string): bigint {
   if (!ID.test(text)) throw new UsageError(`${what} must be a positive integer (got "${text}")`);
   return BigInt(text);
 }

@@ -8,7 +8,7 @@ export function maskName(name: string): string {
 }
 
 /** Keeps `head` leading and `tail` trailing characters; a value too short to keep them is all stars. */
-export function maskMiddle(value: string, head: number, tail: number): string {
+function maskMiddle(value: string, head: number, tail: number): string {
   const chars = Array.from(value.trim());
   if (chars.length < head + tail + 4) return "*".repeat(Math.max(1, chars.length));
   const starred = "*".repeat(chars.length - head - tail);

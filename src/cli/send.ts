@@ -5,7 +5,7 @@ import { type CliContext, EXIT, type Output } from "./context.js";
 import { cell, formatTable, plural } from "./table.js";
 import { waitBudgetMs, waitForDeliveries } from "./wait.js";
 
-export interface SettledJson {
+interface SettledJson {
   id: string;
   webhookId: string;
   status: string;

@@ -7,7 +7,7 @@ import { BASE, document, type PageContext } from "./layout.js";
 import { cameOverHttps, crossSite } from "./security.js";
 import type { SessionKeys } from "./session.js";
 
-export const SESSION_COOKIE = "pzn_console";
+const SESSION_COOKIE = "pzn_console";
 export type FormBody = Record<string, string | string[] | undefined>;
 
 declare module "fastify" {

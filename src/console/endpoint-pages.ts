@@ -15,7 +15,7 @@ import type { TestEventResult } from "./test-event.js";
 import { attemptsTable } from "./timeline.js";
 
 export type Endpoint = ReturnType<typeof webhookView>;
-export const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"];
+const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"];
 
 export interface EndpointFields {
   url: string;
@@ -43,7 +43,7 @@ ${
 }
 
 /** URL, description and the types: the fields of the add and the edit form. */
-export function endpointFields(f: EndpointFields): Html {
+function endpointFields(f: EndpointFields): Html {
   const types = [...KNOWN_MSG_TYPES, ...(f.msgTypes ?? []).filter((t) => !KNOWN_MSG_TYPES.includes(t))];
   return html`<div><label for="url">URL</label><input id="url" name="url" type="url" required maxlength="2048" value="${f.url}" placeholder="https://erp.internal/payzero"></div>
 <div><label for="description">Description</label><input id="description" name="description" type="text" maxlength="500" value="${f.description}"></div>
@@ -114,7 +114,7 @@ ${s.test ? testResult(s.test) : ""}
 }
 
 /** The payStatus/declareStatus filters in words (set through the API; see README, Webhooks). */
-export function statusFilter(e: Pick<Endpoint, "payStatus" | "declareStatus">): string {
+function statusFilter(e: Pick<Endpoint, "payStatus" | "declareStatus">): string {
   const parts = [
     e.payStatus && `payStatus ${e.payStatus.join(" or ")}`,
     e.declareStatus && `declareStatus ${e.declareStatus.join(" or ")}`,

@@ -6,7 +6,7 @@ import type { RedisClient } from "../ingest/redis.js";
 import { notificationsReceived } from "../ops/metrics.js";
 
 export const OUTCOMES = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+type Outcome = (typeof OUTCOMES)[number];
 export type OutcomeCounts = Record<Outcome, number>;
 
 const MINUTE = 60_000;

@@ -6,7 +6,7 @@ import type { Prisma } from "../generated/prisma/client.js";
 import { orderJson } from "../orders/json.js";
 import { deliveryInclude, deliveryView } from "../webhooks/views.js";
 
-export const ORDERS_PER_PAGE = 50;
+const ORDERS_PER_PAGE = 50;
 const HISTORY_LIMIT = 500;
 
 export interface OrderFilter {
@@ -79,7 +79,7 @@ export async function loadOrder(db: Db, mchtOrderNo: string) {
   };
 }
 
-export type OrderHistory = NonNullable<Awaited<ReturnType<typeof loadOrder>>>;
+type OrderHistory = NonNullable<Awaited<ReturnType<typeof loadOrder>>>;
 export type HistoryNotification = OrderHistory["notifications"][number];
 export type HistoryDelivery = HistoryNotification["deliveries"][number];
 

@@ -3,7 +3,7 @@
 import type { Db } from "../db/client.js";
 import { isRefusal, rearmDelivery, rearmFailedOf } from "../webhooks/retry.js";
 
-export type RetryResult = { ok: true; retried: number } | { ok: false; message: string };
+type RetryResult = { ok: true; retried: number } | { ok: false; message: string };
 
 export interface Retries {
   retryDelivery(id: bigint): Promise<RetryResult>;

@@ -2,7 +2,7 @@
 // another origin), no framing, no sniffing, pages never cached.
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-export const CONTENT_SECURITY_POLICY = [
+const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "style-src 'self'",
   "img-src 'self' data:",

@@ -2,7 +2,7 @@
 // and the random source. The key derives from ADMIN_TOKEN: changing the token ends every session.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export interface Session {
+interface Session {
   nonce: string;
   expiresAt: number;
 }

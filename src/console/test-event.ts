@@ -7,7 +7,7 @@ import { type SignedRequest, signRequest, type WebhookPayload } from "../webhook
 import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
 import type { SendOutcome } from "../webhooks/send.js";
 
-export const TEST_EVENT_TYPE = "CONSOLE_TEST";
+const TEST_EVENT_TYPE = "CONSOLE_TEST";
 
 export interface TestEventResult {
   sentAt: Date;
@@ -15,7 +15,7 @@ export interface TestEventResult {
   outcome: SendOutcome;
 }
 
-export function testPayload(now: Date): WebhookPayload {
+function testPayload(now: Date): WebhookPayload {
   return {
     id: `msg_test_${randomBytes(12).toString("hex")}`,
     type: TEST_EVENT_TYPE,

@@ -3,7 +3,7 @@
 // with nothing copied. The /v1 contract is the stable interface while the delivery internals change.
 import type { FastifyInstance } from "fastify";
 
-export type V1Answer<T> = { ok: true; value: T } | { ok: false; message: string };
+type V1Answer<T> = { ok: true; value: T } | { ok: false; message: string };
 
 export interface V1Client {
   request<T>(method: "POST" | "PATCH", url: string, payload: Record<string, unknown>): Promise<V1Answer<T>>;

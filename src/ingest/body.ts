@@ -23,14 +23,14 @@ export function readNotificationBodies(app: FastifyInstance): void {
 }
 
 /** UTF-8, the usual case, is read by Node itself; GBK as Java writes it; GB18030 by iconv-lite. */
-export function decode(bytes: Buffer, charset: BodyCharset): string {
+function decode(bytes: Buffer, charset: BodyCharset): string {
   if (charset === "UTF-8") return bytes.toString("utf8");
   if (charset === "GBK") return decodeJavaGbk(bytes);
   return iconv.decode(bytes, "gb18030");
 }
 
 /** JSON.parse, refusing `__proto__` and `constructor.prototype` keys like Fastify's own parser. */
-export function parseJson(text: string): unknown {
+function parseJson(text: string): unknown {
   if (text.length === 0) throw badRequest("the body is empty");
   try {
     return secureJson.parse(text, null, { protoAction: "error", constructorAction: "error" });

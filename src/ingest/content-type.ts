@@ -26,7 +26,7 @@ const SHOWABLE = /^[\w!#$%&'*+./^`|~-]{1,64}$/;
  * may be well formed, and a charset is part of the media type, so 415 rather than 400. Either way
  * Payzero sends the notification again; the metric counts it as bad_request.
  */
-export class UnsupportedBodyError extends Error {
+class UnsupportedBodyError extends Error {
   readonly statusCode = 415;
   constructor(message: string) {
     super(message);

@@ -28,7 +28,7 @@ interface Pending {
   askedAt: number;
 }
 
-export interface ReplicaAck {
+interface ReplicaAck {
   /** Replicas that must have a batch before its requests are answered; 0: no WAIT. */
   minReplicas: number;
   timeoutMs: number;

@@ -3,7 +3,7 @@
 import { Cluster } from "ioredis";
 import { connectionEpoch, type RedisClient } from "./redis.js";
 
-export class ReplicaAckError extends Error {
+class ReplicaAckError extends Error {
   constructor(wanted: number, got: number | "reconnected") {
     super(
       got === "reconnected"

@@ -5,7 +5,7 @@ import type { LoggerOptions } from "pino";
  * object and up to two levels down (pino's redaction takes fixed paths; deeper wildcards cost every
  * log line). The code never logs an order or a message body whole, so this is the safety net.
  */
-export const REDACTED_KEYS = [
+const REDACTED_KEYS = [
   "payerName",
   "payerNumber",
   "payerPhone",

@@ -56,10 +56,6 @@ export async function startTracing(
   };
 }
 
-export function tracingOn(): boolean {
-  return tracer !== null;
-}
-
 /** A span of the pipeline and the W3C traceparent that continues it in another process. */
 export interface Traced {
   context: Context;

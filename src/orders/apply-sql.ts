@@ -45,7 +45,7 @@ export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): 
             AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY}))`;
 }
 
-export const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
+const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
 const column = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const ORDER_SELECT = Prisma.raw(ORDER_FIELDS.map((f) => `${column(f)} AS "${f}"`).join(", "));
 

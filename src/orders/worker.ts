@@ -125,6 +125,6 @@ function recordMetrics(msgType: string, outcome: string, result: ApplyResult): v
 }
 
 /** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */
-export function cappedBackoff(attemptsMade: number): number {
+function cappedBackoff(attemptsMade: number): number {
   return Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 60_000);
 }

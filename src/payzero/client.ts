@@ -6,7 +6,7 @@ import { renewAt } from "./jwt.js";
 import { type OrderResultDto, parseOrderResult } from "./orderResult.js";
 import { callApi, type Transport } from "./transport.js";
 
-export { PayzeroApiError, PayzeroAuthError, PayzeroError, PayzeroHttpError } from "./errors.js";
+export { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
 
 /** An orderResultDto (section 2.4) as JSON, the way Payzero sends it. */
 export type OrderResultJson = { mchtOrderNo: string; [field: string]: unknown };
@@ -15,7 +15,7 @@ export type OrderResultJson = { mchtOrderNo: string; [field: string]: unknown };
  * Payzero's single-order queries, both answering an orderResultDto: /order/queryOrder for QR, quick-pay
  * and mock-pay orders (sections 4.3, 5.6, 6.3), /order/feedback for auto-pay and batch orders (2.4).
  */
-export const QUERY_PATHS = ["/order/queryOrder", "/order/feedback"] as const;
+const QUERY_PATHS = ["/order/queryOrder", "/order/feedback"] as const;
 export type QueryPath = (typeof QUERY_PATHS)[number];
 
 /** An answer of a query: the data as Payzero returned it (JSON text), read, and the path that gave it. */

@@ -9,7 +9,7 @@ export const DECLARE_STATUS_NOTIFY = "DECLARE_STATUS_NOTIFY";
  * Up to 18 digits: every millisecond timestamp fits, and so does Postgres bigint (19 digits could
  * exceed it, and the worker would retry such a message for ever). The decimal text is what gets signed.
  */
-export const TIMESTAMP_TEXT = "^[0-9]{1,18}$";
+const TIMESTAMP_TEXT = "^[0-9]{1,18}$";
 
 export const Envelope = Type.Object(
   {

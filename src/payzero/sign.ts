@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { encodeJavaGbk } from "./java-gbk.js";
 
 /** The charsets a sign is checked over, in this order. */
-export const SIGN_CHARSETS = ["UTF-8", "GBK"] as const;
+const SIGN_CHARSETS = ["UTF-8", "GBK"] as const;
 export type SignCharset = (typeof SIGN_CHARSETS)[number];
 
 export function payzeroSign(

@@ -13,7 +13,7 @@ import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconci
 import { decodeCursor, encodeCursor } from "./rules.js";
 
 export const RECONCILE_QUEUE = "payzero-reconcile";
-export const RECONCILE_SCHEDULER = "reconcile-stale-orders";
+const RECONCILE_SCHEDULER = "reconcile-stale-orders";
 
 export interface ReconcilerDeps {
   config: Config;

@@ -14,7 +14,7 @@ export interface RetentionDeps {
 }
 
 /** Pause between two batches of a run. */
-export const RETENTION_PAUSE_MS = 200;
+const RETENTION_PAUSE_MS = 200;
 /** The first run, this long after start (or the interval, if shorter): not in the start-up rush. */
 const FIRST_RUN_DELAY_MS = 60_000;
 

@@ -32,7 +32,7 @@ export interface Batch {
 }
 
 /** mulberry32: a small seeded generator, good enough for demo data. */
-export function seededRandom(seed: number): () => number {
+function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -18,7 +18,7 @@ export interface FakeApiOptions {
 }
 
 /** What the tests and the demo can see and change. */
-export interface FakeApiState {
+interface FakeApiState {
   /** Orders /order/queryOrder knows (created by sections 4, 5 or 6). */
   orders: Map<string, OrderResultJson>;
   /** Orders /order/feedback knows (auto-pay and batch orders, section 2). */

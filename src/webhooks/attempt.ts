@@ -48,7 +48,7 @@ export interface AttemptDeps {
 }
 
 /** Time a hold must have left past the attempt's timeout: enough to record the attempt. */
-export const RECORD_MARGIN_MS = 2000;
+const RECORD_MARGIN_MS = 2000;
 
 export type AttemptOutcome = "stale" | "succeeded" | "retrying" | "failed";
 

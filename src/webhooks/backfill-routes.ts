@@ -30,7 +30,7 @@ const BackfillBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const BackfillView = Type.Object({
+const BackfillView = Type.Object({
   id: Type.String(),
   webhookId: Type.String(),
   since: Time,
@@ -49,7 +49,7 @@ export const BackfillView = Type.Object({
   finishedAt: Type.Union([Time, Type.Null()]),
 });
 
-export function backfillView(b: BackfillProgress) {
+function backfillView(b: BackfillProgress) {
   return {
     id: String(b.id),
     webhookId: b.endpointId,

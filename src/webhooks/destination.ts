@@ -9,8 +9,6 @@ import { createNatsPublisher } from "./nats.js";
 import { failure, type Publisher } from "./publisher.js";
 import { postWebhook } from "./send.js";
 
-export type { OutgoingMessage } from "./publisher.js";
-
 /** All kinds of destination, one process's broker connections with them. */
 export type Destinations = Publisher;
 

@@ -24,9 +24,9 @@ export interface DispatcherOptions {
 }
 
 /** A pause longer than this gives the endpoint's waiting rows back to Postgres rather than holding them. */
-export const DEFER_AFTER_MS = 2000;
+const DEFER_AFTER_MS = 2000;
 
-export interface Capacity {
+interface Capacity {
   /** Rows a claim may add in all. */
   total: number;
   /** Per endpoint with rows here: how many more it may add (others: `perEndpointDefault`). */

@@ -29,12 +29,12 @@ export function storedMsgTypes(msgTypes: string[] | null | undefined): string[] 
 }
 
 /** Payzero's statuses (appendix A.1/A.2, and PAY_CANCELLED seen in its examples): a typo would match nothing. */
-export const FILTER_STATUSES = {
+const FILTER_STATUSES = {
   payStatus: [...PAY_STATUSES, PAY_CANCELLED] as readonly string[],
   declareStatus: DECLARE_STATUSES as readonly string[],
 };
 
-export function statusesProblem(field: keyof typeof FILTER_STATUSES, given: string[] | null | undefined) {
+function statusesProblem(field: keyof typeof FILTER_STATUSES, given: string[] | null | undefined) {
   if (!Array.isArray(given)) return undefined;
   if (given.length === 0) return `${field} must not be empty: use null for any status`;
   const unknown = given.find((s) => !FILTER_STATUSES[field].includes(s));
@@ -44,7 +44,7 @@ export function statusesProblem(field: keyof typeof FILTER_STATUSES, given: stri
 }
 
 /** Set by the service itself, or by HTTP: an endpoint's headers cannot replace them. */
-export const RESERVED_HEADERS = [
+const RESERVED_HEADERS = [
   "webhook-id",
   "webhook-timestamp",
   "webhook-signature",
@@ -69,9 +69,7 @@ export function normalizedHeaders<T extends string | null>(headers: Record<strin
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-export function headersProblem(
-  headers: Record<string, string | null> | null | undefined,
-): string | undefined {
+function headersProblem(headers: Record<string, string | null> | null | undefined): string | undefined {
   if (!headers) return undefined;
   const names = Object.keys(headers);
   if (names.length > MAX_HEADERS) return `headers: at most ${MAX_HEADERS}`;

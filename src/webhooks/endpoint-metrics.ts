@@ -6,7 +6,7 @@ import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
 import { errorMessage } from "../util.js";
 
 /** Drops the series of labelled endpoints that no longer exist; returns their ids. */
-export async function pruneEndpointMetrics(db: Db): Promise<string[]> {
+async function pruneEndpointMetrics(db: Db): Promise<string[]> {
   const labelled = await labelledEndpoints();
   if (labelled.length === 0) return [];
   const present = await db.webhookEndpoint.findMany({

@@ -20,7 +20,7 @@ export function sealHeaders(keyring: Keyring, endpointId: string, headers: Endpo
   return Object.keys(headers).length === 0 ? null : keyring.seal(endpointId, JSON.stringify(headers));
 }
 
-export function openHeaders(keyring: Keyring, endpointId: string, stored: string | null): EndpointHeaders {
+function openHeaders(keyring: Keyring, endpointId: string, stored: string | null): EndpointHeaders {
   return stored === null ? {} : (JSON.parse(keyring.open(endpointId, stored)) as EndpointHeaders);
 }
 

@@ -46,7 +46,7 @@ export interface WebhookWorkers {
 }
 
 /** How long a hold lasts: the attempt's timeout, and the grace past it before another process may take the row. */
-export function leaseMs(config: Pick<Config, "webhookTimeoutMs" | "webhookLeaseGraceMs">): number {
+function leaseMs(config: Pick<Config, "webhookTimeoutMs" | "webhookLeaseGraceMs">): number {
   return config.webhookTimeoutMs + config.webhookLeaseGraceMs;
 }
 

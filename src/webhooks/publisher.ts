@@ -55,7 +55,7 @@ export function brokerHeaders(message: OutgoingMessage): Record<string, string> 
 }
 
 /** How long a stop waits for a broker to answer a connection's close; past it the process goes on stopping. */
-export const CLOSE_WAIT_MS = 5000;
+const CLOSE_WAIT_MS = 5000;
 
 /** Closes a broker connection, or gives up waiting after CLOSE_WAIT_MS (an unreachable broker never answers). */
 export async function closeWithin(close: () => Promise<unknown>): Promise<void> {

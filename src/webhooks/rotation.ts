@@ -64,10 +64,7 @@ export async function changeEndpoint(db: Db, keyring: Keyring, id: string, chang
 export class ChangeRefused extends Error {}
 
 /** The headers after a PATCH: given names set (null removes one), the others kept. Pure. */
-export function mergeHeaders(
-  current: EndpointHeaders,
-  patch: Record<string, string | null>,
-): EndpointHeaders {
+function mergeHeaders(current: EndpointHeaders, patch: Record<string, string | null>): EndpointHeaders {
   const merged: EndpointHeaders = { ...current };
   for (const [name, value] of Object.entries(patch)) {
     if (value === null) delete merged[name];

@@ -17,7 +17,7 @@ export function isSuccess(statusCode: number | null): boolean {
   return statusCode !== null && statusCode >= 200 && statusCode < 300;
 }
 
-export type DeliveryStatus = "pending" | "succeeded" | "failed";
+type DeliveryStatus = "pending" | "succeeded" | "failed";
 
 /** What follows an attempt: `retryInMs` set means one more attempt is due that long after it. */
 export interface AttemptResult {

@@ -4,7 +4,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../config.js";
 
-export const SEALED_PREFIX = "enc:v1:";
+const SEALED_PREFIX = "enc:v1:";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 

@@ -2,10 +2,10 @@
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 /** Standard Webhooks: keys SHOULD be 24–64 bytes. */
-export const MIN_SECRET_BYTES = 24;
-export const MAX_SECRET_BYTES = 64;
+const MIN_SECRET_BYTES = 24;
+const MAX_SECRET_BYTES = 64;
 
 export function generateSecret(bytes = 32): string {
   return SECRET_PREFIX + randomBytes(bytes).toString("base64");

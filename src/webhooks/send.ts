@@ -11,7 +11,7 @@ import {
 import type { SignedRequest } from "./payload.js";
 import { isSuccess } from "./schedule.js";
 
-export const EXCERPT_BYTES = 1024;
+const EXCERPT_BYTES = 1024;
 
 export interface SendOutcome {
   ok: boolean;

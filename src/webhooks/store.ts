@@ -27,7 +27,7 @@ export interface HeldDelivery {
 }
 
 /** How fast an endpoint may be sent to, as the row was held. */
-export interface EndpointPace {
+interface EndpointPace {
   rateLimitPerSecond: number | null;
   /** A 429 asked for no attempt before then. */
   throttledUntil: Date | null;
@@ -39,7 +39,7 @@ export const ENDPOINT_COLUMNS = Prisma.sql`e.url, e.secret, e.previous_secret AS
   e.throttled_until AS "throttledUntil", e.headers`;
 
 /** The columns a hold returns, named as HeldDelivery's flat parts (see held()). */
-export const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
+const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
   d.manual_retry AS "manualRetry", d.throttled_count AS "throttledCount", d.next_attempt_at AS "heldUntil",
   ${ENDPOINT_COLUMNS}, n.content_key AS "contentKey", n.msg_type AS "msgType", n.timestamp, n.msg_body AS "msgBody", n.source,
   n.order_after AS "orderAfter", n.traceparent`;
@@ -242,7 +242,7 @@ interface EndpointHealth {
  * Per endpoint, what this batch's attempts (in time order) say about failingSince (a 429 is a failure
  * too: an endpoint that answers nothing else is disabled like any failing one) and throttledUntil. Pure.
  */
-export function endpointHealth(records: AttemptRecord[]): EndpointHealth[] {
+function endpointHealth(records: AttemptRecord[]): EndpointHealth[] {
   const byEndpoint = new Map<string, EndpointHealth>();
   const inOrder = [...records].sort((a, b) => a.attemptedAt.getTime() - b.attemptedAt.getTime());
   for (const r of inOrder) {

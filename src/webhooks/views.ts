@@ -42,7 +42,7 @@ export const WebhookView = Type.Object({
   }),
 });
 
-export const AttemptView = Type.Object({
+const AttemptView = Type.Object({
   id: Type.String(),
   attemptedAt: Time,
   durationMs: Type.Integer(),
@@ -97,7 +97,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const anyIfEmpty = (list: string[]) => (list.length === 0 ? null : list);
 
 /** A header value as shown: its length and last characters at most, never enough to use it. */
-export function maskHeaderValue(value: string): string {
+function maskHeaderValue(value: string): string {
   return value.length >= 16
     ? `…${value.slice(-4)} (${value.length} characters)`
     : `… (${value.length} characters)`;

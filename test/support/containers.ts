@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { connect } from "node:net";
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from "testcontainers";
 
-export const POSTGRES_IMAGE = "postgres:17";
-export const REDIS_IMAGE = "redis:7";
+const POSTGRES_IMAGE = "postgres:17";
+const REDIS_IMAGE = "redis:7";
 
 function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

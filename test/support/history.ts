@@ -19,7 +19,7 @@ export interface HistoryOptions {
 
 /** One in this many orders failed to pay (unfinished); one in this many deliveries failed. */
 export const FAILED_ORDER_EVERY = 50;
-export const FAILED_DELIVERY_EVERY = 200;
+const FAILED_DELIVERY_EVERY = 200;
 
 // $1 orders, $2 prefix, $3 days. Order i was last changed (3 days × (n − i) / n) + 1 day ago.
 const SERIES = `

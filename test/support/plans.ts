@@ -5,9 +5,9 @@ import pg from "pg";
 import type { Statement } from "./capture.js";
 
 /** A table this big (pg_class.reltuples after ANALYZE) must be reached through an index. */
-export const LARGE_TABLE_ROWS = 10_000;
+const LARGE_TABLE_ROWS = 10_000;
 /** A scan reading more than this share of a large table's rows is as bad as reading it whole. */
-export const MAX_SHARE_READ = 0.01;
+const MAX_SHARE_READ = 0.01;
 
 export interface PlanNode {
   "Node Type": string;

@@ -12,9 +12,7 @@ export interface Received {
 }
 
 /** The answer to the n-th request (1-based) on a path. `hang` never answers. */
-export type Behaviour = (
-  n: number,
-) => { status: number; body?: string; headers?: Record<string, string> } | "hang";
+type Behaviour = (n: number) => { status: number; body?: string; headers?: Record<string, string> } | "hang";
 
 export interface Receiver {
   url: (path: string) => string;
@@ -25,7 +23,7 @@ export interface Receiver {
   close: () => Promise<void>;
 }
 
-export const ok: Behaviour = () => ({ status: 200, body: "ok" });
+const ok: Behaviour = () => ({ status: 200, body: "ok" });
 
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];

@@ -47,7 +47,7 @@ function printDeliveries(print: (line: string) => void, views: View[], opts: Del
   for (const line of deliveriesTable(views)) print(line);
 }
 
-export function deliveriesTable(views: View[]): string[] {
+function deliveriesTable(views: View[]): string[] {
   return formatTable(
     ["ID", "ENDPOINT", "MESSAGE ID", "STATUS", "ATTEMPTS", "LAST ERROR", "UPDATED"],
     views.map((v) => [

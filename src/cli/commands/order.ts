@@ -27,7 +27,7 @@ export async function showOrder({ db, out }: CliContext, opts: OrderOptions): Pr
 }
 
 /** orderJson with the payer masked, without the raw payment-channel request and response. */
-export function orderView(order: Order) {
+function orderView(order: Order) {
   const { initRequest: _req, initResponse: _res, ...shown } = maskPayer(orderJson(order));
   return shown;
 }
@@ -62,10 +62,7 @@ function countStatuses(rows: Array<{ status: string }>) {
   return counts;
 }
 
-export function orderLines(
-  mchtOrderNo: string,
-  view: { order: OrderView | null; notifications: HistoryItem[] },
-) {
+function orderLines(mchtOrderNo: string, view: { order: OrderView | null; notifications: HistoryItem[] }) {
   const state = view.order
     ? stateLines(view.order)
     : [`order ${cell(mchtOrderNo)}: no state (no notification applied)`];

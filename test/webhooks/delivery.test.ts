@@ -158,9 +158,13 @@ describe("forwarding", () => {
   });
 });
 
-/** A row stored by a "crashed" process: committed, held by nobody alive, due once its hold is over. */
+/**
+ * A row stored by a "crashed" process: committed, held by nobody alive, due once its hold is over
+ * (makeDue). The hold is long: with the harness's 3 s, rows stored first could fall due while a
+ * loaded machine is still storing the others, and the next idle worker's first claim sent them.
+ */
 async function strandedRow(msgType: string, msgBody = "{}"): Promise<{ id: bigint; heldUntil: Date }> {
-  const idle = h.start({ webhookPollIntervalMs: 60_000 });
+  const idle = h.start({ webhookPollIntervalMs: 60_000, webhookLeaseGraceMs: 60_000 });
   const { deliveryIds } = await storeNotification(h.db, idle.fanOut, { msgType, msgBody }, false);
   await h.stopWorkers();
   expect(deliveryIds).toHaveLength(1);

@@ -127,7 +127,10 @@ describe("settings", () => {
     expect(unique.length).toBeGreaterThan(10);
     for (const name of unique) {
       expect(example, name).toMatch(new RegExp(`^#? ?${name}=`, "m"));
-      expect(rows.some((cell) => cell.includes(`\`${name}\``)), name).toBe(true);
+      expect(
+        rows.some((cell) => cell.includes(`\`${name}\``)),
+        name,
+      ).toBe(true);
     }
   });
 });

@@ -1,7 +1,7 @@
 // The console in a real browser (Debian's chromium through playwright-core) against the real service:
 // sign in, find an order of a simulated burst and read its timeline, retry its failed delivery and see
 // it succeed, add an endpoint and rotate its secret, nothing from another origin, axe-core on every
-// main page, readable on a phone, sign out. UPDATE_SCREENSHOTS=1 writes the README's screenshots.
+// main page, readable on a phone, sign out. UPDATE_SCREENSHOTS=1 writes docs/console.md's screenshots.
 import { mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -248,7 +248,7 @@ function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals
     const applies = parsed.ok && ORDER_MSG_TYPES.includes(input.msgType);
     let key = contentKey(input.msgType, input.msgBody);
     if (seen.has(key)) {
-      // The same body again is stored only as a new state: it moves a status (README "Order state").
+      // The same body again is stored only as a new state: it moves a status (docs/payzero.md, "Order state").
       const repeat = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
       if (!applies || !parsed.ok || seen.has(repeat)) return duplicate;
       const no = parsed.dto.mchtOrderNo;

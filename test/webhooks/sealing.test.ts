@@ -72,7 +72,7 @@ describe("sealing keys", () => {
     expect(sealedWith(before.secret)).toBe(keyId(OLD));
     expect(sealedWith(before.headers)).toBe(keyId(OLD));
 
-    // Step 2 of the README's procedure: the new key first, the old one after it.
+    // Step 2 of docs/webhooks.md's procedure: the new key first, the old one after it.
     expect(await checkAndSeal(h.db, keyringOf(keys(NEW, OLD)))).toEqual({ sealed: 0, resealed: 2 });
     const after = await rawRow(id);
     expect(sealedWith(after.secret)).toBe(keyId(NEW));

@@ -21,8 +21,8 @@ import {
 import { keyringOf } from "../../src/webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
 import type { HeldDelivery } from "../../src/webhooks/store.js";
-import { TEST_ADMIN_TOKEN, testConfig } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "./db.js";
 import { type Receiver, startReceiver } from "./receiver.js";
 
 export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

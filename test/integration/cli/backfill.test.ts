@@ -1,14 +1,14 @@
 // `backfill` against real Postgres, the delivery worker and an HTTP receiver.
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseInvocation, UsageError } from "../../src/cli/args.js";
+import { parseInvocation, UsageError } from "../../../src/cli/args.js";
 import {
   createEndpoint,
   type Harness,
   storeNotifications,
   useHarnessAndReceiver,
   waitFor,
-} from "../webhooks/harness.js";
-import type { Receiver } from "../webhooks/receiver.js";
+} from "../../support/harness.js";
+import type { Receiver } from "../../support/receiver.js";
 import { cli, json } from "./support.js";
 
 const shared = useHarnessAndReceiver();

@@ -1,12 +1,12 @@
 // `order`: state and history from the real apply step, payer data never printed in full.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { applyNotification } from "../../src/orders/apply.js";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { testConfig } from "../support/config.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { orderBody } from "../support/payzero.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { applyNotification } from "../../../src/orders/apply.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { testConfig } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { orderBody } from "../../support/payzero.js";
 import { cli, json } from "./support.js";
 
 let tdb: TestDatabase;

@@ -1,17 +1,17 @@
 // `replay`: a stored notification forwarded again, to new endpoints and failed ones, same webhook-id.
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { orderBody } from "../support/payzero.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   createEndpoint,
   type Harness,
   storeNotification,
   useHarnessAndReceiver,
   waitSettled,
-} from "../webhooks/harness.js";
-import type { Receiver } from "../webhooks/receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Receiver } from "../../support/receiver.js";
 import { cli, json } from "./support.js";
 
 const shared = useHarnessAndReceiver();

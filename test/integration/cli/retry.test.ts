@@ -1,7 +1,6 @@
 // `deliveries` and `retry` against real Postgres, Redis, the delivery worker and an HTTP receiver.
 import { beforeAll, describe, expect, it } from "vitest";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { orderBody } from "../support/payzero.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   createEndpoint,
   freePort,
@@ -9,8 +8,9 @@ import {
   storeNotification,
   useHarnessAndReceiver,
   waitSettled,
-} from "../webhooks/harness.js";
-import type { Receiver } from "../webhooks/receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Receiver } from "../../support/receiver.js";
 import { cli, json } from "./support.js";
 
 const shared = useHarnessAndReceiver();

@@ -1,8 +1,8 @@
 // Runs CLI invocations in-process against a test database and Redis prefix, capturing what they print.
-import { parseInvocation } from "../../src/cli/args.js";
-import { runInvocation } from "../../src/cli/run.js";
-import type { Config } from "../../src/config.js";
-import type { Db } from "../../src/db/client.js";
+import { parseInvocation } from "../../../src/cli/args.js";
+import { runInvocation } from "../../../src/cli/run.js";
+import type { Config } from "../../../src/config.js";
+import type { Db } from "../../../src/db/client.js";
 
 export interface CliResult {
   code: number;

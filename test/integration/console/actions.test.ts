@@ -1,12 +1,12 @@
 // Deliveries and endpoints steered from the console, over the real pipeline and a real HTTP receiver.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEndpoint } from "../../src/webhooks/endpoint-sealing.js";
-import { keyringOf } from "../../src/webhooks/sealing.js";
-import { TEST_ADMIN_TOKEN } from "../support/config.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import type { Pipeline } from "../support/pipeline.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { openEndpoint } from "../../../src/webhooks/endpoint-sealing.js";
+import { keyringOf } from "../../../src/webhooks/sealing.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;

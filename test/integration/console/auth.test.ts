@@ -1,8 +1,8 @@
 // The console's gate: no session, nothing but the sign-in page; cookies as the issue asks; CSRF on every action.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionKeys } from "../../src/console/session.js";
-import { TEST_ADMIN_TOKEN } from "../support/config.js";
-import type { Pipeline } from "../support/pipeline.js";
+import { sessionKeys } from "../../../src/console/session.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import type { Pipeline } from "../../support/pipeline.js";
 import { FORM, form, signIn, startConsolePipeline } from "./support.js";
 
 const clock = { now: Date.UTC(2026, 10, 28, 9, 0, 0) };

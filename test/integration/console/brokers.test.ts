@@ -1,8 +1,8 @@
 // A RabbitMQ endpoint in the console: its password never on a page, kept through an edit of the
 // form (which shows it masked), and a test event published and shown as the broker confirmed it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createVhost, type TestVhost } from "../support/brokers.js";
-import type { Pipeline } from "../support/pipeline.js";
+import { createVhost, type TestVhost } from "../../support/brokers.js";
+import type { Pipeline } from "../../support/pipeline.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;

@@ -1,8 +1,8 @@
 // The order pages over real Postgres and the real pipeline: search, state (payer masked), one timeline.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import type { Pipeline } from "../support/pipeline.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;

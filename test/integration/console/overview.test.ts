@@ -1,16 +1,16 @@
 // The overview over the real pipeline: what the receiver answered, lag, queue, deliveries, endpoints.
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consoleUi } from "../../src/console/index.js";
+import { consoleUi } from "../../../src/console/index.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
-} from "../../src/ingest/queue.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import type { Pipeline } from "../support/pipeline.js";
-import { standalone } from "../support/redis.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+} from "../../../src/ingest/queue.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { standalone } from "../../support/redis.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;

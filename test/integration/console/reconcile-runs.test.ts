@@ -1,12 +1,16 @@
 // The reconciler's last runs as the overview reads them, from a real BullMQ queue in Redis.
 import { Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reconcileQueue, reconcileRuns } from "../../src/console/overview-data.js";
-import { closeConnection, createProducerConnection, createWorkerConnection } from "../../src/ingest/queue.js";
-import { RECONCILE_QUEUE } from "../../src/reconcile/worker.js";
-import { testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { standalone } from "../support/redis.js";
+import { reconcileQueue, reconcileRuns } from "../../../src/console/overview-data.js";
+import {
+  closeConnection,
+  createProducerConnection,
+  createWorkerConnection,
+} from "../../../src/ingest/queue.js";
+import { RECONCILE_QUEUE } from "../../../src/reconcile/worker.js";
+import { testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { standalone } from "../../support/redis.js";
 
 const prefix = testRedisPrefix();
 const producer = createProducerConnection(standalone(REDIS_URL));

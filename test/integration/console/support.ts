@@ -1,9 +1,9 @@
 // Signing in to the console through app.inject, as a browser would: the cookie, then a page's CSRF token.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
-import { consoleUi } from "../../src/console/index.js";
-import { TEST_ADMIN_TOKEN } from "../support/config.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
+import { consoleUi } from "../../../src/console/index.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 
 export interface Browserish {
   cookie: string;

@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diffCatalog, expectedCatalog, readCatalog } from "../support/catalog.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { diffCatalog, expectedCatalog, readCatalog } from "../../support/catalog.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 
-const schema = readFileSync(new URL("../../prisma/schema.prisma", import.meta.url), "utf8");
+const schema = readFileSync(new URL("../../../prisma/schema.prisma", import.meta.url), "utf8");
 
 let tdb: TestDatabase;
 let client: pg.Client;

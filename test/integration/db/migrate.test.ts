@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate, readMigrations } from "../../src/db/migrate.js";
-import { adminQuery, dropDatabase, queryDatabase } from "../support/admin.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { databaseUrl } from "../support/env.js";
+import { migrate, readMigrations } from "../../../src/db/migrate.js";
+import { adminQuery, dropDatabase, queryDatabase } from "../../support/admin.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { databaseUrl } from "../../support/env.js";
 
 describe("migrator", () => {
   let db: TestDatabase;

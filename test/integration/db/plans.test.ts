@@ -7,33 +7,33 @@
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../src/api/v1.js";
-import { buildApp } from "../../src/app.js";
-import { listDeliveries } from "../../src/cli/commands/deliveries.js";
-import { showOrder } from "../../src/cli/commands/order.js";
-import type { Config } from "../../src/config.js";
-import type { Db } from "../../src/db/client.js";
-import { applyNotifications, type IncomingNotification } from "../../src/orders/apply.js";
-import type { FanOut } from "../../src/orders/fanout.js";
-import { staleOrdersQuery } from "../../src/reconcile/rules.js";
-import { deleteFinishedDeliveries, pruneNotifications } from "../../src/retention/prune.js";
-import { V1_MODULES } from "../../src/roles.js";
-import { backfillStep } from "../../src/webhooks/backfill.js";
-import { insertDeliveries } from "../../src/webhooks/fanout.js";
+import { v1Api } from "../../../src/api/v1.js";
+import { buildApp } from "../../../src/app.js";
+import { listDeliveries } from "../../../src/cli/commands/deliveries.js";
+import { showOrder } from "../../../src/cli/commands/order.js";
+import type { Config } from "../../../src/config.js";
+import type { Db } from "../../../src/db/client.js";
+import { applyNotifications, type IncomingNotification } from "../../../src/orders/apply.js";
+import type { FanOut } from "../../../src/orders/fanout.js";
+import { staleOrdersQuery } from "../../../src/reconcile/rules.js";
+import { deleteFinishedDeliveries, pruneNotifications } from "../../../src/retention/prune.js";
+import { V1_MODULES } from "../../../src/roles.js";
+import { backfillStep } from "../../../src/webhooks/backfill.js";
+import { insertDeliveries } from "../../../src/webhooks/fanout.js";
 import {
   claimDue,
   type HeldDelivery,
   recordAttempts,
   releaseHolds,
   renewHolds,
-} from "../../src/webhooks/store.js";
-import { queryDatabase } from "../support/admin.js";
-import { type CapturingDb, capturingDb, type Statement } from "../support/capture.js";
-import { testConfig } from "../support/config.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { FAILED_ORDER_EVERY, growHistory } from "../support/history.js";
-import { orderBody } from "../support/payzero.js";
-import { checkStatements, explain, largeTables, planProblems } from "../support/plans.js";
+} from "../../../src/webhooks/store.js";
+import { queryDatabase } from "../../support/admin.js";
+import { type CapturingDb, capturingDb, type Statement } from "../../support/capture.js";
+import { testConfig } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { FAILED_ORDER_EVERY, growHistory } from "../../support/history.js";
+import { orderBody } from "../../support/payzero.js";
+import { checkStatements, explain, largeTables, planProblems } from "../../support/plans.js";
 
 /** 100,000 orders, 200,000 notifications, deliveries and attempts. */
 const HISTORY_ORDERS = 100_000;

@@ -1,9 +1,9 @@
 // Drift check: every model and every column of schema.prisma goes through the generated client
 // against the migrated database. A column the migration lacks (or types differently) fails here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { Prisma } from "../../src/generated/prisma/client.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { Prisma } from "../../../src/generated/prisma/client.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 
 let tdb: TestDatabase;
 let db: Db;

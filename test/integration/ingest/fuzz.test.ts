@@ -1,8 +1,8 @@
 // Hostile input: thousands of random and mutated requests. No 5xx, no crash, nothing queued or stored.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gbkFixture, orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
+import { gbkFixture, orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 
 let p: Pipeline;
 beforeAll(async () => {

@@ -2,9 +2,9 @@
 // or in the charset it declares (GBK, GB2312, GB18030); anything else is refused with 415, and every
 // guard holds for every accepted type.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
-import { gbkFixture, orderBody, signedEnvelope } from "../support/payzero.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { gbkFixture, orderBody, signedEnvelope } from "../../support/payzero.js";
 
 let h: IngestHarness;
 beforeAll(async () => {

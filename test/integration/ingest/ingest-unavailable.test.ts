@@ -1,8 +1,8 @@
 // Redis down or silent: the receiver answers 503 quickly (Payzero resends) and never "OK".
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
 
 /** A TCP server that accepts connections and never answers: a hung Redis. */
 async function silentServer(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {

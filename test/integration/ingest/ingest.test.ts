@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { notificationsReceived } from "../../src/ops/metrics.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
-import { orderBody, signedEnvelope, signVectors } from "../support/payzero.js";
+import { notificationsReceived } from "../../../src/ops/metrics.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { orderBody, signedEnvelope, signVectors } from "../../support/payzero.js";
 
 let h: IngestHarness;
 beforeAll(async () => {

@@ -4,7 +4,7 @@
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
 
 let h: IngestHarness;
 let port: number;

@@ -3,17 +3,17 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../src/app.js";
+import { buildApp } from "../../../src/app.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
   waitUntilConnected,
-} from "../../src/ingest/queue.js";
-import { loggerOptions } from "../../src/ops/logger.js";
-import { testConfig } from "../support/config.js";
-import { testRedisPrefix } from "../support/db.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
+} from "../../../src/ingest/queue.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
+import { testConfig } from "../../support/config.js";
+import { testRedisPrefix } from "../../support/db.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
 
 describe("request logs", () => {
   it("skip /healthz, /readyz and /metrics, and keep the rest", async () => {

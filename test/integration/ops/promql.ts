@@ -57,7 +57,7 @@ export function selectorsOf(expr: string): Selector[] {
   return selectors;
 }
 
-const deployDir = new URL("../../deploy/", import.meta.url);
+const deployDir = new URL("../../../deploy/", import.meta.url);
 
 interface Panel {
   title?: string;

@@ -5,29 +5,29 @@
 // them the content keys (and deriveOrder's tie-breaks on them), are the same on both sides.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import type { Order } from "../../src/generated/prisma/client.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import type { Order } from "../../../src/generated/prisma/client.js";
 import {
   type ApplyResult,
   applyNotification,
   applyNotifications,
   type IncomingNotification,
   repeatContentKey,
-} from "../../src/orders/apply.js";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { orderJson } from "../../src/orders/json.js";
+} from "../../../src/orders/apply.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { orderJson } from "../../../src/orders/json.js";
 import {
   deriveOrder,
   ORDER_MSG_TYPES,
   type OrderMessage,
   type OrderState,
   sameState,
-} from "../../src/orders/rules.js";
-import { contentKey, DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { parseOrderResult } from "../../src/payzero/orderResult.js";
-import { DECLARE_STATUSES, PAY_STATUSES } from "../../src/payzero/statuses.js";
-import { createTestDatabase, type TestDatabase } from "../support/db.js";
-import { orderBody } from "../support/payzero.js";
+} from "../../../src/orders/rules.js";
+import { contentKey, DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { parseOrderResult } from "../../../src/payzero/orderResult.js";
+import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";
+import { createTestDatabase, type TestDatabase } from "../../support/db.js";
+import { orderBody } from "../../support/payzero.js";
 
 interface Side {
   database: TestDatabase;

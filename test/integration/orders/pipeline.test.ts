@@ -1,7 +1,7 @@
 // Receiver → queue → worker → Postgres, read back through the /v1 API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 
 const PAY = "PAY_STATUS_NOTIFY";
 const DECLARE = "DECLARE_STATUS_NOTIFY";

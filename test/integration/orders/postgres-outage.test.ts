@@ -1,12 +1,12 @@
 // Postgres down: the receiver keeps answering OK, the worker retries with backoff and catches up.
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { createWorkerConnection } from "../../src/ingest/queue.js";
-import { startNotificationWorker } from "../../src/orders/worker.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { createWorkerConnection } from "../../../src/ingest/queue.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
 
 let p: Pipeline;
 let proxy: TcpProxy;

@@ -3,17 +3,17 @@
 // failure is a new state (applied, forwarded under a new webhook-id), Payzero's resends are not.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repeatContentKey } from "../../src/orders/apply.js";
-import { PayzeroClient } from "../../src/payzero/client.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { reconcileOnce } from "../../src/reconcile/reconcile.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
-import type { WebhookWorkers } from "../../src/webhooks/index.js";
+import { repeatContentKey } from "../../../src/orders/apply.js";
+import { PayzeroClient } from "../../../src/payzero/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { reconcileOnce } from "../../../src/reconcile/reconcile.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
+import type { WebhookWorkers } from "../../../src/webhooks/index.js";
+import { waitFor } from "../../support/harness.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 import { settings } from "../reconcile/support.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { waitFor } from "../webhooks/harness.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
 
 const APP = { appId: "redeclare-app", appKey: "redeclare-key" };
 let p: Pipeline;

@@ -1,18 +1,18 @@
 // reconcileOnce against real Postgres, the real apply step and webhook stage, and the simulator's fake
 // Payzero API on 127.0.0.1.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { applyNotification } from "../../src/orders/apply.js";
-import { expectOrders } from "../../src/orders/expected.js";
-import type { FanOut } from "../../src/orders/fanout.js";
-import { PayzeroClient, type PayzeroClientOptions } from "../../src/payzero/client.js";
-import { DECLARE_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import type { CursorStore } from "../../src/reconcile/reconcile.js";
-import { reconcileOnce } from "../../src/reconcile/reconcile.js";
-import type { Cursor } from "../../src/reconcile/rules.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
-import { orderBody } from "../support/payzero.js";
-import { createEndpoint, createHarness, type Harness, waitFor } from "../webhooks/harness.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { applyNotification } from "../../../src/orders/apply.js";
+import { expectOrders } from "../../../src/orders/expected.js";
+import type { FanOut } from "../../../src/orders/fanout.js";
+import { PayzeroClient, type PayzeroClientOptions } from "../../../src/payzero/client.js";
+import { DECLARE_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import type { CursorStore } from "../../../src/reconcile/reconcile.js";
+import { reconcileOnce } from "../../../src/reconcile/reconcile.js";
+import type { Cursor } from "../../../src/reconcile/rules.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
+import { createEndpoint, createHarness, type Harness, waitFor } from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 import { APP, log, payzeroOrder, seedOrder, settings } from "./support.js";
 
 let h: Harness;

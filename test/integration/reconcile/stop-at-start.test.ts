@@ -1,13 +1,13 @@
 // A reconciler stopped while it is still connecting leaves no rejected promise behind.
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { closeConnection, createWorkerConnection } from "../../src/ingest/queue.js";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { startReconciler } from "../../src/reconcile/worker.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
-import { testConfig } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { closeConnection, createWorkerConnection } from "../../../src/ingest/queue.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { startReconciler } from "../../../src/reconcile/worker.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
+import { testConfig } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { APP, settings } from "./support.js";
 
 let database: TestDatabase;

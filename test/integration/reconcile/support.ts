@@ -1,11 +1,11 @@
 // Orders as the service would hold them, aged at will, for the reconciler's tests.
 import pino from "pino";
-import type { Db } from "../../src/db/client.js";
-import { applyNotification } from "../../src/orders/apply.js";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import type { ReconcileSettings } from "../../src/reconcile/rules.js";
-import { orderBody } from "../support/payzero.js";
+import type { Db } from "../../../src/db/client.js";
+import { applyNotification } from "../../../src/orders/apply.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import type { ReconcileSettings } from "../../../src/reconcile/rules.js";
+import { orderBody } from "../../support/payzero.js";
 
 export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 export const APP = { appId: "sim-app", appKey: "sim-key" };

@@ -2,13 +2,13 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { generateBatch } from "../../src/simulator/batch.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
-import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../src/simulator/schedule.js";
-import { type AttemptReport, sendAll, sendWithResends } from "../../src/simulator/send.js";
-import { TEST_SIGN_TOKEN } from "../support/config.js";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
+import { contentKey, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { generateBatch } from "../../../src/simulator/batch.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
+import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/schedule.js";
+import { type AttemptReport, sendAll, sendWithResends } from "../../../src/simulator/send.js";
+import { TEST_SIGN_TOKEN } from "../../support/config.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
 
 const fast = scaleSchedule(PAYZERO_RESEND_OFFSETS_MS, 0.00001);
 let h: IngestHarness;

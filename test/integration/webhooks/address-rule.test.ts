@@ -4,19 +4,18 @@
 import { globalAgent } from "node:http";
 import Fastify, { type FastifyInstance } from "fastify";
 import { beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../src/api/v1.js";
-import type { Config } from "../../src/config.js";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
+import { v1Api } from "../../../src/api/v1.js";
+import type { Config } from "../../../src/config.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   destinationPolicy,
   destinationProblem,
   REFUSED_CODE,
   type Resolver,
-} from "../../src/webhooks/address-rule.js";
-import { webhookRoutes } from "../../src/webhooks/index.js";
-import { buildPayload, signRequest } from "../../src/webhooks/payload.js";
-import { postWebhook } from "../../src/webhooks/send.js";
-import { orderBody } from "../support/payzero.js";
+} from "../../../src/webhooks/address-rule.js";
+import { webhookRoutes } from "../../../src/webhooks/index.js";
+import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
+import { postWebhook } from "../../../src/webhooks/send.js";
 import {
   auth,
   createEndpoint,
@@ -25,8 +24,9 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -2,9 +2,9 @@
 // had, through the API, created in batches by a worker and sent oldest first; GET shows the progress.
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../src/api/v1.js";
-import { backfillRoutes, deliveryRoutes, webhookRoutes } from "../../src/webhooks/index.js";
-import { queryDatabase } from "../support/admin.js";
+import { v1Api } from "../../../src/api/v1.js";
+import { backfillRoutes, deliveryRoutes, webhookRoutes } from "../../../src/webhooks/index.js";
+import { queryDatabase } from "../../support/admin.js";
 import {
   auth,
   createEndpoint,
@@ -12,8 +12,8 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import type { Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -2,7 +2,7 @@
 // credentials, which no view returns in full.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auth, buildV1, createHarness, type Harness } from "./harness.js";
+import { auth, buildV1, createHarness, type Harness } from "../../support/harness.js";
 
 let h: Harness;
 let app: FastifyInstance;

@@ -6,13 +6,11 @@ import { promisify } from "node:util";
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { createDestinations } from "../../src/webhooks/destination.js";
-import { buildPayload, signRequest } from "../../src/webhooks/payload.js";
-import { createStream, createVhost, type TestStream, type TestVhost } from "../support/brokers.js";
-import { NATS_HOST } from "../support/env.js";
-import { orderBody } from "../support/payzero.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { createDestinations } from "../../../src/webhooks/destination.js";
+import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
+import { createStream, createVhost, type TestStream, type TestVhost } from "../../support/brokers.js";
+import { NATS_HOST } from "../../support/env.js";
 import {
   createEndpoint,
   createHarness,
@@ -21,7 +19,9 @@ import {
   storeNotification,
   waitFor,
   waitSettled,
-} from "./harness.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
 
 let h: Harness;
 let vhost: TestVhost;

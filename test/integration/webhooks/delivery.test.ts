@@ -1,13 +1,12 @@
 import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { destinationPolicy } from "../../src/webhooks/address-rule.js";
-import { type AttemptDeps, runAttempt } from "../../src/webhooks/attempt.js";
-import { createDestinations } from "../../src/webhooks/destination.js";
-import { startWebhookWorkers } from "../../src/webhooks/index.js";
-import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../src/webhooks/store.js";
-import { orderBody } from "../support/payzero.js";
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { destinationPolicy } from "../../../src/webhooks/address-rule.js";
+import { type AttemptDeps, runAttempt } from "../../../src/webhooks/attempt.js";
+import { createDestinations } from "../../../src/webhooks/destination.js";
+import { startWebhookWorkers } from "../../../src/webhooks/index.js";
+import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../../src/webhooks/store.js";
 import {
   auth,
   buildV1,
@@ -21,8 +20,9 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Received, Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Received, Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -1,6 +1,6 @@
 // A slow endpoint cannot starve the others; an endpoint failing for too long is disabled until PATCHed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registry } from "../../src/ops/metrics.js";
+import { registry } from "../../../src/ops/metrics.js";
 import {
   auth,
   buildV1,
@@ -9,8 +9,8 @@ import {
   type Harness,
   storeNotification,
   waitFor,
-} from "./harness.js";
-import { type Receiver, startReceiver } from "./receiver.js";
+} from "../../support/harness.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 
 let h: Harness;
 let receiver: Receiver;

@@ -3,8 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { orderBody } from "../support/payzero.js";
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   auth,
   buildV1,
@@ -13,8 +12,9 @@ import {
   testKeyring,
   useHarnessAndReceiver,
   waitSettled,
-} from "./harness.js";
-import type { Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -1,10 +1,10 @@
 // Payzero → receiver → worker → Postgres → webhook endpoints, end to end over real HTTP.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { watchQueue } from "../../src/ops/metrics.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { watchQueue } from "../../../src/ops/metrics.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 
 let p: Pipeline;
 let receiver: Receiver;

@@ -1,7 +1,7 @@
 // The delivery metrics are labelled by endpoint: a deleted endpoint's series must not stay in the
 // worker's registry for the life of the process (endpoints come and go; the registry would only grow).
 import { beforeAll, describe, expect, it } from "vitest";
-import { registry } from "../../src/ops/metrics.js";
+import { registry } from "../../../src/ops/metrics.js";
 import {
   createEndpoint,
   type Harness,
@@ -9,8 +9,8 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import type { Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -4,10 +4,9 @@
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { waitUntilConnected } from "../../src/ingest/queue.js";
-import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
-import { REDIS_URL } from "../support/env.js";
-import { deleteKeys } from "../support/redis.js";
+import { waitUntilConnected } from "../../../src/ingest/queue.js";
+import { startWebhookWorkers, type WebhookWorkers } from "../../../src/webhooks/index.js";
+import { REDIS_URL } from "../../support/env.js";
 import {
   createEndpoint,
   type Harness,
@@ -16,8 +15,9 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Received, Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import type { Received, Receiver } from "../../support/receiver.js";
+import { deleteKeys } from "../../support/redis.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -5,14 +5,12 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Config } from "../../src/config.js";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { checkAndSeal } from "../../src/webhooks/endpoint-sealing.js";
-import { keyId, keyringOf, SealingError } from "../../src/webhooks/sealing.js";
-import { generateSecret } from "../../src/webhooks/secret.js";
-import { TEST_ENCRYPTION_KEY } from "../support/config.js";
-import { orderBody } from "../support/payzero.js";
-import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
+import type { Config } from "../../../src/config.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { checkAndSeal } from "../../../src/webhooks/endpoint-sealing.js";
+import { keyId, keyringOf, SealingError } from "../../../src/webhooks/sealing.js";
+import { generateSecret } from "../../../src/webhooks/secret.js";
+import { TEST_ENCRYPTION_KEY } from "../../support/config.js";
 import {
   auth,
   buildV1,
@@ -22,8 +20,10 @@ import {
   useHarnessAndReceiver,
   waitFor,
   waitSettled,
-} from "./harness.js";
-import type { Receiver } from "./receiver.js";
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import type { Receiver } from "../../support/receiver.js";
 
 const shared = useHarnessAndReceiver();
 let h: Harness;

@@ -4,16 +4,16 @@
 // was in flight at the crash, and carry the same webhook-id.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../src/simulator/schedule.js";
-import { sendWithResends } from "../../src/simulator/send.js";
-import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { orderBody } from "../support/payzero.js";
-import { type ServiceProcess, startService } from "../support/processes.js";
-import { freePort, type OwnRedis, startOwnRedis } from "../support/redis-server.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/schedule.js";
+import { sendWithResends } from "../../../src/simulator/send.js";
+import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { orderBody } from "../../support/payzero.js";
+import { type ServiceProcess, startService } from "../../support/processes.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { freePort, type OwnRedis, startOwnRedis } from "../../support/redis-server.js";
 
 const ORDERS = 120;
 const WEBHOOK_CONCURRENCY = 8;

@@ -3,14 +3,14 @@
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
-import { deleteKeys } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import { deleteKeys } from "../../support/redis.js";
+import { freePort } from "../../support/redis-server.js";
 
 let database: TestDatabase;
 let db: Db;

@@ -1,13 +1,13 @@
 // Role `all` runs its workers in a child process: its metrics show on the parent's /metrics, it is
 // restarted when it dies, and it never outlives a SIGKILLed parent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { childPids, type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
-import { deleteKeys } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
-import { waitFor } from "../webhooks/harness.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { waitFor } from "../../support/harness.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { childPids, type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import { deleteKeys } from "../../support/redis.js";
+import { freePort } from "../../support/redis-server.js";
 
 let database: TestDatabase;
 let port: number;

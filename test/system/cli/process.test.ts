@@ -2,13 +2,13 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { noFanOut } from "../../src/orders/fanout.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { createEndpoint, freePort, storeNotification } from "../webhooks/harness.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { createEndpoint, freePort, storeNotification } from "../../support/harness.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 let tdb: TestDatabase;
 let db: Db;

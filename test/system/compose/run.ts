@@ -12,10 +12,10 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
-import { freePort } from "../support/redis-server.js";
-import { dockerfileOmits, installedPaths, runtimeClosure, shipped } from "../support/runtime-deps.js";
+import { freePort } from "../../support/redis-server.js";
+import { dockerfileOmits, installedPaths, runtimeClosure, shipped } from "../../support/runtime-deps.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
+const repo = fileURLToPath(new URL("../../../", import.meta.url));
 const IMAGE = "payzero-notify:compose-test";
 const MAX_IMAGE_MB = 300;
 const run = `${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -73,7 +73,7 @@ let dir = "";
 const composeEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   COMPOSE_PROJECT_NAME: project,
-  COMPOSE_FILE: ["docker-compose.yml", "test/compose/docker-compose.test.yml"].join(
+  COMPOSE_FILE: ["docker-compose.yml", "test/system/compose/docker-compose.test.yml"].join(
     process.platform === "win32" ? ";" : ":",
   ),
 });

@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateBatch } from "../../src/simulator/batch.js";
-import { signNotification } from "../../src/simulator/send.js";
-import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN } from "../support/config.js";
-import type { Pipeline } from "../support/pipeline.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
-import { startConsolePipeline } from "./support.js";
+import { generateBatch } from "../../../src/simulator/batch.js";
+import { signNotification } from "../../../src/simulator/send.js";
+import { startConsolePipeline } from "../../integration/console/support.js";
+import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN } from "../../support/config.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const FLAGS = [
@@ -24,9 +24,9 @@ const FLAGS = [
   "--no-first-run",
 ];
 const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? new URL("../../docs/console/", import.meta.url).pathname
+  ? new URL("../../../docs/console/", import.meta.url).pathname
   : join(tmpdir(), "pzn-console-shots");
-const AXE = readFileSync(new URL("../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+const AXE = readFileSync(new URL("../../../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 let p: Pipeline;
 let receiver: Receiver;

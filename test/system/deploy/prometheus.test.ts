@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const run = promisify(execFile);
-const dir = fileURLToPath(new URL("../../deploy/prometheus/", import.meta.url));
+const dir = fileURLToPath(new URL("../../../deploy/prometheus/", import.meta.url));
 const read = (file: string) => readFileSync(join(dir, file), "utf8");
 /** The files holding rule groups (not the unit tests, not the example configuration). */
 const ruleFiles = readdirSync(dir).filter(

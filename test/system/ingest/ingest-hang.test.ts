@@ -6,17 +6,17 @@ import {
   type EnqueueResult,
   EnqueueTimeoutError,
   QueueUnavailableError,
-} from "../../src/ingest/enqueue.js";
+} from "../../../src/ingest/enqueue.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
   type NotificationJob,
   waitUntilConnected,
-} from "../../src/ingest/queue.js";
-import { testRedisPrefix } from "../support/db.js";
-import { standalone } from "../support/redis.js";
-import { type OwnRedis, startOwnRedis } from "../support/redis-server.js";
+} from "../../../src/ingest/queue.js";
+import { testRedisPrefix } from "../../support/db.js";
+import { standalone } from "../../support/redis.js";
+import { type OwnRedis, startOwnRedis } from "../../support/redis-server.js";
 
 let redis: OwnRedis;
 beforeAll(async () => {

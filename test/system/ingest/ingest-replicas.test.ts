@@ -1,10 +1,10 @@
 // REDIS_MIN_REPLICAS_ACK: no silent downgrade. A master with no replica takes the job, but the
 // receiver answers 503 (Payzero resends) until a replica confirms it; then the resend is answered OK.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type IngestHarness, startIngest } from "../support/ingest.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { ask, startReplicaOf } from "../support/redis-ha.js";
-import { type OwnRedis, startOwnRedis } from "../support/redis-server.js";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { ask, startReplicaOf } from "../../support/redis-ha.js";
+import { type OwnRedis, startOwnRedis } from "../../support/redis-server.js";
 
 let redis: OwnRedis;
 let h: IngestHarness;

@@ -6,14 +6,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { queryDatabase } from "../support/admin.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
-import { deleteKeys } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { queryDatabase } from "../../support/admin.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import { deleteKeys } from "../../support/redis.js";
+import { freePort } from "../../support/redis-server.js";
 
 interface ExportedSpan {
   traceId: string;

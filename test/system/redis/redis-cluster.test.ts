@@ -2,12 +2,12 @@
 // webhook stage work end to end with a hash-tagged prefix, all of a queue's keys live on one node, and
 // the replica acknowledgement (WAIT) is asked of that node, the one that took the writes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hostPorts } from "../../src/config.js";
-import { testRedisPrefix } from "../support/db.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { ask, type ClusterSetup, startClusterSetup, waitUntil } from "../support/redis-ha.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { hostPorts } from "../../../src/config.js";
+import { testRedisPrefix } from "../../support/db.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { ask, type ClusterSetup, startClusterSetup, waitUntil } from "../../support/redis-ha.js";
 
 const ORDERS = 30;
 

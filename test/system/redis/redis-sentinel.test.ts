@@ -5,16 +5,16 @@
 // OK only after the replica had the job (REDIS_MIN_REPLICAS_ACK, 1 by default with Sentinel).
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { signNotification } from "../../src/simulator/send.js";
-import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { orderBody } from "../support/payzero.js";
-import { type ServiceProcess, startService } from "../support/processes.js";
-import { type SentinelSetup, startSentinelSetup, waitUntil } from "../support/redis-ha.js";
-import { freePort } from "../support/redis-server.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { signNotification } from "../../../src/simulator/send.js";
+import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { orderBody } from "../../support/payzero.js";
+import { type ServiceProcess, startService } from "../../support/processes.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { type SentinelSetup, startSentinelSetup, waitUntil } from "../../support/redis-ha.js";
+import { freePort } from "../../support/redis-server.js";
 
 const ORDERS = 100;
 /** The master is killed once this many messages were answered OK. */

@@ -5,19 +5,23 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../src/db/client.js";
-import { closeConnection, createNotificationQueue, createWorkerConnection } from "../../src/ingest/queue.js";
-import type { RedisClient } from "../../src/ingest/redis.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { TEST_ADMIN_TOKEN } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { REDIS_URL } from "../support/env.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type ServiceProcess, serviceEnv, startService } from "../support/processes.js";
-import { deleteKeys, standalone } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
-import { waitFor } from "../webhooks/harness.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import {
+  closeConnection,
+  createNotificationQueue,
+  createWorkerConnection,
+} from "../../../src/ingest/queue.js";
+import type { RedisClient } from "../../../src/ingest/redis.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { REDIS_URL } from "../../support/env.js";
+import { waitFor } from "../../support/harness.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { deleteKeys, standalone } from "../../support/redis.js";
+import { freePort } from "../../support/redis-server.js";
 
 const ORDERS = 100;
 /** Messages on the wire at once (each to both receivers): a busy Payzero, not a flood. */

@@ -1,9 +1,9 @@
 // Two worker processes on one queue: no message stored twice, no update lost, states as derived.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../support/config.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { type ServiceProcess, startService } from "../support/processes.js";
+import { TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { type ServiceProcess, startService } from "../../support/processes.js";
 
 let p: Pipeline;
 const workers: ServiceProcess[] = [];

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-const dir = new URL("../../deploy/grafana/", import.meta.url);
+const dir = new URL("../../../deploy/grafana/", import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
 
 interface Panel {

@@ -4,7 +4,13 @@
 // dependencies and required peers. Dev tooling creeping back in (the Prisma CLI, TypeScript … as
 // @prisma/client's optional peers, or a dependency nothing imports) fails here, without Docker.
 import { describe, expect, it } from "vitest";
-import { dockerfileOmits, installedPaths, nameOf, runtimeClosure, shipped } from "../support/runtime-deps.js";
+import {
+  dockerfileOmits,
+  installedPaths,
+  nameOf,
+  runtimeClosure,
+  shipped,
+} from "../../support/runtime-deps.js";
 
 describe("the image's production node_modules", () => {
   const installed = installedPaths(dockerfileOmits()).filter(shipped).sort();

@@ -10,9 +10,9 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../../src/config.js";
 
-const root = new URL("../../", import.meta.url);
+const root = new URL("../../../", import.meta.url);
 const dir = new URL("deploy/kubernetes/", root);
 const read = (url: URL) => readFileSync(url, "utf8");
 
@@ -167,7 +167,7 @@ describe("deploy/kubernetes manifests", () => {
     for (const c of allContainers())
       for (const from of c.envFrom ?? [])
         expect(names).toContain(from.configMapRef?.name ?? from.secretRef?.name);
-    // .env.example lists every setting (test/deploy/deploy-files.test.ts keeps it in step with config.ts).
+    // .env.example lists every setting (test/unit/deploy/deploy-files.test.ts keeps it in step with config.ts).
     const envExample = read(new URL(".env.example", root));
     const settings = new Set([...envExample.matchAll(/^(?:# )?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     const keys = [

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../src/orders/rules.js";
-import { contentKey } from "../../src/payzero/envelope.js";
-import { parseOrderResult } from "../../src/payzero/orderResult.js";
-import { DECLARE_STATUSES, PAY_STATUSES } from "../../src/payzero/statuses.js";
-import { orderBody } from "../support/payzero.js";
+import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../../src/orders/rules.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import { parseOrderResult } from "../../../src/payzero/orderResult.js";
+import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";
+import { orderBody } from "../../support/payzero.js";
 
 const PAY = "PAY_STATUS_NOTIFY";
 const DECLARE = "DECLARE_STATUS_NOTIFY";

@@ -6,8 +6,8 @@ import {
   PayzeroClient,
   type PayzeroClientOptions,
   PayzeroHttpError,
-} from "../../src/payzero/client.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
+} from "../../../src/payzero/client.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 
 const APP = { appId: "app-1", appKey: "key-1" };
 let clock = Date.UTC(2026, 0, 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { jwtExpiry, RENEW_MARGIN_MS, renewAt, TOKEN_LIFETIME_MS } from "../../src/payzero/jwt.js";
-import { issueToken } from "../../src/simulator/fake-token.js";
+import { jwtExpiry, RENEW_MARGIN_MS, renewAt, TOKEN_LIFETIME_MS } from "../../../src/payzero/jwt.js";
+import { issueToken } from "../../../src/simulator/fake-token.js";
 
 // The token of section 1 of Payzero's doc: iat 1553066985, exp 1553081385 (4 hours later).
 const DOC_TOKEN =

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeJavaGbk, encodeJavaGbk } from "../../src/payzero/java-gbk.js";
-import { payzeroSign, payzeroSignCharset, verifyPayzeroSign } from "../../src/payzero/sign.js";
-import { gbkFixture, signVectors } from "../support/payzero.js";
+import { decodeJavaGbk, encodeJavaGbk } from "../../../src/payzero/java-gbk.js";
+import { payzeroSign, payzeroSignCharset, verifyPayzeroSign } from "../../../src/payzero/sign.js";
+import { gbkFixture, signVectors } from "../../support/payzero.js";
 
 describe("Payzero sign", () => {
   it.each(signVectors)("reproduces Payzero's Java sign: $name", (v) => {

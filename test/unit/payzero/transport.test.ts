@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PayzeroApiError, PayzeroHttpError } from "../../src/payzero/errors.js";
-import { backoffDelay, callApi, decodeEnvelope, type Transport } from "../../src/payzero/transport.js";
+import { PayzeroApiError, PayzeroHttpError } from "../../../src/payzero/errors.js";
+import { backoffDelay, callApi, decodeEnvelope, type Transport } from "../../../src/payzero/transport.js";
 
 function transport(fetchImpl: typeof fetch, sleeps: number[] = []): Transport {
   return {

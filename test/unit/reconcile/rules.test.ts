@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { parseOrderResult } from "../../src/payzero/orderResult.js";
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import {
   type Cursor,
   decodeCursor,
@@ -11,7 +11,7 @@ import {
   type StoredOrder,
   staleOrdersQuery,
   startOffset,
-} from "../../src/reconcile/rules.js";
+} from "../../../src/reconcile/rules.js";
 
 const settings = {
   intervalSeconds: 300,

@@ -1,10 +1,10 @@
 // The simulator against Payzero's own document (payzero-quickpay-api.md): what it sends and answers must
 // be something Payzero sends and answers, since the tests and the README demo rely on it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
-import { parseOrderResult } from "../../src/payzero/orderResult.js";
-import { generateBatch, sampleOrder } from "../../src/simulator/batch.js";
-import { type FakeApi, startFakeApi } from "../../src/simulator/fake-api.js";
+import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { parseOrderResult } from "../../../src/payzero/orderResult.js";
+import { generateBatch, sampleOrder } from "../../../src/simulator/batch.js";
+import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 
 describe("notifications carry final results only", () => {
   // 2.2: "订单批次中的每一笔订单在支付最终成功或失败后，会发送支付状态通知 … 后续每一笔订单最终申报完成或失败

@@ -5,16 +5,16 @@ import {
   inputProblem,
   storedMsgTypes,
   urlProblem,
-} from "../../src/webhooks/endpoint-input.js";
-import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../src/webhooks/payload.js";
-import { rotateSecret } from "../../src/webhooks/rotation.js";
-import { afterFailure, isSuccess, resultOf } from "../../src/webhooks/schedule.js";
+} from "../../../src/webhooks/endpoint-input.js";
+import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../../src/webhooks/payload.js";
+import { rotateSecret } from "../../../src/webhooks/rotation.js";
+import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/schedule.js";
 import {
   generateEndpointId,
   generateSecret,
   secretProblem,
   signingSecrets,
-} from "../../src/webhooks/secret.js";
+} from "../../../src/webhooks/secret.js";
 
 const key = "a".repeat(64);
 const notification = {

@@ -1,8 +1,8 @@
 // The sealing of endpoint secrets (AES-256-GCM, bound to the endpoint id) and the settings it reads.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
-import { createKeyring, keyId, keyringOf, SealingError, sealedKeyId } from "../../src/webhooks/sealing.js";
+import { ConfigError, loadConfig } from "../../../src/config.js";
+import { createKeyring, keyId, keyringOf, SealingError, sealedKeyId } from "../../../src/webhooks/sealing.js";
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);

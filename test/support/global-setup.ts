@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../src/db/migrate.js";
-import { resolveServices } from "./containers.js";
+import { resolveServices, type Services } from "./containers.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,9 +13,28 @@ declare module "vitest" {
   }
 }
 
+// The integration and system projects each run this setup, in the one vitest process: the services
+// are found or started once, and stopped after the last project's teardown.
+const shared = globalThis as { pznTestServices?: { services: Promise<Services>; users: number } };
+
+async function acquireServices(): Promise<Services> {
+  const first = !shared.pznTestServices;
+  shared.pznTestServices ??= { services: resolveServices(), users: 0 };
+  shared.pznTestServices.users++;
+  const services = await shared.pznTestServices.services;
+  if (first) console.log(`test services: ${services.origin}`);
+  return services;
+}
+
+async function releaseServices(services: Services): Promise<void> {
+  const held = shared.pznTestServices;
+  if (held && --held.users > 0) return;
+  shared.pznTestServices = undefined;
+  await services.stop();
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const services = await resolveServices();
-  console.log(`test services: ${services.origin}`);
+  const services = await acquireServices();
   // Read by env.ts here and in every test process (they inherit this environment).
   process.env.TEST_PG_ADMIN_URL = services.pgAdminUrl;
   process.env.TEST_REDIS_URL = services.redisUrl;
@@ -37,7 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       for (const row of left.rows) await dropDatabase(String(row.datname));
       await deleteKeys(REDIS_URL, `${redisPrefix}*`);
     } finally {
-      await services.stop();
+      await releaseServices(services);
     }
   };
 }

@@ -1,6 +1,6 @@
 // Years of history in a few SQL statements: finished orders, their two notifications each, a
 // delivery per notification and enabled endpoint, an attempt per delivery. Shared by the plan test
-// (test/db/plans.test.ts) and the bench's history phase, which need tables the size production
+// (test/integration/db/plans.test.ts) and the bench's history phase, which need tables the size production
 // reaches, fast (generate_series, no client round trip per row), with fresh statistics.
 import pg from "pg";
 

@@ -1,0 +1,121 @@
+// `replay`: a stored notification forwarded again, to new endpoints and failed ones, same webhook-id.
+import { Webhook } from "standardwebhooks";
+import { beforeAll, describe, expect, it } from "vitest";
+import { noFanOut } from "../../../src/orders/fanout.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import {
+  createEndpoint,
+  type Harness,
+  storeNotification,
+  useHarnessAndReceiver,
+  waitSettled,
+} from "../../support/harness.js";
+import { orderBody } from "../../support/payzero.js";
+import type { Receiver } from "../../support/receiver.js";
+import { cli, json } from "./support.js";
+
+const shared = useHarnessAndReceiver();
+let h: Harness;
+let rx: Receiver;
+beforeAll(() => {
+  ({ h, rx } = shared);
+});
+
+const on = (path: string) => rx.received.filter((r) => r.path === path);
+
+interface Step {
+  deliveryId: string | null;
+  webhookId: string;
+  action: string;
+  detail: string;
+}
+
+describe("replay", () => {
+  it("delivers to a newly added endpoint and re-sends a failed one, with the original webhook-id", async () => {
+    rx.on("/flaky", (n) => (n === 1 ? { status: 503 } : { status: 200 }));
+    const old = await createEndpoint(h.db, { url: rx.url("/old") });
+    const flaky = await createEndpoint(h.db, { url: rx.url("/flaky") });
+    const { fanOut } = h.start({ webhookRetrySchedule: [] });
+    const { notification } = await storeNotification(h.db, fanOut, {
+      msgType: PAY_STATUS_NOTIFY,
+      msgBody: orderBody({ mchtOrderNo: "RP-1" }),
+    });
+    await waitSettled(h.db);
+    const added = await createEndpoint(h.db, { url: rx.url("/added") });
+    await createEndpoint(h.db, { url: rx.url("/declare-only"), msgTypes: ["DECLARE_STATUS_NOTIFY"] });
+    const messageId = `msg_${notification.contentKey}`;
+
+    const result = await cli(h, "replay", String(notification.id), "--wait", "--json");
+    expect(result.code).toBe(0);
+    const report = json<{
+      messageId: string;
+      steps: Step[];
+      settled: Array<{ webhookId: string; status: string }>;
+    }>(result);
+    expect(report.messageId).toBe(messageId);
+    expect(report.steps.map((s) => [s.webhookId, s.action]).sort()).toEqual(
+      [
+        [added.id, "new"],
+        [flaky.id, "retry"],
+        [old.id, "skipped"],
+      ].sort(),
+    );
+    expect(report.steps.find((s) => s.webhookId === old.id)?.detail).toBe("already succeeded");
+    expect(report.settled.map((s) => s.status)).toEqual(["succeeded", "succeeded"]);
+
+    const [delivered] = on("/added");
+    expect(on("/added")).toHaveLength(1);
+    expect(delivered?.headers["webhook-id"]).toBe(messageId);
+    expect(on("/old").map((r) => r.headers["webhook-id"])).toEqual([messageId]);
+    expect(on("/flaky").map((r) => r.headers["webhook-id"])).toEqual([messageId, messageId]);
+    const headers = {
+      "webhook-id": messageId,
+      "webhook-timestamp": String(delivered?.headers["webhook-timestamp"]),
+      "webhook-signature": String(delivered?.headers["webhook-signature"]),
+    };
+    expect(new Webhook(added.secret).verify(delivered!.body, headers)).toMatchObject({ id: messageId });
+    expect(on("/declare-only")).toEqual([]);
+
+    // Everything has it now: nothing to replay, exit 1, and the table says why.
+    const again = await cli(h, "replay", String(notification.id));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`notification ${notification.id}: nothing to replay`);
+    expect(again.stdout).toContain(`webhook-id ${messageId}`);
+    expect(again.stdout.match(/already succeeded/g)).toHaveLength(3);
+  });
+
+  it("replays to one webhook only, and says why a disabled one gets nothing", async () => {
+    const { fanOut } = h.start();
+    const { notification } = await storeNotification(h.db, fanOut, { msgType: "T_ONE", msgBody: "{}" });
+    const one = await createEndpoint(h.db, { url: rx.url("/one-only") });
+    const other = await createEndpoint(h.db, { url: rx.url("/not-this") });
+    const off = await createEndpoint(h.db, { url: rx.url("/off"), enabled: false });
+    const id = String(notification.id);
+
+    const result = await cli(h, "replay", id, "--webhook", one.id, "--wait");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`new +\\d+ +${one.id} +no delivery yet`));
+    expect(result.stdout).toContain("1 attempt due now");
+    expect(on("/one-only")).toHaveLength(1);
+    expect(await h.db.delivery.count({ where: { endpointId: other.id } })).toBe(0);
+
+    const disabled = await cli(h, "replay", id, "--webhook", off.id);
+    expect(disabled.code).toBe(1);
+    expect(disabled.stdout).toMatch(new RegExp(`skipped +- +${off.id} +the webhook is disabled`));
+    expect(on("/off")).toEqual([]);
+  });
+
+  it("exits 1 for an unknown notification or webhook", async () => {
+    expect(await cli(h, "replay", "999999")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "no such notification: 999999",
+    });
+    const { notification } = await storeNotification(h.db, noFanOut, { msgType: "T_UNKNOWN", msgBody: "{}" });
+    expect(await cli(h, "replay", String(notification.id), "--webhook", "wh_nope")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "no such webhook: wh_nope",
+    });
+  });
+});

@@ -1,0 +1,186 @@
+// Deliveries and endpoints steered from the console, over the real pipeline and a real HTTP receiver.
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openEndpoint } from "../../../src/webhooks/endpoint-sealing.js";
+import { keyringOf } from "../../../src/webhooks/sealing.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { type Browserish, signIn, startConsolePipeline } from "./support.js";
+
+let p: Pipeline;
+let receiver: Receiver;
+let b: Browserish;
+let erpUp = false;
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const location = (res: { headers: Record<string, unknown> }) => String(res.headers.location);
+
+beforeAll(async () => {
+  p = await startConsolePipeline();
+  receiver = await startReceiver();
+  receiver.on("/erp", () => (erpUp ? { status: 200, body: "thanks" } : { status: 503, body: "maintenance" }));
+  const webhooks = p.startWebhooks();
+  p.startWorker(webhooks.fanOut);
+  b = await signIn(p.app);
+});
+afterAll(async () => {
+  await p.close();
+  await receiver.close();
+});
+
+describe("endpoints", () => {
+  let id = "";
+
+  it("are added from the form, with the problem shown for a bad URL", async () => {
+    const bad = await b.post("/console/endpoints", { url: "ftp://erp", description: "ERP" });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain("url must be http or https");
+    expect(bad.body).toContain('value="ftp://erp"');
+    const res = await b.post("/console/endpoints", { url: receiver.url("/erp"), description: "ERP" });
+    expect(res.statusCode).toBe(303);
+    id = /\/console\/endpoints\/([^?]+)\?notice=created$/.exec(location(res))?.[1] ?? "";
+    const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ url: receiver.url("/erp"), description: "ERP", msgTypes: [], enabled: true });
+  });
+
+  it("show the secret only in the answer to an explicit click", async () => {
+    const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const row = { secret: keyringOf(p.config).open(id, sealed.secret) };
+    expect(row.secret).toMatch(/^whsec_/);
+    expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
+    expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);
+    const shown = await b.post(`/console/endpoints/${id}/secret`, {});
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain(row.secret);
+  });
+
+  it("are edited, disabled and enabled", async () => {
+    const saved = await b.post(`/console/endpoints/${id}`, {
+      url: receiver.url("/erp"),
+      description: "ERP (declarations)",
+      msgTypes: "DECLARE_STATUS_NOTIFY",
+    });
+    expect(saved.statusCode).toBe(303);
+    expect(await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      description: "ERP (declarations)",
+      msgTypes: ["DECLARE_STATUS_NOTIFY"],
+    });
+    await b.post(`/console/endpoints/${id}/enabled`, { enabled: "false" });
+    expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).enabled).toBe(false);
+    await b.post(`/console/endpoints/${id}/enabled`, { enabled: "true" });
+    await b.post(`/console/endpoints/${id}`, { url: receiver.url("/erp"), description: "ERP" });
+    expect(await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      enabled: true,
+      msgTypes: [],
+    });
+  });
+
+  it("show the status filters and the header names, never a header value", async () => {
+    const token = "Bearer console-token-5b7e1c9d3a";
+    const patched = await p.app.inject({
+      method: "PATCH",
+      url: `/v1/webhooks/${id}`,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { payStatus: ["PAY_SUCCEED"], declareStatus: ["DECLARED"], headers: { "x-api-key": token } },
+    });
+    expect(patched.statusCode).toBe(200);
+    for (const page of [
+      (await b.get(`/console/endpoints/${id}`)).body,
+      (await b.get("/console/endpoints")).body,
+    ]) {
+      expect(page).toContain("only messages with payStatus PAY_SUCCEED and declareStatus DECLARED");
+      expect(page).not.toContain("console-token");
+    }
+    const one = (await b.get(`/console/endpoints/${id}`)).body;
+    expect(one).toContain("<code>x-api-key</code>");
+    expect(one).toContain(`…${token.slice(-4)} (${token.length} characters)`);
+    await p.app.inject({
+      method: "PATCH",
+      url: `/v1/webhooks/${id}`,
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { payStatus: null, declareStatus: null, headers: null },
+    });
+    expect((await b.get(`/console/endpoints/${id}`)).body).toContain("any status");
+  });
+
+  it("rotate their secret with the overlap asked for", async () => {
+    const opened = async () => {
+      const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+      return { ...row, ...openEndpoint(keyringOf(p.config), row) };
+    };
+    const before = await opened();
+    const res = await b.post(`/console/endpoints/${id}/rotate`, { overlapHours: "2" });
+    expect(res.statusCode).toBe(303);
+    const after = await opened();
+    expect(after.secret).not.toBe(before.secret);
+    expect(after.previousSecret).toBe(before.secret);
+    const overlapMs = after.previousSecretExpiresAt!.getTime() - after.updatedAt.getTime();
+    expect(Math.round(overlapMs / 3600_000)).toBe(2);
+    expect((await b.get(location(res))).body).toContain("still signs deliveries until");
+  });
+
+  it("get a signed test event and show its attempt", async () => {
+    const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    const row = openEndpoint(keyringOf(p.config), sealed);
+    const res = await b.post(`/console/endpoints/${id}/test`, {});
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("HTTP 503");
+    expect(res.body).toContain("maintenance");
+    const sent = receiver.received.at(-1)!;
+    const body = new Webhook(row.secret).verify(sent.body, sent.headers as Record<string, string>);
+    expect(body).toMatchObject({ type: "CONSOLE_TEST" });
+    expect(await p.db.delivery.count()).toBe(0);
+  });
+
+  it("retry their failed deliveries, one or all, and the retries succeed", async () => {
+    for (const n of [1, 2, 3]) {
+      const env = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: `RT-${n}` }), 1000 + n);
+      expect((await p.app.inject({ method: "POST", url: "/payzero/notify", payload: env })).body).toBe("OK");
+    }
+    await until(async () => (await p.db.delivery.count({ where: { status: "failed" } })) === 3, "3 failed");
+    const list = await b.get("/console/deliveries?status=failed");
+    expect(list.body).toContain("Retry all 3 failed deliveries of this endpoint");
+    expect(list.body.match(/>Retry delivery \d+<\/button>/g)).toHaveLength(3);
+
+    erpUp = true;
+    const one = await p.db.delivery.findFirstOrThrow({ where: { notification: { mchtOrderNo: "RT-1" } } });
+    const back = "/console/orders/RT-1";
+    const res = await b.post(`/console/deliveries/${one.id}/retry`, { back });
+    expect(res.statusCode).toBe(303);
+    expect(location(res)).toBe(`${back}?notice=retried`);
+    await until(
+      async () => (await p.db.delivery.findUniqueOrThrow({ where: { id: one.id } })).status === "succeeded",
+      "the retried delivery",
+    );
+    expect(await p.db.delivery.count({ where: { status: "failed" } })).toBe(2);
+
+    const again = await b.post(`/console/deliveries/${one.id}/retry`, { back });
+    expect(again.statusCode).toBe(409);
+    expect(again.body).toContain("only failed deliveries are retried");
+
+    const all = await b.post(`/console/endpoints/${id}/retry-failed`, { back: "/console/deliveries" });
+    expect(location(all)).toBe("/console/deliveries?notice=retried-all");
+    await until(
+      async () => (await p.db.delivery.count({ where: { status: "succeeded" } })) === 3,
+      "all retried",
+    );
+    const order = await b.get("/console/orders/RT-1");
+    expect(order.body).toContain("HTTP 200");
+    expect(order.body).toContain("thanks");
+  });
+
+  it("refuse a retry whose back link leads elsewhere: it returns to the console", async () => {
+    const res = await b.post("/console/deliveries/999999/retry", { back: "https://evil.example/" });
+    expect(res.statusCode).toBe(409);
+    expect(res.body).toContain('href="/console"');
+  });
+});

@@ -1,0 +1,113 @@
+// Receiver → queue → worker → Postgres, read back through the /v1 API.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+
+const PAY = "PAY_STATUS_NOTIFY";
+const DECLARE = "DECLARE_STATUS_NOTIFY";
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline();
+  p.startWorker();
+});
+afterAll(() => p.close());
+
+async function send(
+  msgType: string,
+  timestamp: number,
+  fields: Record<string, unknown> & { mchtOrderNo: string },
+) {
+  const res = await p.app.inject({
+    method: "POST",
+    url: "/payzero/notify",
+    payload: signedEnvelope(msgType, orderBody(fields), timestamp),
+  });
+  expect(res.body).toBe("OK");
+}
+
+async function order(mchtOrderNo: string) {
+  const res = await p.app.inject({
+    url: `/v1/orders/${encodeURIComponent(mchtOrderNo)}`,
+    headers: p.authorized,
+  });
+  return res.statusCode === 200 ? res.json() : null;
+}
+
+describe("order state from notifications", () => {
+  it("ends PAY_SUCCEED after PAY_APPLIED, PAY_SUCCEED, then a stale PAY_FAILED", async () => {
+    await send(PAY, 1000, { mchtOrderNo: "H-1", payStatus: "PAY_APPLIED" });
+    await p.drained();
+    await send(PAY, 3000, { mchtOrderNo: "H-1", payStatus: "PAY_SUCCEED", paymentAmount: 35302 });
+    await p.drained();
+    await send(PAY, 2000, { mchtOrderNo: "H-1", payStatus: "PAY_FAILED" });
+    await p.drained();
+    expect(await order("H-1")).toMatchObject({
+      mchtOrderNo: "H-1",
+      payStatus: "PAY_SUCCEED",
+      paymentAmount: 35302,
+    });
+    const history = await p.db.notification.findMany({
+      where: { mchtOrderNo: "H-1" },
+      orderBy: { id: "asc" },
+    });
+    expect(history.map((n) => n.changedOrder)).toEqual([true, true, false]);
+  });
+
+  it("ends DECLARED after DECLARE_FAILED, DECLARED, then a late DECLARING, and an old PAY keeps it", async () => {
+    await send(DECLARE, 1000, {
+      mchtOrderNo: "H-2",
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARE_FAILED",
+    });
+    await send(DECLARE, 2000, { mchtOrderNo: "H-2", payStatus: "PAY_SUCCEED", declareStatus: "DECLARED" });
+    await send(DECLARE, 3000, { mchtOrderNo: "H-2", payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+    await send(PAY, 500, { mchtOrderNo: "H-2", payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+    await p.drained();
+    expect(await order("H-2")).toMatchObject({
+      payStatus: "PAY_SUCCEED",
+      declareStatus: "DECLARED",
+      declareStatusAt: 2000,
+    });
+  });
+
+  it("stores each message once however often and however concurrently it arrives", async () => {
+    const statuses = ["NOT_PAYED", "PAY_APPLIED", "PAY_SMS_CONFIRMED", "PAY_SUCCEED"];
+    const sends = [];
+    for (let copy = 0; copy < 5; copy++) {
+      for (const [i, payStatus] of statuses.entries()) {
+        sends.push(send(PAY, 10_000 + i, { mchtOrderNo: "H-3", payStatus }));
+      }
+    }
+    await Promise.all(sends);
+    await p.drained();
+    expect(await p.db.notification.count({ where: { mchtOrderNo: "H-3" } })).toBe(4);
+    expect(await order("H-3")).toMatchObject({ payStatus: "PAY_SUCCEED", payStatusAt: 10_003 });
+  });
+
+  it("stores and marks bodies that are not orders and unknown types, and goes on with the rest", async () => {
+    const odd = [
+      signedEnvelope(PAY, "not json at all"),
+      signedEnvelope(PAY, '{"payStatus":"PAY_SUCCEED"}'),
+      signedEnvelope(DECLARE, '{"mchtOrderNo":"H-4","paymentAmount":"lots"}'),
+      signedEnvelope("REFUND_STATUS_NOTIFY", '{"mchtOrderNo":"H-4","refundStatus":"DONE"}'),
+    ];
+    for (const env of odd) {
+      expect((await p.app.inject({ method: "POST", url: "/payzero/notify", payload: env })).body).toBe("OK");
+    }
+    await send(PAY, 5000, { mchtOrderNo: "H-4", payStatus: "PAY_SUCCEED" });
+    await p.drained();
+    const stored = await p.db.notification.findMany({
+      where: { msgBody: { in: odd.map((e) => e.msgBody) } },
+    });
+    expect(stored.map((n) => n.problem).sort()).toEqual([
+      "msgBody has no mchtOrderNo",
+      "msgBody is not JSON",
+      "paymentAmount is not a whole number of fen",
+      "unknown msgType REFUND_STATUS_NOTIFY",
+    ]);
+    expect(stored.every((n) => !n.changedOrder)).toBe(true);
+    expect(await order("H-4")).toMatchObject({ payStatus: "PAY_SUCCEED" });
+    expect(await p.queue.getJobCounts("failed")).toEqual({ failed: 0 });
+  });
+});

@@ -1,0 +1,68 @@
+// Postgres down: the receiver keeps answering OK, the worker retries with backoff and catches up.
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { createWorkerConnection } from "../../../src/ingest/queue.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
+
+let p: Pipeline;
+let proxy: TcpProxy;
+let proxiedDb: Db;
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  p = await startPipeline();
+  proxy = await startTcpProxy(Number(new URL(p.database.url).port || 5432));
+  const url = new URL(p.database.url);
+  url.port = String(proxy.port);
+  proxiedDb = createDb(url.toString(), 4);
+  const connection = createWorkerConnection(p.config);
+  const worker = startNotificationWorker({
+    config: p.config,
+    connection,
+    db: proxiedDb,
+    log: pino({ level: "silent" }),
+  });
+  stops.push(async () => {
+    await worker.close();
+    connection.disconnect();
+    await proxiedDb.$disconnect();
+    await proxy.close();
+  });
+});
+afterAll(async () => {
+  for (const stop of stops) await stop();
+  await p.close();
+});
+
+describe("a Postgres outage", () => {
+  it("loses nothing: messages wait in the queue and are stored once Postgres is back", async () => {
+    proxy.down();
+    const envelopes = Array.from({ length: 5 }, (_, i) =>
+      signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: `PG-${i}`, payStatus: "PAY_SUCCEED" })),
+    );
+    for (const env of envelopes) {
+      const res = await p.app.inject({ method: "POST", url: "/payzero/notify", payload: env });
+      expect(res.body).toBe("OK");
+    }
+    // Let the worker fail at least once on every job.
+    const deadline = Date.now() + 10_000;
+    while (
+      ((await p.queue.getJobCounts("delayed")).delayed ?? 0) < envelopes.length &&
+      Date.now() < deadline
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await p.queue.getJobCounts("delayed")).delayed).toBe(envelopes.length);
+    expect(await p.db.notification.count()).toBe(0);
+
+    proxy.up();
+    await p.drained(30_000);
+    expect(await p.db.notification.count()).toBe(envelopes.length);
+    expect(await p.db.order.count({ where: { payStatus: "PAY_SUCCEED" } })).toBe(envelopes.length);
+    expect((await p.queue.getJobCounts("failed")).failed).toBe(0);
+  });
+});

@@ -1,0 +1,226 @@
+// The webhook stage against real Postgres and a local HTTP receiver; notifications stored like the
+// order worker stores them (one transaction, then afterCommit).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { v1Api } from "../../src/api/v1.js";
+import type { Config } from "../../src/config.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import type { Prisma } from "../../src/generated/prisma/client.js";
+import type { FanOut } from "../../src/orders/fanout.js";
+import { contentKey } from "../../src/payzero/envelope.js";
+import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";
+import {
+  deliveryRoutes,
+  startWebhookWorkers,
+  type WebhookWorkers,
+  webhookRoutes,
+} from "../../src/webhooks/index.js";
+import { keyringOf } from "../../src/webhooks/sealing.js";
+import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
+import type { HeldDelivery } from "../../src/webhooks/store.js";
+import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "./db.js";
+import { type Receiver, startReceiver } from "./receiver.js";
+
+export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export interface Harness {
+  db: Db;
+  config: Config;
+  /** Starts the webhook workers with config overrides (one set at a time). */
+  start: (overrides?: Partial<Config>) => WebhookWorkers;
+  stopWorkers: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function createHarness(base: Partial<Config> = {}): Promise<Harness> {
+  const tdb: TestDatabase = await createTestDatabase();
+  const config = testConfig({
+    redisPrefix: testRedisPrefix(),
+    databaseUrl: tdb.url,
+    webhookRetrySchedule: [0, 0, 0],
+    webhookTimeoutMs: 2000,
+    webhookConcurrency: 4,
+    webhookPollIntervalMs: 100,
+    webhookLeaseGraceMs: 1000,
+    ...base,
+  });
+  const db = createDb(config.databaseUrl);
+  let current: WebhookWorkers | undefined;
+  const h: Harness = {
+    db,
+    config,
+    start: (overrides = {}) => {
+      if (current) throw new Error("stop the running workers first");
+      current = startWebhookWorkers({ config: { ...config, ...overrides }, db, log });
+      return current;
+    },
+    stopWorkers: async () => {
+      await current?.stop();
+      current = undefined;
+    },
+    close: async () => {
+      await h.stopWorkers();
+      await db.$disconnect();
+      await tdb.drop();
+    },
+  };
+  return h;
+}
+
+export interface EndpointSpec {
+  url: string;
+  msgTypes?: string[];
+  payStatuses?: string[];
+  declareStatuses?: string[];
+  headers?: Record<string, string>;
+  enabled?: boolean;
+}
+
+/** The tests' keyring (testConfig's ENCRYPTION_KEYS). */
+export const testKeyring = keyringOf(testConfig());
+
+/** Stored as the API stores it (secret and headers sealed); answers with the secret in plaintext. */
+export async function createEndpoint(db: Db, spec: EndpointSpec) {
+  const id = generateEndpointId();
+  const secret = generateSecret();
+  const row = await db.webhookEndpoint.create({
+    data: {
+      id,
+      url: spec.url,
+      msgTypes: spec.msgTypes ?? [],
+      payStatuses: spec.payStatuses ?? [],
+      declareStatuses: spec.declareStatuses ?? [],
+      headers: sealHeaders(testKeyring, id, spec.headers ?? {}),
+      secret: testKeyring.seal(id, secret),
+      enabled: spec.enabled ?? true,
+    },
+  });
+  return { ...row, secret };
+}
+
+export interface NotificationSpec {
+  msgType: string;
+  msgBody: string;
+  orderAfter?: Prisma.InputJsonObject;
+  timestamp?: number;
+}
+
+/** Stores a notification and fans it out in one transaction; `dispatch: false` simulates a crash before afterCommit. */
+export async function storeNotification(
+  db: Db,
+  fanOut: FanOut<HeldDelivery[]>,
+  spec: NotificationSpec,
+  dispatch = true,
+) {
+  const [stored] = await storeNotifications(db, fanOut, [spec], dispatch);
+  return stored!;
+}
+
+/** Stores several notifications in one transaction, as one apply batch of the order worker does. */
+export async function storeNotifications(
+  db: Db,
+  fanOut: FanOut<HeldDelivery[]>,
+  specs: NotificationSpec[],
+  dispatch = true,
+) {
+  let held: HeldDelivery[] = [];
+  const notifications = await db.$transaction(
+    async (tx) => {
+      const rows = [];
+      for (const spec of specs) {
+        const row = await tx.notification.create({
+          data: {
+            contentKey: contentKey(spec.msgType, spec.msgBody),
+            msgType: spec.msgType,
+            timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
+            msgBody: spec.msgBody,
+            ...(spec.orderAfter && { orderAfter: spec.orderAfter }),
+            receivedAt: new Date(),
+          },
+        });
+        rows.push({ ...row, msgBody: spec.msgBody });
+      }
+      held = await fanOut.inTransaction(
+        tx,
+        rows.map((row) => ({ ...row, orderAfter: row.orderAfter })),
+      );
+      return rows;
+    },
+    // As the order worker's apply transaction: a loaded machine may make it wait for a connection.
+    { maxWait: 10_000, timeout: 20_000 },
+  );
+  if (dispatch) fanOut.afterCommit(held);
+  return notifications.map((notification) => ({
+    notification,
+    deliveryIds: held.filter((d) => d.notification.contentKey === notification.contentKey).map((d) => d.id),
+  }));
+}
+
+/** Polls until `check` returns a value other than undefined/false; fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Until every delivery has left `pending`. */
+export function waitSettled(db: Db, timeoutMs?: number) {
+  return waitFor(
+    "deliveries to settle",
+    async () => (await db.delivery.count({ where: { status: "pending" } })) === 0,
+    timeoutMs,
+  );
+}
+
+/** The /v1 API with the webhook and delivery routes, as the app mounts it. */
+export async function buildV1(h: Harness): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(v1Api({ config: h.config, db: h.db }, [webhookRoutes, deliveryRoutes]));
+  await app.ready();
+  return app;
+}
+
+export const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
+/**
+ * A harness and a local receiver for a whole test file; after each test the workers stop, the
+ * endpoints go and the received requests are forgotten. Read it in a beforeAll of the file.
+ */
+export function useHarnessAndReceiver(): { h: Harness; rx: Receiver } {
+  const shared = {} as { h: Harness; rx: Receiver };
+  beforeAll(async () => {
+    shared.h = await createHarness();
+    shared.rx = await startReceiver();
+  });
+  afterEach(async () => {
+    await shared.h.stopWorkers();
+    await shared.h.db.webhookEndpoint.deleteMany();
+    shared.rx.received.length = 0;
+  });
+  afterAll(async () => {
+    await shared.h?.close();
+    await shared.rx?.close();
+  });
+  return shared;
+}
+
+/** A loopback port nothing listens on (taken, then freed). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

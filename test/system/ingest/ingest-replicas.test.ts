@@ -1,0 +1,40 @@
+// REDIS_MIN_REPLICAS_ACK: no silent downgrade. A master with no replica takes the job, but the
+// receiver answers 503 (Payzero resends) until a replica confirms it; then the resend is answered OK.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { ask, startReplicaOf } from "../../support/redis-ha.js";
+import { type OwnRedis, startOwnRedis } from "../../support/redis-server.js";
+
+let redis: OwnRedis;
+let h: IngestHarness;
+let replica: { destroy: () => Promise<void> } | undefined;
+
+beforeAll(async () => {
+  redis = await startOwnRedis();
+  h = await startIngest({ redisUrl: redis.url, redisMinReplicasAck: 1, enqueueTimeoutMs: 800 });
+});
+afterAll(async () => {
+  await h?.close();
+  await replica?.destroy();
+  await redis?.destroy();
+});
+
+describe("the replica acknowledgement", () => {
+  it("answers 503 while no replica confirms the message, and OK once one does", async () => {
+    const envelope = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "WAIT-1" }));
+    const alone = await h.app.inject({ method: "POST", url: "/payzero/notify", payload: envelope });
+    expect(alone.statusCode).toBe(503);
+    expect(alone.body).toBe("unavailable");
+    // The master has the job (Redis took it); only the confirmation was missing.
+    expect((await h.queue.getJobCounts("waiting")).waiting).toBe(1);
+
+    replica = await startReplicaOf(Number(new URL(redis.url).port));
+    const resent = await h.app.inject({ method: "POST", url: "/payzero/notify", payload: envelope });
+    expect(resent.statusCode).toBe(200);
+    expect(resent.body).toBe("OK");
+    expect((await h.queue.getJobCounts("waiting")).waiting).toBe(1);
+    const info = String(await ask(Number(new URL(redis.url).port), "INFO", "commandstats"));
+    expect(info).toMatch(/cmdstat_wait:calls=2\b/);
+  });
+});

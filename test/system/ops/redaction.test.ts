@@ -1,0 +1,170 @@
+// Personal data and secrets never reach the logs: payer fields, msgBody, signs, tokens, secrets.
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { v1Api } from "../../../src/api/v1.js";
+import { buildApp } from "../../../src/app.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import {
+  createNotificationQueue,
+  createProducerConnection,
+  createWorkerConnection,
+  waitUntilConnected,
+} from "../../../src/ingest/queue.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { V1_MODULES } from "../../../src/roles.js";
+import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { signedEnvelope } from "../../support/payzero.js";
+import { startOwnRedis } from "../../support/redis-server.js";
+
+const SECRETS = ["王秘密", "110101199003071234", "13912345678", TEST_SIGN_TOKEN, TEST_ADMIN_TOKEN];
+const lines: string[] = [];
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    lines.push(chunk.toString());
+    done();
+  },
+});
+const log = pino({ ...loggerOptions("trace") }, sink);
+
+let sentSign = "";
+let database: TestDatabase;
+let db: Db;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, 4);
+  const config = testConfig({ redisPrefix: testRedisPrefix(), logLevel: "trace" });
+  const producer = createProducerConnection(config);
+  const queue = createNotificationQueue(producer, config.redisPrefix);
+  await waitUntilConnected(producer, 5000);
+  const app = await buildApp({
+    config,
+    logger: log,
+    notificationQueue: queue,
+    probes: {},
+    plugins: [v1Api({ config, db }, V1_MODULES)],
+  });
+  const connection = createWorkerConnection(config);
+  const worker = startNotificationWorker({ config, connection, db, log });
+  cleanups.push(
+    () => worker.close(),
+    () => connection.disconnect(),
+    () => app.close(),
+    () => queue.obliterate({ force: true }),
+    () => queue.close(),
+    () => producer.disconnect(),
+    () => db.$disconnect(),
+    () => database.drop(),
+  );
+  const body = JSON.stringify({
+    mchtOrderNo: "R-1",
+    payerName: SECRETS[0],
+    payerNumber: SECRETS[1],
+    payerPhone: SECRETS[2],
+    payStatus: "PAY_SUCCEED",
+  });
+  const env = signedEnvelope("PAY_STATUS_NOTIFY", body);
+  sentSign = env.sign;
+  await app.inject({ method: "POST", url: "/payzero/notify", payload: env });
+  await app.inject({ method: "POST", url: "/payzero/notify", payload: { ...env, sign: "0".repeat(40) } });
+  await app.inject({ method: "POST", url: "/payzero/notify", payload: { ...env, timestamp: "bad" } });
+  await app.inject({ url: "/v1/orders/R-1", headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+  const deadline = Date.now() + 10_000;
+  while (!(await db.order.findUnique({ where: { mchtOrderNo: "R-1" } })) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+});
+afterAll(async () => {
+  for (const c of cleanups) await c();
+});
+
+describe("logs", () => {
+  it("were written for receipt, refusal, storage and the API", () => {
+    const text = lines.join("");
+    expect(text).toMatch(/notification queued/);
+    expect(text).toMatch(/bad sign/);
+    expect(text).toMatch(/notification stored/);
+    expect(text).toMatch(/\/v1\/orders\/R-1/);
+  });
+
+  it("hold no payer data, token or sign", () => {
+    const text = lines.join("");
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(text).not.toContain(sentSign);
+  });
+
+  it("redact those keys wherever they sit in a logged object", () => {
+    const captured: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        captured.push(chunk.toString());
+        done();
+      },
+    });
+    const l = pino(loggerOptions("info"), out);
+    l.info(
+      { payerName: "a", order: { payerNumber: "b", deep: { payerPhone: "c" } }, secret: "d", msgBody: "e" },
+      "x",
+    );
+    const entry = JSON.parse(captured[0]!);
+    expect(entry.payerName).toBe("[redacted]");
+    expect(entry.order.payerNumber).toBe("[redacted]");
+    expect(entry.order.deep.payerPhone).toBe("[redacted]");
+    expect(entry.secret).toBe("[redacted]");
+    expect(entry.msgBody).toBe("[redacted]");
+  });
+});
+
+describe("a Redis error while queueing", () => {
+  it("is logged without the job's payer data", async () => {
+    const own = await startOwnRedis();
+    const captured: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        captured.push(chunk.toString());
+        done();
+      },
+    });
+    const config = testConfig({ redisUrl: own.url, redisPrefix: testRedisPrefix() });
+    const producer = createProducerConnection(config);
+    const queue = createNotificationQueue(producer, config.redisPrefix);
+    try {
+      await waitUntilConnected(producer, 5000);
+      const app = await buildApp({
+        config,
+        logger: pino(loggerOptions("info"), out),
+        notificationQueue: queue,
+        probes: {},
+      });
+      // Every write is refused: Redis answers each command of the add with an error reply.
+      await producer.config("SET", "maxmemory", "1");
+      const body = JSON.stringify({
+        mchtOrderNo: "R-2",
+        payerName: SECRETS[0],
+        payerNumber: SECRETS[1],
+        payerPhone: SECRETS[2],
+      });
+      const envs = [body, `${body} `].map((b) => signedEnvelope("PAY_STATUS_NOTIFY", b));
+      // One alone, then two at once.
+      const answers = [await app.inject({ method: "POST", url: "/payzero/notify", payload: envs[0] })];
+      answers.push(
+        ...(await Promise.all(
+          envs.map((payload) => app.inject({ method: "POST", url: "/payzero/notify", payload })),
+        )),
+      );
+      expect(answers.map((r) => r.statusCode)).toEqual([503, 503, 503]);
+      await app.close();
+      const text = captured.join("");
+      expect(text).toMatch(/notification not kept/);
+      for (const secret of SECRETS) expect(text).not.toContain(secret);
+    } finally {
+      await queue.close();
+      producer.disconnect();
+      await own.destroy();
+    }
+  });
+});

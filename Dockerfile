@@ -17,7 +17,7 @@ RUN npm run build
 # Production dependencies, and only what Node loads of them. --omit=optional as well: the lockfile
 # marks @prisma/client's optional peers (the Prisma CLI and engines, Studio, TypeScript, pglite …)
 # devOptional, which --omit=dev alone keeps (230 MB). No production package has an install script.
-# test/deploy/image-deps.test.ts checks this set against what src/ imports.
+# test/unit/deploy/image-deps.test.ts checks this set against what src/ imports.
 FROM node:22-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

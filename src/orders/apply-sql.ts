@@ -31,7 +31,7 @@ export interface StoredMessage {
 /**
  * In one statement: those of these messages already stored, and the applied history of these orders.
  * The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
- * char(64) column cannot serve and every batch reads the whole table (test/db/plans.test.ts).
+ * char(64) column cannot serve and every batch reads the whole table (test/integration/db/plans.test.ts).
  */
 export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): Promise<StoredMessage[]> {
   return tx.$queryRaw<StoredMessage[]>`

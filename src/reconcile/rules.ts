@@ -69,7 +69,7 @@ export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor
       AND: [
         // An order changes after it is created, so the updatedAt bound below `oldest` adds nothing
         // to the createdAt one, except that the index on updatedAt then starts at the orders of the
-        // last maxAgeSeconds instead of reading every order ever stored (test/db/plans.test.ts).
+        // last maxAgeSeconds instead of reading every order ever stored (test/integration/db/plans.test.ts).
         { updatedAt: { lt: new Date(now.getTime() - s.staleSeconds * 1000), gt: oldest } },
         { createdAt: { gt: oldest } },
         unfinished,

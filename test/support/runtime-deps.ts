@@ -1,6 +1,6 @@
 // Which packages the image's production install keeps, and which ones src/ loads at run time:
 // read from package-lock.json, the Dockerfile and src/, without Docker. Used by
-// test/deploy/image-deps.test.ts and by the compose test (against the built image's node_modules).
+// test/unit/deploy/image-deps.test.ts and by the compose test (against the built image's node_modules).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 

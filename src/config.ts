@@ -571,6 +571,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRo
       problems.push(requiredProblem(name));
     values[name] = decoded;
   }
+  // Guessable secrets are named along with the rest (a copy of .env.example has both kinds).
+  const v = values as Partial<Values>;
+  if (v.PAYZERO_SIGN_TOKEN && v.ADMIN_TOKEN !== undefined && v.METRICS_TOKEN !== undefined)
+    problems.push(...weakSecrets(v.PAYZERO_SIGN_TOKEN, v.ADMIN_TOKEN, v.METRICS_TOKEN));
   if (problems.length > 0) throw new ConfigError(problems, isSecret);
   const config = toConfig(values as Values);
   if (config.problems.length > 0) throw new ConfigError(config.problems, isSecret);
@@ -585,7 +589,7 @@ function fieldsOf<G extends Group | undefined>(values: Values, group: G): Fields
   return fields as FieldsOf<G>;
 }
 
-/** The rules that span settings, and the fields derived from several. */
+/** The Redis rules that span settings, and the fields derived from several. */
 function toConfig(v: Values): { config: Config; problems: Problem[] } {
   const flat = fieldsOf(v, undefined);
   const redis = redisTopology({ ...flat, minReplicasAck: v.REDIS_MIN_REPLICAS_ACK });
@@ -602,6 +606,5 @@ function toConfig(v: Values): { config: Config; problems: Problem[] } {
       !v.OTEL_SDK_DISABLED &&
       (v.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
   };
-  const problems = [...weakSecrets(flat.signTokens, flat.adminToken, flat.metricsToken), ...redis.problems];
-  return { config, problems };
+  return { config, problems: redis.problems };
 }

@@ -265,6 +265,20 @@ describe("each role requires what it reads, and only that", () => {
     );
   });
 
+  it("names at once what a copy of .env.example lacks and the example values it holds", () => {
+    const example = {
+      PAYZERO_SIGN_TOKEN: exampleValue("PAYZERO_SIGN_TOKEN"),
+      ADMIN_TOKEN: exampleValue("ADMIN_TOKEN"),
+      ENCRYPTION_KEYS: exampleValue("ENCRYPTION_KEYS"),
+    };
+    const problems = problemsOf(example, "all").split("\n");
+    expect(problems.map((p) => p.split(" ").slice(0, 2).join(" "))).toEqual([
+      "ENCRYPTION_KEYS is",
+      "PAYZERO_SIGN_TOKEN holds",
+      "ADMIN_TOKEN holds",
+    ]);
+  });
+
   it("checks every value given whatever the role: one .env serves them all", () => {
     expect(problemsOf({ PAYZERO_SIGN_TOKEN: "change-me" }, "cli")).toMatch(/^PAYZERO_SIGN_TOKEN .*example/);
     expect(problemsOf({ PORT: "http" }, "migrate")).toMatch(/^PORT /);

@@ -36,12 +36,19 @@ const MAX_ENQUEUE_TIMEOUT_MS = 4499;
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const PositiveInt = Type.Integer({ minimum: 1 });
 const Text = Type.String();
-const HttpUrlOrEmpty = Type.String({ pattern: "^(https?://.+)?$" });
+const HTTP_URL_OR_EMPTY = {
+  type: Type.String({ pattern: "^(https?://.+)?$" }),
+  format: "an http:// or https:// URL, or empty",
+};
+const SWITCH = { type: Type.Boolean(), format: "true or false" };
 /** host:port (IPv6 as [addr]:port), comma-separated; empty: not used. */
-const HostPorts = Type.String({
-  pattern:
-    "^(\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*(,\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*)*)?$",
-});
+const HOST_PORTS = {
+  type: Type.String({
+    pattern:
+      "^(\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*(,\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*)*)?$",
+  }),
+  format: "host:port ([IPv6 address]:port), comma-separated",
+};
 
 type Group = "payzeroApi" | "reconcile" | "retention";
 
@@ -57,6 +64,8 @@ interface Setting<T extends TSchema, V, F extends string | undefined, G extends 
   required?: { by: readonly SettingRole[]; why?: string };
   /** Its value is never shown in an error. */
   secret?: boolean;
+  /** What a valid value looks like, where the type's own message would not say (a pattern). */
+  format?: string;
   /** Why its bound is what it is, added to a refusal where the bound alone would not say. */
   reason?: string;
   /** The Config field it fills (in `group`'s object if set); none: read only to derive others. */
@@ -77,6 +86,7 @@ function setting<
     ...s,
     required: s.required,
     secret: s.secret === true,
+    format: s.format,
     reason: s.reason,
     field: s.field as F,
     group: s.group as G,
@@ -108,6 +118,7 @@ export const SETTINGS = {
   }),
   DATABASE_URL: setting({
     type: Type.String({ pattern: "^postgres(ql)?://" }),
+    format: "a postgresql:// or postgres:// URL",
     default: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
     doc: "Postgres connection",
     roles: ["api", "worker", "migrate", "cli"],
@@ -116,6 +127,7 @@ export const SETTINGS = {
   }),
   REDIS_URL: setting({
     type: Type.String({ pattern: "^rediss?://" }),
+    format: "a redis:// or rediss:// URL",
     default: "redis://127.0.0.1:6379/0",
     doc: "Redis connection (the master's password and db with Sentinel, a node's with Cluster)",
     roles: SERVING,
@@ -124,6 +136,7 @@ export const SETTINGS = {
   }),
   REDIS_PREFIX: setting({
     type: Type.String({ pattern: "^[A-Za-z0-9:_{}-]*$" }),
+    format: "letters, digits and : _ { } - only",
     default: "",
     doc: 'Prefix of every Redis key of the queues; empty: "pzn", or "{pzn}" with Cluster',
     roles: SERVING,
@@ -153,6 +166,7 @@ export const SETTINGS = {
   }),
   LOG_LEVEL: setting({
     type: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    format: "one of fatal, error, warn, info, debug, trace, silent",
     default: "info",
     doc: "fatal, error, warn, info, debug, trace or silent",
     roles: LOGGING,
@@ -167,6 +181,7 @@ export const SETTINGS = {
   }),
   NOTIFY_PATH: setting({
     type: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
+    format: "a path: / then letters, digits and / _ . - only",
     default: "/payzero/notify",
     doc: "Path Payzero posts notifications to",
     roles: ["api"],
@@ -210,6 +225,7 @@ export const SETTINGS = {
   }),
   WEBHOOK_RETRY_SCHEDULE: setting({
     type: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
+    format: "whole numbers of seconds, comma-separated",
     default: "5,30,120,600,1800,7200,21600,43200",
     doc: "Seconds to wait before attempt 2, 3, … of a webhook delivery, comma-separated",
     roles: ["worker"],
@@ -281,13 +297,14 @@ export const SETTINGS = {
   }),
   API_DOCS: setting({
     type: Type.Enum(["token", "public", "off"]),
+    format: "one of token, public, off",
     default: "token",
     doc: "/openapi.json and /docs: behind ADMIN_TOKEN (token), open (public) or not served (off)",
     roles: ["api"],
     field: "apiDocs",
   }),
   PAYZERO_API_URL: setting({
-    type: HttpUrlOrEmpty,
+    ...HTTP_URL_OR_EMPTY,
     default: "",
     doc: "Payzero's query API; the reconciler runs only when it, PAYZERO_APP_ID and PAYZERO_APP_KEY are set",
     roles: SERVING,
@@ -316,6 +333,7 @@ export const SETTINGS = {
     type: Type.String({
       pattern: "^\\s*/order/(queryOrder|feedback)(\\s*,\\s*/order/(queryOrder|feedback))*\\s*$",
     }),
+    format: "/order/queryOrder and/or /order/feedback, comma-separated",
     default: "/order/queryOrder,/order/feedback",
     doc: "/order/queryOrder and/or /order/feedback, comma-separated, tried in this order",
     roles: SERVING,
@@ -364,7 +382,7 @@ export const SETTINGS = {
     field: "ratePerSecond",
   }),
   RECONCILE_AWAIT_DECLARATION: setting({
-    type: Type.Boolean(),
+    ...SWITCH,
     default: "true",
     doc: "Whether Payzero declares paid orders to customs; false: a paid order is finished whatever its declare status",
     roles: ["worker"],
@@ -413,19 +431,19 @@ export const SETTINGS = {
   }),
   // Read here only to decide whether tracing starts; the OpenTelemetry SDK reads every OTEL_* itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: setting({
-    type: HttpUrlOrEmpty,
+    ...HTTP_URL_OR_EMPTY,
     default: "",
     doc: "OTLP/HTTP endpoint: tracing is on when it or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set",
     roles: SERVING,
   }),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: setting({
-    type: HttpUrlOrEmpty,
+    ...HTTP_URL_OR_EMPTY,
     default: "",
     doc: "OTLP/HTTP endpoint of traces alone",
     roles: SERVING,
   }),
   OTEL_SDK_DISABLED: setting({
-    type: Type.Boolean(),
+    ...SWITCH,
     default: "false",
     doc: "true: no tracing, whatever the endpoints",
     roles: SERVING,
@@ -475,7 +493,7 @@ export const SETTINGS = {
     field: "webhookBackfillBatch",
   }),
   REDIS_SENTINELS: setting({
-    type: HostPorts,
+    ...HOST_PORTS,
     default: "",
     doc: "host:port of each Sentinel, comma-separated; empty: no Sentinel",
     roles: SERVING,
@@ -490,7 +508,7 @@ export const SETTINGS = {
     field: "redisSentinelName",
   }),
   REDIS_CLUSTER_NODES: setting({
-    type: HostPorts,
+    ...HOST_PORTS,
     default: "",
     doc: "host:port of Redis Cluster nodes to start from, comma-separated; empty: no Cluster",
     roles: SERVING,
@@ -498,7 +516,8 @@ export const SETTINGS = {
     decode: checkedHostPorts,
   }),
   REDIS_MIN_REPLICAS_ACK: setting({
-    type: Type.String({ pattern: "^\\d*$", description: "a whole number" }),
+    type: Type.String({ pattern: "^\\d*$" }),
+    format: "a whole number, or empty",
     default: "",
     doc: "Replicas that must confirm a message before the receiver answers OK; empty: 1 with Sentinel or Cluster, else 0",
     roles: ["api"],
@@ -558,7 +577,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRo
     const raw = env[name] || s.default;
     const value = Value.Convert(s.type, raw);
     if (!Value.Check(s.type, value)) {
-      const message = Value.Errors(s.type, value)[0]?.message ?? "is invalid";
+      const message = s.format
+        ? `must be ${s.format}`
+        : (Value.Errors(s.type, value)[0]?.message ?? "is invalid");
       problems.push({ setting: name, message, got: raw, reason: s.reason });
       continue;
     }

@@ -49,6 +49,13 @@ describe("loadConfig", () => {
       expect(problems).toMatch(/PORT/);
       expect(problems).toMatch(/LOG_LEVEL/);
       expect(problems).toMatch(/WEBHOOK_RETRY_SCHEDULE/);
+      // What a valid value looks like, not the pattern behind it.
+      expect(problems).toContain(
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      );
+      expect(problems).toContain(
+        'WEBHOOK_RETRY_SCHEDULE must be whole numbers of seconds, comma-separated (got "5,x")',
+      );
     }
   });
 

@@ -98,8 +98,8 @@ const SERVING: readonly SettingRole[] = ["api", "worker"];
 const LOGGING: readonly SettingRole[] = ["api", "worker", "migrate"];
 
 /**
- * Every setting, by environment variable, in the order of .env.example; a test of the docs' settings
- * table reads each one's default, doc, roles and required.by here.
+ * Every setting, by environment variable. A test of the docs' settings table finds each one's
+ * default, doc, roles and required.by here.
  */
 export const SETTINGS = {
   PAYZERO_SIGN_TOKEN: setting({

@@ -29,7 +29,9 @@ export interface AppDeps {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const notifyPath = deps.notificationQueue ? deps.config.notifyPath : undefined;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(deps.config.logLevel) }),
+    ...(deps.logger
+      ? { loggerInstance: deps.logger }
+      : { logger: loggerOptions(deps.config.logLevel, deps.config.nodeEnv) }),
     // The receiver logs one line per notification itself (its outcome, status and duration): the
     // per-request "incoming"/"completed" pair would triple the lines of the busiest route.
     logController: new LogController({

@@ -1,11 +1,29 @@
-// The only reader of process.env: turns the environment into a typed, validated Config.
-import { isIP } from "node:net";
+// The environment reaches the service only through loadConfig. Every setting is declared once below
+// (its variable, type and limits, default, description, the roles that read and require it); the
+// typed Config, the checks, the error messages and the docs' settings table all come from it.
 import { type Static, type TSchema, Type } from "typebox";
 import { Value } from "typebox/value";
+import { ConfigError, type Problem } from "./config-problems.js";
+import {
+  checkedHostPorts,
+  encryptionKeys,
+  list,
+  type Refuse,
+  redisTopology,
+  subnets,
+  weakSecrets,
+} from "./config-values.js";
 import type { QueryPath } from "./payzero/client.js";
 
-const Port = Type.Integer({ minimum: 0, maximum: 65535 });
-const PositiveInt = Type.Integer({ minimum: 1 });
+export { ConfigError } from "./config-problems.js";
+export { hostPorts, parseSubnet } from "./config-values.js";
+
+/** The processes that read a configuration: `main.ts <api|worker|migrate>` and the operator CLI. */
+const SETTING_ROLES = ["api", "worker", "migrate", "cli"] as const;
+type SettingRole = (typeof SETTING_ROLES)[number];
+/** What loadConfig is asked for: a role, or `all` (api and worker in one container). */
+export type ConfigRole = SettingRole | "all";
+
 /** A week: a rotated-out secret should not stay valid much longer than receivers take to switch. */
 export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
 /**
@@ -15,474 +33,599 @@ export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 3600;
  */
 const MAX_ENQUEUE_TIMEOUT_MS = 4499;
 
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+const Text = Type.String();
+const HTTP_URL_OR_EMPTY = {
+  type: Type.String({ pattern: "^(https?://.+)?$" }),
+  format: "an http:// or https:// URL, or empty",
+};
+const SWITCH = { type: Type.Boolean(), format: "true or false" };
 /** host:port (IPv6 as [addr]:port), comma-separated; empty: not used. */
-const HOST_PORTS =
-  "^(\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*(,\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*)*)?$";
-
-const EnvSchema = Type.Object({
-  PAYZERO_SIGN_TOKEN: Type.String({ minLength: 1, description: "signToken(s), comma-separated" }),
-  DATABASE_URL: Type.String({ pattern: "^postgres(ql)?://" }),
-  REDIS_URL: Type.String({ pattern: "^rediss?://" }),
-  // Empty: "pzn", or "{pzn}" with Cluster (see toConfig).
-  REDIS_PREFIX: Type.String({ pattern: "^[A-Za-z0-9:_{}-]*$" }),
-  HOST: Type.String({ minLength: 1 }),
-  PORT: Port,
-  ADMIN_TOKEN: Type.String(),
-  LOG_LEVEL: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-  NOTIFY_PATH: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
-  ENQUEUE_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),
-  HTTP_TIMEOUT_MS: PositiveInt,
-  WORKER_CONCURRENCY: PositiveInt,
-  WORKER_BATCH_SIZE: PositiveInt,
-  WORKER_LOCK_MS: Type.Integer({ minimum: 1000 }),
-  WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
-  WEBHOOK_TIMEOUT_MS: PositiveInt,
-  WEBHOOK_CONCURRENCY: PositiveInt,
-  WEBHOOK_POLL_INTERVAL_MS: PositiveInt,
-  WEBHOOK_LEASE_GRACE_MS: PositiveInt,
-  WEBHOOK_QUEUE_LIMIT: PositiveInt,
-  WEBHOOK_ENDPOINT_CONCURRENCY: PositiveInt,
-  ENDPOINT_DISABLE_AFTER_SECONDS: PositiveInt,
-  WEBHOOK_SECRET_OVERLAP_SECONDS: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
-  V1_RATE_LIMIT_PER_MINUTE: PositiveInt,
-  API_DOCS: Type.Enum(["token", "public", "off"], {
-    description: "/openapi.json and /docs: behind ADMIN_TOKEN (token), open (public) or not served (off)",
+const HOST_PORTS = {
+  type: Type.String({
+    pattern:
+      "^(\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*(,\\s*(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):\\d{1,5}\\s*)*)?$",
   }),
-  PAYZERO_API_URL: Type.String({ pattern: "^(https?://.+)?$" }),
-  PAYZERO_APP_ID: Type.String(),
-  PAYZERO_APP_KEY: Type.String(),
-  PAYZERO_QUERY_PATHS: Type.String({
-    pattern: "^\\s*/order/(queryOrder|feedback)(\\s*,\\s*/order/(queryOrder|feedback))*\\s*$",
-    description: "/order/queryOrder and/or /order/feedback, comma-separated, tried in this order",
-  }),
-  RECONCILE_INTERVAL_SECONDS: PositiveInt,
-  RECONCILE_STALE_SECONDS: PositiveInt,
-  RECONCILE_MAX_AGE_SECONDS: PositiveInt,
-  RECONCILE_BATCH_SIZE: PositiveInt,
-  RECONCILE_RATE_PER_SECOND: PositiveInt,
-  RECONCILE_AWAIT_DECLARATION: Type.Boolean(),
-  RECONCILE_UNKNOWN_ORDER_SECONDS: PositiveInt,
-  METRICS_TOKEN: Type.String(),
-  RETENTION_DAYS: Type.Integer({ minimum: 0, description: "0: keep everything" }),
-  RETENTION_INTERVAL_SECONDS: PositiveInt,
-  RETENTION_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000 }),
-  // Read here only to decide whether tracing starts; the OpenTelemetry SDK reads every OTEL_* itself.
-  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.String({ pattern: "^(https?://.+)?$" }),
-  OTEL_SDK_DISABLED: Type.Boolean(),
-  ENCRYPTION_KEYS: Type.String({
-    description: "keys sealing endpoint secrets and headers, comma-separated, the first seals",
-  }),
-  WEBHOOK_ALLOW_ADDRESSES: Type.String({
-    description: "addresses/CIDRs allowed despite the destination rule",
-  }),
-  WEBHOOK_THROTTLE_MAX_SECONDS: PositiveInt,
-  WEBHOOK_THROTTLE_LIMIT: Type.Integer({ minimum: 0 }),
-  WEBHOOK_BACKFILL_BATCH: Type.Integer({ minimum: 1, maximum: 5000 }),
-  REDIS_SENTINELS: Type.String({
-    pattern: HOST_PORTS,
-    description: "host:port of each Sentinel, comma-separated",
-  }),
-  REDIS_SENTINEL_NAME: Type.String(),
-  REDIS_CLUSTER_NODES: Type.String({
-    pattern: HOST_PORTS,
-    description: "host:port of cluster nodes, comma-separated",
-  }),
-  // Empty: 1 with Sentinel or Cluster (replicas are what they are for), 0 with a lone REDIS_URL.
-  REDIS_MIN_REPLICAS_ACK: Type.String({ pattern: "^\\d*$", description: "a whole number" }),
-});
-
-const defaults: Record<string, string> = {
-  DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
-  REDIS_URL: "redis://127.0.0.1:6379/0",
-  REDIS_PREFIX: "",
-  HOST: "0.0.0.0",
-  PORT: "3000",
-  ADMIN_TOKEN: "",
-  LOG_LEVEL: "info",
-  NOTIFY_PATH: "/payzero/notify",
-  ENQUEUE_TIMEOUT_MS: "2000",
-  HTTP_TIMEOUT_MS: "30000",
-  WORKER_CONCURRENCY: "64",
-  WORKER_BATCH_SIZE: "32",
-  WORKER_LOCK_MS: "30000",
-  WEBHOOK_RETRY_SCHEDULE: "5,30,120,600,1800,7200,21600,43200",
-  WEBHOOK_TIMEOUT_MS: "10000",
-  WEBHOOK_CONCURRENCY: "64",
-  WEBHOOK_POLL_INTERVAL_MS: "1000",
-  WEBHOOK_LEASE_GRACE_MS: "30000",
-  WEBHOOK_QUEUE_LIMIT: "10000",
-  WEBHOOK_ENDPOINT_CONCURRENCY: "32",
-  ENDPOINT_DISABLE_AFTER_SECONDS: String(5 * 24 * 3600),
-  WEBHOOK_SECRET_OVERLAP_SECONDS: String(24 * 3600),
-  V1_RATE_LIMIT_PER_MINUTE: "600",
-  API_DOCS: "token",
-  PAYZERO_API_URL: "",
-  PAYZERO_APP_ID: "",
-  PAYZERO_APP_KEY: "",
-  PAYZERO_QUERY_PATHS: "/order/queryOrder,/order/feedback",
-  RECONCILE_INTERVAL_SECONDS: "300",
-  RECONCILE_STALE_SECONDS: "900",
-  RECONCILE_MAX_AGE_SECONDS: "604800",
-  RECONCILE_BATCH_SIZE: "100",
-  RECONCILE_RATE_PER_SECOND: "5",
-  RECONCILE_AWAIT_DECLARATION: "true",
-  RECONCILE_UNKNOWN_ORDER_SECONDS: "86400",
-  METRICS_TOKEN: "",
-  RETENTION_DAYS: "0",
-  RETENTION_INTERVAL_SECONDS: "3600",
-  RETENTION_BATCH_SIZE: "1000",
-  OTEL_EXPORTER_OTLP_ENDPOINT: "",
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "",
-  OTEL_SDK_DISABLED: "false",
-  ENCRYPTION_KEYS: "",
-  WEBHOOK_ALLOW_ADDRESSES: "",
-  WEBHOOK_THROTTLE_MAX_SECONDS: "300",
-  WEBHOOK_THROTTLE_LIMIT: "50",
-  WEBHOOK_BACKFILL_BATCH: "500",
-  REDIS_SENTINELS: "",
-  REDIS_SENTINEL_NAME: "",
-  REDIS_CLUSTER_NODES: "",
-  REDIS_MIN_REPLICAS_ACK: "",
+  format: "host:port ([IPv6 address]:port), comma-separated",
 };
 
-export interface HostPort {
-  host: string;
-  port: number;
+type Group = "payzeroApi" | "reconcile" | "retention";
+
+interface Setting<T extends TSchema, V, F extends string | undefined, G extends Group | undefined> {
+  type: T;
+  /** Used when the variable is unset or empty. */
+  default: string;
+  /** One line for the settings table. */
+  doc: string;
+  /** The roles that read it. */
+  roles: readonly SettingRole[];
+  /** Roles that refuse to start while it is empty, and why. */
+  required?: { by: readonly SettingRole[]; why?: string };
+  /** Its value is never shown in an error. */
+  secret?: boolean;
+  /** What a valid value looks like, where the type's own message would not say (a pattern). */
+  format?: string;
+  /** Why its bound is what it is, added to a refusal where the bound alone would not say. */
+  reason?: string;
+  /** The Config field it fills (in `group`'s object if set); none: read only to derive others. */
+  field: F;
+  group: G;
+  /** From the checked value to the field's (lists, keys …); refuse() names the setting. */
+  decode: (value: Static<T>, refuse: Refuse) => V;
 }
 
-export interface Config {
-  signTokens: string[];
-  databaseUrl: string;
-  redisUrl: string;
-  redisPrefix: string;
-  host: string;
-  port: number;
-  /** Empty: the /v1 API is closed (every request 401). */
-  adminToken: string;
-  logLevel: string;
-  notifyPath: string;
-  enqueueTimeoutMs: number;
-  /** A client that sends nothing for this long, or takes longer for a whole request, is cut off. */
-  httpTimeoutMs: number;
-  /** Notification jobs one worker process holds at once. */
-  workerConcurrency: number;
-  /** Most of them applied in one transaction. */
-  workerBatchSize: number;
-  /** How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later. */
-  workerLockMs: number;
-  /** Seconds to wait before attempt 2, 3, … of a webhook delivery. */
-  webhookRetrySchedule: number[];
-  webhookTimeoutMs: number;
-  webhookConcurrency: number;
-  /** How often a worker process claims due deliveries (retries, manual retries, rows others left). */
-  webhookPollIntervalMs: number;
-  /**
-   * A delivery row a process holds (to send it, or waiting for a slot) stays its own this long past the
-   * attempt's timeout; then any process may claim it (after a crash, a POST may so be sent twice).
-   */
-  webhookLeaseGraceMs: number;
-  /** Most delivery rows one worker process keeps waiting in memory; more wait in Postgres. */
-  webhookQueueLimit: number;
-  /** Attempts one worker process makes to one endpoint at once (a slow endpoint cannot take every slot). */
-  webhookEndpointConcurrency: number;
-  /** An endpoint failing without a success for this long is disabled (re-enable with PATCH). */
-  endpointDisableAfterSeconds: number;
-  /** After a secret rotation, deliveries are signed with the old secret too for this long (default). */
-  webhookSecretOverlapSeconds: number;
-  /** Requests per minute and client address on /v1. */
-  v1RateLimitPerMinute: number;
-  apiDocs: "token" | "public" | "off";
-  /** Payzero's query API; the reconciler runs only when url, appId and appKey are all set. */
-  payzeroApi: { url: string; appId: string; appKey: string; queryPaths: QueryPath[] } | null;
-  reconcile: {
-    intervalSeconds: number;
-    staleSeconds: number;
-    maxAgeSeconds: number;
-    batchSize: number;
-    ratePerSecond: number;
-    /**
-     * Whether Payzero declares the merchant's paid orders to customs. False: a paid order is finished
-     * whatever its declare status, instead of being asked about until maxAgeSeconds.
-     */
-    awaitDeclaration: boolean;
-    /**
-     * An order with no status yet (registered as expected) that Payzero has answered "no such order"
-     * about for this long is no longer asked about.
-     */
-    unknownOrderSeconds: number;
+function setting<
+  T extends TSchema,
+  V = Static<T>,
+  const F extends string | undefined = undefined,
+  const G extends Group | undefined = undefined,
+>(s: Omit<Setting<T, V, F, G>, "field" | "group" | "decode"> & Partial<Setting<T, V, F, G>>) {
+  const identity = (value: Static<T>) => value as unknown as V;
+  return {
+    ...s,
+    required: s.required,
+    secret: s.secret === true,
+    format: s.format,
+    reason: s.reason,
+    field: s.field as F,
+    group: s.group as G,
+    decode: s.decode ?? identity,
   };
-  /** Empty: /metrics is open; else it asks for this bearer token. */
-  metricsToken: string;
-  /**
-   * Null (RETENTION_DAYS 0): everything is kept. Else older succeeded deliveries, their attempts and
-   * the bodies of older notifications are removed every intervalSeconds, batchSize rows at a time.
-   */
-  retention: { days: number; intervalSeconds: number; batchSize: number } | null;
+}
+
+const SERVING: readonly SettingRole[] = ["api", "worker"];
+const LOGGING: readonly SettingRole[] = ["api", "worker", "migrate"];
+
+/**
+ * Every setting, by environment variable. A test of the docs' settings table finds each one's
+ * default, doc, roles and required.by here.
+ */
+export const SETTINGS = {
+  PAYZERO_SIGN_TOKEN: setting({
+    type: Text,
+    default: "",
+    doc: "The signToken(s) of Payzero's merchant console, comma-separated: all are accepted (rotation)",
+    roles: ["api"],
+    required: { by: ["api"] },
+    secret: true,
+    field: "signTokens",
+    decode: (text, refuse) => {
+      const tokens = list(text);
+      if (text.length > 0 && tokens.length === 0) refuse("names no token");
+      return tokens;
+    },
+  }),
+  DATABASE_URL: setting({
+    type: Type.String({ pattern: "^postgres(ql)?://" }),
+    format: "a postgresql:// or postgres:// URL",
+    default: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
+    doc: "Postgres connection",
+    roles: ["api", "worker", "migrate", "cli"],
+    secret: true,
+    field: "databaseUrl",
+  }),
+  REDIS_URL: setting({
+    type: Type.String({ pattern: "^rediss?://" }),
+    format: "a redis:// or rediss:// URL",
+    default: "redis://127.0.0.1:6379/0",
+    doc: "Redis connection (the master's password and db with Sentinel, a node's with Cluster)",
+    roles: SERVING,
+    secret: true,
+    field: "redisUrl",
+  }),
+  REDIS_PREFIX: setting({
+    type: Type.String({ pattern: "^[A-Za-z0-9:_{}-]*$" }),
+    format: "letters, digits and : _ { } - only",
+    default: "",
+    doc: 'Prefix of every Redis key of the queues; empty: "pzn", or "{pzn}" with Cluster',
+    roles: SERVING,
+    field: "redisPrefix",
+  }),
+  HOST: setting({
+    type: Type.String({ minLength: 1 }),
+    default: "0.0.0.0",
+    doc: "Listen address of the HTTP server (worker processes serve /healthz, /readyz, /metrics there)",
+    roles: SERVING,
+    field: "host",
+  }),
+  PORT: setting({
+    type: Port,
+    default: "3000",
+    doc: "Listen port of the HTTP server",
+    roles: SERVING,
+    field: "port",
+  }),
+  ADMIN_TOKEN: setting({
+    type: Text,
+    default: "",
+    doc: "Bearer token of /v1, 16 characters at least; empty: /v1 refuses every request",
+    roles: ["api"],
+    secret: true,
+    field: "adminToken",
+  }),
+  LOG_LEVEL: setting({
+    type: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    format: "one of fatal, error, warn, info, debug, trace, silent",
+    default: "info",
+    doc: "fatal, error, warn, info, debug, trace or silent",
+    roles: LOGGING,
+    field: "logLevel",
+  }),
+  NODE_ENV: setting({
+    type: Text,
+    default: "",
+    doc: "production: JSON log lines even at a terminal (the image sets it); else a terminal gets readable ones",
+    roles: LOGGING,
+    field: "nodeEnv",
+  }),
+  NOTIFY_PATH: setting({
+    type: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
+    format: "a path: / then letters, digits and / _ . - only",
+    default: "/payzero/notify",
+    doc: "Path Payzero posts notifications to",
+    roles: ["api"],
+    field: "notifyPath",
+  }),
+  ENQUEUE_TIMEOUT_MS: setting({
+    type: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),
+    default: "2000",
+    doc: "How long the receiver waits for Redis before answering 503 (at most 4499: Payzero waits 5 s)",
+    roles: ["api"],
+    reason: "Payzero waits 5 s for OK, and the rest of the request needs the last 500 ms",
+    field: "enqueueTimeoutMs",
+  }),
+  HTTP_TIMEOUT_MS: setting({
+    type: PositiveInt,
+    default: "30000",
+    doc: "A client that sends nothing for this long, or takes longer for a whole request, is cut off",
+    roles: SERVING,
+    field: "httpTimeoutMs",
+  }),
+  WORKER_CONCURRENCY: setting({
+    type: PositiveInt,
+    default: "64",
+    doc: "Notification jobs one worker process holds at once",
+    roles: ["worker"],
+    field: "workerConcurrency",
+  }),
+  WORKER_BATCH_SIZE: setting({
+    type: PositiveInt,
+    default: "32",
+    doc: "Most of them applied in one transaction",
+    roles: ["worker"],
+    field: "workerBatchSize",
+  }),
+  WORKER_LOCK_MS: setting({
+    type: Type.Integer({ minimum: 1000 }),
+    default: "30000",
+    doc: "How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later",
+    roles: ["worker"],
+    field: "workerLockMs",
+  }),
+  WEBHOOK_RETRY_SCHEDULE: setting({
+    type: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
+    format: "whole numbers of seconds, comma-separated",
+    default: "5,30,120,600,1800,7200,21600,43200",
+    doc: "Seconds to wait before attempt 2, 3, … of a webhook delivery, comma-separated",
+    roles: ["worker"],
+    field: "webhookRetrySchedule",
+    decode: (text) => text.split(",").map((s) => Number(s.trim())),
+  }),
+  WEBHOOK_TIMEOUT_MS: setting({
+    type: PositiveInt,
+    default: "10000",
+    doc: "How long one webhook attempt may take",
+    roles: ["api", "worker", "cli"],
+    field: "webhookTimeoutMs",
+  }),
+  WEBHOOK_CONCURRENCY: setting({
+    type: PositiveInt,
+    default: "64",
+    doc: "Webhook attempts one worker process makes at once",
+    roles: ["worker"],
+    field: "webhookConcurrency",
+  }),
+  WEBHOOK_POLL_INTERVAL_MS: setting({
+    type: PositiveInt,
+    default: "1000",
+    doc: "How often a worker process claims due deliveries (retries, manual retries, rows others left)",
+    roles: ["worker", "cli"],
+    field: "webhookPollIntervalMs",
+  }),
+  WEBHOOK_LEASE_GRACE_MS: setting({
+    type: PositiveInt,
+    default: "30000",
+    doc: "A delivery a process holds stays its own this long past the attempt's timeout; then any process may claim it",
+    roles: ["worker"],
+    field: "webhookLeaseGraceMs",
+  }),
+  WEBHOOK_QUEUE_LIMIT: setting({
+    type: PositiveInt,
+    default: "10000",
+    doc: "Most deliveries one worker process keeps waiting in memory; more wait in Postgres",
+    roles: ["worker"],
+    field: "webhookQueueLimit",
+  }),
+  WEBHOOK_ENDPOINT_CONCURRENCY: setting({
+    type: PositiveInt,
+    default: "32",
+    doc: "Attempts one worker process makes to one endpoint at once",
+    roles: ["worker"],
+    field: "webhookEndpointConcurrency",
+  }),
+  ENDPOINT_DISABLE_AFTER_SECONDS: setting({
+    type: PositiveInt,
+    default: String(5 * 24 * 3600),
+    doc: "An endpoint failing without a success for this long is disabled (re-enable with PATCH)",
+    roles: ["worker"],
+    field: "endpointDisableAfterSeconds",
+  }),
+  WEBHOOK_SECRET_OVERLAP_SECONDS: setting({
+    type: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
+    default: String(24 * 3600),
+    doc: "After a secret rotation, deliveries are signed with the old secret too for this long (at most a week)",
+    roles: ["api"],
+    field: "webhookSecretOverlapSeconds",
+  }),
+  V1_RATE_LIMIT_PER_MINUTE: setting({
+    type: PositiveInt,
+    default: "600",
+    doc: "Requests per minute and client address on /v1",
+    roles: ["api"],
+    field: "v1RateLimitPerMinute",
+  }),
+  API_DOCS: setting({
+    type: Type.Enum(["token", "public", "off"]),
+    format: "one of token, public, off",
+    default: "token",
+    doc: "/openapi.json and /docs: behind ADMIN_TOKEN (token), open (public) or not served (off)",
+    roles: ["api"],
+    field: "apiDocs",
+  }),
+  PAYZERO_API_URL: setting({
+    ...HTTP_URL_OR_EMPTY,
+    default: "",
+    doc: "Payzero's query API; the reconciler runs only when it, PAYZERO_APP_ID and PAYZERO_APP_KEY are set",
+    roles: SERVING,
+    secret: true,
+    group: "payzeroApi",
+    field: "url",
+  }),
+  PAYZERO_APP_ID: setting({
+    type: Text,
+    default: "",
+    doc: "appId of the query API",
+    roles: SERVING,
+    group: "payzeroApi",
+    field: "appId",
+  }),
+  PAYZERO_APP_KEY: setting({
+    type: Text,
+    default: "",
+    doc: "appKey of the query API",
+    roles: SERVING,
+    secret: true,
+    group: "payzeroApi",
+    field: "appKey",
+  }),
+  PAYZERO_QUERY_PATHS: setting({
+    type: Type.String({
+      pattern: "^\\s*/order/(queryOrder|feedback)(\\s*,\\s*/order/(queryOrder|feedback))*\\s*$",
+    }),
+    format: "/order/queryOrder and/or /order/feedback, comma-separated",
+    default: "/order/queryOrder,/order/feedback",
+    doc: "/order/queryOrder and/or /order/feedback, comma-separated, tried in this order",
+    roles: SERVING,
+    group: "payzeroApi",
+    field: "queryPaths",
+    decode: (text) => [...new Set(list(text) as QueryPath[])],
+  }),
+  RECONCILE_INTERVAL_SECONDS: setting({
+    type: PositiveInt,
+    default: "300",
+    doc: "How often the reconciler runs",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "intervalSeconds",
+  }),
+  RECONCILE_STALE_SECONDS: setting({
+    type: PositiveInt,
+    default: "900",
+    doc: "An unfinished order unchanged this long is asked about",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "staleSeconds",
+  }),
+  RECONCILE_MAX_AGE_SECONDS: setting({
+    type: PositiveInt,
+    default: "604800",
+    doc: "Orders older than this are no longer asked about",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "maxAgeSeconds",
+  }),
+  RECONCILE_BATCH_SIZE: setting({
+    type: PositiveInt,
+    default: "100",
+    doc: "Orders one reconciler run asks about at most",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "batchSize",
+  }),
+  RECONCILE_RATE_PER_SECOND: setting({
+    type: PositiveInt,
+    default: "5",
+    doc: "Queries per second to Payzero's API at most",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "ratePerSecond",
+  }),
+  RECONCILE_AWAIT_DECLARATION: setting({
+    ...SWITCH,
+    default: "true",
+    doc: "Whether Payzero declares paid orders to customs; false: a paid order is finished whatever its declare status",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "awaitDeclaration",
+  }),
+  RECONCILE_UNKNOWN_ORDER_SECONDS: setting({
+    type: PositiveInt,
+    default: "86400",
+    doc: 'An expected order Payzero has answered "no such order" about for this long is no longer asked about',
+    roles: ["worker"],
+    group: "reconcile",
+    field: "unknownOrderSeconds",
+  }),
+  METRICS_TOKEN: setting({
+    type: Text,
+    default: "",
+    doc: "Bearer token of /metrics, 16 characters at least; empty: /metrics is open",
+    roles: SERVING,
+    secret: true,
+    field: "metricsToken",
+  }),
+  RETENTION_DAYS: setting({
+    type: Type.Integer({ minimum: 0 }),
+    default: "0",
+    doc: "Succeeded deliveries, their attempts and notification bodies older than this are removed; 0: keep everything",
+    roles: ["worker"],
+    group: "retention",
+    field: "days",
+  }),
+  RETENTION_INTERVAL_SECONDS: setting({
+    type: PositiveInt,
+    default: "3600",
+    doc: "How often a worker runs retention",
+    roles: ["worker"],
+    group: "retention",
+    field: "intervalSeconds",
+  }),
+  RETENTION_BATCH_SIZE: setting({
+    type: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    default: "1000",
+    doc: "Rows one retention statement removes at most",
+    roles: ["worker"],
+    group: "retention",
+    field: "batchSize",
+  }),
+  // Read here only to decide whether tracing starts; the OpenTelemetry SDK reads every OTEL_* itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: setting({
+    ...HTTP_URL_OR_EMPTY,
+    default: "",
+    doc: "OTLP/HTTP endpoint: tracing is on when it or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set",
+    roles: SERVING,
+  }),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: setting({
+    ...HTTP_URL_OR_EMPTY,
+    default: "",
+    doc: "OTLP/HTTP endpoint of traces alone",
+    roles: SERVING,
+  }),
+  OTEL_SDK_DISABLED: setting({
+    ...SWITCH,
+    default: "false",
+    doc: "true: no tracing, whatever the endpoints",
+    roles: SERVING,
+  }),
+  ENCRYPTION_KEYS: setting({
+    type: Text,
+    default: "",
+    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers, comma-separated: the first seals, every one opens",
+    roles: ["api", "worker", "migrate"],
+    required: {
+      by: ["api", "worker"],
+      why:
+        "it seals the webhook endpoints' secrets and headers in Postgres. " +
+        "Make one with `openssl rand -base64 32` and keep it safe (docs/configuration.md, docs/webhooks.md)",
+    },
+    secret: true,
+    field: "encryptionKeys",
+    decode: encryptionKeys,
+  }),
+  WEBHOOK_ALLOW_ADDRESSES: setting({
+    type: Text,
+    default: "",
+    doc: "Addresses/CIDRs an endpoint may reach although the destination rule refuses them, comma-separated",
+    roles: SERVING,
+    field: "webhookAllowAddresses",
+    decode: subnets,
+  }),
+  WEBHOOK_THROTTLE_MAX_SECONDS: setting({
+    type: PositiveInt,
+    default: "300",
+    doc: "The longest pause a 429 causes an endpoint (Retry-After is capped to it, and so is the backoff)",
+    roles: ["worker"],
+    field: "webhookThrottleMaxSeconds",
+  }),
+  WEBHOOK_THROTTLE_LIMIT: setting({
+    type: Type.Integer({ minimum: 0 }),
+    default: "50",
+    doc: "429s a delivery may get without using up an attempt",
+    roles: ["worker"],
+    field: "webhookThrottleLimit",
+  }),
+  WEBHOOK_BACKFILL_BATCH: setting({
+    type: Type.Integer({ minimum: 1, maximum: 5000 }),
+    default: "500",
+    doc: "Notifications a backfill reads per batch; also how many of its deliveries may be pending at once",
+    roles: ["worker"],
+    field: "webhookBackfillBatch",
+  }),
+  REDIS_SENTINELS: setting({
+    ...HOST_PORTS,
+    default: "",
+    doc: "host:port of each Sentinel, comma-separated; empty: no Sentinel",
+    roles: SERVING,
+    field: "redisSentinels",
+    decode: checkedHostPorts,
+  }),
+  REDIS_SENTINEL_NAME: setting({
+    type: Text,
+    default: "",
+    doc: "The master's name in the Sentinels' config (required with REDIS_SENTINELS)",
+    roles: SERVING,
+    field: "redisSentinelName",
+  }),
+  REDIS_CLUSTER_NODES: setting({
+    ...HOST_PORTS,
+    default: "",
+    doc: "host:port of Redis Cluster nodes to start from, comma-separated; empty: no Cluster",
+    roles: SERVING,
+    field: "redisClusterNodes",
+    decode: checkedHostPorts,
+  }),
+  REDIS_MIN_REPLICAS_ACK: setting({
+    type: Type.String({ pattern: "^\\d*$" }),
+    format: "a whole number, or empty",
+    default: "",
+    doc: "Replicas that must confirm a message before the receiver answers OK; empty: 1 with Sentinel or Cluster, else 0",
+    roles: ["api"],
+    decode: (text) => (text === "" ? undefined : Number(text)),
+  }),
+};
+
+type Settings = typeof SETTINGS;
+type ValueOf<N extends keyof Settings> = ReturnType<Settings[N]["decode"]>;
+/** Each setting's checked and decoded value, by environment variable. */
+type Values = { [N in keyof Settings]: ValueOf<N> };
+type FieldsOf<G extends Group | undefined> = {
+  [N in keyof Settings as Settings[N]["group"] extends G
+    ? Settings[N]["field"] extends string
+      ? Settings[N]["field"]
+      : never
+    : never]: ValueOf<N>;
+};
+
+/** The service's configuration: the flat fields of SETTINGS, their groups, and what is derived. */
+export type Config = FieldsOf<undefined> & {
+  /** Null unless PAYZERO_API_URL, PAYZERO_APP_ID and PAYZERO_APP_KEY are all set: no reconciler. */
+  payzeroApi: FieldsOf<"payzeroApi"> | null;
+  reconcile: FieldsOf<"reconcile">;
+  /** Null (RETENTION_DAYS 0): everything is kept. */
+  retention: FieldsOf<"retention"> | null;
   /** OpenTelemetry tracing: on when an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
   tracing: boolean;
-  /**
-   * 32-byte keys sealing endpoint secrets and headers at rest: the first seals, every one opens.
-   * Empty only where nothing opens an endpoint (migrate, the CLI): the api and worker roles refuse to start.
-   */
-  encryptionKeys: Buffer[];
-  /** Subnets an endpoint may reach although the destination rule refuses them (link-local, the own listener). */
-  webhookAllowAddresses: string[];
-  /** The longest pause a 429 causes an endpoint (Retry-After is capped to it, and so is the backoff). */
-  webhookThrottleMaxSeconds: number;
-  /** 429s a delivery may get without using up an attempt; past them a 429 is an ordinary failed attempt. */
-  webhookThrottleLimit: number;
-  /** Notifications a backfill reads per batch (one transaction); also how many of its deliveries may be pending at once. */
-  webhookBackfillBatch: number;
-  /** Sentinels to ask for the master named redisSentinelName; empty: no Sentinel. */
-  redisSentinels: HostPort[];
-  redisSentinelName: string;
-  /** Redis Cluster nodes to start from; empty: no Cluster. */
-  redisClusterNodes: HostPort[];
   /** Replicas that must confirm a message (Redis WAIT) before the receiver answers OK; 0: none. */
   redisMinReplicasAck: number;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-  }
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const converted: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [key, schema] of Object.entries(EnvSchema.properties)) {
-    const given = env[key] === "" ? undefined : env[key];
-    const raw = given ?? defaults[key];
-    if (raw === undefined) {
-      problems.push(`${key} is required`);
-      continue;
-    }
-    const value = Value.Convert(schema, raw);
-    if (Value.Check(schema, value)) converted[key] = value;
-    else problems.push(describeProblem(key, schema, value, raw));
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return toConfig(converted as Static<typeof EnvSchema>);
-}
-
-/** Why a bound is what it is, where the bound alone would not say. */
-const reasons: Record<string, string> = {
-  ENQUEUE_TIMEOUT_MS: "Payzero waits 5 s for OK, and the rest of the request needs the last 500 ms",
 };
 
-function describeProblem(key: string, schema: TSchema, value: unknown, raw: string): string {
-  const message = Value.Errors(schema, value)[0]?.message ?? "is invalid";
-  // Tokens and URLs may hold secrets: never echo them.
-  const shown = /TOKEN|URL|KEY/.test(key) ? "" : ` (got ${JSON.stringify(raw)})`;
-  const reason = Object.hasOwn(reasons, key) ? `: ${reasons[key]}` : "";
-  return `${key} ${message}${shown}${reason}`;
-}
+const isSecret = (name: string): boolean =>
+  !Object.hasOwn(SETTINGS, name) || SETTINGS[name as keyof Settings].secret === true;
 
-/** The placeholders .env.example ships: a copy of it left unedited must not start a payment receiver. */
-const EXAMPLE_TOKENS: readonly string[] = ["change-me"];
-/** An ADMIN_TOKEN opens every order and the webhook secrets: at least this long (empty keeps /v1 closed). */
-const MIN_ADMIN_TOKEN_LENGTH = 16;
+const requiredProblem = (name: keyof Settings): Problem => {
+  const why = SETTINGS[name].required?.why;
+  return { setting: name, message: why ? `is required: ${why}` : "is required" };
+};
 
-/** Public or guessable secrets, refused at start; the values themselves are never echoed. */
-function weakSecretProblems(signTokens: string[], adminToken: string, metricsToken: string): string[] {
-  const problems: string[] = [];
-  if (signTokens.some((t) => EXAMPLE_TOKENS.includes(t)))
-    problems.push(
-      "PAYZERO_SIGN_TOKEN holds the example value of .env.example: set the signToken of Payzero's merchant console",
-    );
-  if (EXAMPLE_TOKENS.includes(adminToken))
-    problems.push("ADMIN_TOKEN holds the example value of .env.example: set a random one, or leave it empty");
-  else if (adminToken.length > 0 && adminToken.length < MIN_ADMIN_TOKEN_LENGTH)
-    problems.push(
-      `ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: set a random one (e.g. openssl rand -hex 24), or leave it empty to close /v1`,
-    );
-  // The same bar as ADMIN_TOKEN's: a guessable token would protect /metrics in name only.
-  if (EXAMPLE_TOKENS.includes(metricsToken))
-    problems.push("METRICS_TOKEN holds an example value: set a random one, or leave it empty");
-  else if (metricsToken.length > 0 && metricsToken.length < MIN_ADMIN_TOKEN_LENGTH)
-    problems.push(
-      `METRICS_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: set a random one (e.g. openssl rand -hex 24), or leave it empty to keep /metrics open`,
-    );
-  else if (metricsToken.length > 0 && metricsToken === adminToken)
-    problems.push("METRICS_TOKEN equals ADMIN_TOKEN: a scraper's token must not open /v1");
-  return problems;
-}
+/** The refusal of a role that opens endpoint secrets without keys (the webhooks' keyring repeats it). */
+export const MISSING_ENCRYPTION_KEYS: Problem = requiredProblem("ENCRYPTION_KEYS");
 
-function toConfig(converted: Static<typeof EnvSchema>): Config {
-  const signTokens = converted.PAYZERO_SIGN_TOKEN.split(",")
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
-  if (signTokens.length === 0) throw new ConfigError(["PAYZERO_SIGN_TOKEN names no token"]);
-  const weak = weakSecretProblems(signTokens, converted.ADMIN_TOKEN, converted.METRICS_TOKEN);
-  if (weak.length > 0) throw new ConfigError(weak);
-  const encryptionKeys = parseEncryptionKeys(converted.ENCRYPTION_KEYS);
-  const webhookAllowAddresses = list(converted.WEBHOOK_ALLOW_ADDRESSES);
-  const badSubnet = webhookAllowAddresses.find((s) => parseSubnet(s) === undefined);
-  if (badSubnet !== undefined)
-    throw new ConfigError([
-      `WEBHOOK_ALLOW_ADDRESSES: ${JSON.stringify(badSubnet)} is not an IP address or CIDR subnet (e.g. 169.254.10.0/24)`,
-    ]);
-  const redis = redisTopology(converted);
-  return {
-    ...redis,
-    signTokens,
-    databaseUrl: converted.DATABASE_URL,
-    redisUrl: converted.REDIS_URL,
-    host: converted.HOST,
-    port: converted.PORT,
-    adminToken: converted.ADMIN_TOKEN,
-    logLevel: converted.LOG_LEVEL,
-    notifyPath: converted.NOTIFY_PATH,
-    enqueueTimeoutMs: converted.ENQUEUE_TIMEOUT_MS,
-    httpTimeoutMs: converted.HTTP_TIMEOUT_MS,
-    workerConcurrency: converted.WORKER_CONCURRENCY,
-    workerBatchSize: converted.WORKER_BATCH_SIZE,
-    workerLockMs: converted.WORKER_LOCK_MS,
-    webhookRetrySchedule: converted.WEBHOOK_RETRY_SCHEDULE.split(",").map((s) => Number(s.trim())),
-    webhookTimeoutMs: converted.WEBHOOK_TIMEOUT_MS,
-    webhookConcurrency: converted.WEBHOOK_CONCURRENCY,
-    webhookPollIntervalMs: converted.WEBHOOK_POLL_INTERVAL_MS,
-    webhookLeaseGraceMs: converted.WEBHOOK_LEASE_GRACE_MS,
-    webhookQueueLimit: converted.WEBHOOK_QUEUE_LIMIT,
-    webhookEndpointConcurrency: converted.WEBHOOK_ENDPOINT_CONCURRENCY,
-    endpointDisableAfterSeconds: converted.ENDPOINT_DISABLE_AFTER_SECONDS,
-    webhookSecretOverlapSeconds: converted.WEBHOOK_SECRET_OVERLAP_SECONDS,
-    v1RateLimitPerMinute: converted.V1_RATE_LIMIT_PER_MINUTE,
-    apiDocs: converted.API_DOCS,
-    payzeroApi:
-      converted.PAYZERO_API_URL && converted.PAYZERO_APP_ID && converted.PAYZERO_APP_KEY
-        ? {
-            url: converted.PAYZERO_API_URL,
-            appId: converted.PAYZERO_APP_ID,
-            appKey: converted.PAYZERO_APP_KEY,
-            queryPaths: [
-              ...new Set(converted.PAYZERO_QUERY_PATHS.split(",").map((p) => p.trim() as QueryPath)),
-            ],
-          }
-        : null,
-    reconcile: {
-      intervalSeconds: converted.RECONCILE_INTERVAL_SECONDS,
-      staleSeconds: converted.RECONCILE_STALE_SECONDS,
-      maxAgeSeconds: converted.RECONCILE_MAX_AGE_SECONDS,
-      batchSize: converted.RECONCILE_BATCH_SIZE,
-      ratePerSecond: converted.RECONCILE_RATE_PER_SECOND,
-      awaitDeclaration: converted.RECONCILE_AWAIT_DECLARATION,
-      unknownOrderSeconds: converted.RECONCILE_UNKNOWN_ORDER_SECONDS,
-    },
-    metricsToken: converted.METRICS_TOKEN,
-    retention:
-      converted.RETENTION_DAYS > 0
-        ? {
-            days: converted.RETENTION_DAYS,
-            intervalSeconds: converted.RETENTION_INTERVAL_SECONDS,
-            batchSize: converted.RETENTION_BATCH_SIZE,
-          }
-        : null,
-    tracing:
-      !converted.OTEL_SDK_DISABLED &&
-      (converted.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || converted.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
-    encryptionKeys,
-    webhookAllowAddresses,
-    webhookThrottleMaxSeconds: converted.WEBHOOK_THROTTLE_MAX_SECONDS,
-    webhookThrottleLimit: converted.WEBHOOK_THROTTLE_LIMIT,
-    webhookBackfillBatch: converted.WEBHOOK_BACKFILL_BATCH,
-  };
-}
+const rolesOf = (role: ConfigRole | undefined): readonly SettingRole[] =>
+  role === "all" ? SERVING : role === undefined ? [] : [role];
 
-const list = (text: string) =>
-  text
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-const ENCRYPTION_KEY_BYTES = 32;
-
-export const MISSING_ENCRYPTION_KEYS =
-  "ENCRYPTION_KEYS is required: it seals the webhook endpoints' secrets and headers in Postgres. " +
-  "Make one with `openssl rand -base64 32` and keep it safe (README, Configuration and Webhooks)";
-
-/** Each key base64 of 32 random bytes (openssl rand -base64 32); the values are never echoed. */
-function parseEncryptionKeys(text: string): Buffer[] {
-  const given = list(text);
-  const problems: string[] = [];
-  const keys = given.map((k, i) => {
-    const key = Buffer.from(k, "base64");
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(k) || key.length !== ENCRYPTION_KEY_BYTES)
-      problems.push(
-        `ENCRYPTION_KEYS: key ${i + 1} is not base64 of ${ENCRYPTION_KEY_BYTES} bytes (make one with: openssl rand -base64 32)`,
-      );
-    return key;
-  });
-  if (problems.length > 0) throw new ConfigError(problems);
-  return keys;
-}
-
-/** "a.b.c.d", "a.b.c.d/n", an IPv6 address, or "x::/n": the address, its family and prefix length. */
-export function parseSubnet(
-  text: string,
-): { address: string; family: "ipv4" | "ipv6"; prefix: number } | undefined {
-  const [address = "", prefixText, ...rest] = text.split("/");
-  const version = isIP(address);
-  if (version === 0 || rest.length > 0) return undefined;
-  const max = version === 4 ? 32 : 128;
-  const prefix =
-    prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
-  if (!(prefix >= 0 && prefix <= max)) return undefined;
-  return { address, family: version === 4 ? "ipv4" : "ipv6", prefix };
-}
-
-export function hostPorts(list: string): HostPort[] {
-  return list
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const at = s.lastIndexOf(":");
-      return { host: s.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(s.slice(at + 1)) };
-    });
-}
-
-/** BullMQ's scripts touch several keys of a queue at once: on a Cluster they must share a slot. */
-const HASH_TAG = /\{[^{}]+\}/;
-
-/** Standalone, Sentinel or Cluster, and what each needs of the other Redis settings. */
-function redisTopology(
-  c: Static<typeof EnvSchema>,
-): Pick<
-  Config,
-  "redisPrefix" | "redisSentinels" | "redisSentinelName" | "redisClusterNodes" | "redisMinReplicasAck"
-> {
-  const sentinels = hostPorts(c.REDIS_SENTINELS);
-  const clusterNodes = hostPorts(c.REDIS_CLUSTER_NODES);
-  const problems: string[] = [];
-  const badPort = [...sentinels, ...clusterNodes].find((n) => n.port < 1 || n.port > 65535);
-  if (badPort) problems.push(`REDIS_SENTINELS/REDIS_CLUSTER_NODES: port ${badPort.port} is not 1-65535`);
-  if (sentinels.length > 0 && clusterNodes.length > 0)
-    problems.push("REDIS_SENTINELS and REDIS_CLUSTER_NODES are both set: choose Sentinel or Cluster");
-  if (sentinels.length > 0 && !c.REDIS_SENTINEL_NAME)
-    problems.push(
-      "REDIS_SENTINEL_NAME is required with REDIS_SENTINELS (the master's name in the Sentinels' config)",
-    );
-  if (clusterNodes.length > 0) {
-    const db = new URL(c.REDIS_URL).pathname.replace(/^\//, "");
-    if (db !== "" && db !== "0")
-      problems.push(`REDIS_URL selects db ${db}: a Redis Cluster has db 0 only (leave the path empty or /0)`);
-    if (c.REDIS_PREFIX && !HASH_TAG.test(c.REDIS_PREFIX))
-      problems.push(
-        `REDIS_PREFIX must hold a hash tag with REDIS_CLUSTER_NODES, e.g. {${c.REDIS_PREFIX.replace(/[{}]/g, "")}} (got ${JSON.stringify(c.REDIS_PREFIX)}): BullMQ's scripts need all of a queue's keys in one slot`,
-      );
+/**
+ * The configuration of `role`: every setting given is checked whatever the role (one .env serves
+ * them all), but only the role's own requirements apply. No role: none apply (tests, tools that
+ * check values). A ConfigError names every problem at once.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRole): Config {
+  const roles = rolesOf(role);
+  const problems: Problem[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS) as [keyof Settings, Settings[keyof Settings]][]) {
+    const raw = env[name] || s.default;
+    const value = Value.Convert(s.type, raw);
+    if (!Value.Check(s.type, value)) {
+      const message = s.format
+        ? `must be ${s.format}`
+        : (Value.Errors(s.type, value)[0]?.message ?? "is invalid");
+      problems.push({ setting: name, message, got: raw, reason: s.reason });
+      continue;
+    }
+    const before = problems.length;
+    const refuse: Refuse = (message, detail) => problems.push({ setting: name, message, ...detail });
+    const decoded = (s.decode as (v: unknown, r: Refuse) => unknown)(value, refuse);
+    // Empty, or a list that names nothing (" , "), where the role needs it.
+    const empty = decoded === "" || (Array.isArray(decoded) && decoded.length === 0);
+    if (empty && problems.length === before && s.required?.by.some((r) => roles.includes(r)))
+      problems.push(requiredProblem(name));
+    values[name] = decoded;
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  const replicated = sentinels.length > 0 || clusterNodes.length > 0;
-  return {
-    redisPrefix: c.REDIS_PREFIX || (clusterNodes.length > 0 ? "{pzn}" : "pzn"),
-    redisSentinels: sentinels,
-    redisSentinelName: c.REDIS_SENTINEL_NAME,
-    redisClusterNodes: clusterNodes,
-    redisMinReplicasAck:
-      c.REDIS_MIN_REPLICAS_ACK === "" ? (replicated ? 1 : 0) : Number(c.REDIS_MIN_REPLICAS_ACK),
+  // Guessable secrets are named along with the rest (a copy of .env.example has both kinds).
+  const v = values as Partial<Values>;
+  if (v.PAYZERO_SIGN_TOKEN && v.ADMIN_TOKEN !== undefined && v.METRICS_TOKEN !== undefined)
+    problems.push(...weakSecrets(v.PAYZERO_SIGN_TOKEN, v.ADMIN_TOKEN, v.METRICS_TOKEN));
+  if (problems.length > 0) throw new ConfigError(problems, isSecret);
+  const config = toConfig(values as Values);
+  if (config.problems.length > 0) throw new ConfigError(config.problems, isSecret);
+  return config.config;
+}
+
+/** The fields of one group (or the flat ones), from the decoded values. */
+function fieldsOf<G extends Group | undefined>(values: Values, group: G): FieldsOf<G> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(SETTINGS))
+    if (s.field !== undefined && s.group === group) fields[s.field] = values[name as keyof Values];
+  return fields as FieldsOf<G>;
+}
+
+/** The Redis rules that span settings, and the fields derived from several. */
+function toConfig(v: Values): { config: Config; problems: Problem[] } {
+  const flat = fieldsOf(v, undefined);
+  const redis = redisTopology({ ...flat, minReplicasAck: v.REDIS_MIN_REPLICAS_ACK });
+  const payzeroApi = fieldsOf(v, "payzeroApi");
+  const retention = fieldsOf(v, "retention");
+  const config: Config = {
+    ...flat,
+    redisPrefix: redis.redisPrefix,
+    redisMinReplicasAck: redis.redisMinReplicasAck,
+    payzeroApi: payzeroApi.url && payzeroApi.appId && payzeroApi.appKey ? payzeroApi : null,
+    reconcile: fieldsOf(v, "reconcile"),
+    retention: retention.days > 0 ? retention : null,
+    tracing:
+      !v.OTEL_SDK_DISABLED &&
+      (v.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),
   };
+  return { config, problems: redis.problems };
 }

@@ -13,8 +13,8 @@ type Role = (typeof ROLES)[number];
 
 async function main(role: Role): Promise<void> {
   if (asChild) serveParent();
-  const config = loadConfig();
-  const log = pino(loggerOptions(config.logLevel));
+  const config = loadConfig(process.env, role);
+  const log = pino(loggerOptions(config.logLevel, config.nodeEnv));
   if (role === "migrate") {
     const applied = await migrate(config.databaseUrl);
     log.info({ applied }, applied.length ? "migrations applied" : "database is up to date");

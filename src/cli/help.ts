@@ -32,4 +32,4 @@ options:
             (exit 1 unless all succeeded)
 
 exit codes: 0 done, 1 not found / nothing to do / failed, 2 usage error
-reads DATABASE_URL, REDIS_URL, REDIS_PREFIX … like the service (see README "Configuration")`;
+reads DATABASE_URL, REDIS_URL, REDIS_PREFIX … like the service (see docs/configuration.md)`;

@@ -15,7 +15,7 @@ const out: Output = {
 
 /** One line, whatever the error (Prisma's and the config's messages span several). */
 function oneLine(err: unknown): string {
-  if (err instanceof ConfigError) return `invalid configuration: ${err.problems.join("; ")}`;
+  if (err instanceof ConfigError) return err.oneLine();
   const message = errorMessage(err);
   const lines = message.split("\n").map((l) => l.trim());
   return cell(lines.filter((l) => l.length > 0).at(-1) ?? message, 300);
@@ -34,8 +34,7 @@ async function main(argv: string[]): Promise<number> {
     out.print(HELP);
     return EXIT.ok;
   }
-  // The CLI never verifies a notification, so it runs without the sign token too.
-  const config = loadConfig({ PAYZERO_SIGN_TOKEN: "unused-by-the-cli", ...process.env });
+  const config = loadConfig(process.env, "cli");
   const db = createDb(config.databaseUrl, 2);
   try {
     return await runInvocation({ db, config, out }, invocation);

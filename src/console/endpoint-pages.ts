@@ -113,7 +113,7 @@ ${s.test ? testResult(s.test) : ""}
 </section>`;
 }
 
-/** The payStatus/declareStatus filters in words (set through the API; see README, Webhooks). */
+/** The payStatus/declareStatus filters in words (set through the API; see docs/webhooks.md). */
 function statusFilter(e: Pick<Endpoint, "payStatus" | "declareStatus">): string {
   const parts = [
     e.payStatus && `payStatus ${e.payStatus.join(" or ")}`,

@@ -18,7 +18,8 @@ const REDACTED_KEYS = [
   "metricsToken",
 ] as const;
 
-export function loggerOptions(level: string): LoggerOptions {
+/** nodeEnv: config.nodeEnv (NODE_ENV); "production" keeps JSON lines even at a terminal. */
+export function loggerOptions(level: string, nodeEnv = ""): LoggerOptions {
   const paths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
   return {
     level,
@@ -27,15 +28,15 @@ export function loggerOptions(level: string): LoggerOptions {
       paths: [...paths, 'req.headers["webhook-signature"]', "err.command.args"],
       censor: "[redacted]",
     },
-    ...(prettyWanted() && {
+    ...(prettyWanted(nodeEnv) && {
       transport: { target: "pino-pretty", options: { translateTime: "SYS:HH:MM:ss.l" } },
     }),
   };
 }
 
 /** Human-readable lines only for a developer at a terminal; JSON everywhere else (and in the image). */
-function prettyWanted(): boolean {
-  if (!process.stdout.isTTY || process.env.NODE_ENV === "production") return false;
+function prettyWanted(nodeEnv: string): boolean {
+  if (!process.stdout.isTTY || nodeEnv === "production") return false;
   try {
     import.meta.resolve("pino-pretty");
     return true;

@@ -202,7 +202,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
  * Whether a body stored before, come again, is a new state rather than a resend: it is if, taken as one
  * more message at its own timestamp, it changes the order's pay or declare status. A resend never does
  * when Payzero keeps a message's timestamp across resends: it sits at or before a copy already applied.
- * (A resend stamped anew would count when the order's status moved in between; see README "Order state".)
+ * (A resend stamped anew would count when the order's status moved in between; see docs/payzero.md, "Order state".)
  */
 function isNewState(
   m: Prepared,

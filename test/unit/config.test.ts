@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, type ConfigRole, loadConfig, SETTINGS } from "../../src/config.js";
 
 /** The values `cp .env.example .env` leaves, as compose would pass them. */
 function exampleValue(name: string): string {
@@ -10,9 +10,9 @@ function exampleValue(name: string): string {
   return line[1]!.trim();
 }
 
-const problemsOf = (env: NodeJS.ProcessEnv): string => {
+const problemsOf = (env: NodeJS.ProcessEnv, role?: ConfigRole): string => {
   try {
-    loadConfig(env);
+    loadConfig(env, role);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems.join("\n");
     throw err;
@@ -21,9 +21,9 @@ const problemsOf = (env: NodeJS.ProcessEnv): string => {
 };
 
 describe("loadConfig", () => {
-  it("needs PAYZERO_SIGN_TOKEN and names it", () => {
-    expect(() => loadConfig({})).toThrow(ConfigError);
-    expect(() => loadConfig({})).toThrow(/PAYZERO_SIGN_TOKEN is required/);
+  it("needs PAYZERO_SIGN_TOKEN for the receiver and names it", () => {
+    expect(() => loadConfig({}, "api")).toThrow(ConfigError);
+    expect(() => loadConfig({}, "api")).toThrow(/PAYZERO_SIGN_TOKEN is required/);
   });
 
   it("applies defaults and splits comma-separated tokens", () => {
@@ -47,6 +47,13 @@ describe("loadConfig", () => {
       expect(problems).toMatch(/PORT/);
       expect(problems).toMatch(/LOG_LEVEL/);
       expect(problems).toMatch(/WEBHOOK_RETRY_SCHEDULE/);
+      // What a valid value looks like, not the pattern behind it.
+      expect(problems).toContain(
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      );
+      expect(problems).toContain(
+        'WEBHOOK_RETRY_SCHEDULE must be whole numbers of seconds, comma-separated (got "5,x")',
+      );
     }
   });
 
@@ -106,7 +113,7 @@ describe("loadConfig", () => {
         /PAYZERO_SIGN_TOKEN/,
       );
     }
-    expect(problemsOf({ PAYZERO_SIGN_TOKEN: "" })).toMatch(/PAYZERO_SIGN_TOKEN is required/);
+    expect(problemsOf({ PAYZERO_SIGN_TOKEN: "" }, "api")).toMatch(/PAYZERO_SIGN_TOKEN is required/);
   });
 
   it("refuses the example ADMIN_TOKEN and one shorter than 16 characters, keeps an empty one (/v1 closed)", () => {
@@ -225,5 +232,82 @@ describe("Redis Sentinel and Cluster settings", () => {
       /REDIS_PREFIX must hold a hash tag.*\{app\}/,
     );
     expect(problemsOf({ ...cluster, REDIS_URL: "redis://c1:6379/2" })).toMatch(/db 2/);
+  });
+});
+
+describe("each role requires what it reads, and only that", () => {
+  const key = Buffer.alloc(32, 7).toString("base64");
+  const required = (env: NodeJS.ProcessEnv, role: ConfigRole) =>
+    problemsOf(env, role)
+      .split("\n")
+      .filter((p) => / is required/.test(p))
+      .map((p) => p.split(" ")[0]);
+
+  it("the receiver needs the sign token and the keys; the worker the keys; migrate and the CLI neither", () => {
+    expect(required({}, "api")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
+    expect(required({}, "all")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
+    expect(required({}, "worker")).toEqual(["ENCRYPTION_KEYS"]);
+    expect(required({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: " , " }, "api")).toEqual(["ENCRYPTION_KEYS"]);
+    for (const role of ["migrate", "cli"] as const) {
+      const c = loadConfig({}, role);
+      expect(c.signTokens, role).toEqual([]);
+      expect(c.encryptionKeys, role).toEqual([]);
+    }
+    expect(loadConfig({ ENCRYPTION_KEYS: key }, "worker").encryptionKeys).toHaveLength(1);
+    expect(loadConfig({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: key }, "all").signTokens).toEqual(["t"]);
+  });
+
+  it("says why the keys are required, as the webhooks' keyring does", () => {
+    expect(problemsOf({ PAYZERO_SIGN_TOKEN: "t" }, "api")).toMatch(
+      /^ENCRYPTION_KEYS is required: it seals .*openssl rand -base64 32/,
+    );
+  });
+
+  it("names at once what a copy of .env.example lacks and the example values it holds", () => {
+    const example = {
+      PAYZERO_SIGN_TOKEN: exampleValue("PAYZERO_SIGN_TOKEN"),
+      ADMIN_TOKEN: exampleValue("ADMIN_TOKEN"),
+      ENCRYPTION_KEYS: exampleValue("ENCRYPTION_KEYS"),
+    };
+    const problems = problemsOf(example, "all").split("\n");
+    expect(problems.map((p) => p.split(" ").slice(0, 2).join(" "))).toEqual([
+      "ENCRYPTION_KEYS is",
+      "PAYZERO_SIGN_TOKEN holds",
+      "ADMIN_TOKEN holds",
+    ]);
+  });
+
+  it("checks every value given whatever the role: one .env serves them all", () => {
+    expect(problemsOf({ PAYZERO_SIGN_TOKEN: "change-me" }, "cli")).toMatch(/^PAYZERO_SIGN_TOKEN .*example/);
+    expect(problemsOf({ PORT: "http" }, "migrate")).toMatch(/^PORT /);
+    expect(problemsOf({ PAYZERO_SIGN_TOKEN: " , " }, "worker")).toMatch(/^PAYZERO_SIGN_TOKEN names no token/);
+  });
+
+  it("never shows a secret setting's value, and shows the others'", () => {
+    const problems = problemsOf({
+      DATABASE_URL: "mysql://user:db-password@x",
+      REDIS_URL: "http://:redis-password@x",
+      PAYZERO_API_URL: "ftp://api-secret@x",
+      PORT: "http",
+    });
+    for (const name of ["DATABASE_URL", "REDIS_URL", "PAYZERO_API_URL"]) expect(problems).toMatch(name);
+    for (const secret of ["db-password", "redis-password", "api-secret"])
+      expect(problems).not.toContain(secret);
+    expect(problems).toContain('PORT must be integer (got "http")');
+  });
+});
+
+describe("SETTINGS", () => {
+  it("declares each setting with a description and the roles that read it; a role requires only what it reads", () => {
+    for (const [name, s] of Object.entries(SETTINGS)) {
+      expect(s.doc.length, name).toBeGreaterThan(10);
+      expect(s.roles.length, name).toBeGreaterThan(0);
+      for (const role of s.required?.by ?? []) expect(s.roles, name).toContain(role);
+    }
+  });
+
+  it("reads NODE_ENV through the configuration (the logger's JSON or readable lines)", () => {
+    expect(loadConfig({}).nodeEnv).toBe("");
+    expect(loadConfig({ NODE_ENV: "production" }).nodeEnv).toBe("production");
   });
 });

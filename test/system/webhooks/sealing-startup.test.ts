@@ -59,7 +59,7 @@ describe("start-up", () => {
 
     const malformed = await exited(startService("api", await env({ ENCRYPTION_KEYS: "not-a-key" })));
     expect(malformed.code, malformed.output).toBe(1);
-    expect(malformed.output).toContain("ENCRYPTION_KEYS: key 1 is not base64 of 32 bytes");
+    expect(malformed.output).toContain("ENCRYPTION_KEYS key 1 is not base64 of 32 bytes");
     expect(malformed.output).not.toContain("not-a-key");
 
     await app.inject({ method: "POST", url: "/v1/webhooks", headers: auth, payload: { url: rx.url("/x") } });

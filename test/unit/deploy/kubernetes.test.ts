@@ -10,7 +10,7 @@ import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { ConfigError, loadConfig } from "../../../src/config.js";
+import { ConfigError, loadConfig, SETTINGS } from "../../../src/config.js";
 
 const root = new URL("../../../", import.meta.url);
 const dir = new URL("deploy/kubernetes/", root);
@@ -182,24 +182,36 @@ describe("deploy/kubernetes manifests", () => {
       ...one("ConfigMap", "payzero-notify-config").data,
       ...one("Secret", "payzero-notify-secrets").stringData,
     };
-    let refused: unknown;
-    try {
-      loadConfig(env);
-    } catch (err) {
-      refused = err;
+    // Every setting a Deployment's role requires is in the ConfigMap or the Secret.
+    const required = Object.entries(SETTINGS)
+      .filter(([, s]) => s.required?.by.some((r) => r === "api" || r === "worker"))
+      .map(([name]) => name);
+    expect(required.filter((name) => !(name in env))).toEqual([]);
+    // Each Deployment's role, as its container starts it: the role decides what is required.
+    for (const role of ["api", "worker"] as const) {
+      let refused: unknown;
+      try {
+        loadConfig(env, role);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).toBeInstanceOf(ConfigError);
+      const problems = (refused as ConfigError).problems.join("\n");
+      for (const token of ["PAYZERO_SIGN_TOKEN", "ADMIN_TOKEN", "METRICS_TOKEN", "ENCRYPTION_KEYS"])
+        expect(problems).toMatch(token);
+      // With real values, every other value of the ConfigMap and the Secret is a valid setting.
+      const config = loadConfig(
+        {
+          ...env,
+          PAYZERO_SIGN_TOKEN: "a-real-sign-token",
+          ADMIN_TOKEN: "an-admin-token-0123456789",
+          METRICS_TOKEN: "a-metrics-token-0123456789",
+          ENCRYPTION_KEYS: Buffer.alloc(32, 7).toString("base64"),
+        },
+        role,
+      );
+      expect(config.port).toBe(3000);
     }
-    expect(refused).toBeInstanceOf(ConfigError);
-    const problems = (refused as ConfigError).problems.join("\n");
-    for (const token of ["PAYZERO_SIGN_TOKEN", "ADMIN_TOKEN", "METRICS_TOKEN"])
-      expect(problems).toMatch(token);
-    // With real tokens, every other value of the ConfigMap and the Secret is a valid setting.
-    const config = loadConfig({
-      ...env,
-      PAYZERO_SIGN_TOKEN: "a-real-sign-token",
-      ADMIN_TOKEN: "an-admin-token-0123456789",
-      METRICS_TOKEN: "a-metrics-token-0123456789",
-    });
-    expect(config.port).toBe(3000);
   });
 
   it("run one image, the kustomization's, in roles the entry point knows", () => {

@@ -77,7 +77,7 @@ describe("ENCRYPTION_KEYS and WEBHOOK_ALLOW_ADDRESSES", () => {
     expect(loadConfig(base).webhookAllowAddresses).toEqual([]);
     for (const bad of ["169.254.0.0/33", "metadata.internal", "fe80::/129", "1.2.3.4/x"])
       expect(problems({ WEBHOOK_ALLOW_ADDRESSES: bad })).toContain(
-        `WEBHOOK_ALLOW_ADDRESSES: "${bad}" is not an IP address or CIDR subnet`,
+        `WEBHOOK_ALLOW_ADDRESSES entry "${bad}" is not an IP address or CIDR subnet`,
       );
   });
 });

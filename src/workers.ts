@@ -11,8 +11,8 @@ import {
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
-import { startReconciler } from "./reconcile/worker.js";
-import { startRetention } from "./retention/worker.js";
+import { startReconciler } from "./reconcile/scheduler.js";
+import { startRetention } from "./retention/runner.js";
 import { sealAtStart } from "./webhooks/endpoint-sealing.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 

@@ -1,8 +1,8 @@
 // What `replay` does to the outbox: new rows for subscribed endpoints without one, failed rows re-armed.
 import type { Db } from "../db/client.js";
-import { subscribedTo } from "../webhooks/fanout.js";
+import { subscribedTo } from "../webhooks/delivery-rows.js";
 import { messageStatuses, takes } from "../webhooks/filters.js";
-import { isRefusal, rearmDelivery } from "../webhooks/retry.js";
+import { isRefusal, rearmDelivery } from "../webhooks/manual-retry.js";
 
 export interface ReplayStep {
   deliveryId: string | null;

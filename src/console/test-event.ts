@@ -3,9 +3,9 @@
 import { randomBytes } from "node:crypto";
 import type { DestinationPolicy } from "../webhooks/address-rule.js";
 import { createDestinations } from "../webhooks/destination.js";
+import type { SendOutcome } from "../webhooks/http-post.js";
 import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
 import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
-import type { SendOutcome } from "../webhooks/send.js";
 
 const TEST_EVENT_TYPE = "CONSOLE_TEST";
 

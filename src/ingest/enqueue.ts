@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import { createBatcher } from "../db/batch.js";
+import { createBatcher } from "../db/group-commit.js";
 import { withTimeout } from "../util.js";
 import { type NotificationJob, notificationJobOptions } from "./queue.js";
 import { connectionEpoch, isReady, type RedisClient } from "./redis.js";

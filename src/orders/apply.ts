@@ -19,7 +19,13 @@ import {
 } from "./apply-sql.js";
 import type { FanOut, StoredNotification } from "./fanout.js";
 import { orderJson } from "./json.js";
-import { deriveOrder, ORDER_MSG_TYPES, type OrderMessage, type OrderState, sameState } from "./rules.js";
+import {
+  deriveOrder,
+  ORDER_MSG_TYPES,
+  type OrderMessage,
+  type OrderState,
+  sameState,
+} from "./order-state.js";
 
 export interface IncomingNotification {
   msgType: string;

@@ -3,8 +3,8 @@
 import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
+import { createBatcher } from "../db/group-commit.js";
 import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import {
@@ -16,7 +16,7 @@ import {
 import { SpanKind, startTraced } from "../ops/tracing.js";
 import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
 import { type FanOut, noFanOut } from "./fanout.js";
-import { ORDER_MSG_TYPES } from "./rules.js";
+import { ORDER_MSG_TYPES } from "./order-state.js";
 
 export interface NotificationWorkerDeps {
   config: Config;

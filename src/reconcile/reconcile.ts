@@ -16,7 +16,7 @@ import {
   type StoredOrder,
   staleOrdersQuery,
   startOffset,
-} from "./rules.js";
+} from "./policy.js";
 import { clearUnknown, markUnknown, newestKnown } from "./store.js";
 
 export interface CursorStore {

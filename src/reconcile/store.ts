@@ -1,7 +1,7 @@
 // What the reconciler reads and writes of an order besides applying answers: the newest Payzero
 // timestamp it knows of it, and whether Payzero calls it unknown.
 import type { Db } from "../db/client.js";
-import { ORDER_MSG_TYPES } from "../orders/rules.js";
+import { ORDER_MSG_TYPES } from "../orders/order-state.js";
 
 /** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
 export async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {

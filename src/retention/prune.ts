@@ -11,7 +11,7 @@ import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { historyOf } from "../orders/apply.js";
 import { lockOrders, storedMessages, type Tx } from "../orders/apply-sql.js";
-import { messagesStateNeeds } from "../orders/rules.js";
+import { messagesStateNeeds } from "../orders/order-state.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 
 export interface PruneSettings {

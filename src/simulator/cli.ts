@@ -4,8 +4,8 @@ import { DECLARE_STATUS_NOTIFY } from "../payzero/envelope.js";
 import { generateBatch, type SimMessage, sampleOrder } from "./batch.js";
 import { type FakeApi, startFakeApi } from "./fake-api.js";
 import type { ApiFlags, BatchFlags, Command, SendTarget } from "./options.js";
-import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "./schedule.js";
-import { type NotifyTarget, type SimNotification, sendAll, sendWithResends } from "./send.js";
+import { type NotifyTarget, type SimNotification, sendAll, sendWithResends } from "./payzero-sender.js";
+import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "./resend-schedule.js";
 
 export type Print = (line: string) => void;
 

@@ -7,6 +7,7 @@ import { type ChannelModel, type ConfirmChannel, connect, type Message } from "a
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { amqpTarget } from "./broker-url.js";
+import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
   closeWithin,
@@ -14,7 +15,6 @@ import {
   type Publisher,
   publishOutcome,
 } from "./publisher.js";
-import { describeError } from "./send.js";
 
 /** A publish waiting for its confirm; `returned` is set when the broker returned it unroutable. */
 interface InFlight {

@@ -5,16 +5,16 @@ import type { Db } from "../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
 import { errorMessage } from "../util.js";
+import type { AttemptRecord, HeldDelivery } from "./delivery-queue.js";
 import type { Destinations } from "./destination.js";
 import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { openEndpoint } from "./endpoint-sealing.js";
+import type { SendOutcome } from "./http-post.js";
 import type { SignedRequest } from "./payload.js";
 import { buildPayload, signRequest } from "./payload.js";
-import { type AttemptResult, resultOf } from "./schedule.js";
+import { type AttemptResult, resultOf } from "./retry-schedule.js";
 import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
-import type { SendOutcome } from "./send.js";
-import type { AttemptRecord, HeldDelivery } from "./store.js";
 import {
   retryAfterMs,
   type ThrottleSettings,

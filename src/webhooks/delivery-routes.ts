@@ -6,7 +6,7 @@ import { Cursor, decodeIdCursor, ErrorReply, Limit, page } from "../api/paginati
 import { sendError } from "../api/reply.js";
 import type { V1Deps, V1RouteModule } from "../api/v1.js";
 import type { Prisma } from "../generated/prisma/client.js";
-import { isRefusal, rearmDelivery } from "./retry.js";
+import { isRefusal, rearmDelivery } from "./manual-retry.js";
 import { DeliveryId, WebhookId } from "./route-support.js";
 import { DeliveryView, deliveryInclude, deliveryView } from "./views.js";
 

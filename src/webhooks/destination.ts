@@ -5,9 +5,9 @@ import type { Logger } from "pino";
 import type { DestinationPolicy } from "./address-rule.js";
 import { createAmqpPublisher } from "./amqp.js";
 import { destinationKind } from "./broker-url.js";
+import { postWebhook } from "./http-post.js";
 import { createNatsPublisher } from "./nats.js";
 import { failure, type Publisher } from "./publisher.js";
-import { postWebhook } from "./send.js";
 
 /** All kinds of destination, one process's broker connections with them. */
 export type Destinations = Publisher;

@@ -7,7 +7,7 @@
 // own slots are idle; one timer wakes the dispatcher at the earliest end of a pause.
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
-import type { HeldDelivery } from "./store.js";
+import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface DispatcherOptions {
   concurrency: number;

@@ -4,21 +4,14 @@
 
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
-import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
+import { createBatcher } from "../db/group-commit.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { destinationPolicy } from "./address-rule.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { startBackfillWorker } from "./backfill-worker.js";
-import { createDestinations } from "./destination.js";
-import { createDispatcher } from "./dispatcher.js";
-import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
-import { createFanOut } from "./fanout.js";
-import { startPoller } from "./poller.js";
-import { createEndpointLimiter } from "./rate-limit.js";
-import { keyringOf } from "./sealing.js";
 import {
   type AttemptRecord,
   deferHolds,
@@ -26,7 +19,14 @@ import {
   recordAttempts,
   releaseHolds,
   renewHolds,
-} from "./store.js";
+} from "./delivery-queue.js";
+import { createFanOut } from "./delivery-rows.js";
+import { createDestinations } from "./destination.js";
+import { createDispatcher } from "./dispatcher.js";
+import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
+import { startPoller } from "./poller.js";
+import { createEndpointLimiter } from "./rate-limit.js";
+import { keyringOf } from "./sealing.js";
 
 export { backfillRoutes } from "./backfill-routes.js";
 export { deliveryRoutes } from "./delivery-routes.js";

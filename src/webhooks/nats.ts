@@ -7,6 +7,7 @@ import { connect, type NatsConnection, headers as natsHeaders, RequestError } fr
 import type { Logger } from "pino";
 import { errorMessage } from "../util.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
+import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
   closeWithin,
@@ -14,7 +15,6 @@ import {
   type Publisher,
   publishOutcome,
 } from "./publisher.js";
-import { describeError } from "./send.js";
 
 interface Server {
   nc: NatsConnection;

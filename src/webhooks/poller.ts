@@ -4,8 +4,8 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { errorMessage } from "../util.js";
+import { claimDue } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { claimDue } from "./store.js";
 
 export interface PollerDeps {
   db: Db;

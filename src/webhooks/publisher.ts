@@ -1,7 +1,8 @@
 // What every kind of destination shares: the message it is given, its interface, and how a broker
 // publish becomes an attempt's outcome. Pure but for the timer.
+
+import { describeError, type SendOutcome } from "./http-post.js";
 import type { SignedRequest } from "./payload.js";
-import { describeError, type SendOutcome } from "./send.js";
 
 /** The signed request, and the msgType (an AMQP routing key defaults to it). */
 export interface OutgoingMessage extends SignedRequest {

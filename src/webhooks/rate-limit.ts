@@ -13,7 +13,7 @@
 
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisClient } from "../ingest/redis.js";
-import type { HeldDelivery } from "./store.js";
+import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface EndpointLimiter {
   /** 0: the row may be sent now; otherwise milliseconds until its endpoint has a free slot. */

@@ -1,6 +1,6 @@
 // What a 429 does: the endpoint waits (Retry-After, or a backoff doubling per 429 in a row), and the
 // delivery tries again then without using up its retry schedule, up to a limit of 429s. Pure.
-import type { AttemptResult } from "./schedule.js";
+import type { AttemptResult } from "./retry-schedule.js";
 
 export const TOO_MANY_REQUESTS = 429;
 /** The first wait after a 429 without Retry-After; each further one in a row doubles it. */

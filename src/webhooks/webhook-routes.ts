@@ -16,7 +16,7 @@ import {
   urlDestinationProblem,
 } from "./endpoint-input.js";
 import { sealHeaders } from "./endpoint-sealing.js";
-import { isRefusal, rearmFailedOf } from "./retry.js";
+import { isRefusal, rearmFailedOf } from "./manual-retry.js";
 import { ChangeRefused, changeEndpoint, type EndpointChange } from "./rotation.js";
 import { WebhookId } from "./route-support.js";
 import { type Keyring, keyringOf } from "./sealing.js";

@@ -11,6 +11,7 @@ import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import type { FanOut } from "../../src/orders/fanout.js";
 import { contentKey } from "../../src/payzero/envelope.js";
+import type { HeldDelivery } from "../../src/webhooks/delivery-queue.js";
 import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";
 import {
   deliveryRoutes,
@@ -20,7 +21,6 @@ import {
 } from "../../src/webhooks/index.js";
 import { keyringOf } from "../../src/webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
-import type { HeldDelivery } from "../../src/webhooks/store.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "./db.js";
 import { type Receiver, startReceiver } from "./receiver.js";

@@ -1,8 +1,8 @@
 // `replay`: forward a stored notification to the endpoints again, with its original webhook-id.
 import { webhookMessageId } from "../../webhooks/payload.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
+import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
 import { applyReplay, type ReplayStep } from "../replay-plan.js";
-import { printSendReport, sendExitCode, sendNow } from "../send.js";
 import { cell, formatTable } from "../table.js";
 
 export interface ReplayOptions {

@@ -6,10 +6,10 @@ import {
   type RetryRefusal,
   rearmDelivery,
   rearmFailedOf,
-} from "../../webhooks/retry.js";
+} from "../../webhooks/manual-retry.js";
 import type { RetryTarget } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
-import { printSendReport, sendExitCode, sendNow } from "../send.js";
+import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
 import { cell, plural } from "../table.js";
 
 export interface RetryOptions {

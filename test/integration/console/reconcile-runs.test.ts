@@ -7,7 +7,7 @@ import {
   createProducerConnection,
   createWorkerConnection,
 } from "../../../src/ingest/queue.js";
-import { RECONCILE_QUEUE } from "../../../src/reconcile/worker.js";
+import { RECONCILE_QUEUE } from "../../../src/reconcile/scheduler.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { standalone } from "../../support/redis.js";

@@ -15,18 +15,18 @@ import type { Config } from "../../../src/config.js";
 import type { Db } from "../../../src/db/client.js";
 import { applyNotifications, type IncomingNotification } from "../../../src/orders/apply.js";
 import type { FanOut } from "../../../src/orders/fanout.js";
-import { staleOrdersQuery } from "../../../src/reconcile/rules.js";
+import { staleOrdersQuery } from "../../../src/reconcile/policy.js";
 import { deleteFinishedDeliveries, pruneNotifications } from "../../../src/retention/prune.js";
 import { V1_MODULES } from "../../../src/roles.js";
 import { backfillStep } from "../../../src/webhooks/backfill.js";
-import { insertDeliveries } from "../../../src/webhooks/fanout.js";
 import {
   claimDue,
   type HeldDelivery,
   recordAttempts,
   releaseHolds,
   renewHolds,
-} from "../../../src/webhooks/store.js";
+} from "../../../src/webhooks/delivery-queue.js";
+import { insertDeliveries } from "../../../src/webhooks/delivery-rows.js";
 import { queryDatabase } from "../../support/admin.js";
 import { type CapturingDb, capturingDb, type Statement } from "../../support/capture.js";
 import { testConfig } from "../../support/config.js";

@@ -22,7 +22,7 @@ import {
   type OrderMessage,
   type OrderState,
   sameState,
-} from "../../../src/orders/rules.js";
+} from "../../../src/orders/order-state.js";
 import { contentKey, DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { closeConnection, createWorkerConnection } from "../../../src/ingest/queue.js";
 import { noFanOut } from "../../../src/orders/fanout.js";
-import { startReconciler } from "../../../src/reconcile/worker.js";
+import { startReconciler } from "../../../src/reconcile/scheduler.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";

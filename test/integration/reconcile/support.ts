@@ -4,7 +4,7 @@ import type { Db } from "../../../src/db/client.js";
 import { applyNotification } from "../../../src/orders/apply.js";
 import { noFanOut } from "../../../src/orders/fanout.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
-import type { ReconcileSettings } from "../../../src/reconcile/rules.js";
+import type { ReconcileSettings } from "../../../src/reconcile/policy.js";
 import { orderBody } from "../../support/payzero.js";
 
 export const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

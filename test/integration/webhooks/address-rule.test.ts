@@ -13,9 +13,9 @@ import {
   REFUSED_CODE,
   type Resolver,
 } from "../../../src/webhooks/address-rule.js";
+import { postWebhook } from "../../../src/webhooks/http-post.js";
 import { webhookRoutes } from "../../../src/webhooks/index.js";
 import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
-import { postWebhook } from "../../../src/webhooks/send.js";
 import {
   auth,
   createEndpoint,

@@ -4,9 +4,14 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { destinationPolicy } from "../../../src/webhooks/address-rule.js";
 import { type AttemptDeps, runAttempt } from "../../../src/webhooks/attempt.js";
+import {
+  claimDue,
+  type HeldDelivery,
+  recordAttempts,
+  renewHolds,
+} from "../../../src/webhooks/delivery-queue.js";
 import { createDestinations } from "../../../src/webhooks/destination.js";
 import { startWebhookWorkers } from "../../../src/webhooks/index.js";
-import { claimDue, type HeldDelivery, recordAttempts, renewHolds } from "../../../src/webhooks/store.js";
 import {
   auth,
   buildV1,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateBatch } from "../../../src/simulator/batch.js";
-import { signNotification } from "../../../src/simulator/send.js";
+import { signNotification } from "../../../src/simulator/payzero-sender.js";
 import { startConsolePipeline } from "../../integration/console/support.js";
 import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN } from "../../support/config.js";
 import type { Pipeline } from "../../support/pipeline.js";

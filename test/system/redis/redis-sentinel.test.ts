@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
-import { signNotification } from "../../../src/simulator/send.js";
+import { signNotification } from "../../../src/simulator/payzero-sender.js";
 import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { orderBody } from "../../support/payzero.js";

@@ -4,8 +4,12 @@ import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import { verifyPayzeroSign } from "../../../src/payzero/sign.js";
 import { compactTime, generateBatch } from "../../../src/simulator/batch.js";
 import { parseCommand } from "../../../src/simulator/options.js";
-import { delayBefore, PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/schedule.js";
-import { signNotification } from "../../../src/simulator/send.js";
+import { signNotification } from "../../../src/simulator/payzero-sender.js";
+import {
+  delayBefore,
+  PAYZERO_RESEND_OFFSETS_MS,
+  scaleSchedule,
+} from "../../../src/simulator/resend-schedule.js";
 
 describe("resend schedule", () => {
   it("is Payzero's: the first send, then 1m, 5m, 10m, 1h and 6h after it", () => {

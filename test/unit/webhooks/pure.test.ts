@@ -7,8 +7,8 @@ import {
   urlProblem,
 } from "../../../src/webhooks/endpoint-input.js";
 import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../../src/webhooks/payload.js";
+import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/retry-schedule.js";
 import { rotateSecret } from "../../../src/webhooks/rotation.js";
-import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/schedule.js";
 import {
   generateEndpointId,
   generateSecret,

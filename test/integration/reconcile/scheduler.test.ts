@@ -9,7 +9,7 @@ import type { RedisClient } from "../../../src/ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../../../src/ops/metrics.js";
 import { noFanOut } from "../../../src/orders/fanout.js";
 import { PayzeroClient } from "../../../src/payzero/client.js";
-import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../../src/reconcile/worker.js";
+import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../../src/reconcile/scheduler.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contentKey, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { generateBatch } from "../../../src/simulator/batch.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
-import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/schedule.js";
-import { type AttemptReport, sendAll, sendWithResends } from "../../../src/simulator/send.js";
+import { type AttemptReport, sendAll, sendWithResends } from "../../../src/simulator/payzero-sender.js";
+import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/resend-schedule.js";
 import { TEST_SIGN_TOKEN } from "../../support/config.js";
 import { type IngestHarness, startIngest } from "../../support/ingest.js";
 

@@ -11,7 +11,7 @@ import {
   type StoredOrder,
   staleOrdersQuery,
   startOffset,
-} from "../../../src/reconcile/rules.js";
+} from "../../../src/reconcile/policy.js";
 
 const settings = {
   intervalSeconds: 300,

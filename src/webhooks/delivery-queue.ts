@@ -2,10 +2,10 @@
 // claimed when due, and their attempts recorded. Every statement here serves a batch of rows.
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
+import type { SendOutcome } from "./http-post.js";
 import type { PayloadSource } from "./payload.js";
-import type { AttemptResult } from "./schedule.js";
+import type { AttemptResult } from "./retry-schedule.js";
 import type { EndpointSecrets } from "./secret.js";
-import type { SendOutcome } from "./send.js";
 
 /** A pending delivery as one process holds it for its next attempt. */
 export interface HeldDelivery {

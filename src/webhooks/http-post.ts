@@ -9,7 +9,7 @@ import {
   urlDestination,
 } from "./address-rule.js";
 import type { SignedRequest } from "./payload.js";
-import { isSuccess } from "./schedule.js";
+import { isSuccess } from "./retry-schedule.js";
 
 const EXCERPT_BYTES = 1024;
 

@@ -1,7 +1,7 @@
-// createBatcher (src/db/batch.ts) with a fake run: how items are grouped into runs, how many
+// createBatcher (src/db/group-commit.ts) with a fake run: how items are grouped into runs, how many
 // runs go at once, and how a failing run is split so that only the bad item fails.
 import { describe, expect, it } from "vitest";
-import { createBatcher } from "../../../src/db/batch.js";
+import { createBatcher } from "../../../src/db/group-commit.js";
 
 /** One full turn of the event loop: the batcher's own setImmediate (scheduled earlier) has run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

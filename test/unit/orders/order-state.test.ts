@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../../src/orders/rules.js";
+import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../../src/orders/order-state.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";

@@ -2,10 +2,10 @@
 // and held by this process, which dispatches them as soon as that transaction commits.
 import type { Prisma } from "../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../orders/fanout.js";
+import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { type MessageStatuses, messageStatuses } from "./filters.js";
 import type { PayloadSource } from "./payload.js";
-import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./store.js";
 
 /** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */
 export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {

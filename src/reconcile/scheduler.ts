@@ -9,8 +9,8 @@ import type { RedisClient } from "../ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/fanout.js";
 import { PayzeroClient } from "../payzero/client.js";
+import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
-import { decodeCursor, encodeCursor } from "./rules.js";
 
 export const RECONCILE_QUEUE = "payzero-reconcile";
 const RECONCILE_SCHEDULER = "reconcile-stale-orders";

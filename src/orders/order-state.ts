@@ -115,7 +115,7 @@ function ownWinner(messages: readonly OrderMessage[], dim: Dimension): OrderMess
  * (retention, src/retention): each dimension's winner and the winner among its own type (against which
  * the other type's messages are weighed), and the newest message. These, plus any later message (newer
  * than all of them), give the state the whole history plus that message gives, and each message of the
- * whole history, come again, changes nothing (it is still a resend). test/unit/orders/rules.test.ts checks both.
+ * whole history, come again, changes nothing (it is still a resend). test/unit/orders/order-state.test.ts checks both.
  */
 export function messagesStateNeeds(messages: readonly OrderMessage[]): Set<string> {
   const needed = new Set<string>();

@@ -3,7 +3,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { payzeroSign } from "../payzero/sign.js";
 import { errorMessage } from "../util.js";
-import { delayBefore } from "./schedule.js";
+import { delayBefore } from "./resend-schedule.js";
 
 export interface NotifyTarget {
   url: string;

@@ -2,7 +2,7 @@
 // message runs through them, and the bench's profiles showed Prisma's per-query cost dominating.
 import { type Order, Prisma } from "../generated/prisma/client.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
-import type { IncomingNotification } from "./apply.js";
+import type { IncomingNotification } from "./notification.js";
 
 export type Tx = Prisma.TransactionClient;
 

@@ -17,8 +17,8 @@ import {
   saveOrders,
   storedMessages,
 } from "./apply-sql.js";
-import type { FanOut, StoredNotification } from "./fanout.js";
 import { orderJson } from "./json.js";
+import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
 import {
   deriveOrder,
   ORDER_MSG_TYPES,
@@ -26,17 +26,6 @@ import {
   type OrderState,
   sameState,
 } from "./order-state.js";
-
-export interface IncomingNotification {
-  msgType: string;
-  /** Payzero's, ms since the epoch. */
-  timestamp: bigint;
-  msgBody: string;
-  receivedAt: Date;
-  source: "payzero-notify" | "payzero-query";
-  /** W3C traceparent of the span applying it, while tracing is on: its delivery attempts continue it. */
-  traceparent?: string | null;
-}
 
 export interface ApplyResult {
   duplicate: boolean;

@@ -14,8 +14,8 @@ import {
   processingLatency,
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
-import { type ApplyResult, applyNotifications, type IncomingNotification } from "./apply.js";
-import { type FanOut, noFanOut } from "./fanout.js";
+import { type ApplyResult, applyNotifications } from "./apply.js";
+import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
 import { ORDER_MSG_TYPES } from "./order-state.js";
 
 export interface NotificationWorkerDeps {

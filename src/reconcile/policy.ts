@@ -10,7 +10,7 @@
 // batch of orders Payzero keeps answering unchanged does not starve the others; the walk starts again
 // at the oldest once it has reached the end. One run per interval asks about each order at most once.
 import type { Config } from "../config.js";
-import type { IncomingNotification } from "../orders/apply.js";
+import type { IncomingNotification } from "../orders/notification.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 import type { OrderResultDto } from "../payzero/orderResult.js";
 import { DECLARED, PAY_CANCELLED, PAY_SUCCEED } from "../payzero/statuses.js";

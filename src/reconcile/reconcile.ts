@@ -4,7 +4,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
-import type { FanOut } from "../orders/fanout.js";
+import type { FanOut } from "../orders/notification.js";
 import type { QueriedOrder } from "../payzero/client.js";
 import { PayzeroApiError, PayzeroAuthError } from "../payzero/errors.js";
 import {

@@ -7,7 +7,7 @@ import type { Db } from "../db/client.js";
 import { closeWorker } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
-import type { FanOut } from "../orders/fanout.js";
+import type { FanOut } from "../orders/notification.js";
 import { PayzeroClient } from "../payzero/client.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";

@@ -1,7 +1,7 @@
 // Fan-out: the delivery rows of a batch of notifications, written in the transaction that stored them
 // and held by this process, which dispatches them as soon as that transaction commits.
 import type { Prisma } from "../generated/prisma/client.js";
-import type { FanOut, StoredNotification } from "../orders/fanout.js";
+import type { FanOut, StoredNotification } from "../orders/notification.js";
 import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { type MessageStatuses, messageStatuses } from "./filters.js";

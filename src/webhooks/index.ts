@@ -8,7 +8,7 @@ import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { watchDeliveries } from "../ops/metrics.js";
-import type { FanOut } from "../orders/fanout.js";
+import type { FanOut } from "../orders/notification.js";
 import { destinationPolicy } from "./address-rule.js";
 import { type AttemptDeps, runAttempt } from "./attempt.js";
 import { startBackfillWorker } from "./backfill-worker.js";

@@ -9,7 +9,7 @@ import { v1Api } from "../../src/api/v1.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
-import type { FanOut } from "../../src/orders/fanout.js";
+import type { FanOut } from "../../src/orders/notification.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import type { HeldDelivery } from "../../src/webhooks/delivery-queue.js";
 import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";

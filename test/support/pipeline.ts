@@ -12,7 +12,7 @@ import {
   type NotificationJob,
 } from "../../src/ingest/queue.js";
 import type { RedisClient } from "../../src/ingest/redis.js";
-import type { FanOut } from "../../src/orders/fanout.js";
+import type { FanOut } from "../../src/orders/notification.js";
 import { startNotificationWorker } from "../../src/orders/worker.js";
 import { V1_MODULES } from "../../src/roles.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";

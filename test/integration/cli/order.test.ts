@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { applyNotification } from "../../../src/orders/apply.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";

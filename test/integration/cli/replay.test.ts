@@ -1,7 +1,7 @@
 // `replay`: a stored notification forwarded again, to new endpoints and failed ones, same webhook-id.
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   createEndpoint,

@@ -11,11 +11,10 @@ import {
   type ApplyResult,
   applyNotification,
   applyNotifications,
-  type IncomingNotification,
   repeatContentKey,
 } from "../../../src/orders/apply.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
 import { orderJson } from "../../../src/orders/json.js";
+import { type IncomingNotification, noFanOut } from "../../../src/orders/notification.js";
 import {
   deriveOrder,
   ORDER_MSG_TYPES,

@@ -1,7 +1,7 @@
 // POST /v1/orders/expected: registered orders show with no status, idempotently; bad input changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyNotification } from "../../../src/orders/apply.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { orderBody } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";

@@ -1,7 +1,7 @@
 // The /v1 query API: bearer auth, lookups, filters, cursor pages, parameter errors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyNotification } from "../../../src/orders/apply.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { TEST_ADMIN_TOKEN } from "../../support/config.js";
 import { orderBody } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";

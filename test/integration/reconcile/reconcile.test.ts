@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyNotification } from "../../../src/orders/apply.js";
 import { expectOrders } from "../../../src/orders/expected.js";
-import type { FanOut } from "../../../src/orders/fanout.js";
+import type { FanOut } from "../../../src/orders/notification.js";
 import { PayzeroClient, type PayzeroClientOptions } from "../../../src/payzero/client.js";
 import { DECLARE_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import type { Cursor } from "../../../src/reconcile/policy.js";

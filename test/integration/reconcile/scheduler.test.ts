@@ -7,7 +7,7 @@ import { createDb, type Db } from "../../../src/db/client.js";
 import { createWorkerConnection } from "../../../src/ingest/queue.js";
 import type { RedisClient } from "../../../src/ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../../../src/ops/metrics.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { PayzeroClient } from "../../../src/payzero/client.js";
 import { RECONCILE_QUEUE, redisCursor, startReconciler } from "../../../src/reconcile/scheduler.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";

@@ -2,7 +2,7 @@
 import pino from "pino";
 import type { Db } from "../../../src/db/client.js";
 import { applyNotification } from "../../../src/orders/apply.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import type { ReconcileSettings } from "../../../src/reconcile/policy.js";
 import { orderBody } from "../../support/payzero.js";

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { noFanOut } from "../../../src/orders/fanout.js";
+import { noFanOut } from "../../../src/orders/notification.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { createEndpoint, freePort, storeNotification } from "../../support/harness.js";

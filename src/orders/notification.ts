@@ -1,5 +1,18 @@
-// The seam between applying a notification (orders) and forwarding it (webhooks).
+// A notification through the orders stage: as it comes in (from the queue or the reconciler), as
+// stored, and the seam (FanOut) between applying it and forwarding it (webhooks).
 import type { Prisma } from "../generated/prisma/client.js";
+
+/** A notification to apply. */
+export interface IncomingNotification {
+  msgType: string;
+  /** Payzero's, ms since the epoch. */
+  timestamp: bigint;
+  msgBody: string;
+  receivedAt: Date;
+  source: "payzero-notify" | "payzero-query";
+  /** W3C traceparent of the span applying it, while tracing is on: its delivery attempts continue it. */
+  traceparent?: string | null;
+}
 
 /** A notification as stored by this transaction: what a delivery of it is built from. */
 export interface StoredNotification {

@@ -33,7 +33,7 @@ async function main(role: Role): Promise<void> {
     await starting.catch(() => {});
     // The receiver first (stop taking messages), then the workers finish what they hold.
     for (const s of running) await s.stop();
-    await stopTracing().catch((e: unknown) => log.warn({ err: String(e) }, "traces not all exported"));
+    await stopTracing().catch((e: unknown) => log.warn({ err: e }, "traces not all exported"));
   });
   starting = startRole(role, config, log, running);
   await starting;

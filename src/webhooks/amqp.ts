@@ -5,7 +5,6 @@
 // publishes only, and the next attempt opens a new one.
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from "amqplib";
 import type { Logger } from "pino";
-import { errorMessage } from "../util.js";
 import { amqpTarget } from "./broker-url.js";
 import { describeError } from "./http-post.js";
 import {
@@ -59,7 +58,7 @@ export function createAmqpPublisher(log?: Logger): Publisher {
     });
     const broker: Broker = { model, channels: new Map(), blocked: null };
     // Without an 'error' listener a lost connection would be an unhandled 'error' event: a crash.
-    model.on("error", (err: Error) => log?.warn({ err: err.message }, "RabbitMQ connection error"));
+    model.on("error", (err: Error) => log?.warn({ err }, "RabbitMQ connection error"));
     model.on("close", () => {
       onClose();
       if (!closing) log?.warn("RabbitMQ connection closed; the next attempt reconnects");
@@ -179,7 +178,7 @@ export function createAmqpPublisher(log?: Logger): Publisher {
           broker.then(
             (b) =>
               closeWithin(() => b.model.close()).catch((err: unknown) =>
-                log?.warn({ err: errorMessage(err) }, "RabbitMQ close"),
+                log?.warn({ err }, "RabbitMQ close"),
               ),
             () => undefined,
           ),

@@ -1,7 +1,6 @@
 // Runs backfill batches in a worker process: every interval, batch after batch while there is work.
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
-import { errorMessage } from "../util.js";
 import { backfillStep } from "./backfill.js";
 
 export interface BackfillWorker {
@@ -24,7 +23,7 @@ export function startBackfillWorker(db: Db, log: Logger, batch: number, interval
 
   const run = () => {
     running = runBatches()
-      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, "backfill batch failed; tried again"))
+      .catch((err: unknown) => log.warn({ err }, "backfill batch failed; tried again"))
       .finally(() => {
         running = null;
         if (!stopped) timer = setTimeout(run, intervalMs);

@@ -6,7 +6,6 @@
 // endpoint's rows wait here (a long pause gives them back to Postgres, due when it ends) and only its
 // own slots are idle; one timer wakes the dispatcher at the earliest end of a pause.
 import type { Logger } from "pino";
-import { errorMessage } from "../util.js";
 import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface DispatcherOptions {
@@ -86,10 +85,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return opts
       .release(rows)
       .catch((err: unknown) =>
-        opts.log.warn(
-          { err: errorMessage(err), rows: rows.length },
-          "rows not given back; claimed when their hold ends",
-        ),
+        opts.log.warn({ err, rows: rows.length }, "rows not given back; claimed when their hold ends"),
       );
   };
 
@@ -99,7 +95,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       .defer(rows, new Date(until))
       .catch((err: unknown) =>
         opts.log.warn(
-          { err: errorMessage(err), rows: rows.length },
+          { err, rows: rows.length },
           "throttled rows not given back; claimed when their hold ends",
         ),
       );

@@ -3,7 +3,6 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
-import { errorMessage } from "../util.js";
 
 /** Drops the series of labelled endpoints that no longer exist; returns their ids. */
 async function pruneEndpointMetrics(db: Db): Promise<string[]> {
@@ -25,7 +24,7 @@ export function startEndpointMetricsPruner(db: Db, log: Logger, intervalMs: numb
     if (running) return;
     running = true;
     pruneEndpointMetrics(db)
-      .catch((err: unknown) => log.warn({ err: errorMessage(err) }, "endpoint metrics not pruned"))
+      .catch((err: unknown) => log.warn({ err }, "endpoint metrics not pruned"))
       .finally(() => {
         running = false;
       });

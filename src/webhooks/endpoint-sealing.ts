@@ -4,7 +4,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
-import { errorMessage } from "../util.js";
 import { type Keyring, keyringOf, SealingError, sealedKeyId } from "./sealing.js";
 
 export interface SealedColumns {
@@ -106,7 +105,7 @@ export async function sealAtStart(db: Db, config: Config, log: Logger): Promise<
     await run();
   } catch (err) {
     if (err instanceof SealingError) throw err;
-    log.warn({ err: errorMessage(err) }, "endpoint secrets not checked yet (Postgres?): trying again");
+    log.warn({ err }, "endpoint secrets not checked yet (Postgres?): trying again");
     void retry(run, log);
   }
 }
@@ -117,7 +116,7 @@ async function retry(run: () => Promise<void>, log: Logger): Promise<void> {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof SealingError) return log.error({ err: err.message }, "ENCRYPTION_KEYS");
+      if (err instanceof SealingError) return log.error({ err }, "ENCRYPTION_KEYS");
     }
   }
 }

@@ -5,7 +5,6 @@
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders, RequestError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { errorMessage } from "../util.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
 import { describeError } from "./http-post.js";
 import {
@@ -55,10 +54,10 @@ export function createNatsPublisher(log?: Logger): Publisher {
     });
     const server: Server = { nc, connected: true };
     // Ends when the connection closes; a failure of it must not become an unhandled rejection.
-    watch(server).catch((err: unknown) => log?.warn({ err: errorMessage(err) }, "NATS status"));
+    watch(server).catch((err: unknown) => log?.warn({ err }, "NATS status"));
     nc.closed().then((err) => {
       onClose();
-      if (err && !closing) log?.warn({ err: errorMessage(err) }, "NATS connection closed");
+      if (err && !closing) log?.warn({ err }, "NATS connection closed");
     });
     if (closing) await nc.close();
     return server;
@@ -114,10 +113,7 @@ export function createNatsPublisher(log?: Logger): Publisher {
       await Promise.all(
         open.map((server) =>
           server.then(
-            (s) =>
-              closeWithin(() => s.nc.close()).catch((err: unknown) =>
-                log?.warn({ err: errorMessage(err) }, "NATS close"),
-              ),
+            (s) => closeWithin(() => s.nc.close()).catch((err: unknown) => log?.warn({ err }, "NATS close")),
             () => undefined,
           ),
         ),

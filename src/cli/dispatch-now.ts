@@ -1,9 +1,36 @@
 // Re-armed or new delivery rows are due at once in Postgres, where any worker process claims them;
 // with --wait, follows them until they are no longer pending.
+import type { Db } from "../db/client.js";
 import type { Rearmed } from "../webhooks/manual-retry.js";
 import { type CliContext, EXIT, type Output } from "./context.js";
 import { cell, formatTable, plural } from "./table.js";
-import { waitBudgetMs, waitForDeliveries } from "./wait.js";
+
+/** `--wait`: follows deliveries until none is pending (a worker sent them), bounded in time. */
+interface Settled {
+  id: bigint;
+  endpointId: string;
+  status: string;
+  attemptCount: number;
+  lastError: string | null;
+}
+
+async function waitForDeliveries(db: Db, ids: bigint[], timeoutMs: number): Promise<Settled[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await db.delivery.findMany({
+      where: { id: { in: ids } },
+      orderBy: { id: "asc" },
+      select: { id: true, endpointId: true, status: true, attemptCount: true, lastError: true },
+    });
+    if (rows.every((r) => r.status !== "pending") || Date.now() > deadline) return rows;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Long enough for one attempt (the POST timeout) plus a worker picking the job up. */
+function waitBudgetMs(webhookTimeoutMs: number): number {
+  return webhookTimeoutMs + 15_000;
+}
 
 interface SettledJson {
   id: string;

@@ -17,8 +17,8 @@ import {
   statusBadge,
   time,
 } from "./layout.js";
-import { noticeOf } from "./notices.js";
-import { sendPage, withNotice } from "./respond.js";
+
+import { noticeOf, sendPage, withNotice } from "./respond.js";
 import type { Retries } from "./retry.js";
 import { attemptsTable } from "./timeline.js";
 

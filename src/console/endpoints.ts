@@ -15,8 +15,8 @@ import {
   newEndpointForm,
 } from "./endpoint-pages.js";
 import { BASE, page } from "./layout.js";
-import { noticeOf } from "./notices.js";
-import { sendPage, withNotice } from "./respond.js";
+
+import { noticeOf, sendPage, withNotice } from "./respond.js";
 import { sendTestEvent } from "./test-event.js";
 import { v1Client } from "./v1-client.js";
 

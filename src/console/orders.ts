@@ -4,9 +4,9 @@ import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
 import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
-import { noticeOf } from "./notices.js";
+
 import { findOrders, type HistoryNotification, loadOrder, type MaskedOrder } from "./order-data.js";
-import { sendPage } from "./respond.js";
+import { noticeOf, sendPage } from "./respond.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
 type Query = Record<string, string | undefined>;

@@ -1,4 +1,5 @@
-// Answers of the console routes: a rendered page, or a redirect carrying a notice key (notices.ts).
+// Answers of the console routes: a rendered page, or a redirect carrying a notice key. Notices are
+// fixed texts the query names, so nothing a link carries is ever shown as a message.
 import type { FastifyReply } from "fastify";
 import type { Html } from "./html.js";
 
@@ -9,4 +10,19 @@ export function withNotice(path: string, notice: string): string {
 
 export function sendPage(reply: FastifyReply, doc: Html) {
   return reply.type("text/html; charset=utf-8").send(doc.text);
+}
+
+const NOTICES: Record<string, string> = {
+  retried: "Retry sent: the delivery gets one attempt now. Reload to see it.",
+  "retried-all": "Every failed delivery of the endpoint gets one attempt now.",
+  created: "Endpoint added. Its secret is below, behind “Show secret”.",
+  saved: "Endpoint saved.",
+  enabled: "Endpoint enabled.",
+  disabled: "Endpoint disabled: it gets no deliveries until enabled.",
+  rotated: "Secret rotated. Deliveries are signed with the old secret too until the time shown.",
+};
+
+export function noticeOf(query: Record<string, string | undefined>): { notice?: string } {
+  const notice = query.notice ? NOTICES[query.notice] : undefined;
+  return notice ? { notice } : {};
 }

@@ -28,10 +28,6 @@ import {
   renewHolds,
 } from "./store.js";
 
-export { backfillRoutes } from "./backfill-routes.js";
-export { deliveryRoutes } from "./delivery-routes.js";
-export { webhookRoutes } from "./webhook-routes.js";
-
 export interface WebhookWorkerDeps {
   config: Config;
   db: Db;

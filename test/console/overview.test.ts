@@ -1,7 +1,6 @@
 // The overview over the real pipeline: what the receiver answered, lag, queue, deliveries, endpoints.
-import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consoleUi } from "../../src/console/index.js";
+import { buildApiApp } from "../../src/api/app.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -83,23 +82,20 @@ describe("the overview with Redis silent", () => {
     const dead = createProducerConnection(standalone("redis://127.0.0.1:1"));
     dead.on("error", () => {});
     const queue = createNotificationQueue(dead, "pzn-test-dead");
-    const app = Fastify();
-    await app.register(
-      consoleUi({
-        config: {
-          ...p.config,
-          payzeroApi: {
-            url: "http://127.0.0.1:1",
-            appId: "a",
-            appKey: "k",
-            queryPaths: ["/order/queryOrder"],
-          },
+    const app = await buildApiApp({
+      config: {
+        ...p.config,
+        payzeroApi: {
+          url: "http://127.0.0.1:1",
+          appId: "a",
+          appKey: "k",
+          queryPaths: ["/order/queryOrder"],
         },
-        db: p.db,
-        notificationQueue: queue,
-        redis: dead,
-      }),
-    );
+      },
+      db: p.db,
+      notificationQueue: queue,
+      redis: dead,
+    });
     try {
       const cookie = (await signIn(app)).cookie;
       const res = await app.inject({ url: "/console", headers: { cookie } });

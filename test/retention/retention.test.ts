@@ -5,8 +5,7 @@ import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../src/api/v1.js";
-import { buildApp } from "../../src/app.js";
+import { buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import { registry } from "../../src/ops/metrics.js";
@@ -14,7 +13,6 @@ import { applyNotifications, type IncomingNotification } from "../../src/orders/
 import type { FanOut } from "../../src/orders/fanout.js";
 import { pruneOnce } from "../../src/retention/prune.js";
 import { startRetention } from "../../src/retention/worker.js";
-import { V1_MODULES } from "../../src/roles.js";
 import { insertDeliveries } from "../../src/webhooks/fanout.js";
 import { cli } from "../cli/support.js";
 import { queryDatabase } from "../support/admin.js";
@@ -115,7 +113,7 @@ beforeAll(async () => {
   await sql(`UPDATE deliveries d SET status = 'succeeded', succeeded_at = now(), next_attempt_at = NULL
                FROM notifications n WHERE n.id = d.notification_id AND n.mcht_order_no = 'D'`);
   config = testConfig();
-  app = await buildApp({ config, probes: {}, plugins: [v1Api({ config, db }, V1_MODULES)] });
+  app = await buildApiApp({ config, db });
 }, 60_000);
 
 afterAll(async () => {

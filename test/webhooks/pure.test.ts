@@ -1,11 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import {
-  EMPTY_MSG_TYPES,
-  inputProblem,
-  storedMsgTypes,
-  urlProblem,
-} from "../../src/webhooks/endpoint-input.js";
+import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../src/api/webhook-input.js";
 import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../src/webhooks/payload.js";
 import { rotateSecret } from "../../src/webhooks/rotation.js";
 import { afterFailure, isSuccess, resultOf } from "../../src/webhooks/schedule.js";

@@ -39,6 +39,36 @@ describe("request logs", () => {
   });
 });
 
+describe("a failing readiness probe", () => {
+  it("is logged with its error whole (stack too), once per probe that failed", async () => {
+    const lines: Array<{ msg?: string; probe?: string; err?: { message?: string; stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: testConfig(),
+      probes: { redis: async () => "PONG", postgres: () => Promise.reject(new Error("connection refused")) },
+      logger: pino(loggerOptions("info"), sink),
+    });
+    try {
+      const res = await app.inject({ url: "/readyz" });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({
+        status: "unavailable",
+        checks: { redis: "ok", postgres: "connection refused" },
+      });
+    } finally {
+      await app.close();
+    }
+    const failed = lines.filter((l) => l.msg === "readiness probe failed");
+    expect(failed.map((l) => [l.probe, l.err?.message])).toEqual([["postgres", "connection refused"]]);
+    expect(failed[0]!.err?.stack).toMatch(/\n\s+at /);
+  });
+});
+
 describe("the notify route", () => {
   it("logs one line per notification, with its outcome, status and duration, and no request lines", async () => {
     const lines: Array<{ msg?: string; status?: number; durationMs?: number; result?: string }> = [];

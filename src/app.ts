@@ -1,4 +1,6 @@
-// buildApp(deps) → the Fastify instance of the receiver and the /v1 API. Tests use app.inject() on it.
+// buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/errors.ts), the
+// request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
+// worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
@@ -23,7 +25,7 @@ export interface AppDeps {
   probes: Record<string, Probe>;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
-  /** Further route plugins (the /v1 API), registered after the receiver. */
+  /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 

@@ -41,6 +41,7 @@ export function answerErrors(app: FastifyInstance): void {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status < 500) return reply.code(status).send(errorReply(status, error.message));
     request.log.error({ err: error }, "request failed");
-    return reply.code(status).send(errorReply(500, "internal error"));
+    const message = status === 500 ? "internal error" : (STATUS_CODES[status] ?? "error").toLowerCase();
+    return reply.code(status).send(errorReply(status, message));
   });
 }

@@ -1,5 +1,6 @@
 // Health probes, metric scrapes and notifications leave no request lines in the logs; other routes
-// still do. A notification has one line of its own.
+// still do. A notification has one line of its own. Errors (a failing probe, a route's fault) are
+// logged whole, with their stack.
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -65,6 +66,44 @@ describe("a failing readiness probe", () => {
     }
     const failed = lines.filter((l) => l.msg === "readiness probe failed");
     expect(failed.map((l) => [l.probe, l.err?.message])).toEqual([["postgres", "connection refused"]]);
+    expect(failed[0]!.err?.stack).toMatch(/\n\s+at /);
+  });
+});
+
+describe("an unexpected error in a route", () => {
+  it("is answered 500 in the one error shape without its message, and logged whole", async () => {
+    const lines: Array<{ msg?: string; err?: { message?: string; stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: testConfig(),
+      probes: {},
+      logger: pino(loggerOptions("info"), sink),
+      plugins: [
+        async (scope) => {
+          scope.get("/boom", async () => {
+            throw new Error("relation secret_table does not exist");
+          });
+        },
+      ],
+    });
+    try {
+      const res = await app.inject({ url: "/boom" });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({
+        statusCode: 500,
+        error: "Internal Server Error",
+        message: "internal error",
+      });
+    } finally {
+      await app.close();
+    }
+    const failed = lines.filter((l) => l.msg === "request failed");
+    expect(failed.map((l) => l.err?.message)).toEqual(["relation secret_table does not exist"]);
     expect(failed[0]!.err?.stack).toMatch(/\n\s+at /);
   });
 });

@@ -1,4 +1,6 @@
-// buildApp(deps) → the Fastify instance of the receiver and the /v1 API. Tests use app.inject() on it.
+// buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/errors.ts), the
+// request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
+// worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
@@ -7,7 +9,8 @@ import { bearerAuth } from "./api/auth.js";
 import type { Config } from "./config.js";
 import type { NotificationJob } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
-import { answerErrors, cutSlowBodies, refuseNulCharacters } from "./ops/errors.js";
+import { answerErrors } from "./ops/errors.js";
+import { cutSlowBodies, refuseNulCharacters } from "./ops/guards.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
@@ -22,7 +25,7 @@ export interface AppDeps {
   probes: Record<string, Probe>;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
-  /** Further route plugins (the /v1 API), registered after the receiver. */
+  /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 

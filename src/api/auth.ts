@@ -1,6 +1,7 @@
-// Bearer auth of the /v1 API: Authorization: Bearer <ADMIN_TOKEN>, compared in constant time.
+// Who may use the /v1 API: Authorization: Bearer <ADMIN_TOKEN>, compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { sendError } from "../ops/errors.js";
 
 /** Hashing both sides first makes the comparison constant-time whatever the lengths. */
 function digest(text: string): Buffer {
@@ -18,9 +19,7 @@ export function bearerAuth(adminToken: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!isAuthorized(request.headers.authorization, adminToken)) {
       reply.header("www-authenticate", 'Bearer realm="payzero-notify"');
-      await reply
-        .code(401)
-        .send({ statusCode: 401, error: "Unauthorized", message: "missing or wrong bearer token" });
+      await sendError(reply, 401, "missing or wrong bearer token");
     }
   };
 }

@@ -1,11 +1,11 @@
 // GET /v1/orders/:mchtOrderNo and GET /v1/orders (filtered, cursor pages by mchtOrderNo).
-import { Type } from "typebox";
-import { OrderJson, orderJson } from "../orders/json.js";
-import { Cursor, decodeTextCursor, ErrorReply, Limit, page } from "./pagination.js";
-import { sendError } from "./reply.js";
-import type { V1RouteModule } from "./v1.js";
 
-const Status = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Z_]+$" });
+import { ErrorReply, sendError } from "../ops/errors.js";
+import { OrderJson, orderJson } from "../orders/json.js";
+import { page, textCursor } from "./pagination.js";
+import { Page } from "./schemas/common.js";
+import { OrderParams, OrdersQuery } from "./schemas/orders.js";
+import type { V1RouteModule } from "./v1.js";
 
 export const orderRoutes: V1RouteModule = async (app, { db }) => {
   app.get(
@@ -14,16 +14,13 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
       schema: {
         description: "One order's current state.",
         tags: ["orders"],
-        params: Type.Object({ mchtOrderNo: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: OrderJson, 404: ErrorReply },
+        params: OrderParams,
+        response: { 200: OrderJson, "4xx": ErrorReply },
       },
     },
     async (request, reply) => {
-      const { mchtOrderNo } = request.params as { mchtOrderNo: string };
-      const order = await db.order.findUnique({ where: { mchtOrderNo } });
-      if (!order)
-        return reply.code(404).send({ statusCode: 404, error: "Not Found", message: "no such order" });
-      return orderJson(order);
+      const order = await db.order.findUnique({ where: { mchtOrderNo: request.params.mchtOrderNo } });
+      return order ? orderJson(order) : sendError(reply, 404, "no such order");
     },
   );
 
@@ -33,42 +30,16 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
       schema: {
         description: "Orders by status, in mchtOrderNo order.",
         tags: ["orders"],
-        querystring: Type.Object(
-          {
-            payStatus: Type.Optional(Status),
-            declareStatus: Type.Optional(Status),
-            limit: Type.Optional(Limit),
-            cursor: Type.Optional(Cursor),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            items: Type.Array(OrderJson),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          400: ErrorReply,
-        },
+        querystring: OrdersQuery,
+        response: { 200: Page(OrderJson), "4xx": ErrorReply },
       },
     },
-    async (request, reply) => {
-      const q = request.query as {
-        payStatus?: string;
-        declareStatus?: string;
-        limit?: number;
-        cursor?: string;
-      };
-      const limit = q.limit ?? 50;
-      const after = q.cursor === undefined ? undefined : decodeTextCursor(q.cursor);
-      if (q.cursor !== undefined && after === undefined) {
-        return sendError(reply, 400, "querystring/cursor is not valid");
-      }
+    async (request) => {
+      const { payStatus, declareStatus, cursor } = request.query;
+      const limit = request.query.limit ?? 50;
+      const after = textCursor(cursor);
       const rows = await db.order.findMany({
-        where: {
-          payStatus: q.payStatus,
-          declareStatus: q.declareStatus,
-          mchtOrderNo: after === undefined ? undefined : { gt: after },
-        },
+        where: { payStatus, declareStatus, mchtOrderNo: after === undefined ? undefined : { gt: after } },
         orderBy: { mchtOrderNo: "asc" },
         take: limit + 1,
       });

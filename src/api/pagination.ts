@@ -1,17 +1,5 @@
 // Cursor pagination shared by the /v1 list routes: the cursor is the last item's key, opaque to clients.
-import { Type } from "typebox";
-
-export const Limit = Type.Integer({
-  minimum: 1,
-  maximum: 100,
-  default: 50,
-  description: "1–100, default 50",
-});
-export const Cursor = Type.String({
-  minLength: 1,
-  maxLength: 200,
-  description: "nextCursor of the previous page",
-});
+import { httpError } from "../ops/errors.js";
 
 function encodeCursor(key: string | bigint): string {
   return Buffer.from(String(key), "utf8").toString("base64url");
@@ -21,21 +9,28 @@ function decodeCursor(cursor: string): string {
   return Buffer.from(cursor, "base64url").toString("utf8");
 }
 
-/** Cursor of a text key; undefined when it is not one we made (Postgres text cannot hold its NUL). */
-export function decodeTextCursor(cursor: string): string | undefined {
+const INVALID = "querystring/cursor is not valid";
+
+/**
+ * The text key a cursor of ours holds (undefined when none was given); a 400 for one we did not
+ * make (Postgres text cannot hold its NUL either).
+ */
+export function textCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
   const text = decodeCursor(cursor);
-  return encodeCursor(text) === cursor && !text.includes("\u0000") ? text : undefined;
+  if (encodeCursor(text) !== cursor || text.includes("\u0000")) throw httpError(400, INVALID);
+  return text;
 }
 
 /** Largest Postgres bigint: ids are bigserial. */
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 
-/** Cursor that must decode to a positive integer id within bigint; undefined when it does not. */
-export function decodeIdCursor(cursor: string): bigint | undefined {
+/** The id a cursor of ours holds (a positive bigint; undefined when none was given); a 400 for any other. */
+export function idCursor(cursor: string | undefined): bigint | undefined {
+  if (cursor === undefined) return undefined;
   const text = decodeCursor(cursor);
-  if (!/^[1-9][0-9]{0,18}$/.test(text)) return undefined;
-  const id = BigInt(text);
-  return id <= MAX_BIGINT ? id : undefined;
+  if (!/^[1-9][0-9]{0,18}$/.test(text) || BigInt(text) > MAX_BIGINT) throw httpError(400, INVALID);
+  return BigInt(text);
 }
 
 /** Fetch limit + 1 rows; this cuts the extra one and says where the next page starts. */
@@ -44,9 +39,3 @@ export function page<T>(rows: T[], limit: number, keyOf: (row: T) => string | bi
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }
-
-export const ErrorReply = Type.Object({
-  statusCode: Type.Integer(),
-  error: Type.String(),
-  message: Type.String(),
-});

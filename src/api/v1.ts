@@ -1,19 +1,38 @@
-// The /v1 query and admin API: every route behind the bearer token.
+// The /v1 query and admin API: every route behind the bearer token, declared with the TypeBox type
+// provider and checked by TypeBox (validation.ts), errors answered in the one shape of ops/errors.ts.
 import rateLimit from "@fastify/rate-limit";
-import type { FastifyInstance } from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from "fastify";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { sendError } from "../ops/errors.js";
 import { bearerAuth } from "./auth.js";
+import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {
   config: Config;
   db: Db;
 }
 
-/** Route modules of /v1; each receives the app scoped under /v1 with auth already applied. */
-export type V1RouteModule = (app: FastifyInstance, deps: V1Deps) => Promise<void>;
+/** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */
+type V1App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
-export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
+/** A file of /v1 routes (one per URL: orders.ts, webhooks.ts …). */
+export type V1RouteModule = (app: V1App, deps: V1Deps) => Promise<void>;
+
+export function v1Api(deps: V1Deps, modules: readonly V1RouteModule[]) {
   return async (app: FastifyInstance): Promise<void> => {
     await app.register(
       async (v1) => {
@@ -31,9 +50,11 @@ export function v1Api(deps: V1Deps, modules: V1RouteModule[]) {
         v1.addHook("onRequest", auth);
         // Unknown /v1 paths need the token too: without it, nothing is revealed about what exists.
         v1.setNotFoundHandler({ preHandler: auth }, (_request, reply) =>
-          reply.code(404).send({ statusCode: 404, error: "Not Found", message: "no such route" }),
+          sendError(reply, 404, "no such route"),
         );
-        for (const mod of modules) await mod(v1, deps);
+        v1.setValidatorCompiler(v1ValidatorCompiler);
+        const typed = v1.withTypeProvider<TypeBoxTypeProvider>();
+        for (const mod of modules) await mod(typed, deps);
       },
       { prefix: "/v1" },
     );

@@ -1,5 +1,5 @@
 // The HTML of the endpoint pages: the list, the add form, one endpoint with its forms.
-import type { webhookView } from "../webhooks/views.js";
+import type { webhookView } from "../api/views/webhooks.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,

@@ -1,9 +1,9 @@
 // /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { webhookView } from "../api/views/webhooks.js";
 import { destinationPolicy } from "../webhooks/address-rule.js";
 import { openEndpoint } from "../webhooks/endpoint-sealing.js";
 import { keyringOf } from "../webhooks/sealing.js";
-import { webhookView } from "../webhooks/views.js";
 import { type FormBody, formText } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
 import {

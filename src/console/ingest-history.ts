@@ -45,7 +45,13 @@ function throwOnError<T>(answers: Array<[Error | null, T]> | null): Array<[Error
   return answers;
 }
 
-export function ingestHistory(redis: RedisClient, prefix: string, flushEveryMs = 10_000): IngestHistory {
+/** `onError`: a periodic write that failed (the overview's own flush fails to its caller). */
+export function ingestHistory(
+  redis: RedisClient,
+  prefix: string,
+  onError: (err: unknown) => void,
+  flushEveryMs = 10_000,
+): IngestHistory {
   const key = (unit: string, slot: number) => `${prefix}:console:received:${unit}:${slot}`;
   // The counter starts at 0 with the process: everything it counted is still to be written.
   let written = emptyCounts();
@@ -74,7 +80,7 @@ export function ingestHistory(redis: RedisClient, prefix: string, flushEveryMs =
     });
     return flushing;
   };
-  const timer = setInterval(() => flush().catch(() => {}), flushEveryMs);
+  const timer = setInterval(() => flush().catch(onError), flushEveryMs);
   timer.unref();
   return {
     flush,

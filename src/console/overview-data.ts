@@ -4,11 +4,9 @@
 import { Queue } from "bullmq";
 import type { Db } from "../db/client.js";
 import type { RedisClient } from "../ingest/redis.js";
-import { RECONCILE_QUEUE } from "../reconcile/scheduler.js";
-import { withTimeout } from "../util.js";
+import { RECONCILE_QUEUE } from "../reconcile/worker.js";
 
 export const SCAN_LIMIT = 50_000;
-const REDIS_WAIT_MS = 1000;
 
 export interface Window {
   since: Date;
@@ -72,10 +70,9 @@ export function troubledEndpoints(db: Db) {
 
 export type QueueDepth = Record<string, number> | null;
 
+/** null: no receiver queue in this process. */
 export async function queueDepth(queue: Queue | undefined): Promise<QueueDepth> {
-  if (!queue) return null;
-  const counts = queue.getJobCounts("waiting", "delayed", "active", "failed");
-  return withTimeout(counts, REDIS_WAIT_MS).catch(() => null);
+  return queue ? queue.getJobCounts("waiting", "delayed", "active", "failed") : null;
 }
 
 export interface ReconcileRun {
@@ -90,22 +87,18 @@ export function reconcileQueue(redis: RedisClient, prefix: string): Queue {
   return new Queue(RECONCILE_QUEUE, { connection: redis, prefix });
 }
 
-/** The last runs BullMQ kept (100 completed and 100 failed at most), newest first; null: Redis silent. */
+/** The last runs BullMQ kept (100 completed and 100 failed at most), newest first; null: reconciler off. */
 export async function reconcileRuns(queue: Queue | undefined, take = 10): Promise<ReconcileRun[] | null> {
   if (!queue) return null;
-  try {
-    const jobs = await withTimeout(queue.getJobs(["completed", "failed"], 0, take - 1), REDIS_WAIT_MS);
-    return jobs
-      .filter((j) => j.finishedOn !== undefined)
-      .map((j) => ({
-        finishedAt: new Date(j.finishedOn!),
-        ok: !j.failedReason,
-        result: (j.returnvalue as ReconcileRun["result"]) ?? null,
-        reason: j.failedReason || null,
-      }))
-      .sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime())
-      .slice(0, take);
-  } catch {
-    return null;
-  }
+  const jobs = await queue.getJobs(["completed", "failed"], 0, take - 1);
+  return jobs
+    .filter((j) => j.finishedOn !== undefined)
+    .map((j) => ({
+      finishedAt: new Date(j.finishedOn!),
+      ok: !j.failedReason,
+      result: (j.returnvalue as ReconcileRun["result"]) ?? null,
+      reason: j.failedReason || null,
+    }))
+    .sort((a, b) => b.finishedAt.getTime() - a.finishedAt.getTime())
+    .slice(0, take);
 }

@@ -41,7 +41,11 @@ const OUTCOME_LABELS: Record<string, string> = {
 
 export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { db, config } = deps;
-  const history: IngestHistory | undefined = deps.redis && ingestHistory(deps.redis, config.redisPrefix);
+  const history: IngestHistory | undefined =
+    deps.redis &&
+    ingestHistory(deps.redis, config.redisPrefix, (err) =>
+      app.log.warn({ err }, "console: receiver counts not written to Redis"),
+    );
   const reconciler =
     deps.redis && config.payzeroApi ? reconcileQueue(deps.redis, config.redisPrefix) : undefined;
   app.addHook("onClose", async () => {
@@ -54,7 +58,11 @@ export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     const hourAgo = new Date(now - HOUR);
     const dayAgo = new Date(now - 24 * HOUR);
     // A silent Redis costs the page a second at most: its parts then say so.
-    const fromRedis = <T>(read: () => Promise<T>) => withTimeout(read(), REDIS_WAIT_MS).catch(() => null);
+    const fromRedis = <T>(read: () => Promise<T>) =>
+      withTimeout(read(), REDIS_WAIT_MS).catch((err: unknown) => {
+        request.log.warn({ err }, "console: Redis did not answer");
+        return null;
+      });
     if (history) await fromRedis(() => history.flush());
     const [minutes, hours, lagHour, lagDay, attemptsHour, attemptsDay, states, troubled, depth, runs] =
       await Promise.all([
@@ -66,8 +74,8 @@ export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         attemptSeries(db, { since: dayAgo, bucketMs: HOUR, buckets: 24 }),
         deliveryStates(db, hourAgo, dayAgo),
         troubledEndpoints(db),
-        queueDepth(deps.notificationQueue),
-        reconcileRuns(reconciler),
+        fromRedis(() => queueDepth(deps.notificationQueue)),
+        fromRedis(() => reconcileRuns(reconciler)),
       ]);
     const received = minutes && hours ? { fiveMin: groups(minutes, 5), hours } : null;
     const sum = (rows: Array<[number, number]>, i: 0 | 1) => rows.reduce((n, r) => n + r[i], 0);

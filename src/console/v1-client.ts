@@ -1,5 +1,5 @@
 // Endpoint changes go through the /v1 webhook routes themselves (in process, app.inject): the same
-// schema, the same checks (endpoint-input.ts), the same store and rotation code, and the same answers,
+// schema, the same checks (api/webhook-input.ts), the same store and rotation code, and the same answers,
 // with nothing copied. The /v1 contract is the stable interface while the delivery internals change.
 import type { FastifyInstance } from "fastify";
 

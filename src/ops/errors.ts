@@ -1,63 +1,47 @@
-// Request guards and the error answer shared by every route.
+// The one error answer of the HTTP layer, in the shape of Fastify's own: { statusCode, error, message }.
+// Routes answer with sendError; hooks and handlers may throw httpError instead, and the error handler
+// formats that, Fastify's validation errors, the rate limit's 429 and anything unexpected alike. The
+// receiver alone answers Payzero in plain text (its own error handler, ingest/route.ts).
 import { STATUS_CODES } from "node:http";
-import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { Type } from "typebox";
+import { isDatabaseUnavailable } from "../db/client.js";
 
-/** Postgres text cannot hold NUL: refuse it at the door rather than fail (500) deep inside. */
-export function refuseNulCharacters(app: FastifyInstance): void {
-  app.addHook("onRequest", async (request, reply) => {
-    if (/%00/i.test(request.url)) {
-      return reply.code(400).type("text/plain; charset=utf-8").send("the URL contains a NUL character");
-    }
-  });
-  app.addHook("preValidation", async (request, reply) => {
-    if (containsNul(request.body)) {
-      return reply.code(400).type("text/plain; charset=utf-8").send("the body contains a NUL character");
-    }
-  });
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String({ description: "the status's reason phrase" }),
+  message: Type.String({ description: "what was wrong, for a person to read" }),
+});
+
+export type ErrorStatus = 400 | 401 | 404 | 409 | 503;
+
+function errorReply(statusCode: number, message: string) {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message };
+}
+
+export function sendError(reply: FastifyReply, statusCode: ErrorStatus, message: string) {
+  return reply.code(statusCode).send(errorReply(statusCode, message));
+}
+
+/** An error to throw from a hook or handler: answered with `statusCode` and its message. */
+export function httpError(statusCode: ErrorStatus, message: string): Error & { statusCode: number } {
+  return Object.assign(new Error(message), { statusCode });
 }
 
 /**
- * Node's requestTimeout stops counting once the headers are in, so a client could trickle a body a
- * byte at a time for ever: its connection is closed when the body is still incomplete after `ms`,
- * even when the request was answered before its body (refused by a hook, or a body-less route).
- * Register before any hook that may answer.
+ * 4xx keep their message; Postgres out of reach is a 503 (try again), not a fault of the service;
+ * anything else is logged whole (with its stack) and answered without internals.
  */
-export function cutSlowBodies(app: FastifyInstance, ms: number): void {
-  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
-  app.addHook("onRequest", async (request) => {
-    const timer = setTimeout(() => {
-      if (request.raw.complete || request.raw.destroyed) return;
-      request.log.warn({ timeoutMs: ms }, "request body still incomplete: connection closed");
-      request.raw.destroy();
-    }, ms);
-    timers.set(request, timer.unref());
-  });
-  app.addHook("onResponse", async (request) => {
-    if (request.raw.complete !== false) clearTimeout(timers.get(request));
-  });
-}
-
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === "string") return value.includes("\u0000");
-  if (value === null || typeof value !== "object" || depth > 64) return false;
-  for (const [k, v] of Object.entries(value)) {
-    if (k.includes("\u0000") || containsNul(v, depth + 1)) return true;
-  }
-  return false;
-}
-
-/** 4xx keep their message; anything else is logged and answered without internals. */
 export function answerErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status < 500) {
-      return reply
-        .code(status)
-        .send({ statusCode: status, error: STATUS_CODES[status] ?? "Error", message: error.message });
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, "request failed: database unavailable");
+      return sendError(reply, 503, "database unavailable");
     }
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status < 500) return reply.code(status).send(errorReply(status, error.message));
     request.log.error({ err: error }, "request failed");
-    return reply
-      .code(status)
-      .send({ statusCode: status, error: "Internal Server Error", message: "internal error" });
+    const message = status === 500 ? "internal error" : (STATUS_CODES[status] ?? "error").toLowerCase();
+    return reply.code(status).send(errorReply(status, message));
   });
 }

@@ -40,19 +40,25 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
     },
     async (_request, reply) => {
       const names = Object.keys(opts.probes);
-      const results = await Promise.all(names.map((name) => runProbe(opts.probes[name]!, timeoutMs)));
-      const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!]));
-      const ok = results.every((r) => r === "ok");
+      const failures = await Promise.all(names.map((name) => runProbe(opts.probes[name]!, timeoutMs)));
+      // The app's logger, not the request's: the route's PROBE_LOG_LEVEL would raise a LOG_LEVEL of error.
+      for (const [i, err] of failures.entries())
+        if (err) app.log.warn({ err, probe: names[i] }, "readiness probe failed");
+      const checks = Object.fromEntries(
+        names.map((name, i) => [name, failures[i] ? errorMessage(failures[i]) : "ok"]),
+      );
+      const ok = failures.every((err) => err === undefined);
       return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks });
     },
   );
 }
 
-async function runProbe(probe: Probe, timeoutMs: number): Promise<string> {
+/** The probe's error, or undefined when it answered in time. */
+async function runProbe(probe: Probe, timeoutMs: number): Promise<unknown> {
   try {
     await withTimeout(probe(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
-    return "ok";
+    return undefined;
   } catch (err) {
-    return errorMessage(err);
+    return err ?? new Error("probe failed");
   }
 }

@@ -28,10 +28,6 @@ import { startPoller } from "./poller.js";
 import { createEndpointLimiter } from "./rate-limit.js";
 import { keyringOf } from "./sealing.js";
 
-export { backfillRoutes } from "./backfill-routes.js";
-export { deliveryRoutes } from "./delivery-routes.js";
-export { webhookRoutes } from "./webhook-routes.js";
-
 export interface WebhookWorkerDeps {
   config: Config;
   db: Db;

@@ -1,10 +1,12 @@
 // Secret rotation with an overlap: for a while deliveries carry the old secret's signature next to
 // the new one, so a receiver can switch keys without refusing a single delivery.
 import type { Db } from "../db/client.js";
-import { MAX_HEADERS } from "./endpoint-input.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
+
+/** Headers an endpoint has at most. */
+export const MAX_HEADERS = 20;
 
 /** The endpoint's secrets after rotating to `next`. Pure. */
 export function rotateSecret(

@@ -2,10 +2,10 @@
 // order worker stores them (one transaction, then afterCommit).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { v1Api } from "../../src/api/v1.js";
+import { buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
@@ -13,12 +13,7 @@ import type { FanOut } from "../../src/orders/notification.js";
 import { contentKey } from "../../src/payzero/envelope.js";
 import type { HeldDelivery } from "../../src/webhooks/delivery-queue.js";
 import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";
-import {
-  deliveryRoutes,
-  startWebhookWorkers,
-  type WebhookWorkers,
-  webhookRoutes,
-} from "../../src/webhooks/index.js";
+import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
 import { keyringOf } from "../../src/webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
@@ -184,10 +179,9 @@ export function waitSettled(db: Db, timeoutMs?: number) {
   );
 }
 
-/** The /v1 API with the webhook and delivery routes, as the app mounts it. */
-export async function buildV1(h: Harness): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  await app.register(v1Api({ config: h.config, db: h.db }, [webhookRoutes, deliveryRoutes]));
+/** The api role's app (buildApiApp, as startApi builds it) on the harness's database; `overrides` of its config. */
+export async function buildV1(h: Harness, overrides: Partial<Config> = {}): Promise<FastifyInstance> {
+  const app = await buildApiApp({ config: { ...h.config, ...overrides }, db: h.db });
   await app.ready();
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
-import { type AppDeps, buildApp } from "../../src/app.js";
+import { buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import {
   closeConnection,
@@ -21,25 +21,32 @@ export interface IngestHarness {
   close: () => Promise<void>;
 }
 
-/** The receiver on a fresh Redis prefix, with no Postgres (it does not need one on the hot path). */
+/** What an app of the api role is built from: the config, the receiver's queue and its connection. */
+export interface IngestParts {
+  config: Config;
+  notificationQueue: Queue<NotificationJob>;
+  redis: RedisClient;
+}
+
+/** The receiver alone (buildApp's base): no Postgres, which it does not need on the hot path. */
+function receiverOnly({ config, notificationQueue, redis }: IngestParts): Promise<FastifyInstance> {
+  return buildApp({ config, notificationQueue, probes: { redis: () => redis.ping() } });
+}
+
+/**
+ * The receiver on a fresh Redis prefix; `build` makes the app from it (the whole api role:
+ * startPipeline passes buildApiApp).
+ */
 export async function startIngest(
   overrides: Partial<Config> = {},
-  plugins: (
-    config: Config,
-    redis: { queue: Queue<NotificationJob>; connection: RedisClient },
-  ) => AppDeps["plugins"] = () => [],
+  build: (parts: IngestParts) => Promise<FastifyInstance> = receiverOnly,
 ): Promise<IngestHarness> {
   const config = testConfig({ redisPrefix: testRedisPrefix(), ...overrides });
   const connection = createProducerConnection(config);
   connection.on("error", () => {}); // the tests of an unreachable Redis expect these
   const queue = createNotificationQueue(connection, config.redisPrefix);
   await waitUntilConnected(connection, 2000);
-  const app = await buildApp({
-    config,
-    notificationQueue: queue,
-    probes: { redis: () => connection.ping() },
-    plugins: plugins(config, { queue, connection }),
-  });
+  const app = await build({ config, notificationQueue: queue, redis: connection });
   return {
     app,
     queue,

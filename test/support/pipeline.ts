@@ -1,8 +1,7 @@
 // The whole service in-process on a fresh database and Redis prefix: receiver + /v1 API + worker.
-import type { Queue, Worker } from "bullmq";
+import type { Worker } from "bullmq";
 import { pino } from "pino";
-import { v1Api } from "../../src/api/v1.js";
-import type { AppDeps } from "../../src/app.js";
+import { type ApiAppDeps, buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import {
@@ -14,7 +13,6 @@ import {
 import type { RedisClient } from "../../src/ingest/redis.js";
 import type { FanOut } from "../../src/orders/notification.js";
 import { startNotificationWorker } from "../../src/orders/worker.js";
-import { V1_MODULES } from "../../src/roles.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
 import { TEST_ADMIN_TOKEN } from "./config.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";
@@ -31,21 +29,16 @@ export interface Pipeline extends IngestHarness {
   authorized: { authorization: string };
 }
 
-/** `plugins`: further route plugins next to the /v1 API (the console). */
+/** The api role's app as startApi builds it (buildApiApp); `consoleOptions`: the console's clock. */
 export async function startPipeline(
   overrides: Partial<Config> = {},
-  plugins: (
-    config: Config,
-    db: Db,
-    redis: { queue: Queue<NotificationJob>; connection: RedisClient },
-  ) => NonNullable<AppDeps["plugins"]> = () => [],
+  consoleOptions: ApiAppDeps["console"] = {},
 ): Promise<Pipeline> {
   const database = await createTestDatabase();
   const db = createDb(database.url, 20);
-  const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (config, redis) => [
-    v1Api({ config, db }, V1_MODULES),
-    ...plugins(config, db, redis),
-  ]);
+  const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (parts) =>
+    buildApiApp({ ...parts, db, console: consoleOptions }),
+  );
   const workers: Array<{ worker: Worker<NotificationJob>; connection: RedisClient }> = [];
   const stages: Array<() => Promise<void>> = [];
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });

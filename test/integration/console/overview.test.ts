@@ -1,16 +1,18 @@
 // The overview over the real pipeline: what the receiver answered, lag, queue, deliveries, endpoints.
-import Fastify from "fastify";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consoleUi } from "../../../src/console/index.js";
+import { buildApiApp } from "../../src/api/app.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
-} from "../../../src/ingest/queue.js";
-import { orderBody, signedEnvelope } from "../../support/payzero.js";
-import type { Pipeline } from "../../support/pipeline.js";
-import { type Receiver, startReceiver } from "../../support/receiver.js";
-import { standalone } from "../../support/redis.js";
+} from "../../src/ingest/queue.js";
+import { loggerOptions } from "../../src/ops/logger.js";
+import { orderBody, signedEnvelope } from "../support/payzero.js";
+import type { Pipeline } from "../support/pipeline.js";
+import { standalone } from "../support/redis.js";
+import { type Receiver, startReceiver } from "../webhooks/receiver.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;
@@ -79,34 +81,44 @@ describe("the overview", () => {
 });
 
 describe("the overview with Redis silent", () => {
-  it("still answers, saying which parts Redis did not give", async () => {
+  it("still answers, saying which parts Redis did not give, and logs each failure whole", async () => {
+    const lines: Array<{ msg?: string; err?: { stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
     const dead = createProducerConnection(standalone("redis://127.0.0.1:1"));
     dead.on("error", () => {});
     const queue = createNotificationQueue(dead, "pzn-test-dead");
-    const app = Fastify();
-    await app.register(
-      consoleUi({
-        config: {
-          ...p.config,
-          payzeroApi: {
-            url: "http://127.0.0.1:1",
-            appId: "a",
-            appKey: "k",
-            queryPaths: ["/order/queryOrder"],
-          },
+    const app = await buildApiApp({
+      config: {
+        ...p.config,
+        payzeroApi: {
+          url: "http://127.0.0.1:1",
+          appId: "a",
+          appKey: "k",
+          queryPaths: ["/order/queryOrder"],
         },
-        db: p.db,
-        notificationQueue: queue,
-        redis: dead,
-      }),
-    );
+      },
+      db: p.db,
+      notificationQueue: queue,
+      redis: dead,
+      logger: pino(loggerOptions("warn"), sink),
+    });
     try {
       const cookie = (await signIn(app)).cookie;
+      lines.length = 0; // signing in showed the overview once already
       const res = await app.inject({ url: "/console", headers: { cookie } });
       expect(res.statusCode).toBe(200);
       expect(res.body).toContain("Redis did not answer: no counts.");
       expect(res.body.match(/Redis did not answer\./g)).toHaveLength(2);
       expect(row(res.body, "stored")).toEqual(["1", "1"]);
+      // The flush, the two series, the queue depth and the reconciler's runs.
+      const failures = lines.filter((l) => l.msg === "console: Redis did not answer");
+      expect(failures).toHaveLength(5);
+      for (const line of failures) expect(line.err?.stack).toMatch(/\n\s+at /);
     } finally {
       await app.close();
       await queue.close().catch(() => {});

@@ -1,9 +1,8 @@
 // Signing in to the console through app.inject, as a browser would: the cookie, then a page's CSRF token.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
-import { consoleUi } from "../../../src/console/index.js";
-import { TEST_ADMIN_TOKEN } from "../../support/config.js";
-import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { TEST_ADMIN_TOKEN } from "../support/config.js";
+import { type Pipeline, startPipeline } from "../support/pipeline.js";
 
 export interface Browserish {
   cookie: string;
@@ -13,15 +12,10 @@ export interface Browserish {
 }
 
 export function startConsolePipeline(clock?: { now: number }): Promise<Pipeline> {
-  return startPipeline({ webhookRetrySchedule: [0], webhookPollIntervalMs: 200 }, (config, db, redis) => [
-    consoleUi({
-      config,
-      db,
-      notificationQueue: redis.queue,
-      redis: redis.connection,
-      ...(clock && { now: () => clock.now }),
-    }),
-  ]);
+  return startPipeline(
+    { webhookRetrySchedule: [0], webhookPollIntervalMs: 200 },
+    clock && { now: () => clock.now },
+  );
 }
 
 export function form(fields: Record<string, string>): string {

@@ -191,7 +191,18 @@ describe("NUL characters, which Postgres text cannot hold", () => {
       }),
       p.app.inject({ method: "POST", url: "/payzero/notify", payload: nulBody }),
     ];
-    for (const res of await Promise.all(cases)) expect(res.statusCode, res.body).toBe(400);
+    const answers = await Promise.all(cases);
+    for (const res of answers) expect(res.statusCode, res.body).toBe(400);
+    // /v1 answers in its one error shape; the receiver in its plain text, as to every refusal.
+    for (const res of answers.slice(0, -1)) {
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: "Bad Request",
+        message: expect.stringMatching(/NUL/),
+      });
+    }
+    expect(answers.at(-1)!.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(answers.at(-1)!.body).toBe("the body contains a NUL character");
     expect(await queued()).toBe(before);
   });
 });

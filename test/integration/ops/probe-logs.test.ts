@@ -1,5 +1,6 @@
-// Notifications leave no request lines in the logs: a notification has one line of its own (probes
-// and scrapes: test/unit/ops/probe-logs.test.ts).
+// Health probes, metric scrapes and notifications leave no request lines in the logs; other routes
+// still do. A notification has one line of its own. Errors (a failing probe, a route's fault) are
+// logged whole, with their stack.
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -14,6 +15,74 @@ import { loggerOptions } from "../../../src/ops/logger.js";
 import { testConfig } from "../../support/config.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
+
+describe("a failing readiness probe", () => {
+  it("is logged with its error whole (stack too), once per probe that failed", async () => {
+    const lines: Array<{ msg?: string; probe?: string; err?: { message?: string; stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: testConfig(),
+      probes: { redis: async () => "PONG", postgres: () => Promise.reject(new Error("connection refused")) },
+      logger: pino(loggerOptions("info"), sink),
+    });
+    try {
+      const res = await app.inject({ url: "/readyz" });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({
+        status: "unavailable",
+        checks: { redis: "ok", postgres: "connection refused" },
+      });
+    } finally {
+      await app.close();
+    }
+    const failed = lines.filter((l) => l.msg === "readiness probe failed");
+    expect(failed.map((l) => [l.probe, l.err?.message])).toEqual([["postgres", "connection refused"]]);
+    expect(failed[0]!.err?.stack).toMatch(/\n\s+at /);
+  });
+});
+
+describe("an unexpected error in a route", () => {
+  it("is answered 500 in the one error shape without its message, and logged whole", async () => {
+    const lines: Array<{ msg?: string; err?: { message?: string; stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApp({
+      config: testConfig(),
+      probes: {},
+      logger: pino(loggerOptions("info"), sink),
+      plugins: [
+        async (scope) => {
+          scope.get("/boom", async () => {
+            throw new Error("relation secret_table does not exist");
+          });
+        },
+      ],
+    });
+    try {
+      const res = await app.inject({ url: "/boom" });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({
+        statusCode: 500,
+        error: "Internal Server Error",
+        message: "internal error",
+      });
+    } finally {
+      await app.close();
+    }
+    const failed = lines.filter((l) => l.msg === "request failed");
+    expect(failed.map((l) => l.err?.message)).toEqual(["relation secret_table does not exist"]);
+    expect(failed[0]!.err?.stack).toMatch(/\n\s+at /);
+  });
+});
 
 describe("the notify route", () => {
   it("logs one line per notification, with its outcome, status and duration, and no request lines", async () => {

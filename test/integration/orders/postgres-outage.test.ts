@@ -1,12 +1,15 @@
-// Postgres down: the receiver keeps answering OK, the worker retries with backoff and catches up.
+// Postgres down: the receiver keeps answering OK, the worker retries with backoff and catches up; the
+// /v1 API answers 503 (try again), not 500.
+import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../../src/db/client.js";
-import { createWorkerConnection } from "../../../src/ingest/queue.js";
-import { startNotificationWorker } from "../../../src/orders/worker.js";
-import { orderBody, signedEnvelope } from "../../support/payzero.js";
-import { type Pipeline, startPipeline } from "../../support/pipeline.js";
-import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
+import { buildApiApp } from "../../src/api/app.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { createWorkerConnection } from "../../src/ingest/queue.js";
+import { startNotificationWorker } from "../../src/orders/worker.js";
+import { orderBody, signedEnvelope } from "../support/payzero.js";
+import { type Pipeline, startPipeline } from "../support/pipeline.js";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
 let p: Pipeline;
 let proxy: TcpProxy;
@@ -64,5 +67,43 @@ describe("a Postgres outage", () => {
     expect(await p.db.notification.count()).toBe(envelopes.length);
     expect(await p.db.order.count({ where: { payStatus: "PAY_SUCCEED" } })).toBe(envelopes.length);
     expect((await p.queue.getJobCounts("failed")).failed).toBe(0);
+  });
+});
+
+describe("the /v1 API during a Postgres outage", () => {
+  it("answers 503 in the one error shape, and logs the error whole with its stack", async () => {
+    const lines: Array<{ msg?: string; err?: { stack?: string } }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApiApp({
+      config: p.config,
+      db: proxiedDb,
+      logger: pino({ level: "error" }, sink),
+    });
+    proxy.down();
+    try {
+      const res = await app.inject({ url: "/v1/orders", headers: p.authorized });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({
+        statusCode: 503,
+        error: "Service Unavailable",
+        message: "database unavailable",
+      });
+      // And the next request too, whichever way the pool finds Postgres gone.
+      const again = await app.inject({ url: "/v1/notifications", headers: p.authorized });
+      expect(again.statusCode).toBe(503);
+      const logged = lines.filter((l) => l.msg === "request failed: database unavailable");
+      expect(logged).toHaveLength(2);
+      for (const line of logged) expect(line.err?.stack).toMatch(/\n\s+at /);
+      proxy.up();
+      expect((await app.inject({ url: "/v1/orders", headers: p.authorized })).statusCode).toBe(200);
+    } finally {
+      proxy.up();
+      await app.close();
+    }
   });
 });

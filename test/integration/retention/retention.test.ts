@@ -5,21 +5,15 @@ import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../../src/api/v1.js";
-import { buildApp } from "../../../src/app.js";
-import type { Config } from "../../../src/config.js";
-import { createDb, type Db } from "../../../src/db/client.js";
-import { registry } from "../../../src/ops/metrics.js";
-import { applyNotifications } from "../../../src/orders/apply.js";
-import type { FanOut, IncomingNotification } from "../../../src/orders/notification.js";
-import { pruneOnce } from "../../../src/retention/prune.js";
-import { startRetention } from "../../../src/retention/runner.js";
-import { V1_MODULES } from "../../../src/roles.js";
-import { insertDeliveries } from "../../../src/webhooks/delivery-rows.js";
-import { queryDatabase } from "../../support/admin.js";
-import { testConfig } from "../../support/config.js";
-import { createTestDatabase, type TestDatabase } from "../../support/db.js";
-import { orderBody } from "../../support/payzero.js";
+import { buildApiApp } from "../../src/api/app.js";
+import type { Config } from "../../src/config.js";
+import { createDb, type Db } from "../../src/db/client.js";
+import { registry } from "../../src/ops/metrics.js";
+import { applyNotifications, type IncomingNotification } from "../../src/orders/apply.js";
+import type { FanOut } from "../../src/orders/fanout.js";
+import { pruneOnce } from "../../src/retention/prune.js";
+import { startRetention } from "../../src/retention/worker.js";
+import { insertDeliveries } from "../../src/webhooks/fanout.js";
 import { cli } from "../cli/support.js";
 
 const PAY = "PAY_STATUS_NOTIFY";
@@ -115,7 +109,7 @@ beforeAll(async () => {
   await sql(`UPDATE deliveries d SET status = 'succeeded', succeeded_at = now(), next_attempt_at = NULL
                FROM notifications n WHERE n.id = d.notification_id AND n.mcht_order_no = 'D'`);
   config = testConfig();
-  app = await buildApp({ config, probes: {}, plugins: [v1Api({ config, db }, V1_MODULES)] });
+  app = await buildApiApp({ config, db });
 }, 60_000);
 
 afterAll(async () => {

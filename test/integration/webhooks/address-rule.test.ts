@@ -2,22 +2,20 @@
 // the service's own listener are refused when an endpoint is saved and again whenever a send connects
 // (a DNS change after the save); private addresses stay allowed; WEBHOOK_ALLOW_ADDRESSES opens them.
 import { globalAgent } from "node:http";
-import Fastify, { type FastifyInstance } from "fastify";
 import { beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../../src/api/v1.js";
-import type { Config } from "../../../src/config.js";
-import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
 import {
   destinationPolicy,
   destinationProblem,
   REFUSED_CODE,
   type Resolver,
-} from "../../../src/webhooks/address-rule.js";
-import { postWebhook } from "../../../src/webhooks/http-post.js";
-import { webhookRoutes } from "../../../src/webhooks/index.js";
-import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
+} from "../../src/webhooks/address-rule.js";
+import { buildPayload, signRequest } from "../../src/webhooks/payload.js";
+import { postWebhook } from "../../src/webhooks/send.js";
+import { orderBody } from "../support/payzero.js";
 import {
   auth,
+  buildV1,
   createEndpoint,
   type Harness,
   storeNotification,
@@ -35,13 +33,6 @@ beforeAll(() => {
   ({ h, rx } = shared);
 });
 
-async function v1(config: Config): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  await app.register(v1Api({ config, db: h.db }, [webhookRoutes]));
-  await app.ready();
-  return app;
-}
-
 /** A resolver that answers from a table (the test's DNS), changeable between calls. */
 function fakeDns(table: Record<string, string>): Resolver {
   return (hostname, _options, callback) => {
@@ -54,7 +45,7 @@ function fakeDns(table: Record<string, string>): Resolver {
 describe("saving an endpoint", () => {
   it("refuses link-local and metadata addresses and the own listener with 400, storing nothing", async () => {
     const port = h.config.port;
-    const app = await v1(h.config);
+    const app = await buildV1(h);
     const post = (url: string) =>
       app.inject({ method: "POST", url: "/v1/webhooks", headers: auth, payload: { url } });
     try {
@@ -102,7 +93,7 @@ describe("saving an endpoint", () => {
   });
 
   it("accepts them where WEBHOOK_ALLOW_ADDRESSES says so", async () => {
-    const app = await v1({ ...h.config, webhookAllowAddresses: ["169.254.169.254/32", "fe80::/10"] });
+    const app = await buildV1(h, { webhookAllowAddresses: ["169.254.169.254/32", "fe80::/10"] });
     try {
       const post = (url: string) =>
         app.inject({ method: "POST", url: "/v1/webhooks", headers: auth, payload: { url } });

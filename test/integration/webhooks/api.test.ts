@@ -190,6 +190,11 @@ describe("/v1/webhooks", () => {
     for (const cursor of ["AA", "_w"]) {
       const res = await call("GET", `/v1/webhooks?cursor=${cursor}`);
       expect(res.status, res.raw).toBe(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: "Bad Request",
+        message: "querystring/cursor is not valid",
+      });
     }
   });
 });
@@ -260,7 +265,16 @@ describe("/v1/deliveries", () => {
     ).toBe(true);
     expect(pending.body.items).toHaveLength(3);
 
-    for (const q of ["limit=0", "limit=101", "status=lost", "cursor=bm9wZQ", "statuss=failed"]) {
+    // "1.5" is no integer: refused, not cut to 1; "" is no number.
+    for (const q of [
+      "limit=0",
+      "limit=101",
+      "limit=1.5",
+      "limit=",
+      "status=lost",
+      "cursor=bm9wZQ",
+      "statuss=failed",
+    ]) {
       expect((await call("GET", `/v1/deliveries?${q}`)).status).toBe(400);
     }
     expect((await call("GET", `/v1/deliveries/${rows[0]!.id}`)).body.id).toBe(String(rows[0]!.id));

@@ -1,12 +1,11 @@
 // Backfill: a new endpoint gets the stored notifications of a range that it subscribes to and has not
 // had, through the API, created in batches by a worker and sent oldest first; GET shows the progress.
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../../src/api/v1.js";
-import { backfillRoutes, deliveryRoutes, webhookRoutes } from "../../../src/webhooks/index.js";
-import { queryDatabase } from "../../support/admin.js";
+import { queryDatabase } from "../support/admin.js";
 import {
   auth,
+  buildV1,
   createEndpoint,
   type Harness,
   useHarnessAndReceiver,
@@ -21,11 +20,8 @@ let rx: Receiver;
 let app: FastifyInstance;
 beforeAll(async () => {
   ({ h, rx } = shared);
-  app = Fastify({ logger: false });
   // Progress is polled often here: past /v1's per-client rate limit.
-  const config = { ...h.config, v1RateLimitPerMinute: 1_000_000 };
-  await app.register(v1Api({ config, db: h.db }, [webhookRoutes, deliveryRoutes, backfillRoutes]));
-  await app.ready();
+  app = await buildV1(h, { v1RateLimitPerMinute: 1_000_000 });
 });
 afterAll(async () => {
   await app?.close();

@@ -2,22 +2,21 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { v1Api } from "../../../src/api/v1.js";
-import { buildApp } from "../../../src/app.js";
-import { createDb, type Db } from "../../../src/db/client.js";
+import { buildApiApp } from "../../src/api/app.js";
+import { buildApp } from "../../src/app.js";
+import { createDb, type Db } from "../../src/db/client.js";
 import {
   createNotificationQueue,
   createProducerConnection,
   createWorkerConnection,
   waitUntilConnected,
-} from "../../../src/ingest/queue.js";
-import { loggerOptions } from "../../../src/ops/logger.js";
-import { startNotificationWorker } from "../../../src/orders/worker.js";
-import { V1_MODULES } from "../../../src/roles.js";
-import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
-import { signedEnvelope } from "../../support/payzero.js";
-import { startOwnRedis } from "../../support/redis-server.js";
+} from "../../src/ingest/queue.js";
+import { loggerOptions } from "../../src/ops/logger.js";
+import { startNotificationWorker } from "../../src/orders/worker.js";
+import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
+import { signedEnvelope } from "../support/payzero.js";
+import { startOwnRedis } from "../support/redis-server.js";
 
 const SECRETS = ["王秘密", "110101199003071234", "13912345678", TEST_SIGN_TOKEN, TEST_ADMIN_TOKEN];
 const lines: string[] = [];
@@ -41,13 +40,7 @@ beforeAll(async () => {
   const producer = createProducerConnection(config);
   const queue = createNotificationQueue(producer, config.redisPrefix);
   await waitUntilConnected(producer, 5000);
-  const app = await buildApp({
-    config,
-    logger: log,
-    notificationQueue: queue,
-    probes: {},
-    plugins: [v1Api({ config, db }, V1_MODULES)],
-  });
+  const app = await buildApiApp({ config, db, logger: log, notificationQueue: queue });
   const connection = createWorkerConnection(config);
   const worker = startNotificationWorker({ config, connection, db, log });
   cleanups.push(

@@ -1,10 +1,11 @@
-// Checks of merchant input for endpoints that JSON Schema cannot express. Pure, apart from the
-// address rule's check (DNS), which applies to every scheme.
+// Checks of the /v1/webhooks bodies that JSON Schema cannot express. Pure, apart from the address
+// rule's check (DNS), which applies to every scheme.
 import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../payzero/statuses.js";
-import { type DestinationPolicy, destinationProblem, urlDestination } from "./address-rule.js";
-import { amqpUrlProblem, destinationKind, natsUrlProblem } from "./broker-url.js";
-import { secretProblem } from "./secret.js";
-import { carriesMask, MASK } from "./url-mask.js";
+import { type DestinationPolicy, destinationProblem, urlDestination } from "../webhooks/address-rule.js";
+import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../webhooks/broker-url.js";
+import { MAX_HEADERS } from "../webhooks/rotation.js";
+import { secretProblem } from "../webhooks/secret.js";
+import { carriesMask, MASK } from "../webhooks/url-mask.js";
 
 export function urlProblem(url: string): string | undefined {
   let parsed: URL;
@@ -60,7 +61,6 @@ const RESERVED_HEADERS = [
   "expect",
   "user-agent",
 ];
-export const MAX_HEADERS = 20;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const VALUE = /^[\t\x20-\x7e]*$/;
 

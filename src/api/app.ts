@@ -1,0 +1,58 @@
+// buildApiApp(deps) → the api role's app: the receiver (given the notification queue), the /v1 API and
+// the operator console, on buildApp's base (probes, /metrics, OpenAPI, the error answer). startApi
+// listens on it; the tests inject into the same app.
+import type { Queue } from "bullmq";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { buildApp } from "../app.js";
+import type { Config } from "../config.js";
+import { type ConsoleDeps, consoleUi } from "../console/index.js";
+import type { Db } from "../db/client.js";
+import type { NotificationJob } from "../ingest/queue.js";
+import type { RedisClient } from "../ingest/redis.js";
+import { deliveryRoutes } from "./deliveries.js";
+import { notificationRoutes } from "./notifications.js";
+import { orderRoutes } from "./orders.js";
+import { expectedRoutes } from "./orders-expected.js";
+import { type V1RouteModule, v1Api } from "./v1.js";
+import { webhookRoutes } from "./webhooks.js";
+import { backfillRoutes } from "./webhooks-backfill.js";
+
+/** Every /v1 route file. */
+const V1_ROUTES: readonly V1RouteModule[] = [
+  orderRoutes,
+  expectedRoutes,
+  notificationRoutes,
+  webhookRoutes,
+  deliveryRoutes,
+  backfillRoutes,
+];
+
+export interface ApiAppDeps {
+  config: Config;
+  db: Db;
+  /** The receiver's queue: POST /payzero/notify is served only with it. */
+  notificationQueue?: Queue<NotificationJob>;
+  /** The producer connection: the readiness probe, the console's queue figures. */
+  redis?: RedisClient;
+  /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
+  logger?: FastifyBaseLogger;
+  /** The console's session lifetime and clock (tests). */
+  console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
+}
+
+export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
+  const { config, db, notificationQueue, redis } = deps;
+  return buildApp({
+    config,
+    notificationQueue,
+    logger: deps.logger,
+    probes: {
+      postgres: () => db.$queryRaw`SELECT 1`,
+      ...(redis && { redis: () => redis.ping() }),
+    },
+    plugins: [
+      v1Api({ config, db }, V1_ROUTES),
+      consoleUi({ config, db, notificationQueue, redis, ...deps.console }),
+    ],
+  });
+}

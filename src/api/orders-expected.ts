@@ -1,0 +1,27 @@
+// POST /v1/orders/expected: the merchant's systems name the orders to expect, so the reconciler finds
+// an order even when every notification of it was lost (sections 4.3, 5.6: query what never arrived).
+import { ErrorReply, sendError } from "../ops/errors.js";
+import { expectOrders, orderNosProblem } from "../orders/expected.js";
+import { ExpectedBody, ExpectedReply } from "./schemas/orders.js";
+import type { V1RouteModule } from "./v1.js";
+
+export const expectedRoutes: V1RouteModule = async (app, { db }) => {
+  app.post(
+    "/orders/expected",
+    {
+      schema: {
+        description:
+          "Registers orders to expect: each shows in GET /v1/orders/:mchtOrderNo with no status until a notification or the reconciler's query brings one. Idempotent.",
+        tags: ["orders"],
+        body: ExpectedBody,
+        response: { 202: ExpectedReply, "4xx": ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const { mchtOrderNos, needDeclare } = request.body;
+      const problem = orderNosProblem(mchtOrderNos);
+      if (problem) return sendError(reply, 400, `body/${problem}`);
+      return reply.code(202).send(await expectOrders(db, mchtOrderNos, needDeclare ?? null));
+    },
+  );
+};

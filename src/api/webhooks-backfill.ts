@@ -1,0 +1,58 @@
+// /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
+// and follow its progress.
+import { ErrorReply, sendError } from "../ops/errors.js";
+import { backfillsOf, isBackfillRefusal, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
+import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
+import { WebhookParams } from "./schemas/webhooks.js";
+import type { V1RouteModule } from "./v1.js";
+import { backfillView } from "./views/backfills.js";
+
+const errors = { "4xx": ErrorReply };
+
+export const backfillRoutes: V1RouteModule = async (app, { db }) => {
+  const tags = ["webhooks"];
+
+  app.post(
+    "/webhooks/:id/backfill",
+    {
+      schema: {
+        tags,
+        description:
+          "Sends this webhook every stored notification received in [since, until) (until: now when absent) that it subscribes to and has not had yet, oldest first, at its rate limit; same webhook-id as any earlier delivery of the message. Answers at once; GET follows the progress.",
+        params: WebhookParams,
+        body: BackfillBody,
+        response: { 202: BackfillView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const since = parseIsoTime(request.body.since);
+      if (!since) return sendError(reply, 400, "since must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z");
+      const until = request.body.until === undefined ? new Date() : parseIsoTime(request.body.until);
+      if (!until) return sendError(reply, 400, "until must be an ISO 8601 time, e.g. 2026-11-02T00:00:00Z");
+      const started = await startBackfill(db, request.params.id, since, until);
+      if (isBackfillRefusal(started)) return sendError(reply, started.code, started.message);
+      const progress = { ...started, deliveries: { pending: 0, succeeded: 0, failed: 0 } };
+      return reply.code(202).send(backfillView(progress));
+    },
+  );
+
+  app.get(
+    "/webhooks/:id/backfill",
+    {
+      schema: {
+        tags,
+        description: "This webhook's backfills, newest first (at most 20), with their progress.",
+        params: WebhookParams,
+        response: { 200: BackfillList, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const endpoint = await db.webhookEndpoint.findUnique({
+        where: { id: request.params.id },
+        select: { id: true },
+      });
+      if (!endpoint) return sendError(reply, 404, "no such webhook");
+      return { items: (await backfillsOf(db, endpoint.id)).map(backfillView) };
+    },
+  );
+};

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import { ErrorReply, sendError } from "../ops/errors.js";
 import { destinationPolicy } from "../webhooks/address-rule.js";
 import { sealHeaders } from "../webhooks/endpoint-sealing.js";
-import { isRefusal, rearmFailedOf } from "../webhooks/retry.js";
+import { isRefusal, rearmFailedOf } from "../webhooks/manual-retry.js";
 import { ChangeRefused, changeEndpoint, type EndpointChange } from "../webhooks/rotation.js";
 import { type Keyring, keyringOf } from "../webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../webhooks/secret.js";

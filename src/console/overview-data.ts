@@ -4,7 +4,7 @@
 import { Queue } from "bullmq";
 import type { Db } from "../db/client.js";
 import type { RedisClient } from "../ingest/redis.js";
-import { RECONCILE_QUEUE } from "../reconcile/worker.js";
+import { RECONCILE_QUEUE } from "../reconcile/scheduler.js";
 
 export const SCAN_LIMIT = 50_000;
 

@@ -2,17 +2,17 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiApp } from "../../src/api/app.js";
+import { buildApiApp } from "../../../src/api/app.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
-} from "../../src/ingest/queue.js";
-import { loggerOptions } from "../../src/ops/logger.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import type { Pipeline } from "../support/pipeline.js";
-import { standalone } from "../support/redis.js";
-import { type Receiver, startReceiver } from "../webhooks/receiver.js";
+} from "../../../src/ingest/queue.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import type { Pipeline } from "../../support/pipeline.js";
+import { type Receiver, startReceiver } from "../../support/receiver.js";
+import { standalone } from "../../support/redis.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
 let p: Pipeline;

@@ -1,8 +1,8 @@
 // Signing in to the console through app.inject, as a browser would: the cookie, then a page's CSRF token.
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
-import { TEST_ADMIN_TOKEN } from "../support/config.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
+import { TEST_ADMIN_TOKEN } from "../../support/config.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 
 export interface Browserish {
   cookie: string;

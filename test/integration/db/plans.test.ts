@@ -7,17 +7,16 @@
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiApp } from "../../src/api/app.js";
-import { listDeliveries } from "../../src/cli/commands/deliveries.js";
-import { showOrder } from "../../src/cli/commands/order.js";
-import type { Config } from "../../src/config.js";
-import type { Db } from "../../src/db/client.js";
-import { applyNotifications, type IncomingNotification } from "../../src/orders/apply.js";
-import type { FanOut } from "../../src/orders/fanout.js";
-import { staleOrdersQuery } from "../../src/reconcile/rules.js";
-import { deleteFinishedDeliveries, pruneNotifications } from "../../src/retention/prune.js";
-import { backfillStep } from "../../src/webhooks/backfill.js";
-import { insertDeliveries } from "../../src/webhooks/fanout.js";
+import { buildApiApp } from "../../../src/api/app.js";
+import { listDeliveries } from "../../../src/cli/commands/deliveries.js";
+import { showOrder } from "../../../src/cli/commands/order.js";
+import type { Config } from "../../../src/config.js";
+import type { Db } from "../../../src/db/client.js";
+import { applyNotifications } from "../../../src/orders/apply.js";
+import type { FanOut, IncomingNotification } from "../../../src/orders/notification.js";
+import { staleOrdersQuery } from "../../../src/reconcile/policy.js";
+import { deleteFinishedDeliveries, pruneNotifications } from "../../../src/retention/prune.js";
+import { backfillStep } from "../../../src/webhooks/backfill.js";
 import {
   claimDue,
   type HeldDelivery,

@@ -3,13 +3,13 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiApp } from "../../src/api/app.js";
-import { createDb, type Db } from "../../src/db/client.js";
-import { createWorkerConnection } from "../../src/ingest/queue.js";
-import { startNotificationWorker } from "../../src/orders/worker.js";
-import { orderBody, signedEnvelope } from "../support/payzero.js";
-import { type Pipeline, startPipeline } from "../support/pipeline.js";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
+import { buildApiApp } from "../../../src/api/app.js";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { createWorkerConnection } from "../../../src/ingest/queue.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type Pipeline, startPipeline } from "../../support/pipeline.js";
+import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
 
 let p: Pipeline;
 let proxy: TcpProxy;

@@ -3,16 +3,15 @@
 // (a DNS change after the save); private addresses stay allowed; WEBHOOK_ALLOW_ADDRESSES opens them.
 import { globalAgent } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PAY_STATUS_NOTIFY } from "../../src/payzero/envelope.js";
+import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   destinationPolicy,
   destinationProblem,
   REFUSED_CODE,
   type Resolver,
-} from "../../src/webhooks/address-rule.js";
-import { buildPayload, signRequest } from "../../src/webhooks/payload.js";
-import { postWebhook } from "../../src/webhooks/send.js";
-import { orderBody } from "../support/payzero.js";
+} from "../../../src/webhooks/address-rule.js";
+import { postWebhook } from "../../../src/webhooks/http-post.js";
+import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
 import {
   auth,
   buildV1,

@@ -2,7 +2,7 @@
 // had, through the API, created in batches by a worker and sent oldest first; GET shows the progress.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryDatabase } from "../support/admin.js";
+import { queryDatabase } from "../../support/admin.js";
 import {
   auth,
   buildV1,

@@ -2,21 +2,21 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApiApp } from "../../src/api/app.js";
-import { buildApp } from "../../src/app.js";
-import { createDb, type Db } from "../../src/db/client.js";
+import { buildApiApp } from "../../../src/api/app.js";
+import { buildApp } from "../../../src/app.js";
+import { createDb, type Db } from "../../../src/db/client.js";
 import {
   createNotificationQueue,
   createProducerConnection,
   createWorkerConnection,
   waitUntilConnected,
-} from "../../src/ingest/queue.js";
-import { loggerOptions } from "../../src/ops/logger.js";
-import { startNotificationWorker } from "../../src/orders/worker.js";
-import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../support/config.js";
-import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../support/db.js";
-import { signedEnvelope } from "../support/payzero.js";
-import { startOwnRedis } from "../support/redis-server.js";
+} from "../../../src/ingest/queue.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { signedEnvelope } from "../../support/payzero.js";
+import { startOwnRedis } from "../../support/redis-server.js";
 
 const SECRETS = ["王秘密", "110101199003071234", "13912345678", TEST_SIGN_TOKEN, TEST_ADMIN_TOKEN];
 const lines: string[] = [];

@@ -1,9 +1,9 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../src/api/webhook-input.js";
-import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../src/webhooks/payload.js";
-import { rotateSecret } from "../../src/webhooks/rotation.js";
-import { afterFailure, isSuccess, resultOf } from "../../src/webhooks/schedule.js";
+import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../../src/api/webhook-input.js";
+import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../../src/webhooks/payload.js";
+import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/retry-schedule.js";
+import { rotateSecret } from "../../../src/webhooks/rotation.js";
 import {
   generateEndpointId,
   generateSecret,

@@ -1,7 +1,8 @@
 // /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
 // and follow its progress.
 import { ErrorReply, sendError } from "../ops/errors.js";
-import { backfillsOf, isBackfillRefusal, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
+import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
+import { isRefusal } from "../webhooks/refusal.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
 import { WebhookParams } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";
@@ -30,7 +31,7 @@ export const backfillRoutes: V1RouteModule = async (app, { db }) => {
       const until = request.body.until === undefined ? new Date() : parseIsoTime(request.body.until);
       if (!until) return sendError(reply, 400, "until must be an ISO 8601 time, e.g. 2026-11-02T00:00:00Z");
       const started = await startBackfill(db, request.params.id, since, until);
-      if (isBackfillRefusal(started)) return sendError(reply, started.code, started.message);
+      if (isRefusal(started)) return sendError(reply, started.code, started.message);
       const progress = { ...started, deliveries: { pending: 0, succeeded: 0, failed: 0 } };
       return reply.code(202).send(backfillView(progress));
     },

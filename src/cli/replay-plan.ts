@@ -2,7 +2,8 @@
 import type { Db } from "../db/client.js";
 import { subscribedTo } from "../webhooks/delivery-rows.js";
 import { messageStatuses, takes } from "../webhooks/filters.js";
-import { isRefusal, rearmDelivery } from "../webhooks/manual-retry.js";
+import { rearmDelivery } from "../webhooks/manual-retry.js";
+import { isRefusal } from "../webhooks/refusal.js";
 
 export interface ReplayStep {
   deliveryId: string | null;

@@ -7,7 +7,6 @@ import { SpanKind, startTraced } from "../ops/tracing.js";
 import { errorMessage } from "../util.js";
 import type { AttemptRecord, HeldDelivery } from "./delivery-queue.js";
 import type { Destinations } from "./destination.js";
-import { disableIfFailingTooLong } from "./endpoint-health.js";
 import { openEndpoint } from "./endpoint-sealing.js";
 import type { SendOutcome } from "./http-post.js";
 import type { SignedRequest } from "./payload.js";
@@ -230,4 +229,21 @@ function safeHost(url: string): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * Disables an endpoint that has failed without a single success for `afterSeconds` (its
+ * failingSince is that old). Its pending deliveries then fail as "endpoint disabled"; PATCH
+ * enabled: true turns it back on. Returns whether it was disabled now.
+ */
+async function disableIfFailingTooLong(db: Db, endpointId: string, afterSeconds: number, now: Date) {
+  const { count } = await db.webhookEndpoint.updateMany({
+    where: {
+      id: endpointId,
+      enabled: true,
+      failingSince: { lte: new Date(now.getTime() - afterSeconds * 1000) },
+    },
+    data: { enabled: false, updatedAt: now },
+  });
+  return count === 1;
 }

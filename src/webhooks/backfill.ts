@@ -12,6 +12,7 @@
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { messageStatuses, takes } from "./filters.js";
+import type { Refusal } from "./refusal.js";
 
 /** An ISO 8601 time with a date and a time of day; undefined when not one. */
 export function parseIsoTime(text: string): Date | undefined {
@@ -20,8 +21,6 @@ export function parseIsoTime(text: string): Date | undefined {
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : new Date(at);
 }
-
-export type BackfillRefusal = { code: 400 | 404 | 409; message: string };
 
 export interface BackfillRow {
   id: bigint;
@@ -42,7 +41,7 @@ export async function startBackfill(
   endpointId: string,
   since: Date,
   until: Date,
-): Promise<BackfillRow | BackfillRefusal> {
+): Promise<BackfillRow | Refusal> {
   if (until.getTime() <= since.getTime()) return { code: 400, message: "until must be after since" };
   return db.$transaction(async (tx) => {
     // Locked: two requests at once cannot both start a backfill of this endpoint.
@@ -58,10 +57,6 @@ export async function startBackfill(
       return { code: 409, message: `backfill ${running.id} of this webhook is still running` } as const;
     return tx.webhookBackfill.create({ data: { endpointId, since, until } });
   });
-}
-
-export function isBackfillRefusal(r: BackfillRow | BackfillRefusal): r is BackfillRefusal {
-  return "code" in r;
 }
 
 interface Claimed {

@@ -1,18 +1,17 @@
 // Manual retries: a failed delivery goes back to pending, due now, for exactly one attempt (a worker
 // process claims it within WEBHOOK_POLL_INTERVAL_MS).
 import type { Db } from "../db/client.js";
+import type { Refusal } from "./refusal.js";
 
 export interface Rearmed {
   id: bigint;
   attemptCount: number;
 }
 
-export type RetryRefusal = { code: 404 | 409; message: string };
-
 const rearm = { status: "pending", lastError: null, manualRetry: true } as const;
 
 /** Re-arms one failed delivery, or says why not. */
-export async function rearmDelivery(db: Db, id: bigint): Promise<Rearmed | RetryRefusal> {
+export async function rearmDelivery(db: Db, id: bigint): Promise<Rearmed | Refusal> {
   const row = await db.delivery.findUnique({
     where: { id },
     include: { endpoint: { select: { enabled: true } } },
@@ -31,7 +30,7 @@ export async function rearmDelivery(db: Db, id: bigint): Promise<Rearmed | Retry
 }
 
 /** Re-arms every failed delivery of an endpoint. */
-export async function rearmFailedOf(db: Db, endpointId: string): Promise<Rearmed[] | RetryRefusal> {
+export async function rearmFailedOf(db: Db, endpointId: string): Promise<Rearmed[] | Refusal> {
   const endpoint = await db.webhookEndpoint.findUnique({
     where: { id: endpointId },
     select: { enabled: true },
@@ -44,8 +43,4 @@ export async function rearmFailedOf(db: Db, endpointId: string): Promise<Rearmed
     data: { ...rearm, nextAttemptAt: now, updatedAt: now },
     select: { id: true, attemptCount: true },
   });
-}
-
-export function isRefusal<T>(result: T | RetryRefusal): result is RetryRefusal {
-  return typeof result === "object" && result !== null && "code" in result && "message" in result;
 }

@@ -1,11 +1,7 @@
 // `backfill`: start a backfill of a webhook (like POST /v1/webhooks/:id/backfill), or show its
 // backfills' progress (like GET).
-import {
-  type BackfillProgress,
-  backfillsOf,
-  isBackfillRefusal,
-  startBackfill,
-} from "../../webhooks/backfill.js";
+import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/backfill.js";
+import { isRefusal } from "../../webhooks/refusal.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
 
@@ -21,7 +17,7 @@ export async function backfillCommand(ctx: CliContext, opts: BackfillOptions): P
   const what = `webhook ${cell(opts.webhookId)}`;
   if (opts.since) {
     const started = await startBackfill(db, opts.webhookId, opts.since, opts.until ?? new Date());
-    if (isBackfillRefusal(started)) {
+    if (isRefusal(started)) {
       out.error(`${what}: ${started.message}`);
       return EXIT.notFound;
     }

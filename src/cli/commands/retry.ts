@@ -1,12 +1,7 @@
 // `retry`: re-send failed deliveries now, the way POST /v1/deliveries/:id/retry and
 // POST /v1/webhooks/:id/retry-failed do (re-armed in Postgres for one attempt each).
-import {
-  isRefusal,
-  type Rearmed,
-  type RetryRefusal,
-  rearmDelivery,
-  rearmFailedOf,
-} from "../../webhooks/manual-retry.js";
+import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/manual-retry.js";
+import { isRefusal, type Refusal } from "../../webhooks/refusal.js";
 import type { RetryTarget } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
@@ -41,7 +36,7 @@ export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Prom
   return sendExitCode(report);
 }
 
-async function rearm({ db }: CliContext, target: RetryTarget): Promise<Rearmed[] | RetryRefusal> {
+async function rearm({ db }: CliContext, target: RetryTarget): Promise<Rearmed[] | Refusal> {
   if ("allFailedOf" in target) return rearmFailedOf(db, target.allFailedOf);
   const one = await rearmDelivery(db, target.deliveryId);
   return isRefusal(one) ? one : [one];

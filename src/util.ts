@@ -16,3 +16,51 @@ export function withTimeout<T>(
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+export interface Repeating {
+  /** Runs the task now, or joins the run in progress; the next one follows the interval after it. */
+  runNow(): Promise<void>;
+  isRunning(): boolean;
+  /** No run after this; resolves once the run in progress (if any) has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` after `firstDelayMs`, then `intervalMs` after each run ends (never two at once), until
+ * stopped. A failed run goes to `onError` and the schedule goes on. The timer does not hold the
+ * process open.
+ */
+export function repeat(
+  task: () => Promise<void>,
+  { intervalMs, firstDelayMs = 0 }: { intervalMs: number; firstDelayMs?: number },
+  onError: (err: unknown) => void,
+): Repeating {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+  const schedule = (ms: number) => {
+    timer = setTimeout(runNow, ms);
+    timer.unref();
+  };
+  const runNow = (): Promise<void> => {
+    if (running) return running;
+    clearTimeout(timer);
+    running = task()
+      .catch(onError)
+      .finally(() => {
+        running = null;
+        if (!stopped) schedule(intervalMs);
+      });
+    return running;
+  };
+  schedule(firstDelayMs);
+  return {
+    runNow,
+    isRunning: () => running !== null,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

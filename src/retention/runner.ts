@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { retentionLastRun, retentionRemoved } from "../ops/metrics.js";
+import { repeat } from "../util.js";
 import { pruneOnce } from "./prune.js";
 
 export interface RetentionDeps {
@@ -21,9 +22,8 @@ export function startRetention(deps: RetentionDeps): { stop: () => Promise<void>
   const settings = deps.config.retention;
   if (settings === null) return { stop: async () => {} };
   let stopping = false;
-  let running: Promise<void> = Promise.resolve();
-  const run = async () => {
-    try {
+  const loop = repeat(
+    async () => {
       const result = await pruneOnce(
         deps.db,
         { days: settings.days, batchSize: settings.batchSize, pauseMs: RETENTION_PAUSE_MS },
@@ -34,26 +34,18 @@ export function startRetention(deps: RetentionDeps): { stop: () => Promise<void>
       retentionRemoved.inc({ kind: "notification_bodies" }, result.notificationBodies);
       retentionLastRun.set(Date.now() / 1000);
       deps.log.info(result, result.busy ? "retention run left to another process" : "retention run finished");
-    } catch (err) {
-      deps.log.warn({ err }, "retention run failed");
-    }
-  };
-  let timer: NodeJS.Timeout;
-  const schedule = (ms: number) => {
-    timer = setTimeout(() => {
-      running = run().then(() => {
-        if (!stopping) schedule(settings.intervalSeconds * 1000);
-      });
-    }, ms);
-    timer.unref();
-  };
-  schedule(Math.min(FIRST_RUN_DELAY_MS, settings.intervalSeconds * 1000));
+    },
+    {
+      intervalMs: settings.intervalSeconds * 1000,
+      firstDelayMs: Math.min(FIRST_RUN_DELAY_MS, settings.intervalSeconds * 1000),
+    },
+    (err) => deps.log.warn({ err }, "retention run failed"),
+  );
   deps.log.info({ days: settings.days, every: settings.intervalSeconds }, "retention started");
   return {
-    stop: async () => {
+    stop: () => {
       stopping = true;
-      clearTimeout(timer);
-      await running;
+      return loop.stop();
     },
   };
 }

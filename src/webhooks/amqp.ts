@@ -9,7 +9,7 @@ import { amqpTarget } from "./broker-url.js";
 import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
-  closeWithin,
+  closeAll,
   type OutgoingMessage,
   type Publisher,
   publishOutcome,
@@ -171,18 +171,10 @@ export function createAmqpPublisher(log?: Logger): Publisher {
     },
     async close() {
       closing = true;
-      const open = [...brokers.values()];
-      brokers.clear();
-      await Promise.all(
-        open.map((broker) =>
-          broker.then(
-            (b) =>
-              closeWithin(() => b.model.close()).catch((err: unknown) =>
-                log?.warn({ err }, "RabbitMQ close"),
-              ),
-            () => undefined,
-          ),
-        ),
+      await closeAll(
+        brokers,
+        (b) => b.model.close(),
+        (err) => log?.warn({ err }, "RabbitMQ close"),
       );
     },
   };

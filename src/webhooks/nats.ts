@@ -9,7 +9,7 @@ import { type NatsTarget, natsTarget } from "./broker-url.js";
 import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
-  closeWithin,
+  closeAll,
   type OutgoingMessage,
   type Publisher,
   publishOutcome,
@@ -108,15 +108,10 @@ export function createNatsPublisher(log?: Logger): Publisher {
     },
     async close() {
       closing = true;
-      const open = [...servers.values()];
-      servers.clear();
-      await Promise.all(
-        open.map((server) =>
-          server.then(
-            (s) => closeWithin(() => s.nc.close()).catch((err: unknown) => log?.warn({ err }, "NATS close")),
-            () => undefined,
-          ),
-        ),
+      await closeAll(
+        servers,
+        (s) => s.nc.close(),
+        (err) => log?.warn({ err }, "NATS close"),
       );
     },
   };

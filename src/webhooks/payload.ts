@@ -1,17 +1,9 @@
 // What an endpoint receives: the body built from the stored notification, and its signed headers. Pure.
 import { Webhook } from "standardwebhooks";
+import type { StoredNotification } from "../orders/notification.js";
 
 /** The stored notification fields the payload is built from. */
-export interface PayloadSource {
-  contentKey: string;
-  msgType: string;
-  timestamp: bigint;
-  msgBody: string;
-  source: string;
-  orderAfter: unknown;
-  /** The notification's trace (tracing on): each attempt is a span of it, its traceparent sent along. */
-  traceparent?: string | null;
-}
+export type PayloadSource = Omit<StoredNotification, "id">;
 
 export interface WebhookPayload {
   id: string;

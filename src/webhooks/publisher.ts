@@ -58,8 +58,28 @@ export function brokerHeaders(message: OutgoingMessage): Record<string, string> 
 /** How long a stop waits for a broker to answer a connection's close; past it the process goes on stopping. */
 const CLOSE_WAIT_MS = 5000;
 
-/** Closes a broker connection, or gives up waiting after CLOSE_WAIT_MS (an unreachable broker never answers). */
-export async function closeWithin(close: () => Promise<unknown>): Promise<void> {
+/**
+ * Closes every connection a publisher opened (those that failed to open have nothing to close), each
+ * given up after CLOSE_WAIT_MS (an unreachable broker never answers); a failed close is only logged.
+ */
+export async function closeAll<T>(
+  connections: Map<string, Promise<T>>,
+  close: (connection: T) => Promise<unknown>,
+  onError: (err: unknown) => void,
+): Promise<void> {
+  const open = [...connections.values()];
+  connections.clear();
+  await Promise.all(
+    open.map((opening) =>
+      opening.then(
+        (connection) => closeWithin(() => close(connection)).catch(onError),
+        () => undefined,
+      ),
+    ),
+  );
+}
+
+async function closeWithin(close: () => Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, CLOSE_WAIT_MS);

@@ -4,22 +4,33 @@ import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type Re
 
 export const NOTIFICATION_QUEUE = "payzero-notifications";
 
-/** What the receiver keeps of a verified notification; the job id is its content key. */
-export interface NotificationJob {
+/** What the receiver keeps of a verified notification (its content key is derived from it again). */
+export interface NotificationMessage {
   msgType: string;
   /** Decimal text, as signed. */
   timestamp: string;
   msgBody: string;
-  /** ISO time the receiver accepted the first copy. */
+  /** ISO time the receiver accepted this copy. */
   receivedAt: string;
   /** W3C traceparent of its enqueue span; only while tracing is on (src/ops/tracing.ts). */
   traceparent?: string;
 }
 
 /**
- * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message.
- * Removed once applied: a kept job would swallow (same job id) the same body coming again as a new state
- * (a re-declaration failing again alike, section 8.1); the worker tells resends from those instead.
+ * One job per micro-batch: the notifications that reached one api process together (a lone one is a
+ * batch of one), in the order they arrived. Copies of a message in several jobs collapse in Postgres
+ * (notifications.content_key), not in Redis: the job id is BullMQ's own.
+ */
+export interface NotificationBatch {
+  messages: NotificationMessage[];
+}
+
+export const NOTIFICATION_JOB_NAME = "notifications";
+
+/**
+ * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message;
+ * a retried job's messages already applied are duplicates in Postgres. Removed once applied: nothing
+ * reads it afterwards, and Redis holds only what is still to be applied.
  */
 export const notificationJobOptions: JobsOptions = {
   attempts: 1_000_000,
@@ -65,8 +76,8 @@ export function waitUntilConnected(connection: RedisClient, timeoutMs: number): 
   });
 }
 
-export function createNotificationQueue(connection: RedisClient, prefix: string): Queue<NotificationJob> {
-  return new Queue<NotificationJob>(NOTIFICATION_QUEUE, { connection, prefix });
+export function createNotificationQueue(connection: RedisClient, prefix: string): Queue<NotificationBatch> {
+  return new Queue<NotificationBatch>(NOTIFICATION_QUEUE, { connection, prefix });
 }
 
 /**

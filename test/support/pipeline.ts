@@ -9,7 +9,7 @@ import {
   closeConnection,
   closeWorker,
   createWorkerConnection,
-  type NotificationJob,
+  type NotificationBatch,
 } from "../../src/ingest/queue.js";
 import type { RedisClient } from "../../src/ingest/redis.js";
 import type { FanOut } from "../../src/orders/fanout.js";
@@ -23,7 +23,7 @@ import { type IngestHarness, startIngest } from "./ingest.js";
 export interface Pipeline extends IngestHarness {
   db: Db;
   database: TestDatabase;
-  startWorker: (fanOut?: FanOut) => Worker<NotificationJob>;
+  startWorker: (fanOut?: FanOut) => Worker<NotificationBatch>;
   /** The webhook stage (dispatcher + claims of due rows); pass its fanOut to startWorker. */
   startWebhooks: () => WebhookWorkers;
   /** Resolves when the queue has nothing waiting, delayed or active. */
@@ -37,7 +37,7 @@ export async function startPipeline(
   plugins: (
     config: Config,
     db: Db,
-    redis: { queue: Queue<NotificationJob>; connection: RedisClient },
+    redis: { queue: Queue<NotificationBatch>; connection: RedisClient },
   ) => NonNullable<AppDeps["plugins"]> = () => [],
 ): Promise<Pipeline> {
   const database = await createTestDatabase();
@@ -46,7 +46,7 @@ export async function startPipeline(
     v1Api({ config, db }, V1_MODULES),
     ...plugins(config, db, redis),
   ]);
-  const workers: Array<{ worker: Worker<NotificationJob>; connection: RedisClient }> = [];
+  const workers: Array<{ worker: Worker<NotificationBatch>; connection: RedisClient }> = [];
   const stages: Array<() => Promise<void>> = [];
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   return {

@@ -6,7 +6,12 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
-import { NOTIFICATION_QUEUE, type NotificationBatch, type NotificationMessage } from "../ingest/queue.js";
+import {
+  NOTIFICATION_QUEUE,
+  type NotificationBatch,
+  type NotificationMessage,
+  notificationWorkerOptions,
+} from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import {
   notificationLag,
@@ -122,14 +127,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       if (failed) throw failed.reason;
       return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     },
-    {
-      connection: deps.connection,
-      prefix: deps.config.redisPrefix,
-      concurrency: deps.config.workerConcurrency,
-      lockDuration: deps.config.workerLockMs,
-      stalledInterval: deps.config.workerLockMs,
-      settings: { backoffStrategy: cappedBackoff },
-    },
+    notificationWorkerOptions(deps.connection, deps.config),
   );
   worker.on("failed", (job, err) => {
     deps.log.warn(
@@ -150,9 +148,4 @@ function recordMetrics(msgType: string, outcome: Outcome, result: ApplyResult): 
       declare_status: result.order.declareStatus ?? "none",
     });
   }
-}
-
-/** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */
-function cappedBackoff(attemptsMade: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 60_000);
 }

@@ -4,7 +4,6 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { retentionLastRun, retentionRemoved } from "../ops/metrics.js";
-import { errorMessage } from "../util.js";
 import { pruneOnce } from "./prune.js";
 
 export interface RetentionDeps {
@@ -36,7 +35,7 @@ export function startRetention(deps: RetentionDeps): { stop: () => Promise<void>
       retentionLastRun.set(Date.now() / 1000);
       deps.log.info(result, result.busy ? "retention run left to another process" : "retention run finished");
     } catch (err) {
-      deps.log.warn({ err: errorMessage(err) }, "retention run failed");
+      deps.log.warn({ err }, "retention run failed");
     }
   };
   let timer: NodeJS.Timeout;

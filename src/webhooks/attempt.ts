@@ -188,7 +188,7 @@ async function disableIfDue(deps: AttemptDeps, endpointId: string, afterSeconds:
     }
   } catch (err) {
     // The next failure checks again; the attempt itself must still be recorded.
-    deps.log.warn({ err: errorMessage(err), endpointId }, "endpoint health not checked");
+    deps.log.warn({ err, endpointId }, "endpoint health not checked");
   }
 }
 
@@ -203,7 +203,7 @@ async function recordWhileHeld(deps: AttemptDeps, record: AttemptRecord, deadlin
     } catch (err) {
       if (Date.now() + pause >= deadline) {
         deps.log.warn(
-          { err: errorMessage(err), deliveryId: String(record.claimed.id) },
+          { err, deliveryId: String(record.claimed.id) },
           "attempt not recorded; the delivery will be sent again",
         );
         return;

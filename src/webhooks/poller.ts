@@ -3,7 +3,6 @@
 // again while it keeps finding rows, and whenever the dispatcher runs low after a claim found some.
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
-import { errorMessage } from "../util.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { claimDue } from "./store.js";
 
@@ -39,7 +38,7 @@ export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: Poller
     clearTimeout(timer);
     running = claim()
       .catch((err: unknown) => {
-        log.warn({ err: errorMessage(err) }, "claim of due deliveries failed");
+        log.warn({ err }, "claim of due deliveries failed");
         return 0;
       })
       .then((n) => {

@@ -46,7 +46,10 @@ type Outcome = "changed" | "unchanged" | "duplicate" | "problem";
 
 export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationBatch> {
   const fanOut = deps.fanOut ?? noFanOut;
-  // Messages of the jobs held share transactions (group commit), in order within a job.
+  // Messages of the jobs held share transactions (group commit), each transaction taking them in the
+  // order they were handed over, so a job's messages keep their order within a transaction. A job
+  // longer than WORKER_BATCH_SIZE spans several transactions, which may commit in any order, as
+  // separate jobs always could: per-order locks and the order's whole history keep the state right.
   const apply = createBatcher(
     (inputs: IncomingNotification[]) => applyNotifications(deps.db, inputs, fanOut),
     {

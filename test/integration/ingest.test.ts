@@ -98,6 +98,16 @@ describe("POST /payzero/notify", () => {
     expect(after.duplicate - before.duplicate).toBe(4);
   });
 
+  it("queues a body sent at once with another timestamp: Postgres tells a resend from a new state", async () => {
+    const env = signedEnvelope("DECLARE_STATUS_NOTIFY", orderBody({ mchtOrderNo: "AT-ONCE-TS" }), 1000);
+    const later = signedEnvelope(env.msgType, env.msgBody, 2000);
+    const answers = await Promise.all([env, later].map((e) => post(e)));
+    expect(answers.map((r) => r.body)).toEqual(["OK", "OK"]);
+    const key = contentKey(env.msgType, env.msgBody);
+    const queued = (await queuedMessages(h.queue)).filter((m) => m.contentKey === key);
+    expect(queued.map((m) => m.timestamp).sort()).toEqual(["1000", "2000"]);
+  });
+
   it("accepts an unknown msgType with a valid sign", async () => {
     const env = signedEnvelope("REFUND_STATUS_NOTIFY", '{"whatever":1}');
     expect((await post(env)).statusCode).toBe(200);

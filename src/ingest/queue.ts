@@ -39,6 +39,14 @@ export interface NotificationBatch {
 export const NOTIFICATION_JOB_NAME = "notifications";
 
 /**
+ * The messages of a notification job. A job queued by a receiver older than micro-batch jobs holds one
+ * message as its data (job id: its content key): a batch of one, so an upgrade leaves none behind.
+ */
+export function messagesOf(data: NotificationBatch | NotificationMessage): NotificationMessage[] {
+  return "messages" in data ? data.messages : [data];
+}
+
+/**
  * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message;
  * a retried job's messages already applied are duplicates in Postgres. Removed once applied: nothing
  * reads it afterwards, and Redis holds only what is still to be applied.

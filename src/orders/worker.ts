@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import { createBatcher } from "../db/batch.js";
 import type { Db } from "../db/client.js";
 import {
+  messagesOf,
   NOTIFICATION_QUEUE,
   type NotificationBatch,
   type NotificationMessage,
@@ -58,10 +59,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     },
   );
 
-  const applyMessage = async (
-    job: Job<NotificationBatch>,
-    message: NotificationMessage,
-  ): Promise<Outcome> => {
+  const applyMessage = async (job: Job, message: NotificationMessage, count: number): Promise<Outcome> => {
     const key = contentKey(message.msgType, message.msgBody);
     const stopTimer = processingLatency.startTimer();
     // One span per message, child of its own enqueue span, though a job and a transaction hold several:
@@ -71,7 +69,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       "messaging.operation.type": "process",
       "messaging.destination.name": NOTIFICATION_QUEUE,
       "messaging.message.id": key,
-      "messaging.batch.message_count": job.data.messages.length,
+      "messaging.batch.message_count": count,
       "payzero.job_id": job.id ?? "",
       "payzero.msg_type": message.msgType,
       "payzero.content_key": key,
@@ -125,7 +123,8 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       // Every message is handed to the batcher in the job's order, in one turn of the event loop, so
       // they share transactions in that order. The job fails (and is retried whole, the messages
       // applied already then collapsing as duplicates) only once none of its messages is still running.
-      const settled = await Promise.allSettled(job.data.messages.map((m) => applyMessage(job, m)));
+      const messages = messagesOf(job.data);
+      const settled = await Promise.allSettled(messages.map((m) => applyMessage(job, m, messages.length)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) throw failed.reason;
       return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
@@ -134,7 +133,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   );
   worker.on("failed", (job, err) => {
     deps.log.warn(
-      { job: job?.id, messages: job?.data.messages.length, attempt: job?.attemptsMade, err },
+      { job: job?.id, messages: job && messagesOf(job.data).length, attempt: job?.attemptsMade, err },
       "notifications not stored yet",
     );
   });

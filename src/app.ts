@@ -7,7 +7,7 @@ import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { bearerAuth } from "./api/auth.js";
 import type { Config } from "./config.js";
-import type { NotificationJob } from "./ingest/queue.js";
+import type { NotificationBatch } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
 import { answerErrors } from "./ops/errors.js";
 import { cutSlowBodies, refuseNulCharacters } from "./ops/guards.js";
@@ -21,7 +21,7 @@ const KNOWN_MSG_TYPES = new Set(["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"]);
 
 export interface AppDeps {
   config: Config;
-  notificationQueue?: Queue<NotificationJob>;
+  notificationQueue?: Queue<NotificationBatch>;
   probes: Record<string, Probe>;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;

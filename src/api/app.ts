@@ -7,7 +7,7 @@ import { buildApp } from "../app.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import type { Db } from "../db/client.js";
-import type { NotificationJob } from "../ingest/queue.js";
+import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
@@ -31,7 +31,7 @@ export interface ApiAppDeps {
   config: Config;
   db: Db;
   /** The receiver's queue: POST /payzero/notify is served only with it. */
-  notificationQueue?: Queue<NotificationJob>;
+  notificationQueue?: Queue<NotificationBatch>;
   /** The producer connection: the readiness probe, the console's queue figures. */
   redis?: RedisClient;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */

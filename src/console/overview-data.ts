@@ -1,10 +1,8 @@
 // The overview's numbers: processing lag and stored notifications, delivery attempts and states, failing
 // or disabled endpoints (Postgres); queue depth and the reconciler's last runs (Redis). The time-window
 // queries read only the newest SCAN_LIMIT rows by id, so the page stays cheap on a large table.
-import { Queue } from "bullmq";
+import type { Queue } from "bullmq";
 import type { Db } from "../db/client.js";
-import type { RedisClient } from "../ingest/redis.js";
-import { RECONCILE_QUEUE } from "../reconcile/scheduler.js";
 
 export const SCAN_LIMIT = 50_000;
 
@@ -80,11 +78,6 @@ export interface ReconcileRun {
   ok: boolean;
   result: { queried?: number; changed?: number; failed?: number } | null;
   reason: string | null;
-}
-
-/** The reconciler's queue on the api's connection (BullMQ leaves a shared connection open on close). */
-export function reconcileQueue(redis: RedisClient, prefix: string): Queue {
-  return new Queue(RECONCILE_QUEUE, { connection: redis, prefix });
 }
 
 /** The last runs BullMQ kept (100 completed and 100 failed at most), newest first; null: reconciler off. */

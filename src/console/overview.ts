@@ -1,6 +1,7 @@
 // /console: the last hour and day at a glance.
 
 import type { FastifyInstance } from "fastify";
+import { createReconcileQueue } from "../ingest/queue.js";
 import { withTimeout } from "../util.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";
@@ -21,7 +22,6 @@ import {
   processingLag,
   queueDepth,
   type ReconcileRun,
-  reconcileQueue,
   reconcileRuns,
   SCAN_LIMIT,
   troubledEndpoints,
@@ -47,7 +47,7 @@ export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       app.log.warn({ err }, "console: receiver counts not written to Redis"),
     );
   const reconciler =
-    deps.redis && config.payzeroApi ? reconcileQueue(deps.redis, config.redisPrefix) : undefined;
+    deps.redis && config.payzeroApi ? createReconcileQueue(deps.redis, config.redisPrefix) : undefined;
   app.addHook("onClose", async () => {
     history?.stop();
     await reconciler?.close();

@@ -1,7 +1,12 @@
 import type { Queue } from "bullmq";
 import { createBatcher } from "../db/group-commit.js";
 import { withTimeout } from "../util.js";
-import { type NotificationJob, notificationJobOptions } from "./queue.js";
+import {
+  NOTIFICATION_JOB_NAME,
+  type NotificationBatch,
+  type NotificationMessage,
+  notificationJobOptions,
+} from "./queue.js";
 import { connectionEpoch, isReady, type RedisClient } from "./redis.js";
 import { awaitReplicas } from "./replicas.js";
 
@@ -19,11 +24,16 @@ export class QueueUnavailableError extends Error {
   }
 }
 
+/**
+ * "duplicate": a copy of the message (same timestamp) was being queued by this process at the same
+ * time, and this one rides on it. Best effort: copies queued apart (other processes, later) are
+ * "accepted" here and collapse in Postgres (notifications.content_key), where the workers count them
+ * as duplicates.
+ */
 export type EnqueueResult = "accepted" | "duplicate";
 
 interface Pending {
-  jobId: string;
-  job: NotificationJob;
+  message: NotificationMessage;
   /** Date.now() when the request asked: WAIT waits no longer than the oldest request's enqueue timeout. */
   askedAt: number;
 }
@@ -36,61 +46,49 @@ interface ReplicaAck {
 
 const WAIT_MARGIN_MS = 50;
 
-/** A batch that Redis took but replicas did not confirm fails as a whole, without a retry per item. */
-type Outcome = EnqueueResult | { failed: unknown };
+/** Most messages in one job: what the receiver takes from one turn of its event loop, at most. */
+const MAX_MESSAGES_PER_JOB = 64;
 
-/** EXISTS for each key, in one command (a pipeline costs more to build than it saves here). */
-const EXISTS_EACH = "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('EXISTS', k) end return r";
+/** A batch that Redis took but replicas did not confirm fails as a whole, without a retry per item. */
+type Outcome = "accepted" | { failed: unknown };
 
 /**
- * Requests arriving together go to Redis together: one EXISTS script (for the duplicate metric)
- * then one MULTI of adds, instead of two commands and socket writes per request. A lone request
- * sends its two commands as they are (building a MULTI costs more than it saves for one job).
- * A request still waits for its own job to be in Redis (and, with `ack`, on enough replicas: one WAIT
- * per batch) before it is answered.
+ * Requests arriving together go to Redis together, as ONE job holding their messages in arrival
+ * order (one script call instead of one job, its keys and its events per message); a lone request is
+ * a job of one. A request still waits for the job holding its message to be in Redis (and, with
+ * `ack`, on enough replicas: one WAIT per job) before it is answered.
  */
 function batchedAdd(
-  queue: Queue<NotificationJob>,
+  queue: Queue<NotificationBatch>,
   connection: RedisClient,
   ack: ReplicaAck,
 ): (p: Pending) => Promise<Outcome> {
-  const jobOf = (p: Pending) => ({
-    name: p.job.msgType,
-    data: p.job,
-    opts: { ...notificationJobOptions, jobId: p.jobId },
-  });
-  const addAll = async (batch: Pending[], keys: string[]): Promise<EnqueueResult[]> => {
-    // EXISTS goes out first on the same connection, so Redis answers it before it runs the adds.
-    if (batch.length === 1) {
-      const job = jobOf(batch[0]!);
-      const [existed] = await Promise.all([connection.exists(keys), queue.add(job.name, job.data, job.opts)]);
-      return [existed === 1 ? "duplicate" : "accepted"];
-    }
-    const existed = connection.eval(EXISTS_EACH, batch.length, keys) as Promise<number[]>;
-    const [before] = await Promise.all([existed, queue.addBulk(batch.map(jobOf))]);
-    return before.map((n): EnqueueResult => (n === 1 ? "duplicate" : "accepted"));
-  };
   return createBatcher(
     async (batch: Pending[]): Promise<Outcome[]> => {
-      const keys = batch.map((p) => queue.toKey(p.jobId));
       const epoch = connectionEpoch(connection);
-      const results = await addAll(batch, keys);
-      if (ack.minReplicas === 0) return results;
+      const job = await queue.add(
+        NOTIFICATION_JOB_NAME,
+        { messages: batch.map((p) => p.message) },
+        notificationJobOptions,
+      );
+      const accepted = batch.map((): Outcome => "accepted");
+      if (ack.minReplicas === 0) return accepted;
       const oldest = Math.min(...batch.map((p) => p.askedAt));
       try {
         // WAIT ends a little before the oldest request's deadline, so its 503 names the replicas.
         const left = ack.timeoutMs - (Date.now() - oldest) - WAIT_MARGIN_MS;
-        await awaitReplicas(connection, keys[0]!, ack.minReplicas, left, epoch);
-        return results;
+        await awaitReplicas(connection, queue.toKey(job.id!), ack.minReplicas, left, epoch);
+        return accepted;
       } catch (failed) {
         return batch.map(() => ({ failed }));
       }
     },
-    { maxSize: 64, maxInFlight: 4 },
+    { maxSize: MAX_MESSAGES_PER_JOB, maxInFlight: 4 },
   );
 }
 
-export type Enqueue = (jobId: string, job: NotificationJob) => Promise<EnqueueResult>;
+/** Queues a verified message under its content key. */
+export type Enqueue = (contentKey: string, message: NotificationMessage) => Promise<EnqueueResult>;
 
 /**
  * Most messages held for Redis at once. A hung Redis (connected, silent) answers nothing, so every
@@ -100,13 +98,13 @@ export type Enqueue = (jobId: string, job: NotificationJob) => Promise<EnqueueRe
 export const MAX_PENDING_ENQUEUES = 4096;
 
 /**
- * The receiver's enqueue: resolves once Redis has the job (a duplicate id is a no-op in BullMQ) and,
- * with `minReplicas`, that many replicas too, saying whether it was already there; rejects at once
- * while Redis is not connected or `maxPending` messages are waiting for it, after `timeoutMs` when
- * Redis does not answer, and when the replicas did not confirm it within `timeoutMs`.
+ * The receiver's enqueue: resolves once Redis has a job holding the message and, with `minReplicas`,
+ * that many replicas too; rejects at once while Redis is not connected or `maxPending` messages are
+ * waiting for it, after `timeoutMs` when Redis does not answer, and when the replicas did not confirm
+ * it within `timeoutMs`.
  */
 export function createEnqueue(
-  queue: Queue<NotificationJob>,
+  queue: Queue<NotificationBatch>,
   timeoutMs: number,
   maxPending = MAX_PENDING_ENQUEUES,
   minReplicas = 0,
@@ -118,18 +116,20 @@ export function createEnqueue(
     if (typeof outcome === "object") throw outcome.failed;
     return outcome;
   };
-  // Copies of one message arriving together all see EXISTS 0 (same batch, or batches in flight at
-  // once): the later ones wait for the first one's add and are duplicates.
+  // Copies of one message (same content key and timestamp: the same occurrence) arriving while the
+  // first is being queued wait for its job (answered once it is in Redis) instead of adding theirs:
+  // "duplicate". A body with another timestamp is queued: Postgres tells a resend from a new state.
   const adding = new Map<string, Promise<EnqueueResult>>();
-  const addOnce = (jobId: string, job: NotificationJob): Promise<EnqueueResult> => {
-    const first = adding.get(jobId);
+  const addOnce = (contentKey: string, message: NotificationMessage): Promise<EnqueueResult> => {
+    const occurrence = `${contentKey}:${message.timestamp}`;
+    const first = adding.get(occurrence);
     if (first) return first.then((): EnqueueResult => "duplicate");
-    const added = add({ jobId, job, askedAt: Date.now() }).finally(() => adding.delete(jobId));
-    adding.set(jobId, added);
+    const added = add({ message, askedAt: Date.now() }).finally(() => adding.delete(occurrence));
+    adding.set(occurrence, added);
     return added;
   };
-  return async (jobId, job) => {
+  return async (contentKey, message) => {
     if (!isReady(connection) || adding.size >= maxPending) throw new QueueUnavailableError();
-    return withTimeout(addOnce(jobId, job), timeoutMs, () => new EnqueueTimeoutError(timeoutMs));
+    return withTimeout(addOnce(contentKey, message), timeoutMs, () => new EnqueueTimeoutError(timeoutMs));
   };
 }

@@ -1,25 +1,55 @@
-// The notification queue between the receiver (producer) and the order workers (consumers).
-import { type JobsOptions, Queue, type Worker } from "bullmq";
+// The one owner of the service's Redis connections and BullMQ queues: how each role connects
+// (producer: fail fast; worker: wait), every queue's name, its job and worker options, and how
+// connections and workers are closed. Clients themselves are built in ./redis.ts (standalone,
+// Sentinel or Cluster). Each process opens one connection for its role and shares it: the api its
+// producer connection (receiver, console, probes), a worker process its worker connection (BullMQ
+// adds one blocking duplicate per Worker).
+import { type JobsOptions, Queue, type Worker, type WorkerOptions } from "bullmq";
+import type { Config } from "../config.js";
 import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
 
+/** Notifications, from the receiver (producer) to the order workers (consumers). */
 export const NOTIFICATION_QUEUE = "payzero-notifications";
+/** The reconciler's runs (src/reconcile/scheduler.ts), read back by the console's overview. */
+export const RECONCILE_QUEUE = "payzero-reconcile";
+/** The reconciler's job scheduler: every worker process registers this same one, so a run happens once per interval. */
+export const RECONCILE_SCHEDULER = "reconcile-stale-orders";
 
-/** What the receiver keeps of a verified notification; the job id is its content key. */
-export interface NotificationJob {
+/** What the receiver keeps of a verified notification (its content key is derived from it again). */
+export interface NotificationMessage {
   msgType: string;
   /** Decimal text, as signed. */
   timestamp: string;
   msgBody: string;
-  /** ISO time the receiver accepted the first copy. */
+  /** ISO time the receiver accepted this copy. */
   receivedAt: string;
   /** W3C traceparent of its enqueue span; only while tracing is on (src/ops/tracing.ts). */
   traceparent?: string;
 }
 
 /**
- * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message.
- * Removed once applied: a kept job would swallow (same job id) the same body coming again as a new state
- * (a re-declaration failing again alike, section 8.1); the worker tells resends from those instead.
+ * One job per micro-batch: the notifications that reached one api process together (a lone one is a
+ * batch of one), in the order they arrived. Copies of a message in several jobs collapse in Postgres
+ * (notifications.content_key), not in Redis: the job id is BullMQ's own.
+ */
+export interface NotificationBatch {
+  messages: NotificationMessage[];
+}
+
+export const NOTIFICATION_JOB_NAME = "notifications";
+
+/**
+ * The messages of a notification job. A job queued by a receiver older than micro-batch jobs holds one
+ * message as its data (job id: its content key): a batch of one, so an upgrade leaves none behind.
+ */
+export function messagesOf(data: NotificationBatch | NotificationMessage): NotificationMessage[] {
+  return "messages" in data ? data.messages : [data];
+}
+
+/**
+ * Retried with capped backoff until it succeeds: transient failures (Postgres down) never drop a message;
+ * a retried job's messages already applied are duplicates in Postgres. Removed once applied: nothing
+ * reads it afterwards, and Redis holds only what is still to be applied.
  */
 export const notificationJobOptions: JobsOptions = {
   attempts: 1_000_000,
@@ -35,6 +65,7 @@ export const notificationJobOptions: JobsOptions = {
  */
 export function createProducerConnection(target: RedisTarget): RedisClient {
   return createRedisClient(target, {
+    role: "producer",
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     // Keep trying to reconnect in the background (a failover: to the new master); requests meanwhile fail at once.
@@ -45,6 +76,7 @@ export function createProducerConnection(target: RedisTarget): RedisClient {
 /** Worker connections wait and reconnect (BullMQ needs maxRetriesPerRequest null for blocking calls). */
 export function createWorkerConnection(target: RedisTarget): RedisClient {
   return createRedisClient(target, {
+    role: "worker",
     maxRetriesPerRequest: null,
     retryDelay: (times) => Math.min(times * 200, 5000),
   });
@@ -65,8 +97,48 @@ export function waitUntilConnected(connection: RedisClient, timeoutMs: number): 
   });
 }
 
-export function createNotificationQueue(connection: RedisClient, prefix: string): Queue<NotificationJob> {
-  return new Queue<NotificationJob>(NOTIFICATION_QUEUE, { connection, prefix });
+export function createNotificationQueue(connection: RedisClient, prefix: string): Queue<NotificationBatch> {
+  return new Queue<NotificationBatch>(NOTIFICATION_QUEUE, { connection, prefix });
+}
+
+/** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */
+function cappedBackoff(attemptsMade: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 60_000);
+}
+
+/**
+ * The order workers' options: WORKER_CONCURRENCY notification jobs at once, a crashed worker's jobs
+ * taken again after WORKER_LOCK_MS, and the "capped" backoff of notificationJobOptions.
+ */
+export function notificationWorkerOptions(
+  connection: RedisClient,
+  config: Pick<Config, "redisPrefix" | "workerConcurrency" | "workerLockMs">,
+): WorkerOptions {
+  return {
+    connection,
+    prefix: config.redisPrefix,
+    concurrency: config.workerConcurrency,
+    lockDuration: config.workerLockMs,
+    stalledInterval: config.workerLockMs,
+    settings: { backoffStrategy: cappedBackoff },
+  };
+}
+
+/** A run is not retried (the next interval's run is); the last 100 of each outcome stay for the console. */
+export const reconcileJobOptions: JobsOptions = {
+  attempts: 1,
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+};
+
+/** On a shared connection: BullMQ leaves it open on close (the role closes it with closeConnection). */
+export function createReconcileQueue(connection: RedisClient, prefix: string): Queue {
+  return new Queue(RECONCILE_QUEUE, { connection, prefix });
+}
+
+/** One run at a time in this process (the queue's global concurrency makes it one in all of them). */
+export function reconcileWorkerOptions(connection: RedisClient, prefix: string): WorkerOptions {
+  return { connection, prefix, concurrency: 1 };
 }
 
 /**

@@ -1,5 +1,6 @@
 // The one place that builds Redis clients: standalone (REDIS_URL), Sentinel (REDIS_SENTINELS) or
 // Cluster (REDIS_CLUSTER_NODES), from the same settings for the receiver, the workers and the probes.
+import { hostname } from "node:os";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "../config.js";
 
@@ -13,6 +14,8 @@ export type RedisTarget = Pick<
 
 /** How one role's connections behave (fail fast or wait); the target says where they go. */
 export interface ConnectionBehaviour {
+  /** The role, in the connection's name (CLIENT LIST): payzero-notify:<role>:<host>:<pid>. */
+  role: "producer" | "worker";
   maxRetriesPerRequest: number | null;
   connectTimeout?: number;
   /** Delay before reconnect attempt `times` (ms). */
@@ -31,8 +34,14 @@ function urlOptions(redisUrl: string): RedisOptions {
   };
 }
 
+/** Names each connection after its process, so CLIENT LIST tells whose it is (BullMQ names its blocking ones). */
+export function connectionName(role: ConnectionBehaviour["role"], pid = process.pid): string {
+  return `payzero-notify:${role}:${hostname()}:${pid}`;
+}
+
 export function createRedisClient(target: RedisTarget, behaviour: ConnectionBehaviour): RedisClient {
   const role: RedisOptions = {
+    connectionName: connectionName(behaviour.role),
     maxRetriesPerRequest: behaviour.maxRetriesPerRequest,
     ...(behaviour.connectTimeout ? { connectTimeout: behaviour.connectTimeout } : {}),
   };

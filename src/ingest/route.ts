@@ -9,12 +9,12 @@ import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
 import { readNotificationBodies } from "./body.js";
 import { createEnqueue, MAX_PENDING_ENQUEUES } from "./enqueue.js";
-import type { NotificationJob } from "./queue.js";
+import type { NotificationBatch, NotificationMessage } from "./queue.js";
 
 export interface IngestOptions {
   path: string;
   signTokens: readonly string[];
-  queue: Queue<NotificationJob>;
+  queue: Queue<NotificationBatch>;
   enqueueTimeoutMs: number;
   /** Replicas that must have a message before it is answered OK (REDIS_MIN_REPLICAS_ACK); 0: none. */
   minReplicasAck?: number;
@@ -99,7 +99,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       "messaging.destination.name": opts.queue.name,
       "messaging.message.id": key,
     });
-    const job: NotificationJob = {
+    const message: NotificationMessage = {
       msgType: body.msgType,
       timestamp,
       msgBody: body.msgBody,
@@ -109,7 +109,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     };
     let result: Awaited<ReturnType<typeof enqueue>>;
     try {
-      result = await enqueue(key, job);
+      result = await enqueue(key, message);
       publish?.set({ "payzero.enqueue_result": result });
       publish?.end();
     } catch (err) {

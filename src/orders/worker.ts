@@ -1,11 +1,18 @@
-// Consumes the notification queue: each job is applied once (src/orders/apply.ts). A failure
-// (Postgres down) is retried with capped backoff for as long as it takes; nothing is dropped.
-import { Worker } from "bullmq";
+// Consumes the notification queue: each job holds a micro-batch of messages, each applied once
+// (src/orders/apply.ts). A failure (Postgres down) retries the whole job with capped backoff for as
+// long as it takes; nothing is dropped, and the messages applied already are duplicates the next time.
+import { type Job, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
-import { NOTIFICATION_QUEUE, type NotificationJob } from "../ingest/queue.js";
+import {
+  messagesOf,
+  NOTIFICATION_QUEUE,
+  type NotificationBatch,
+  type NotificationMessage,
+  notificationWorkerOptions,
+} from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import {
   notificationLag,
@@ -14,6 +21,7 @@ import {
   processingLatency,
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
+import { contentKey } from "../payzero/envelope.js";
 import { type ApplyResult, applyNotifications } from "./apply.js";
 import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
 import { ORDER_MSG_TYPES } from "./order-state.js";
@@ -26,14 +34,23 @@ export interface NotificationWorkerDeps {
   fanOut?: FanOut;
 }
 
-/** How many apply transactions one worker process runs at once: enough batches to hold its jobs. */
+/**
+ * How many apply transactions one worker process runs at once. WORKER_CONCURRENCY counts notification
+ * jobs, each holding the messages that reached an api process together (one to 64): the same number of
+ * transactions as when each job held one message, so a backlog of lone messages still fills them.
+ */
 export function transactionsAtOnce(config: Pick<Config, "workerConcurrency" | "workerBatchSize">): number {
   return Math.ceil(config.workerConcurrency / config.workerBatchSize);
 }
 
-export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationJob> {
+type Outcome = "changed" | "unchanged" | "duplicate" | "problem";
+
+export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationBatch> {
   const fanOut = deps.fanOut ?? noFanOut;
-  // Jobs that arrive together share one transaction (group commit): the worker's slots fill batches.
+  // Messages of the jobs held share transactions (group commit), each transaction taking them in the
+  // order they were handed over, so a job's messages keep their order within a transaction. A job
+  // longer than WORKER_BATCH_SIZE spans several transactions, which may commit in any order, as
+  // separate jobs always could: per-order locks and the order's whole history keep the state right.
   const apply = createBatcher(
     (inputs: IncomingNotification[]) => applyNotifications(deps.db, inputs, fanOut),
     {
@@ -41,79 +58,90 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       maxInFlight: transactionsAtOnce(deps.config),
     },
   );
-  const worker = new Worker<NotificationJob>(
+
+  const applyMessage = async (job: Job, message: NotificationMessage, count: number): Promise<Outcome> => {
+    const key = contentKey(message.msgType, message.msgBody);
+    const stopTimer = processingLatency.startTimer();
+    // One span per message, child of its own enqueue span, though a job and a transaction hold several:
+    // a batch span could only link to the messages' traces, splitting each notification's trace.
+    const span = startTraced(`${NOTIFICATION_QUEUE} process`, SpanKind.CONSUMER, message.traceparent, {
+      "messaging.system": "bullmq",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": NOTIFICATION_QUEUE,
+      "messaging.message.id": key,
+      "messaging.batch.message_count": count,
+      "payzero.job_id": job.id ?? "",
+      "payzero.msg_type": message.msgType,
+      "payzero.content_key": key,
+    });
+    let result: ApplyResult;
+    try {
+      result = await apply({
+        msgType: message.msgType,
+        timestamp: BigInt(message.timestamp),
+        msgBody: message.msgBody,
+        receivedAt: new Date(message.receivedAt),
+        source: "payzero-notify",
+        // Stored with the notification: each delivery attempt, whenever and wherever, continues it.
+        traceparent: span?.traceparent ?? null,
+      });
+    } catch (err) {
+      span?.end(err);
+      throw err;
+    }
+    stopTimer();
+    notificationLag.observe(Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
+    const outcome: Outcome = result.duplicate
+      ? "duplicate"
+      : result.problem
+        ? "problem"
+        : result.changedOrder
+          ? "changed"
+          : "unchanged";
+    recordMetrics(message.msgType, outcome, result);
+    span?.set({
+      "payzero.outcome": outcome,
+      "payzero.notification_id": String(result.notificationId ?? ""),
+    });
+    span?.end();
+    deps.log.info(
+      {
+        contentKey: key,
+        msgType: message.msgType,
+        outcome,
+        problem: result.problem,
+        notificationId: result.notificationId?.toString(),
+      },
+      result.duplicate ? "notification already stored" : "notification stored",
+    );
+    return outcome;
+  };
+
+  const worker = new Worker<NotificationBatch>(
     NOTIFICATION_QUEUE,
     async (job) => {
-      const stopTimer = processingLatency.startTimer();
-      // One span per message, child of its enqueue span, though the batch shares a transaction: a
-      // batch span could only link to the messages' traces, splitting each notification's trace.
-      const span = startTraced(`${NOTIFICATION_QUEUE} process`, SpanKind.CONSUMER, job.data.traceparent, {
-        "messaging.system": "bullmq",
-        "messaging.operation.type": "process",
-        "messaging.destination.name": NOTIFICATION_QUEUE,
-        "messaging.message.id": job.id ?? "",
-        "payzero.msg_type": job.data.msgType,
-        "payzero.content_key": job.id ?? "",
-      });
-      let result: ApplyResult;
-      try {
-        result = await apply({
-          msgType: job.data.msgType,
-          timestamp: BigInt(job.data.timestamp),
-          msgBody: job.data.msgBody,
-          receivedAt: new Date(job.data.receivedAt),
-          source: "payzero-notify",
-          // Stored with the notification: each delivery attempt, whenever and wherever, continues it.
-          traceparent: span?.traceparent ?? null,
-        });
-      } catch (err) {
-        span?.end(err);
-        throw err;
-      }
-      stopTimer();
-      notificationLag.observe(Math.max(0, Date.now() - Date.parse(job.data.receivedAt)) / 1000);
-      const outcome = result.duplicate
-        ? "duplicate"
-        : result.problem
-          ? "problem"
-          : result.changedOrder
-            ? "changed"
-            : "unchanged";
-      recordMetrics(job.data.msgType, outcome, result);
-      span?.set({
-        "payzero.outcome": outcome,
-        "payzero.notification_id": String(result.notificationId ?? ""),
-      });
-      span?.end();
-      deps.log.info(
-        {
-          contentKey: job.id,
-          msgType: job.data.msgType,
-          outcome,
-          problem: result.problem,
-          notificationId: result.notificationId?.toString(),
-        },
-        result.duplicate ? "notification already stored" : "notification stored",
-      );
-      return outcome;
+      // Every message is handed to the batcher in the job's order, in one turn of the event loop, so
+      // they share transactions in that order. The job fails (and is retried whole, the messages
+      // applied already then collapsing as duplicates) only once none of its messages is still running.
+      const messages = messagesOf(job.data);
+      const settled = await Promise.allSettled(messages.map((m) => applyMessage(job, m, messages.length)));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
     },
-    {
-      connection: deps.connection,
-      prefix: deps.config.redisPrefix,
-      concurrency: deps.config.workerConcurrency,
-      lockDuration: deps.config.workerLockMs,
-      stalledInterval: deps.config.workerLockMs,
-      settings: { backoffStrategy: cappedBackoff },
-    },
+    notificationWorkerOptions(deps.connection, deps.config),
   );
   worker.on("failed", (job, err) => {
-    deps.log.warn({ contentKey: job?.id, attempt: job?.attemptsMade, err }, "notification not stored yet");
+    deps.log.warn(
+      { job: job?.id, messages: job && messagesOf(job.data).length, attempt: job?.attemptsMade, err },
+      "notifications not stored yet",
+    );
   });
   worker.on("error", (err) => deps.log.error({ err }, "notification worker error"));
   return worker;
 }
 
-function recordMetrics(msgType: string, outcome: string, result: ApplyResult): void {
+function recordMetrics(msgType: string, outcome: Outcome, result: ApplyResult): void {
   const label = ORDER_MSG_TYPES.includes(msgType) ? msgType : "other";
   notificationsProcessed.inc({ msg_type: label, result: outcome });
   if (result.changedOrder && result.order) {
@@ -122,9 +150,4 @@ function recordMetrics(msgType: string, outcome: string, result: ApplyResult): v
       declare_status: result.order.declareStatus ?? "none",
     });
   }
-}
-
-/** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */
-function cappedBackoff(attemptsMade: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 60_000);
 }

@@ -1,19 +1,23 @@
 // The reconciler as a BullMQ job scheduler: every worker process registers the same scheduler and runs a
 // worker for its queue, so a run happens once per interval whatever the number of processes.
-import { Queue, Worker } from "bullmq";
+import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
-import { closeWorker } from "../ingest/queue.js";
+import {
+  closeWorker,
+  createReconcileQueue,
+  RECONCILE_QUEUE,
+  RECONCILE_SCHEDULER,
+  reconcileJobOptions,
+  reconcileWorkerOptions,
+} from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/notification.js";
 import { PayzeroClient } from "../payzero/client.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
-
-export const RECONCILE_QUEUE = "payzero-reconcile";
-const RECONCILE_SCHEDULER = "reconcile-stale-orders";
 
 export interface ReconcilerDeps {
   config: Config;
@@ -39,7 +43,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
     deps.client ??
     new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
   const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
-  const queue = new Queue(RECONCILE_QUEUE, { connection: deps.connection, prefix });
+  const queue = createReconcileQueue(deps.connection, prefix);
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
   // instead of running beside it.
   const scheduled = queue
@@ -48,10 +52,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
       queue.upsertJobScheduler(
         RECONCILE_SCHEDULER,
         { every: settings.intervalSeconds * 1000 },
-        {
-          name: "reconcile",
-          opts: { attempts: 1, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-        },
+        { name: "reconcile", opts: reconcileJobOptions },
       ),
     )
     .catch((err: Error) => deps.log.error({ err }, "reconciler not scheduled"));
@@ -68,7 +69,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
       deps.log.info(result, "reconcile run finished");
       return result;
     },
-    { connection: deps.connection, prefix, concurrency: 1 },
+    reconcileWorkerOptions(deps.connection, prefix),
   );
   worker.on("failed", (_job, err) => {
     reconcileRuns.inc({ outcome: "failed" });

@@ -1,4 +1,4 @@
-import type { Queue } from "bullmq";
+import type { JobType, Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
@@ -6,16 +6,18 @@ import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
-  type NotificationJob,
+  type NotificationBatch,
+  type NotificationMessage,
   waitUntilConnected,
 } from "../../src/ingest/queue.js";
 import type { RedisClient } from "../../src/ingest/redis.js";
+import { contentKey } from "../../src/payzero/envelope.js";
 import { testConfig } from "./config.js";
 import { testRedisPrefix } from "./db.js";
 
 export interface IngestHarness {
   app: FastifyInstance;
-  queue: Queue<NotificationJob>;
+  queue: Queue<NotificationBatch>;
   connection: RedisClient;
   config: Config;
   close: () => Promise<void>;
@@ -24,7 +26,7 @@ export interface IngestHarness {
 /** What an app of the api role is built from: the config, the receiver's queue and its connection. */
 export interface IngestParts {
   config: Config;
-  notificationQueue: Queue<NotificationJob>;
+  notificationQueue: Queue<NotificationBatch>;
   redis: RedisClient;
 }
 
@@ -59,4 +61,32 @@ export async function startIngest(
       await closeConnection(connection);
     },
   };
+}
+
+/** Every state a job can be in: a message "in the queue" is in a job in one of them. */
+const ALL_STATES: JobType[] = [
+  "waiting",
+  "delayed",
+  "active",
+  "prioritized",
+  "waiting-children",
+  "paused",
+  "completed",
+  "failed",
+];
+
+/** The messages in the queue's jobs in `states`, each with its job's id and its content key. */
+export async function queuedMessages(
+  queue: Queue<NotificationBatch>,
+  states: JobType[] = ALL_STATES,
+): Promise<Array<NotificationMessage & { jobId: string; contentKey: string }>> {
+  const jobs = await queue.getJobs(states, 0, -1);
+  return jobs.flatMap((job) =>
+    job.data.messages.map((m) => ({ ...m, jobId: job.id!, contentKey: contentKey(m.msgType, m.msgBody) })),
+  );
+}
+
+/** The first queued message with this content key (in a job of any state), or undefined. */
+export async function queuedMessage(queue: Queue<NotificationBatch>, key: string, states?: JobType[]) {
+  return (await queuedMessages(queue, states)).find((m) => m.contentKey === key);
 }

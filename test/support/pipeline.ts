@@ -8,7 +8,7 @@ import {
   closeConnection,
   closeWorker,
   createWorkerConnection,
-  type NotificationJob,
+  type NotificationBatch,
 } from "../../src/ingest/queue.js";
 import type { RedisClient } from "../../src/ingest/redis.js";
 import type { FanOut } from "../../src/orders/notification.js";
@@ -21,7 +21,7 @@ import { type IngestHarness, startIngest } from "./ingest.js";
 export interface Pipeline extends IngestHarness {
   db: Db;
   database: TestDatabase;
-  startWorker: (fanOut?: FanOut) => Worker<NotificationJob>;
+  startWorker: (fanOut?: FanOut) => Worker<NotificationBatch>;
   /** The webhook stage (dispatcher + claims of due rows); pass its fanOut to startWorker. */
   startWebhooks: () => WebhookWorkers;
   /** Resolves when the queue has nothing waiting, delayed or active. */
@@ -39,7 +39,7 @@ export async function startPipeline(
   const ingest = await startIngest({ databaseUrl: database.url, ...overrides }, (parts) =>
     buildApiApp({ ...parts, db, console: consoleOptions }),
   );
-  const workers: Array<{ worker: Worker<NotificationJob>; connection: RedisClient }> = [];
+  const workers: Array<{ worker: Worker<NotificationBatch>; connection: RedisClient }> = [];
   const stages: Array<() => Promise<void>> = [];
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   return {

@@ -1,13 +1,14 @@
 // The reconciler's last runs as the overview reads them, from a real BullMQ queue in Redis.
 import { Queue, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reconcileQueue, reconcileRuns } from "../../../src/console/overview-data.js";
+import { reconcileRuns } from "../../../src/console/overview-data.js";
 import {
   closeConnection,
   createProducerConnection,
+  createReconcileQueue,
   createWorkerConnection,
+  RECONCILE_QUEUE,
 } from "../../../src/ingest/queue.js";
-import { RECONCILE_QUEUE } from "../../../src/reconcile/scheduler.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { standalone } from "../../support/redis.js";
@@ -44,7 +45,7 @@ beforeAll(async () => {
   await finished;
   await worker.close();
   await jobs.close();
-  queue = reconcileQueue(producer, prefix);
+  queue = createReconcileQueue(producer, prefix);
 });
 afterAll(async () => {
   await queue.obliterate({ force: true });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { notificationsReceived } from "../../../src/ops/metrics.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
-import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { type IngestHarness, queuedMessage, queuedMessages, startIngest } from "../../support/ingest.js";
 import { orderBody, signedEnvelope, signVectors } from "../../support/payzero.js";
 
 let h: IngestHarness;
@@ -22,9 +22,9 @@ function post(payload: unknown, headers: Record<string, string> = {}) {
   });
 }
 
-async function jobCount(): Promise<number> {
-  const counts = await h.queue.getJobCounts("waiting", "delayed", "active", "completed", "failed", "paused");
-  return Object.values(counts).reduce((a, b) => a + b, 0);
+/** Messages in the queue's jobs, whatever their state. */
+async function messageCount(): Promise<number> {
+  return (await queuedMessages(h.queue)).length;
 }
 
 describe("POST /payzero/notify", () => {
@@ -33,8 +33,8 @@ describe("POST /payzero/notify", () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe("OK");
     expect(res.headers["content-type"]).toMatch(/^text\/plain/);
-    const job = await h.queue.getJob(contentKey(v.msgType, v.msgBody));
-    expect(job?.data).toMatchObject({
+    const message = await queuedMessage(h.queue, contentKey(v.msgType, v.msgBody));
+    expect(message).toMatchObject({
       msgType: v.msgType,
       msgBody: v.msgBody,
       timestamp: String(v.timestamp),
@@ -48,16 +48,32 @@ describe("POST /payzero/notify", () => {
     expect(res.body).toBe("OK");
   });
 
-  it("answers OK to a duplicate and keeps one job", async () => {
+  it("answers OK to each copy of a message sent again, once that copy is queued", async () => {
+    // Copies queued apart collapse in Postgres (test/e2e/forwarding.test.ts), not here: each is in a job.
     const env = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "DUP-1" }));
-    const before = await jobCount();
+    const key = contentKey(env.msgType, env.msgBody);
+    const copies = async () => (await queuedMessages(h.queue)).filter((m) => m.contentKey === key);
     expect((await post(env)).body).toBe("OK");
+    expect(await copies()).toHaveLength(1);
     expect((await post(env)).body).toBe("OK");
-    // A resend with a new timestamp is still the same message.
-    expect((await post(signedEnvelope(env.msgType, env.msgBody, Number(env.timestamp) + 60_000))).body).toBe(
-      "OK",
+    expect(await copies()).toHaveLength(2);
+    // A resend with a new timestamp is the same message (same content key), queued as it came.
+    const resend = signedEnvelope(env.msgType, env.msgBody, Number(env.timestamp) + 60_000);
+    expect((await post(resend)).body).toBe("OK");
+    expect((await copies()).map((m) => m.timestamp).sort()).toEqual(
+      [env.timestamp, env.timestamp, resend.timestamp].map(String).sort(),
     );
-    expect(await jobCount()).toBe(before + 1);
+  });
+
+  it("queues the requests that arrive together as one job, in the order they came", async () => {
+    const envs = Array.from({ length: 10 }, (_, i) =>
+      signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: `ONE-JOB-${i}` })),
+    );
+    const answers = await Promise.all(envs.map((e) => post(e)));
+    expect(answers.map((r) => r.body)).toEqual(envs.map(() => "OK"));
+    const queued = (await queuedMessages(h.queue)).filter((m) => m.msgBody.includes("ONE-JOB-"));
+    expect(queued.map((m) => m.msgBody)).toEqual(envs.map((e) => e.msgBody));
+    expect(new Set(queued.map((m) => m.jobId)).size).toBe(1);
   });
 
   it("counts a message sent several times at once as one accepted and the rest duplicates", async () => {
@@ -82,14 +98,24 @@ describe("POST /payzero/notify", () => {
     expect(after.duplicate - before.duplicate).toBe(4);
   });
 
+  it("queues a body sent at once with another timestamp: Postgres tells a resend from a new state", async () => {
+    const env = signedEnvelope("DECLARE_STATUS_NOTIFY", orderBody({ mchtOrderNo: "AT-ONCE-TS" }), 1000);
+    const later = signedEnvelope(env.msgType, env.msgBody, 2000);
+    const answers = await Promise.all([env, later].map((e) => post(e)));
+    expect(answers.map((r) => r.body)).toEqual(["OK", "OK"]);
+    const key = contentKey(env.msgType, env.msgBody);
+    const queued = (await queuedMessages(h.queue)).filter((m) => m.contentKey === key);
+    expect(queued.map((m) => m.timestamp).sort()).toEqual(["1000", "2000"]);
+  });
+
   it("accepts an unknown msgType with a valid sign", async () => {
     const env = signedEnvelope("REFUND_STATUS_NOTIFY", '{"whatever":1}');
     expect((await post(env)).statusCode).toBe(200);
-    expect(await h.queue.getJob(contentKey(env.msgType, env.msgBody))).toBeDefined();
+    expect(await queuedMessage(h.queue, contentKey(env.msgType, env.msgBody))).toBeDefined();
   });
 
   it("refuses changed sign, msgBody, timestamp or msgType-less tokens with 401 and queues nothing", async () => {
-    const before = await jobCount();
+    const before = await messageCount();
     for (const v of signVectors) {
       const good = { timestamp: v.timestamp, msgType: v.msgType, msgBody: v.msgBody, sign: v.sign };
       const flipped = (v.sign[0] === "0" ? "1" : "0") + v.sign.slice(1);
@@ -104,7 +130,7 @@ describe("POST /payzero/notify", () => {
         expect(res.body).toBe("bad sign");
       }
     }
-    expect(await jobCount()).toBe(before);
+    expect(await messageCount()).toBe(before);
   });
 
   const valid = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "BAD-INPUT" }), 1555816968018);
@@ -142,31 +168,38 @@ describe("POST /payzero/notify", () => {
 
   it("takes a signed message with a deeply nested extra field, and queues it without that field", async () => {
     const env = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "DEEP-EXTRA" }));
-    const before = await jobCount();
+    const before = await messageCount();
     const res = await post(
       `{"x":${"[".repeat(200_000)}${"]".repeat(200_000)},${JSON.stringify(env).slice(1)}`,
     );
     expect(res.body).toBe("OK");
-    expect(await jobCount()).toBe(before + 1);
+    expect(await messageCount()).toBe(before + 1);
     const [job] = await h.queue.getJobs(["waiting", "delayed", "active", "completed"], 0, 0, false);
-    expect(Object.keys(job?.data ?? {}).sort()).toEqual(["msgBody", "msgType", "receivedAt", "timestamp"]);
+    expect(Object.keys(job?.data ?? {})).toEqual(["messages"]);
+    expect(job?.data.messages).toHaveLength(1);
+    expect(Object.keys(job?.data.messages[0] ?? {}).sort()).toEqual([
+      "msgBody",
+      "msgType",
+      "receivedAt",
+      "timestamp",
+    ]);
   });
 
   it("refuses a signed timestamp past Postgres bigint with 400: the worker could never store it", async () => {
-    const before = await jobCount();
+    const before = await messageCount();
     const body = orderBody({ mchtOrderNo: "BIG-TS" });
     const res = await post(signedEnvelope("PAY_STATUS_NOTIFY", body, "9999999999999999999"));
     expect(res.statusCode).toBe(400);
-    expect(await jobCount()).toBe(before);
+    expect(await messageCount()).toBe(before);
   });
 
   it.each(badBodies)("answers %s with a 4xx and queues nothing", async (_name, body, status) => {
-    const before = await jobCount();
+    const before = await messageCount();
     const res = await post(body);
     expect(res.statusCode).toBe(status);
     expect(res.body).not.toBe("OK");
     expect(res.body.length).toBeGreaterThan(0);
-    expect(await jobCount()).toBe(before);
+    expect(await messageCount()).toBe(before);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 

@@ -55,8 +55,8 @@ describe("/metrics", () => {
       "PAY_STATUS_NOTIFY",
       orderBody({ mchtOrderNo: "M-1", payStatus: "PAY_SUCCEED" }),
     );
-    // Two copies at once: a copy coming after the worker applied the first is no longer a duplicate to the
-    // receiver (applied jobs are removed, see src/ingest/queue.ts) but to the worker.
+    // Two copies at once: the receiver counts a duplicate only for a copy arriving while the first is
+    // being queued (src/ingest/enqueue.ts); a copy coming later is a duplicate to the worker (Postgres).
     await Promise.all(
       [1, 2].map(() => p.app.inject({ method: "POST", url: "/payzero/notify", payload: env })),
     );

@@ -7,6 +7,7 @@ import { buildApiApp } from "../../../src/api/app.js";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { createWorkerConnection } from "../../../src/ingest/queue.js";
 import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { queuedMessages } from "../../support/ingest.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 import { startTcpProxy, type TcpProxy } from "../../support/tcp-proxy.js";
@@ -51,15 +52,13 @@ describe("a Postgres outage", () => {
       const res = await p.app.inject({ method: "POST", url: "/payzero/notify", payload: env });
       expect(res.body).toBe("OK");
     }
-    // Let the worker fail at least once on every job.
+    // Let the worker fail at least once on every job: each message waits in a job for its retry.
+    const delayed = async () => (await queuedMessages(p.queue, ["delayed"])).map((m) => m.msgBody).sort();
     const deadline = Date.now() + 10_000;
-    while (
-      ((await p.queue.getJobCounts("delayed")).delayed ?? 0) < envelopes.length &&
-      Date.now() < deadline
-    ) {
+    while ((await delayed()).length < envelopes.length && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect((await p.queue.getJobCounts("delayed")).delayed).toBe(envelopes.length);
+    expect(await delayed()).toEqual(envelopes.map((e) => e.msgBody).sort());
     expect(await p.db.notification.count()).toBe(0);
 
     proxy.up();

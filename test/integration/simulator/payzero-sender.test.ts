@@ -8,7 +8,7 @@ import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { type AttemptReport, sendAll, sendWithResends } from "../../../src/simulator/payzero-sender.js";
 import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/resend-schedule.js";
 import { TEST_SIGN_TOKEN } from "../../support/config.js";
-import { type IngestHarness, startIngest } from "../../support/ingest.js";
+import { type IngestHarness, queuedMessage, startIngest } from "../../support/ingest.js";
 
 const fast = scaleSchedule(PAYZERO_RESEND_OFFSETS_MS, 0.00001);
 let h: IngestHarness;
@@ -46,7 +46,7 @@ describe("sendWithResends", () => {
     const [m] = generateBatch({ orders: 1, failRate: 0, seed: 1, prefix: "SEND-" }).messages;
     const result = await sendWithResends(m!, { url: notifyUrl, signToken: TEST_SIGN_TOKEN, offsetsMs: fast });
     expect(result).toEqual({ delivered: true, attempts: 1 });
-    expect(await h.queue.getJob(contentKey(m!.msgType, m!.msgBody))).toBeDefined();
+    expect(await queuedMessage(h.queue, contentKey(m!.msgType, m!.msgBody))).toBeDefined();
   });
 
   it("sends again on the schedule until it reads exactly OK", async () => {
@@ -106,7 +106,7 @@ describe("sendAll", () => {
     );
     expect(result).toEqual({ delivered: batch.messages.length, undelivered: 0 });
     for (const m of batch.messages)
-      expect(await h.queue.getJob(contentKey(m.msgType, m.msgBody))).toBeDefined();
+      expect(await queuedMessage(h.queue, contentKey(m.msgType, m.msgBody))).toBeDefined();
   });
 });
 

@@ -54,7 +54,7 @@ describe("Redis Cluster", () => {
       const body = orderBody({ mchtOrderNo: `CLUSTER-${o}`, payStatus: "PAY_SUCCEED" });
       envelopes.push(signedEnvelope("PAY_STATUS_NOTIFY", body, 1000 + o));
     }
-    // Sent together, so the receiver batches them (one addBulk and one WAIT per batch), and once alone.
+    // Sent together, so the receiver batches them (one job and one WAIT per batch), and once alone.
     const answers = await Promise.all(
       envelopes.map((payload) => p.app.inject({ method: "POST", url: "/payzero/notify", payload })),
     );

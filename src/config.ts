@@ -205,7 +205,7 @@ export const SETTINGS = {
   WORKER_CONCURRENCY: setting({
     type: PositiveInt,
     default: "64",
-    doc: "Notification jobs one worker process holds at once",
+    doc: "Notification jobs (micro-batches of 1–64 messages) one worker process holds at once",
     roles: ["worker"],
     field: "workerConcurrency",
   }),

@@ -1,7 +1,14 @@
+import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../../src/api/webhook-input.js";
-import { buildPayload, parseMsgBody, signRequest, webhookMessageId } from "../../../src/webhooks/payload.js";
+import {
+  buildPayload,
+  parseMsgBody,
+  signRequest,
+  standardSignature,
+  webhookMessageId,
+} from "../../../src/webhooks/payload.js";
 import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/retry-schedule.js";
 import { rotateSecret } from "../../../src/webhooks/rotation.js";
 import {
@@ -62,6 +69,22 @@ describe("payload", () => {
     expect(new Webhook(secret).verify(req.body, req.headers)).toEqual(JSON.parse(req.body));
     expect(() => new Webhook(generateSecret()).verify(req.body, req.headers)).toThrow();
     expect(() => new Webhook(secret).verify(req.body.replace("O-1", "O-2"), req.headers)).toThrow();
+  });
+
+  it("signs exactly as the standardwebhooks package does, for any secret, id, time and body", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 24, maxLength: 64 }),
+        fc.string({ minLength: 1 }),
+        fc.integer({ min: 0, max: 4_000_000_000 }),
+        fc.string({ unit: "binary" }),
+        (bytes, id, seconds, body) => {
+          const secret = `whsec_${Buffer.from(bytes).toString("base64")}`;
+          const at = new Date(seconds * 1000 + 999);
+          expect(standardSignature(secret, id, at, body)).toBe(new Webhook(secret).sign(id, at, body));
+        },
+      ),
+    );
   });
 });
 

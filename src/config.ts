@@ -13,7 +13,7 @@ import {
   subnets,
   weakSecrets,
 } from "./config-values.js";
-import type { QueryPath } from "./payzero/client.js";
+import type { QueryPath } from "./payzero/query-api.js";
 
 export { ConfigError } from "./config-problems.js";
 export { hostPorts, parseSubnet } from "./config-values.js";

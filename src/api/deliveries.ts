@@ -1,6 +1,6 @@
 // /v1/deliveries: the outbox as the merchant sees it (status and attempts), and manual retries.
 import type { Prisma } from "../generated/prisma/client.js";
-import { ErrorReply, sendError } from "../ops/errors.js";
+import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { rearmDelivery } from "../webhooks/manual-retry.js";
 import { isRefusal } from "../webhooks/refusal.js";
 import { idCursor, page } from "./pagination.js";

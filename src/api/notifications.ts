@@ -1,5 +1,5 @@
 // GET /v1/notifications: the stored history, newest first, cursor pages by id.
-import { ErrorReply } from "../ops/errors.js";
+import { ErrorReply } from "../ops/error-reply.js";
 import { NotificationJson, notificationJson } from "../orders/json.js";
 import { idCursor, page } from "./pagination.js";
 import { Page } from "./schemas/common.js";

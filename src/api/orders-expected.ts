@@ -1,6 +1,6 @@
 // POST /v1/orders/expected: the merchant's systems name the orders to expect, so the reconciler finds
 // an order even when every notification of it was lost (sections 4.3, 5.6: query what never arrived).
-import { ErrorReply, sendError } from "../ops/errors.js";
+import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { expectOrders, orderNosProblem } from "../orders/expected.js";
 import { ExpectedBody, ExpectedReply } from "./schemas/orders.js";
 import type { V1RouteModule } from "./v1.js";

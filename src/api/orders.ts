@@ -1,6 +1,6 @@
 // GET /v1/orders/:mchtOrderNo and GET /v1/orders (filtered, cursor pages by mchtOrderNo).
 
-import { ErrorReply, sendError } from "../ops/errors.js";
+import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { OrderJson, orderJson } from "../orders/json.js";
 import { page, textCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";

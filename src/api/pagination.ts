@@ -1,5 +1,5 @@
 // Cursor pagination shared by the /v1 list routes: the cursor is the last item's key, opaque to clients.
-import { httpError } from "../ops/errors.js";
+import { httpError } from "../ops/error-reply.js";
 
 function encodeCursor(key: string | bigint): string {
   return Buffer.from(String(key), "utf8").toString("base64url");

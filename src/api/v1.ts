@@ -11,8 +11,8 @@ import type {
 } from "fastify";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
-import { sendError } from "../ops/errors.js";
-import { bearerAuth } from "./auth.js";
+import { sendError } from "../ops/error-reply.js";
+import { bearerAuth } from "./bearer-auth.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {

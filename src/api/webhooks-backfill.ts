@@ -1,6 +1,6 @@
 // /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
 // and follow its progress.
-import { ErrorReply, sendError } from "../ops/errors.js";
+import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
 import { isRefusal } from "../webhooks/refusal.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";

@@ -1,7 +1,7 @@
 // /v1/webhooks: the merchant's endpoints (create, list, read, update, delete, retry failed deliveries).
 import type { Static } from "typebox";
 import type { Db } from "../db/client.js";
-import { ErrorReply, sendError } from "../ops/errors.js";
+import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { destinationPolicy } from "../webhooks/address-rule.js";
 import { sealHeaders } from "../webhooks/endpoint-sealing.js";
 import { rearmFailedOf } from "../webhooks/manual-retry.js";

@@ -1,7 +1,7 @@
 // Sign-in, sign-out, and the gate in front of every other console page and action: no session, no
 // content (a redirect to the sign-in page); no valid CSRF token or a cross-site request, no action.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { isAuthorized } from "../api/auth.js";
+import { isAuthorized } from "../api/bearer-auth.js";
 import { html } from "./html.js";
 import { BASE, document, type PageContext } from "./layout.js";
 import { cameOverHttps, crossSite } from "./security.js";

@@ -1,6 +1,6 @@
 // Request guards every route has: NUL characters refused, slow bodies cut.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { httpError } from "./errors.js";
+import { httpError } from "./error-reply.js";
 
 /**
  * Postgres text cannot hold NUL: refuse it at the door rather than fail (500) deep inside. Thrown,

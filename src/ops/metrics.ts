@@ -11,7 +11,7 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
-import { bearerAuth } from "../api/auth.js";
+import { bearerAuth } from "../api/bearer-auth.js";
 import { withTimeout } from "../util.js";
 import { PROBE_LOG_LEVEL } from "./health.js";
 

@@ -5,8 +5,8 @@ import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { applyNotification } from "../orders/apply.js";
 import type { FanOut } from "../orders/notification.js";
-import type { QueriedOrder } from "../payzero/client.js";
 import { PayzeroApiError, PayzeroAuthError } from "../payzero/errors.js";
+import type { QueriedOrder } from "../payzero/query-api.js";
 import {
   type Cursor,
   differences,

@@ -15,7 +15,7 @@ import {
 import type { RedisClient } from "../ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/notification.js";
-import { PayzeroClient } from "../payzero/client.js";
+import { PayzeroClient } from "../payzero/query-api.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
 

@@ -1,8 +1,8 @@
 // A realistic batch of notifications: a payment for each of N orders, then a customs declaration for each
 // paid one; some payments and declarations fail. Deterministic for a given seed.
 
-import type { OrderResultJson } from "../payzero/client.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
+import type { OrderResultJson } from "../payzero/query-api.js";
 
 export interface BatchOptions {
   orders: number;

@@ -4,8 +4,8 @@
 // POST /_sim/orders[?kind=batch] to fill them from another process. Loopback only.
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
-import type { OrderResultJson } from "../payzero/client.js";
 import { parseOrderResult } from "../payzero/orderResult.js";
+import type { OrderResultJson } from "../payzero/query-api.js";
 import { checkToken, issueToken } from "./fake-token.js";
 
 export interface FakeApiOptions {

@@ -4,8 +4,8 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repeatContentKey } from "../../../src/orders/apply.js";
-import { PayzeroClient } from "../../../src/payzero/client.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
+import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { reconcileOnce } from "../../../src/reconcile/reconcile.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import type { WebhookWorkers } from "../../../src/webhooks/index.js";

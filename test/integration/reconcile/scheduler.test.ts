@@ -8,7 +8,7 @@ import { createWorkerConnection, RECONCILE_QUEUE } from "../../../src/ingest/que
 import type { RedisClient } from "../../../src/ingest/redis.js";
 import { reconcileOrders, reconcileRuns } from "../../../src/ops/metrics.js";
 import { noFanOut } from "../../../src/orders/notification.js";
-import { PayzeroClient } from "../../../src/payzero/client.js";
+import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { redisCursor, startReconciler } from "../../../src/reconcile/scheduler.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { testConfig } from "../../support/config.js";

@@ -1,8 +1,8 @@
 // PayzeroClient against the exact requests and answers of Payzero's document (payzero-quickpay-api.md):
 // section 1 (login), 技术综述 (Authorization header, envelope), 2.4/4.3 (orderResultDto), 2.5 (its rows).
 import { describe, expect, it } from "vitest";
-import { PayzeroApiError, PayzeroClient } from "../../../src/payzero/client.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
+import { PayzeroApiError, PayzeroClient } from "../../../src/payzero/query-api.js";
 
 // Section 1's answer; the token's iat is 1553066985, its exp 4 hours later.
 const LOGIN_ANSWER = {

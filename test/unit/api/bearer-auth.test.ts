@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isAuthorized } from "../../../src/api/auth.js";
+import { isAuthorized } from "../../../src/api/bearer-auth.js";
 
 describe("isAuthorized", () => {
   it("accepts exactly Bearer <token>, scheme in any case", () => {

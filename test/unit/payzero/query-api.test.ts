@@ -6,7 +6,7 @@ import {
   PayzeroClient,
   type PayzeroClientOptions,
   PayzeroHttpError,
-} from "../../../src/payzero/client.js";
+} from "../../../src/payzero/query-api.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 
 const APP = { appId: "app-1", appKey: "key-1" };

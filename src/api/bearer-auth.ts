@@ -1,7 +1,7 @@
 // Who may use the /v1 API: Authorization: Bearer <ADMIN_TOKEN>, compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { sendError } from "../ops/errors.js";
+import { sendError } from "../ops/error-reply.js";
 
 /** Hashing both sides first makes the comparison constant-time whatever the lengths. */
 function digest(text: string): Buffer {

@@ -1,7 +1,6 @@
 // The receiver and /v1 API role (api, and the parent process of all): what it starts and how it stops.
 import type { Logger } from "pino";
 import { buildApiApp } from "./api/app.js";
-import { closeServer } from "./app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import {
@@ -11,6 +10,7 @@ import {
   waitUntilConnected,
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
+import { closeServer } from "./server.js";
 import { sealAtStart } from "./webhooks/endpoint-sealing.js";
 import type { Stoppable } from "./workers.js";
 

@@ -35,7 +35,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   const reconciler = startReconciler({ config, connection, db, log, fanOut: webhooks.fanOut });
   const retention = startRetention({ config, db, log });
   log.info({ concurrency: config.workerConcurrency }, "notification worker started");
-  const app = serveOps ? await import("./app.js") : null;
+  const app = serveOps ? await import("./server.js") : null;
   const ops = app
     ? await app.buildApp({
         config,

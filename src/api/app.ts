@@ -3,12 +3,12 @@
 // listens on it; the tests inject into the same app.
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { buildApp } from "../app.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import type { Db } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
+import { buildApp } from "../server.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";

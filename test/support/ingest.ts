@@ -1,6 +1,5 @@
 import type { JobType, Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import {
   closeConnection,
@@ -12,6 +11,7 @@ import {
 } from "../../src/ingest/queue.js";
 import type { RedisClient } from "../../src/ingest/redis.js";
 import { contentKey } from "../../src/payzero/envelope.js";
+import { buildApp } from "../../src/server.js";
 import { testConfig } from "./config.js";
 import { testRedisPrefix } from "./db.js";
 

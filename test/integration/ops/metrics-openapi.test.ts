@@ -1,9 +1,9 @@
 // /metrics moves with notifications; /openapi.json documents every route; /docs serves the UI,
 // both behind the admin token unless API_DOCS says otherwise.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../../src/app.js";
 import type { Config } from "../../../src/config.js";
 import { watchQueue } from "../../../src/ops/metrics.js";
+import { buildApp } from "../../../src/server.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "../../support/config.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";

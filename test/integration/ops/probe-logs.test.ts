@@ -4,7 +4,6 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../../src/app.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -12,6 +11,7 @@ import {
   waitUntilConnected,
 } from "../../../src/ingest/queue.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
+import { buildApp } from "../../../src/server.js";
 import { testConfig } from "../../support/config.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";

@@ -2,7 +2,6 @@
 // the rest is answered, so monitoring still sees the receiver's 503s while it lasts.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../../src/app.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -10,6 +9,7 @@ import {
   waitUntilConnected,
 } from "../../../src/ingest/queue.js";
 import { watchQueue } from "../../../src/ops/metrics.js";
+import { buildApp } from "../../../src/server.js";
 import { testConfig } from "../../support/config.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { standalone } from "../../support/redis.js";

@@ -3,7 +3,6 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
-import { buildApp } from "../../../src/app.js";
 import { createDb, type Db } from "../../../src/db/client.js";
 import {
   createNotificationQueue,
@@ -13,6 +12,7 @@ import {
 } from "../../../src/ingest/queue.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
 import { startNotificationWorker } from "../../../src/orders/worker.js";
+import { buildApp } from "../../../src/server.js";
 import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { signedEnvelope } from "../../support/payzero.js";

@@ -1,7 +1,7 @@
 // METRICS_TOKEN: set, /metrics asks for it as a bearer token over real HTTP; the probes stay open.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../../src/app.js";
+import { buildApp } from "../../../src/server.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "../../support/config.js";
 
 const TOKEN = "metrics-token-0123456789abcdef";

@@ -3,8 +3,8 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../../src/app.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
+import { buildApp } from "../../../src/server.js";
 import { testConfig } from "../../support/config.js";
 
 describe("request logs", () => {

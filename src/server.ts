@@ -1,4 +1,4 @@
-// buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/errors.ts), the
+// buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/error-reply.ts), the
 // request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
 // worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
 import swagger from "@fastify/swagger";

@@ -1,5 +1,5 @@
 // The /v1 query and admin API: every route behind the bearer token, declared with the TypeBox type
-// provider and checked by TypeBox (validation.ts), errors answered in the one shape of ops/errors.ts.
+// provider and checked by TypeBox (validation.ts), errors answered in the one shape of ops/error-reply.ts.
 import rateLimit from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type {

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { Db } from "../db/client.js";
 import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
+import { repeat } from "../util.js";
 
 /** Drops the series of labelled endpoints that no longer exist; returns their ids. */
 async function pruneEndpointMetrics(db: Db): Promise<string[]> {
@@ -18,17 +19,13 @@ async function pruneEndpointMetrics(db: Db): Promise<string[]> {
   return gone;
 }
 
-export function startEndpointMetricsPruner(db: Db, log: Logger, intervalMs: number): { stop: () => void } {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    pruneEndpointMetrics(db)
-      .catch((err: unknown) => log.warn({ err }, "endpoint metrics not pruned"))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+export function startEndpointMetricsPruner(db: Db, log: Logger, intervalMs: number): { stop: () => Promise<void> } {
+  const loop = repeat(
+    async () => {
+      await pruneEndpointMetrics(db);
+    },
+    { intervalMs, firstDelayMs: intervalMs },
+    (err) => log.warn({ err }, "endpoint metrics not pruned"),
+  );
+  return { stop: loop.stop };
 }

@@ -99,7 +99,7 @@ export function startWebhookWorkers({ config, db, log, redis }: WebhookWorkerDep
   return {
     fanOut: createFanOut(dispatcher, lease),
     stop: async () => {
-      pruner.stop();
+      await pruner.stop();
       await backfills.stop();
       await poller.stop();
       await dispatcher.stop();

@@ -19,7 +19,11 @@ async function pruneEndpointMetrics(db: Db): Promise<string[]> {
   return gone;
 }
 
-export function startEndpointMetricsPruner(db: Db, log: Logger, intervalMs: number): { stop: () => Promise<void> } {
+export function startEndpointMetricsPruner(
+  db: Db,
+  log: Logger,
+  intervalMs: number,
+): { stop: () => Promise<void> } {
   const loop = repeat(
     async () => {
       await pruneEndpointMetrics(db);

@@ -1,4 +1,4 @@
-// Where an attempt sends a delivery, chosen by the endpoint URL's scheme: an HTTP POST (send.ts), a
+// Where an attempt sends a delivery, chosen by the endpoint URL's scheme: an HTTP POST (http-post.ts), a
 // RabbitMQ publish with publisher confirms (amqp.ts) or a NATS JetStream publish (nats.ts). The
 // broker connections (one per broker and credentials, per process) live here and close with it.
 import type { Logger } from "pino";

@@ -1,7 +1,7 @@
 // This process's share of the delivery queue: the rows it holds wait here, one FIFO per endpoint, and
 // are attempted with at most `concurrency` in flight and `endpointConcurrency` per endpoint, endpoints
 // taken in turn, so a slow endpoint holds its own slots and never the others'. Hand-written: what it
-// schedules are Postgres holds (see store.ts), which no queue library knows about.
+// schedules are Postgres holds (see delivery-queue.ts), which no queue library knows about.
 // An endpoint can be paused: its rate limit's `gate` said "not yet", or a 429 throttled it. A paused
 // endpoint's rows wait here (a long pause gives them back to Postgres, due when it ends) and only its
 // own slots are idle; one timer wakes the dispatcher at the earliest end of a pause.

@@ -78,6 +78,18 @@ export interface EndpointSpec {
 /** The tests' keyring (testConfig's ENCRYPTION_KEYS). */
 export const testKeyring = keyringOf(testConfig());
 
+/** The id of the key a stored value is sealed with (undefined: plaintext). */
+export const sealedWith = (value: string | null) => /^enc:v1:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
+
+/** An endpoint's sealed columns as Postgres holds them. */
+export async function rawEndpointRow(db: Db, id: string) {
+  const rows = await db.$queryRaw<
+    Array<{ secret: string; previousSecret: string | null; headers: string | null }>
+  >`
+    SELECT secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints WHERE id = ${id}`;
+  return rows[0]!;
+}
+
 /** Stored as the API stores it (secret and headers sealed); answers with the secret in plaintext. */
 export async function createEndpoint(db: Db, spec: EndpointSpec) {
   const id = generateEndpointId();

@@ -8,6 +8,7 @@ import {
   auth,
   buildV1,
   type Harness,
+  rawEndpointRow,
   storeNotification,
   testKeyring,
   useHarnessAndReceiver,
@@ -35,11 +36,7 @@ async function call(method: "GET" | "POST" | "PATCH", url: string, payload?: Jso
 const TOKEN = "Bearer erp-token-7f3a9c1d5e8b2046";
 const API_KEY = "key-0123456789abcdef-XYZW";
 
-const rawRow = async (id: string) =>
-  (
-    await h.db.$queryRaw<Array<{ secret: string; headers: string | null }>>`
-      SELECT secret, headers FROM webhook_endpoints WHERE id = ${id}`
-  )[0]!;
+const rawRow = (id: string) => rawEndpointRow(h.db, id);
 
 describe("endpoint headers", () => {
   it("are sent with every attempt, sealed in Postgres and shown masked, never in full", async () => {

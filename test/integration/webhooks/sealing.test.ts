@@ -16,6 +16,8 @@ import {
   auth,
   buildV1,
   type Harness,
+  rawEndpointRow,
+  sealedWith,
   storeNotification,
   useHarnessAndReceiver,
   waitSettled,
@@ -36,13 +38,8 @@ beforeAll(async () => {
 const OLD = Buffer.from(TEST_ENCRYPTION_KEY, "base64");
 const NEW = randomBytes(32);
 const keys = (...list: Buffer[]): Pick<Config, "encryptionKeys"> => ({ encryptionKeys: list });
-const sealedWith = (value: string | null) => /^enc:v1:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
 
-const rawRow = async (id: string) =>
-  (
-    await h.db.$queryRaw<Array<{ secret: string; previousSecret: string | null; headers: string | null }>>`
-      SELECT secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints WHERE id = ${id}`
-  )[0]!;
+const rawRow = (id: string) => rawEndpointRow(h.db, id);
 
 /** One notification through workers running with `encryptionKeys`; the request the receiver got. */
 async function deliverWith(encryptionKeys: Buffer[], path: string, orderNo: string) {

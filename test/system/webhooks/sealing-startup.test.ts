@@ -12,6 +12,8 @@ import {
   buildV1,
   freePort,
   type Harness,
+  rawEndpointRow,
+  sealedWith,
   useHarnessAndReceiver,
   waitFor,
 } from "../../support/harness.js";
@@ -29,13 +31,8 @@ beforeAll(async () => {
 });
 
 const OLD = Buffer.from(TEST_ENCRYPTION_KEY, "base64");
-const sealedWith = (value: string | null) => /^enc:v1:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
 
-const rawRow = async (id: string) =>
-  (
-    await h.db.$queryRaw<Array<{ secret: string; previousSecret: string | null; headers: string | null }>>`
-      SELECT secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints WHERE id = ${id}`
-  )[0]!;
+const rawRow = (id: string) => rawEndpointRow(h.db, id);
 
 describe("start-up", () => {
   const exited = async (service: ServiceProcess) => {

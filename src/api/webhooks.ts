@@ -6,7 +6,7 @@ import { destinationPolicy } from "../webhooks/address-rule.js";
 import { sealHeaders } from "../webhooks/endpoint-sealing.js";
 import { rearmFailedOf } from "../webhooks/manual-retry.js";
 import { isRefusal } from "../webhooks/refusal.js";
-import { ChangeRefused, changeEndpoint, type EndpointChange } from "../webhooks/rotation.js";
+import { changeEndpoint, type EndpointChange } from "../webhooks/rotation.js";
 import { type Keyring, keyringOf } from "../webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../webhooks/secret.js";
 import { carriesMask, unmaskUrl } from "../webhooks/url-mask.js";
@@ -116,12 +116,8 @@ export const webhookRoutes: V1RouteModule = async (app, deps) => {
       const problem = await problemOf(body);
       if (problem) return sendError(reply, 400, problem);
       const change = endpointChange(body, deps.config.webhookSecretOverlapSeconds);
-      const row = await changeEndpoint(db, keyring, request.params.id, change).catch((err: unknown) => {
-        if (err instanceof ChangeRefused) return err;
-        throw err;
-      });
-      if (row instanceof ChangeRefused) return sendError(reply, 400, row.message);
-      return row ? webhookView(row, keyring) : sendError(reply, 404, "no such webhook");
+      const row = await changeEndpoint(db, keyring, request.params.id, change);
+      return isRefusal(row) ? sendError(reply, row.code, row.message) : webhookView(row, keyring);
     },
   );
 

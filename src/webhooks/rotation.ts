@@ -1,7 +1,9 @@
 // Secret rotation with an overlap: for a while deliveries carry the old secret's signature next to
 // the new one, so a receiver can switch keys without refusing a single delivery.
 import type { Db } from "../db/client.js";
+import type { WebhookEndpoint } from "../generated/prisma/client.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import type { Refusal } from "./refusal.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 
@@ -31,16 +33,22 @@ export interface EndpointChange {
 }
 
 /**
- * Applies the change in one transaction, the endpoint locked; the row after it, or null when there is
- * none. The sealed columns are opened, changed and sealed again here (with the sealing key).
+ * Applies the change in one transaction, the endpoint locked; the row after it, or a refusal (no such
+ * endpoint, too many headers once merged: nothing is written). The sealed columns are opened, changed
+ * and sealed again here (with the sealing key).
  */
-export async function changeEndpoint(db: Db, keyring: Keyring, id: string, change: EndpointChange) {
-  return db.$transaction(async (tx) => {
+export async function changeEndpoint(
+  db: Db,
+  keyring: Keyring,
+  id: string,
+  change: EndpointChange,
+): Promise<WebhookEndpoint | Refusal> {
+  return db.$transaction(async (tx): Promise<WebhookEndpoint | Refusal> => {
     const [current] = await tx.$queryRaw<Array<EndpointSecrets & { headers: string | null }>>`
       SELECT secret, previous_secret AS "previousSecret", previous_secret_expires_at AS "previousSecretExpiresAt",
              headers
         FROM webhook_endpoints WHERE id = ${id} FOR UPDATE`;
-    if (!current) return null;
+    if (!current) return { code: 404, message: "no such webhook" };
     const opened = { ...current, ...openEndpoint(keyring, { id, ...current }) };
     const { rotation, headers } = change;
     const secrets = rotation && rotateSecret(opened, rotation.secret, rotation.overlapSeconds, new Date());
@@ -51,9 +59,10 @@ export async function changeEndpoint(db: Db, keyring: Keyring, id: string, chang
     };
     const merged = headers ? mergeHeaders(opened.headers, headers) : {};
     if (Object.keys(merged).length > MAX_HEADERS)
-      throw new ChangeRefused(
-        `headers: at most ${MAX_HEADERS} (this change would make ${Object.keys(merged).length})`,
-      );
+      return {
+        code: 400,
+        message: `headers: at most ${MAX_HEADERS} (this change would make ${Object.keys(merged).length})`,
+      };
     const sealedHeaders = headers !== undefined && { headers: sealHeaders(keyring, id, merged) };
     return tx.webhookEndpoint.update({
       where: { id },
@@ -61,9 +70,6 @@ export async function changeEndpoint(db: Db, keyring: Keyring, id: string, chang
     });
   });
 }
-
-/** A change refused once the current row is known (the transaction is rolled back): a 400. */
-export class ChangeRefused extends Error {}
 
 /** The headers after a PATCH: given names set (null removes one), the others kept. Pure. */
 function mergeHeaders(current: EndpointHeaders, patch: Record<string, string | null>): EndpointHeaders {

@@ -1,6 +1,6 @@
 # One image for every role: api (receiver + /v1), worker, all, migrate.
 # Build: the whole toolchain, to generate the Prisma client and compile to dist/.
-FROM node:22-slim AS build
+FROM node:24-slim AS build
 # prisma generate looks for libssl to name its engines (none is used: the client runs on
 # @prisma/adapter-pg) and warns when it finds none; the build stage only, not shipped.
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends openssl >/dev/null \
@@ -18,7 +18,7 @@ RUN npm run build
 # marks @prisma/client's optional peers (the Prisma CLI and engines, Studio, TypeScript, pglite …)
 # devOptional, which --omit=dev alone keeps (230 MB). No production package has an install script.
 # test/unit/deploy/image-deps.test.ts checks this set against what src/ imports.
-FROM node:22-slim AS deps
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/prune-runtime.mjs ./scripts/
@@ -26,7 +26,7 @@ COPY prisma/schema.prisma ./prisma/
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && node scripts/prune-runtime.mjs node_modules prisma/schema.prisma
 
-FROM node:22-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --chown=node:node package.json ./

@@ -2,7 +2,7 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { rearmDelivery } from "../webhooks/manual-retry.js";
-import { isRefusal } from "../webhooks/refusal.js";
+import { isRefusal } from "../refusal.js";
 import { idCursor, page } from "./pagination.js";
 import { DeliveriesQuery, DeliveryPage, DeliveryParams, DeliveryView } from "./schemas/deliveries.js";
 import type { V1RouteModule } from "./v1.js";

@@ -2,7 +2,7 @@
 // and follow its progress.
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
-import { isRefusal } from "../webhooks/refusal.js";
+import { isRefusal } from "../refusal.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
 import { WebhookParams } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";

@@ -3,7 +3,7 @@ import type { Db } from "../db/client.js";
 import { subscribedTo } from "../webhooks/delivery-rows.js";
 import { messageStatuses, takes } from "../webhooks/filters.js";
 import { rearmDelivery } from "../webhooks/manual-retry.js";
-import { isRefusal } from "../webhooks/refusal.js";
+import { isRefusal } from "../refusal.js";
 
 export interface ReplayStep {
   deliveryId: string | null;

@@ -12,7 +12,7 @@
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { messageStatuses, takes } from "./filters.js";
-import type { Refusal } from "./refusal.js";
+import type { Refusal } from "../refusal.js";
 
 /** An ISO 8601 time with a date and a time of day; undefined when not one. */
 export function parseIsoTime(text: string): Date | undefined {

@@ -3,7 +3,7 @@
 import type { Db } from "../db/client.js";
 import type { WebhookEndpoint } from "../generated/prisma/client.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
-import type { Refusal } from "./refusal.js";
+import type { Refusal } from "../refusal.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 

@@ -1,6 +1,6 @@
-// The one way an operation on endpoints and deliveries says no (a manual retry, a backfill): a
-// Refusal value, not an exception, because the caller answers it (the API's 4xx, the CLI's exit
-// code, the console's notice). Failures of Postgres or the network are thrown, not refused.
+// The one way an operation says no (a manual retry, a backfill, an endpoint change, an order that does
+// not exist): a Refusal value, not an exception, because each door answers it its own way (the API's
+// 4xx, the CLI's exit code, the console's notice). Failures of Postgres or the network are thrown.
 
 /** Why an operation was not done, with the HTTP status that says so. */
 export type Refusal = { code: 400 | 404 | 409; message: string };

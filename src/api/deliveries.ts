@@ -1,8 +1,8 @@
 // /v1/deliveries: the outbox as the merchant sees it (status and attempts), and manual retries.
 import type { Prisma } from "../generated/prisma/client.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
-import { rearmDelivery } from "../webhooks/manual-retry.js";
 import { isRefusal } from "../refusal.js";
+import { rearmDelivery } from "../webhooks/manual-retry.js";
 import { idCursor, page } from "./pagination.js";
 import { DeliveriesQuery, DeliveryPage, DeliveryParams, DeliveryView } from "./schemas/deliveries.js";
 import type { V1RouteModule } from "./v1.js";

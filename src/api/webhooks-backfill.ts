@@ -1,8 +1,8 @@
 // /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
 // and follow its progress.
 import { ErrorReply, sendError } from "../ops/error-reply.js";
-import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
 import { isRefusal } from "../refusal.js";
+import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
 import { WebhookParams } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";

@@ -2,10 +2,10 @@
 import type { Static } from "typebox";
 import type { Db } from "../db/client.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
+import { isRefusal } from "../refusal.js";
 import { destinationPolicy } from "../webhooks/address-rule.js";
 import { sealHeaders } from "../webhooks/endpoint-sealing.js";
 import { rearmFailedOf } from "../webhooks/manual-retry.js";
-import { isRefusal } from "../refusal.js";
 import { changeEndpoint, type EndpointChange } from "../webhooks/rotation.js";
 import { type Keyring, keyringOf } from "../webhooks/sealing.js";
 import { generateEndpointId, generateSecret } from "../webhooks/secret.js";

@@ -1,8 +1,8 @@
 // The console's manual retries: exactly what POST /v1/deliveries/:id/retry and
 // POST /v1/webhooks/:id/retry-failed call (the rows become due in Postgres, for one attempt each).
 import type { Db } from "../db/client.js";
-import { rearmDelivery, rearmFailedOf } from "../webhooks/manual-retry.js";
 import { isRefusal } from "../refusal.js";
+import { rearmDelivery, rearmFailedOf } from "../webhooks/manual-retry.js";
 
 type RetryResult = { ok: true; retried: number } | { ok: false; message: string };
 

@@ -11,8 +11,8 @@
 // that stored them, next to the claimed ones, and do not wait for the backfill at all.
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
-import { messageStatuses, takes } from "./filters.js";
 import type { Refusal } from "../refusal.js";
+import { messageStatuses, takes } from "./filters.js";
 
 /** An ISO 8601 time with a date and a time of day; undefined when not one. */
 export function parseIsoTime(text: string): Date | undefined {

@@ -2,8 +2,8 @@
 // the new one, so a receiver can switch keys without refusing a single delivery.
 import type { Db } from "../db/client.js";
 import type { WebhookEndpoint } from "../generated/prisma/client.js";
-import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import type { Refusal } from "../refusal.js";
+import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 

@@ -1,7 +1,8 @@
 // `backfill`: start a backfill of a webhook (like POST /v1/webhooks/:id/backfill), or show its
 // backfills' progress (like GET).
-import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/backfill.js";
+
 import { isRefusal } from "../../refusal.js";
+import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/backfill.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
 

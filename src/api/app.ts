@@ -3,11 +3,13 @@
 // listens on it; the tests inject into the same app.
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { logWrites } from "../audit.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import type { Db } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
+import { ordersDeps } from "../orders/deps.js";
 import { buildApp } from "../server.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
@@ -51,8 +53,12 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db }, V1_ROUTES),
-      consoleUi({ config, db, notificationQueue, redis, ...deps.console }),
+      // The operations' deps, built once for both doors of this process (their writes logged by its logger).
+      async (app) => {
+        const orders = ordersDeps(db, logWrites(app.log));
+        await v1Api({ config, db, orders }, V1_ROUTES)(app);
+        await consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console })(app);
+      },
     ],
   });
 }

@@ -6,7 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { logWrites } from "../audit.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
-import type { Db } from "../db/client.js";
+import { type Db, pingDatabase } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { ordersDeps } from "../orders/deps.js";
@@ -49,7 +49,7 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     notificationQueue,
     logger: deps.logger,
     probes: {
-      postgres: () => db.$queryRaw`SELECT 1`,
+      postgres: () => pingDatabase(db),
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [

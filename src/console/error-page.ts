@@ -18,7 +18,7 @@ function explanation(statusCode: number, message: string): Html {
 }
 
 /** The page for `statusCode`: in the console's frame when signed in, bare otherwise (sign-in, assets). */
-export function sendErrorPage(
+function sendErrorPage(
   request: FastifyRequest,
   reply: FastifyReply,
   statusCode: number,

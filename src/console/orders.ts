@@ -2,7 +2,12 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { type HistoryNotification, type MaskedOrder, orderHistory } from "../orders/history.js";
+import {
+  HISTORY_LIMIT,
+  type HistoryNotification,
+  type MaskedOrder,
+  orderHistory,
+} from "../orders/history.js";
 import { maskPayer } from "../orders/mask.js";
 import { listOrders } from "../orders/orders.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
@@ -78,7 +83,7 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
       const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
 ${deliverySummary(history.notifications)}
 <h2>Timeline</h2>
-${history.truncated ? html`<p class="hint">Only the first 500 notifications are shown.</p>` : ""}
+${history.truncated ? html`<p class="hint">Only the first ${HISTORY_LIMIT} notifications are shown.</p>` : ""}
 ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
       const { notice } = noticeOf(request.query);
       return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));

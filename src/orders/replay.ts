@@ -17,7 +17,7 @@ export interface ReplayStep {
   detail: string;
 }
 
-export interface ReplayPlan {
+interface ReplayPlan {
   /** Rows due now (attemptCount 0 for new rows). */
   toSend: Array<{ id: bigint; attemptCount: number }>;
   steps: ReplayStep[];

@@ -42,9 +42,12 @@ export interface ApiAppDeps {
   console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
 }
 
-export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
+export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
-  return buildApp({
+  // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
+  let log: FastifyBaseLogger | undefined;
+  const orders = ordersDeps(db, (record) => logWrites(log!)(record));
+  const app = await buildApp({
     config,
     notificationQueue,
     logger: deps.logger,
@@ -53,12 +56,10 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      // The operations' deps, built once for both doors of this process (their writes logged by its logger).
-      async (app) => {
-        const orders = ordersDeps(db, logWrites(app.log));
-        await v1Api({ config, db, orders }, V1_ROUTES)(app);
-        await consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console })(app);
-      },
+      v1Api({ config, db, orders }, V1_ROUTES),
+      consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console }),
     ],
   });
+  log = app.log;
+  return app;
 }

@@ -42,10 +42,8 @@ export function formText(body: FormBody, name: string): string {
 
 /** A form field as @fastify/formbody gives it: its text, or every value of a repeated field. */
 const FormField = Type.Union([Type.String(), Type.Array(Type.String())]);
-const SignInQuery = Type.Object({
-  next: Type.Optional(Type.String()),
-  signedOut: Type.Optional(Type.String()),
-});
+// A repeated `next` is no path of ours: safeNext sends it to the overview, as it always did.
+const SignInQuery = Type.Object({ next: Type.Optional(FormField), signedOut: Type.Optional(FormField) });
 const SignInForm = Type.Object({ token: Type.Optional(FormField), next: Type.Optional(FormField) });
 
 export function authGate(scope: FastifyInstance, opts: AuthOptions): void {

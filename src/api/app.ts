@@ -3,11 +3,13 @@
 // listens on it; the tests inject into the same app.
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { logWrites } from "../audit.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
-import type { Db } from "../db/client.js";
+import { type Db, pingDatabase } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
+import { ordersDeps } from "../orders/deps.js";
 import { buildApp } from "../server.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
@@ -40,19 +42,24 @@ export interface ApiAppDeps {
   console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
 }
 
-export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
+export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
-  return buildApp({
+  // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
+  let log: FastifyBaseLogger | undefined;
+  const orders = ordersDeps(db, (record) => logWrites(log!)(record));
+  const app = await buildApp({
     config,
     notificationQueue,
     logger: deps.logger,
     probes: {
-      postgres: () => db.$queryRaw`SELECT 1`,
+      postgres: () => pingDatabase(db),
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db }, V1_ROUTES),
-      consoleUi({ config, db, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, orders }, V1_ROUTES),
+      consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console }),
     ],
   });
+  log = app.log;
+  return app;
 }

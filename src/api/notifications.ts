@@ -1,12 +1,14 @@
-// GET /v1/notifications: the stored history, newest first, cursor pages by id.
-import { ErrorReply } from "../ops/error-reply.js";
-import { NotificationJson, notificationJson } from "../orders/json.js";
-import { idCursor, page } from "./pagination.js";
+// GET /v1/notifications: the stored history, newest first, cursor pages by id; GET /v1/notifications/:id.
+import { ErrorReply, sendError } from "../ops/error-reply.js";
+import { NotificationJson } from "../orders/json.js";
+import { getNotification, listNotifications } from "../orders/notifications.js";
+import { isRefusal } from "../refusal.js";
+import { cursorAfter, idCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";
-import { NotificationsQuery } from "./schemas/notifications.js";
+import { NotificationParams, NotificationsQuery } from "./schemas/notifications.js";
 import type { V1RouteModule } from "./v1.js";
 
-export const notificationRoutes: V1RouteModule = async (app, { db }) => {
+export const notificationRoutes: V1RouteModule = async (app, { orders }) => {
   app.get(
     "/notifications",
     {
@@ -19,15 +21,29 @@ export const notificationRoutes: V1RouteModule = async (app, { db }) => {
     },
     async (request) => {
       const { mchtOrderNo, msgType, cursor } = request.query;
-      const limit = request.query.limit ?? 50;
-      const before = idCursor(cursor);
-      const rows = await db.notification.findMany({
-        where: { mchtOrderNo, msgType, id: before === undefined ? undefined : { lt: before } },
-        orderBy: { id: "desc" },
-        take: limit + 1,
+      const result = await listNotifications(orders, {
+        mchtOrderNo,
+        msgType,
+        before: idCursor(cursor),
+        limit: request.query.limit ?? 50,
       });
-      const result = page(rows, limit, (n) => n.id);
-      return { items: result.items.map(notificationJson), nextCursor: result.nextCursor };
+      return { items: result.items, nextCursor: cursorAfter(result.next) };
+    },
+  );
+
+  app.get(
+    "/notifications/:id",
+    {
+      schema: {
+        description: "One stored notification.",
+        tags: ["notifications"],
+        params: NotificationParams,
+        response: { 200: NotificationJson, "4xx": ErrorReply },
+      },
+    },
+    async (request, reply) => {
+      const n = await getNotification(orders, { id: BigInt(request.params.id) });
+      return isRefusal(n) ? sendError(reply, n.code, n.message) : n;
     },
   );
 };

@@ -1,11 +1,13 @@
 // POST /v1/orders/expected: the merchant's systems name the orders to expect, so the reconciler finds
 // an order even when every notification of it was lost (sections 4.3, 5.6: query what never arrived).
+import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
-import { expectOrders, orderNosProblem } from "../orders/expected.js";
+import { registerExpectedOrders } from "../orders/expected.js";
+import { isRefusal } from "../refusal.js";
 import { ExpectedBody, ExpectedReply } from "./schemas/orders.js";
 import type { V1RouteModule } from "./v1.js";
 
-export const expectedRoutes: V1RouteModule = async (app, { db }) => {
+export const expectedRoutes: V1RouteModule = async (app, { orders }) => {
   app.post(
     "/orders/expected",
     {
@@ -19,9 +21,12 @@ export const expectedRoutes: V1RouteModule = async (app, { db }) => {
     },
     async (request, reply) => {
       const { mchtOrderNos, needDeclare } = request.body;
-      const problem = orderNosProblem(mchtOrderNos);
-      if (problem) return sendError(reply, 400, `body/${problem}`);
-      return reply.code(202).send(await expectOrders(db, mchtOrderNos, needDeclare ?? null));
+      const result = await registerExpectedOrders(orders, adminTokenActor, {
+        mchtOrderNos,
+        needDeclare: needDeclare ?? null,
+      });
+      if (isRefusal(result)) return sendError(reply, result.code, `body/${result.message}`);
+      return reply.code(202).send(result);
     },
   );
 };

@@ -1,13 +1,15 @@
 // GET /v1/orders/:mchtOrderNo and GET /v1/orders (filtered, cursor pages by mchtOrderNo).
 
 import { ErrorReply, sendError } from "../ops/error-reply.js";
-import { OrderJson, orderJson } from "../orders/json.js";
-import { page, textCursor } from "./pagination.js";
+import { OrderJson } from "../orders/json.js";
+import { getOrder, listOrders } from "../orders/orders.js";
+import { isRefusal } from "../refusal.js";
+import { cursorAfter, textCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";
 import { OrderParams, OrdersQuery } from "./schemas/orders.js";
 import type { V1RouteModule } from "./v1.js";
 
-export const orderRoutes: V1RouteModule = async (app, { db }) => {
+export const orderRoutes: V1RouteModule = async (app, { orders }) => {
   app.get(
     "/orders/:mchtOrderNo",
     {
@@ -19,8 +21,8 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
       },
     },
     async (request, reply) => {
-      const order = await db.order.findUnique({ where: { mchtOrderNo: request.params.mchtOrderNo } });
-      return order ? orderJson(order) : sendError(reply, 404, "no such order");
+      const order = await getOrder(orders, request.params);
+      return isRefusal(order) ? sendError(reply, order.code, order.message) : order;
     },
   );
 
@@ -36,15 +38,13 @@ export const orderRoutes: V1RouteModule = async (app, { db }) => {
     },
     async (request) => {
       const { payStatus, declareStatus, cursor } = request.query;
-      const limit = request.query.limit ?? 50;
-      const after = textCursor(cursor);
-      const rows = await db.order.findMany({
-        where: { payStatus, declareStatus, mchtOrderNo: after === undefined ? undefined : { gt: after } },
-        orderBy: { mchtOrderNo: "asc" },
-        take: limit + 1,
+      const result = await listOrders(orders, {
+        payStatus,
+        declareStatus,
+        after: textCursor(cursor),
+        limit: request.query.limit ?? 50,
       });
-      const result = page(rows, limit, (o) => o.mchtOrderNo);
-      return { items: result.items.map(orderJson), nextCursor: result.nextCursor };
+      return { items: result.items, nextCursor: cursorAfter(result.next) };
     },
   );
 };

@@ -33,6 +33,11 @@ export function idCursor(cursor: string | undefined): bigint | undefined {
   return BigInt(text);
 }
 
+/** The cursor of the page after the one that ended at `key` (null: that was the last page). */
+export function cursorAfter(key: string | bigint | null): string | null {
+  return key === null ? null : encodeCursor(key);
+}
+
 /** Fetch limit + 1 rows; this cuts the extra one and says where the next page starts. */
 export function page<T>(rows: T[], limit: number, keyOf: (row: T) => string | bigint) {
   const items = rows.slice(0, limit);

@@ -1,6 +1,8 @@
 // What every command gets, and what it answers.
+import type { Actor } from "../actor.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import type { OrdersDeps } from "../orders/deps.js";
 
 /** Where a command writes: `print` for its answer (stdout), `error` for one-line problems (stderr). */
 export interface Output {
@@ -8,10 +10,17 @@ export interface Output {
   error(line: string): void;
 }
 
+/** What main (or a test) gives an invocation. */
 export interface CliContext {
   db: Db;
   config: Config;
   out: Output;
+}
+
+/** What a command gets: the invocation's context, the operations' deps built from it, who runs it. */
+export interface CommandContext extends CliContext {
+  orders: OrdersDeps;
+  actor: Actor;
 }
 
 /** 0 done; 1 not found, nothing to do, refused or failed; 2 the command line is wrong. */

@@ -1,6 +1,8 @@
 // Sign-in, sign-out, and the gate in front of every other console page and action: no session, no
 // content (a redirect to the sign-in page); no valid CSRF token or a cross-site request, no action.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import { isAuthorized } from "../api/bearer-auth.js";
 import { html } from "./html.js";
 import { BASE, document, type PageContext } from "./layout.js";
@@ -38,7 +40,14 @@ export function formText(body: FormBody, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? "";
 }
 
-export function authGate(app: FastifyInstance, opts: AuthOptions): void {
+/** A form field as @fastify/formbody gives it: its text, or every value of a repeated field. */
+const FormField = Type.Union([Type.String(), Type.Array(Type.String())]);
+// A repeated `next` is no path of ours: safeNext sends it to the overview, as it always did.
+const SignInQuery = Type.Object({ next: Type.Optional(FormField), signedOut: Type.Optional(FormField) });
+const SignInForm = Type.Object({ token: Type.Optional(FormField), next: Type.Optional(FormField) });
+
+export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.decorateRequest("consoleCtx", null);
   const toSignIn = (request: FastifyRequest, reply: FastifyReply) => {
     const next = request.method === "GET" ? `?next=${encodeURIComponent(request.url)}` : "";
@@ -67,16 +76,23 @@ export function authGate(app: FastifyInstance, opts: AuthOptions): void {
     }
   });
 
-  app.get("/login", { config: { public: true } }, async (request, reply) => {
-    const q = request.query as Record<string, string | undefined>;
-    return sendSignIn(reply, 200, safeNext(q.next), q.signedOut ? "You are signed out." : undefined);
-  });
+  app.get(
+    "/login",
+    { config: { public: true }, schema: { querystring: SignInQuery } },
+    async (request, reply) => {
+      const q = request.query;
+      return sendSignIn(reply, 200, safeNext(q.next), q.signedOut ? "You are signed out." : undefined);
+    },
+  );
 
   app.post(
     "/login",
-    { config: { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } } },
+    {
+      config: { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } },
+      schema: { body: SignInForm },
+    },
     async (request, reply) => {
-      const body = (request.body ?? {}) as FormBody;
+      const body = request.body;
       const next = safeNext(formText(body, "next"));
       if (crossSite(request))
         return sendSignIn(reply, 403, next, undefined, "Sign in from this console's own page.");

@@ -3,10 +3,13 @@ import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { RedisClient } from "../ingest/redis.js";
+import type { OrdersDeps } from "../orders/deps.js";
 
 export interface ConsoleDeps {
   config: Config;
   db: Db;
+  /** The orders operations' deps (the same object /v1 uses). */
+  orders: OrdersDeps;
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */

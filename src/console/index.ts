@@ -3,13 +3,14 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
+import { v1ValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
 import { authGate } from "./auth.js";
 import { deliveryRoutes } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
 import { endpointRoutes } from "./endpoints.js";
-import { html } from "./html.js";
-import { BASE, page } from "./layout.js";
+import { consoleErrors } from "./error-page.js";
+import { BASE } from "./layout.js";
 import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
 import { consoleRetries } from "./retry.js";
@@ -28,6 +29,10 @@ export function consoleUi(deps: ConsoleDeps) {
         await scope.register(formbody, { bodyLimit: 64 * 1024 });
         await scope.register(rateLimit, { global: false });
         scope.addHook("onRequest", securityHeaders);
+        // Failures and unknown paths answer with the console's own HTML page, not /v1's JSON.
+        consoleErrors(scope);
+        // Query strings, params and form bodies are checked against their TypeBox schemas, as on /v1.
+        scope.setValidatorCompiler(v1ValidatorCompiler);
         // Console pages are not part of the /v1 API document.
         scope.addHook("onRoute", (route) => {
           route.schema = { ...route.schema, hide: true };
@@ -44,15 +49,6 @@ export function consoleUi(deps: ConsoleDeps) {
         deliveryRoutes(scope, deps, retries);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
-        scope.setNotFoundHandler((request, reply) =>
-          reply
-            .code(404)
-            .type("text/html; charset=utf-8")
-            .send(
-              page(request.consoleCtx!, { title: "Not found", body: html`<p>No such console page.</p>` })
-                .text,
-            ),
-        );
       },
       { prefix: BASE },
     );

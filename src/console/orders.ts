@@ -1,28 +1,56 @@
 // /console/orders (search by prefix, filter by status) and /console/orders/<mchtOrderNo> (state and timeline).
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import {
+  HISTORY_LIMIT,
+  type HistoryNotification,
+  type MaskedOrder,
+  orderHistory,
+} from "../orders/history.js";
+import { maskPayer } from "../orders/mask.js";
+import { listOrders } from "../orders/orders.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
+import { isRefusal } from "../refusal.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
 import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
-
-import { findOrders, type HistoryNotification, loadOrder, type MaskedOrder } from "./order-data.js";
 import { noticeOf, sendPage } from "./respond.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
 
-type Query = Record<string, string | undefined>;
+const ORDERS_PER_PAGE = 50;
 
-export function orderRoutes(app: FastifyInstance, { db }: ConsoleDeps): void {
-  app.get("/orders", async (request, reply) => {
-    const q = request.query as Query;
+/** What a link or the search form may carry; other parameters are ignored, as a browser's would be. */
+const OrdersQuery = Type.Object({
+  q: Type.Optional(Type.String()),
+  payStatus: Type.Optional(Type.String()),
+  declareStatus: Type.Optional(Type.String()),
+  /** The last mchtOrderNo of the previous page. */
+  after: Type.Optional(Type.String()),
+});
+const OrderParams = Type.Object({ mchtOrderNo: Type.String() });
+const NoticeQuery = Type.Object({ notice: Type.Optional(Type.String()) });
+
+export function orderRoutes(scope: FastifyInstance, { orders }: ConsoleDeps): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
+  app.get("/orders", { schema: { querystring: OrdersQuery } }, async (request, reply) => {
+    const q = request.query;
     const filter = {
       prefix: (q.q ?? "").trim().slice(0, 200),
       payStatus: (q.payStatus ?? "").slice(0, 64),
       declareStatus: (q.declareStatus ?? "").slice(0, 64),
       after: (q.after ?? "").slice(0, 200),
     };
-    const { items, next } = await findOrders(db, filter);
-    const nextHref = next
-      ? `${BASE}/orders?${new URLSearchParams({ q: filter.prefix, payStatus: filter.payStatus, declareStatus: filter.declareStatus, after: next })}`
+    const found = await listOrders(orders, {
+      prefix: filter.prefix,
+      payStatus: filter.payStatus,
+      declareStatus: filter.declareStatus,
+      after: filter.after || undefined,
+      limit: ORDERS_PER_PAGE,
+    });
+    const items = found.items.map(maskPayer);
+    const nextHref = found.next
+      ? `${BASE}/orders?${new URLSearchParams({ q: filter.prefix, payStatus: filter.payStatus, declareStatus: filter.declareStatus, after: found.next })}`
       : null;
     const body = html`${searchForm(filter)}
 ${
@@ -40,23 +68,27 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
     return sendPage(reply, page(request.consoleCtx!, { title: "Orders", section: "orders", body }));
   });
 
-  app.get("/orders/:mchtOrderNo", async (request, reply) => {
-    const { mchtOrderNo } = request.params as { mchtOrderNo: string };
-    const history = await loadOrder(db, mchtOrderNo);
-    const ctx = request.consoleCtx!;
-    if (!history) {
-      const body = html`<p>No order <code>${mchtOrderNo}</code> and no notification about it.</p>${searchForm({ prefix: mchtOrderNo, payStatus: "", declareStatus: "" })}`;
-      return sendPage(reply.code(404), page(ctx, { title: "Order not found", section: "orders", body }));
-    }
-    const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
-    const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
+  app.get(
+    "/orders/:mchtOrderNo",
+    { schema: { params: OrderParams, querystring: NoticeQuery } },
+    async (request, reply) => {
+      const { mchtOrderNo } = request.params;
+      const history = await orderHistory(orders, { mchtOrderNo });
+      const ctx = request.consoleCtx!;
+      if (isRefusal(history)) {
+        const body = html`<p>No order <code>${mchtOrderNo}</code> and no notification about it.</p>${searchForm({ prefix: mchtOrderNo, payStatus: "", declareStatus: "" })}`;
+        return sendPage(reply.code(404), page(ctx, { title: "Order not found", section: "orders", body }));
+      }
+      const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
+      const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
 ${deliverySummary(history.notifications)}
 <h2>Timeline</h2>
-${history.truncated ? html`<p class="hint">Only the first 500 notifications are shown.</p>` : ""}
+${history.truncated ? html`<p class="hint">Only the first ${HISTORY_LIMIT} notifications are shown.</p>` : ""}
 ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
-    const { notice } = noticeOf(request.query as Query);
-    return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));
-  });
+      const { notice } = noticeOf(request.query);
+      return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));
+    },
+  );
 }
 
 function searchForm(f: { prefix: string; payStatus: string; declareStatus: string }): Html {

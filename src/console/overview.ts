@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { createReconcileQueue } from "../ingest/queue.js";
+import { type Lag, overviewFigures, SCAN_LIMIT } from "../ops/overview.js";
 import { withTimeout } from "../util.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";
@@ -15,22 +16,10 @@ import {
   type OutcomeCounts,
 } from "./ingest-history.js";
 import { BASE, endpointLink, page, statusBadge, time } from "./layout.js";
-import {
-  attemptSeries,
-  deliveryStates,
-  type Lag,
-  processingLag,
-  queueDepth,
-  type ReconcileRun,
-  reconcileRuns,
-  SCAN_LIMIT,
-  troubledEndpoints,
-} from "./overview-data.js";
+import { queueDepth, type ReconcileRun, reconcileRuns } from "./overview-data.js";
 import { sendPage } from "./respond.js";
 
-const MINUTE = 60_000;
 const REDIS_WAIT_MS = 1000;
-const HOUR = 3_600_000;
 const OUTCOME_LABELS: Record<string, string> = {
   accepted: "accepted",
   duplicate: "duplicate",
@@ -40,7 +29,7 @@ const OUTCOME_LABELS: Record<string, string> = {
 };
 
 export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
-  const { db, config } = deps;
+  const { config } = deps;
   const history: IngestHistory | undefined =
     deps.redis &&
     ingestHistory(deps.redis, config.redisPrefix, (err) =>
@@ -55,8 +44,6 @@ export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
 
   app.get("/", async (request, reply) => {
     const now = (deps.now ?? Date.now)();
-    const hourAgo = new Date(now - HOUR);
-    const dayAgo = new Date(now - 24 * HOUR);
     // A silent Redis costs the page a second at most: its parts then say so.
     const fromRedis = <T>(read: () => Promise<T>) =>
       withTimeout(read(), REDIS_WAIT_MS).catch((err: unknown) => {
@@ -64,19 +51,14 @@ export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         return null;
       });
     if (history) await fromRedis(() => history.flush());
-    const [minutes, hours, lagHour, lagDay, attemptsHour, attemptsDay, states, troubled, depth, runs] =
-      await Promise.all([
-        history ? fromRedis(() => history.series("minute", 60, now)) : null,
-        history ? fromRedis(() => history.series("hour", 24, now)) : null,
-        processingLag(db, hourAgo),
-        processingLag(db, dayAgo),
-        attemptSeries(db, { since: hourAgo, bucketMs: 5 * MINUTE, buckets: 12 }),
-        attemptSeries(db, { since: dayAgo, bucketMs: HOUR, buckets: 24 }),
-        deliveryStates(db, hourAgo, dayAgo),
-        troubledEndpoints(db),
-        fromRedis(() => queueDepth(deps.notificationQueue)),
-        fromRedis(() => reconcileRuns(reconciler)),
-      ]);
+    const [minutes, hours, figures, depth, runs] = await Promise.all([
+      history ? fromRedis(() => history.series("minute", 60, now)) : null,
+      history ? fromRedis(() => history.series("hour", 24, now)) : null,
+      overviewFigures(deps.orders, now),
+      fromRedis(() => queueDepth(deps.notificationQueue)),
+      fromRedis(() => reconcileRuns(reconciler)),
+    ]);
+    const { lagHour, lagDay, attemptsHour, attemptsDay, states, troubled } = figures;
     const received = minutes && hours ? { fiveMin: groups(minutes, 5), hours } : null;
     const sum = (rows: Array<[number, number]>, i: 0 | 1) => rows.reduce((n, r) => n + r[i], 0);
     const body = html`<div class="grid">

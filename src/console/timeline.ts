@@ -1,5 +1,7 @@
 // One order's history as a single timeline: each notification, each state change it caused, each delivery
 // with its attempts. Building the events is pure; rendering them is plain HTML.
+
+import type { HistoryDelivery, HistoryNotification, Statuses } from "../orders/history.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { type Html, html } from "./html.js";
 import {
@@ -11,7 +13,6 @@ import {
   statusBadge,
   time,
 } from "./layout.js";
-import type { HistoryDelivery, HistoryNotification, Statuses } from "./order-data.js";
 
 export type TimelineEvent =
   | { kind: "notification"; at: Date; n: HistoryNotification }

@@ -8,6 +8,11 @@ export function createDb(databaseUrl: string, max = 10): Db {
   return new PrismaClient({ adapter });
 }
 
+/** The readiness probe's question: does Postgres answer? */
+export async function pingDatabase(db: Db): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+}
+
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE"]);
 
 /**

@@ -3,7 +3,7 @@
 // formats that, Fastify's validation errors, the rate limit's 429 and anything unexpected alike. The
 // receiver alone answers Payzero in plain text (its own error handler, ingest/route.ts).
 import { STATUS_CODES } from "node:http";
-import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "typebox";
 import { isDatabaseUnavailable } from "../db/client.js";
 
@@ -29,19 +29,28 @@ export function httpError(statusCode: ErrorStatus, message: string): Error & { s
 }
 
 /**
- * 4xx keep their message; Postgres out of reach is a 503 (try again), not a fault of the service;
- * anything else is logged whole (with its stack) and answered without internals.
+ * What an error is answered with: 4xx keep their message; Postgres out of reach is a 503 (try again),
+ * not a fault of the service; anything else is logged whole (with its stack) and answered without
+ * internals. The /v1 answer is JSON (answerErrors); the console renders the same as a page.
  */
+export function classifyError(
+  error: FastifyError,
+  log: Pick<FastifyBaseLogger, "error">,
+): { statusCode: number; message: string } {
+  if (isDatabaseUnavailable(error)) {
+    log.error({ err: error }, "request failed: database unavailable");
+    return { statusCode: 503, message: "database unavailable" };
+  }
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status < 500) return { statusCode: status, message: error.message };
+  log.error({ err: error }, "request failed");
+  const message = status === 500 ? "internal error" : (STATUS_CODES[status] ?? "error").toLowerCase();
+  return { statusCode: status, message };
+}
+
 export function answerErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, "request failed: database unavailable");
-      return sendError(reply, 503, "database unavailable");
-    }
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status < 500) return reply.code(status).send(errorReply(status, error.message));
-    request.log.error({ err: error }, "request failed");
-    const message = status === 500 ? "internal error" : (STATUS_CODES[status] ?? "error").toLowerCase();
-    return reply.code(status).send(errorReply(status, message));
+    const { statusCode, message } = classifyError(error, request.log);
+    return reply.code(statusCode).send(errorReply(statusCode, message));
   });
 }

@@ -1,6 +1,9 @@
 // Orders the merchant's systems say to expect (POST /v1/orders/expected, CLI `expect`): an order row
 // with no status yet, so the reconciler asks Payzero about it even if every notification of it is lost.
+import type { Actor } from "../actor.js";
 import type { Db } from "../db/client.js";
+import type { Refusal } from "../refusal.js";
+import type { OrdersDeps } from "./deps.js";
 
 /** Order numbers in one registration at most. */
 export const MAX_EXPECTED = 1000;
@@ -49,4 +52,26 @@ export async function expectOrders(
            need_declare = COALESCE(EXCLUDED.need_declare, orders.need_declare)
     RETURNING (xmax = 0) AS added`;
   return { expected: nos.length, added: rows.filter((r) => r.added).length };
+}
+
+/**
+ * The operation behind POST /v1/orders/expected and the CLI's `expect`: checks the numbers (a 400
+ * names the first problem, nothing written), registers them and records the write.
+ */
+export async function registerExpectedOrders(
+  deps: OrdersDeps,
+  actor: Actor,
+  input: { mchtOrderNos: readonly string[]; needDeclare: boolean | null },
+): Promise<ExpectedResult | Refusal> {
+  const problem = orderNosProblem(input.mchtOrderNos);
+  if (problem) return { code: 400, message: problem };
+  const result = await expectOrders(deps.db, input.mchtOrderNos, input.needDeclare);
+  const [first] = input.mchtOrderNos;
+  await deps.recordWrite({
+    actor,
+    action: "order.expect",
+    target: result.expected === 1 ? String(first) : `${first} and ${result.expected - 1} more`,
+    summary: { ...result, needDeclare: input.needDeclare },
+  });
+  return result;
 }

@@ -1,6 +1,6 @@
 // The order and notification as the /v1 API and the webhooks show them: money in fen as a JSON
 // number, Payzero timestamps as numbers, ids as strings (they are 64-bit).
-import { Type } from "typebox";
+import { type Static, Type } from "typebox";
 import type { Notification, Order } from "../generated/prisma/client.js";
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -87,7 +87,9 @@ export const NotificationJson = Type.Object({
   }),
 });
 
-export function notificationJson(n: Notification) {
+export type NotificationJson = Static<typeof NotificationJson>;
+
+export function notificationJson(n: Notification): NotificationJson {
   return {
     id: String(n.id),
     msgType: n.msgType,

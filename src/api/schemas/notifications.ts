@@ -11,3 +11,7 @@ export const NotificationsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const NotificationParams = Type.Object({
+  id: Type.String({ pattern: "^[1-9][0-9]{0,18}$", description: "notification id" }),
+});

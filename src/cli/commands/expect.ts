@@ -1,6 +1,8 @@
 // `expect`: registers orders to expect, like POST /v1/orders/expected.
-import { expectOrders } from "../../orders/expected.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
+import { registerExpectedOrders } from "../../orders/expected.js";
+import { isRefusal } from "../../refusal.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
+import { cell } from "../table.js";
 
 export interface ExpectOptions {
   mchtOrderNos: string[];
@@ -8,8 +10,15 @@ export interface ExpectOptions {
   json: boolean;
 }
 
-export async function expectOrdersCommand({ db, out }: CliContext, opts: ExpectOptions): Promise<number> {
-  const result = await expectOrders(db, opts.mchtOrderNos, opts.needDeclare);
+export async function expectOrdersCommand(
+  { orders, actor, out }: CommandContext,
+  opts: ExpectOptions,
+): Promise<number> {
+  const result = await registerExpectedOrders(orders, actor, opts);
+  if (isRefusal(result)) {
+    out.error(cell(result.message, 300));
+    return EXIT.notFound;
+  }
   if (opts.json) printJson(out, result);
   else
     out.print(

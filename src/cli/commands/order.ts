@@ -1,9 +1,8 @@
-// `order`: an order's current state and its notification history, payer data masked.
-import type { Db } from "../../db/client.js";
-import type { Order } from "../../generated/prisma/client.js";
-import { orderJson } from "../../orders/json.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
-import { maskPayer } from "../mask.js";
+// `order`: an order's current state and its notification history, payer data masked (the timeline
+// operation masks it), printed as a table or JSON.
+import { type MaskedOrder, type OrderHistory, orderHistory } from "../../orders/history.js";
+import { isRefusal } from "../../refusal.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
 import { cell, formatFields, formatTable, payzeroTime } from "../table.js";
 
 export interface OrderOptions {
@@ -11,40 +10,34 @@ export interface OrderOptions {
   json: boolean;
 }
 
-const HISTORY_LIMIT = 500;
-
-export async function showOrder({ db, out }: CliContext, opts: OrderOptions): Promise<number> {
-  const order = await db.order.findUnique({ where: { mchtOrderNo: opts.mchtOrderNo } });
-  const history = await loadHistory(db, opts.mchtOrderNo);
-  if (!order && history.length === 0) {
-    out.error(`no such order: ${cell(opts.mchtOrderNo)}`);
+export async function showOrder({ orders, out }: CommandContext, opts: OrderOptions): Promise<number> {
+  const history = await orderHistory(orders, { mchtOrderNo: opts.mchtOrderNo });
+  if (isRefusal(history)) {
+    out.error(`${history.message}: ${cell(opts.mchtOrderNo)}`);
     return EXIT.notFound;
   }
-  const view = { order: order ? orderView(order) : null, notifications: history };
+  const view = {
+    order: history.order ? orderView(history.order) : null,
+    notifications: history.notifications.map(historyItem),
+  };
   if (opts.json) printJson(out, view);
   else for (const line of orderLines(opts.mchtOrderNo, view)) out.print(line);
   return EXIT.ok;
 }
 
-/** orderJson with the payer masked, without the raw payment-channel request and response. */
-function orderView(order: Order) {
-  const { initRequest: _req, initResponse: _res, ...shown } = maskPayer(orderJson(order));
+/** The masked order without the raw payment-channel request and response. */
+function orderView(order: MaskedOrder) {
+  const { initRequest: _req, initResponse: _res, ...shown } = order;
   return shown;
 }
 
 type OrderView = ReturnType<typeof orderView>;
-type HistoryItem = Awaited<ReturnType<typeof loadHistory>>[number];
+type HistoryItem = ReturnType<typeof historyItem>;
 
-/** Oldest first; never msgBody (it holds the payer's data in full). */
-async function loadHistory(db: Db, mchtOrderNo: string) {
-  const rows = await db.notification.findMany({
-    where: { mchtOrderNo },
-    orderBy: { id: "asc" },
-    take: HISTORY_LIMIT,
-    include: { deliveries: { select: { status: true } } },
-  });
-  return rows.map((n) => ({
-    id: String(n.id),
+/** Never msgBody (the timeline holds none: it carries the payer's data in full). */
+function historyItem(n: OrderHistory["notifications"][number]) {
+  return {
+    id: n.id,
     msgType: n.msgType,
     timestamp: Number(n.timestamp),
     timestampIso: payzeroTime(n.timestamp),
@@ -53,7 +46,7 @@ async function loadHistory(db: Db, mchtOrderNo: string) {
     problem: n.problem,
     source: n.source,
     deliveries: countStatuses(n.deliveries),
-  }));
+  };
 }
 
 function countStatuses(rows: Array<{ status: string }>) {

@@ -1,8 +1,8 @@
 // `replay`: forward a stored notification to the endpoints again, with its original webhook-id.
-import { webhookMessageId } from "../../webhooks/payload.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
+import { type ReplayStep, replayNotification } from "../../orders/replay.js";
+import { isRefusal } from "../../refusal.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
-import { applyReplay, type ReplayStep } from "../replay-plan.js";
 import { cell, formatTable } from "../table.js";
 
 export interface ReplayOptions {
@@ -12,43 +12,24 @@ export interface ReplayOptions {
   json: boolean;
 }
 
-export async function replayNotification(ctx: CliContext, opts: ReplayOptions): Promise<number> {
-  const { db, out } = ctx;
-  const n = await db.notification.findUnique({
-    where: { id: opts.notificationId },
-    select: { id: true, msgType: true, contentKey: true, prunedAt: true, msgBody: true },
-  });
-  if (!n) {
-    out.error(`no such notification: ${opts.notificationId}`);
+export async function replayCommand(ctx: CommandContext, opts: ReplayOptions): Promise<number> {
+  const { out } = ctx;
+  const replayed = await replayNotification(ctx.orders, ctx.actor, opts);
+  if (isRefusal(replayed)) {
+    out.error(cell(replayed.message, 300));
     return EXIT.notFound;
   }
-  if (n.msgBody === null) {
-    out.error(`notification ${n.id}: its body was removed by retention on ${n.prunedAt?.toISOString()}`);
+  const { toSend, steps, ...head } = replayed;
+  if (toSend.length === 0) {
+    if (opts.json) printJson(out, { ...head, steps, deliveryIds: [] });
+    else printSteps(out.print, head, steps);
+    out.error(`notification ${head.notificationId}: nothing to replay`);
     return EXIT.notFound;
   }
-  if (
-    opts.webhookId !== undefined &&
-    !(await db.webhookEndpoint.findUnique({ where: { id: opts.webhookId } }))
-  ) {
-    out.error(`no such webhook: ${cell(opts.webhookId)}`);
-    return EXIT.notFound;
-  }
-  const plan = await applyReplay(db, { ...n, msgBody: n.msgBody }, opts.webhookId);
-  const head = {
-    notificationId: String(n.id),
-    msgType: n.msgType,
-    messageId: webhookMessageId(n.contentKey),
-  };
-  if (plan.toSend.length === 0) {
-    if (opts.json) printJson(out, { ...head, steps: plan.steps, deliveryIds: [] });
-    else printSteps(out.print, head, plan.steps);
-    out.error(`notification ${n.id}: nothing to replay`);
-    return EXIT.notFound;
-  }
-  const report = await sendNow(ctx, plan.toSend, opts.wait);
-  if (opts.json) printJson(out, { ...head, steps: plan.steps, ...report });
+  const report = await sendNow(ctx, toSend, opts.wait);
+  if (opts.json) printJson(out, { ...head, steps, ...report });
   else {
-    printSteps(out.print, head, plan.steps);
+    printSteps(out.print, head, steps);
     printSendReport(out, report, ctx.config.webhookPollIntervalMs);
   }
   return sendExitCode(report);

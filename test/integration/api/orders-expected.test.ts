@@ -1,5 +1,8 @@
 // POST /v1/orders/expected: registered orders show with no status, idempotently; bad input changes nothing.
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApiApp } from "../../../src/api/app.js";
 import { applyNotification } from "../../../src/orders/apply.js";
 import { noFanOut } from "../../../src/orders/notification.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
@@ -113,5 +116,42 @@ describe("POST /v1/orders/expected", () => {
     });
     expect(anonymous.statusCode).toBe(401);
     expect((await get("E-ANON")).statusCode).toBe(404);
+  });
+});
+
+describe("the record of a registration", () => {
+  it("is written once per accepted request, naming the token and what changed, and never for a refused one", async () => {
+    const lines: Array<{ msg?: string; audit?: unknown }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
+    const app = await buildApiApp({ config: p.config, db: p.db, logger: pino({ level: "info" }, sink) });
+    try {
+      const send = (payload: object) =>
+        app.inject({ method: "POST", url: "/v1/orders/expected", headers: p.authorized, payload });
+      expect((await send({ mchtOrderNos: ["E-AUD-1", "E-AUD-2"], needDeclare: false })).statusCode).toBe(202);
+      expect((await send({ mchtOrderNos: ["E-AUD-1"] })).statusCode).toBe(202);
+      expect((await send({ mchtOrderNos: ["E-AUD-3", " "] })).statusCode).toBe(400);
+      const records = lines.filter((l) => l.msg === "admin write").map((l) => l.audit);
+      expect(records).toEqual([
+        {
+          actor: "token ADMIN_TOKEN (admin)",
+          action: "order.expect",
+          target: "E-AUD-1 and 1 more",
+          summary: { expected: 2, added: 2, needDeclare: false },
+        },
+        {
+          actor: "token ADMIN_TOKEN (admin)",
+          action: "order.expect",
+          target: "E-AUD-1",
+          summary: { expected: 1, added: 0, needDeclare: null },
+        },
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -123,6 +123,29 @@ describe("GET /v1/orders", () => {
   });
 });
 
+describe("GET /v1/notifications/:id", () => {
+  it("answers one notification as the list shows it", async () => {
+    const listed = (await get("/v1/notifications?mchtOrderNo=Q-5")).json().items as Array<{ id: string }>;
+    const first = listed[0]!;
+    const res = await get(`/v1/notifications/${first.id}`);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(first);
+  });
+
+  it("answers 404 to an id it does not hold, even past Postgres's bigint, and 400 to no id", async () => {
+    for (const id of ["999999999", "9999999999999999999"]) {
+      const res = await get(`/v1/notifications/${id}`);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toEqual({ statusCode: 404, error: "Not Found", message: "no such notification" });
+    }
+    for (const id of ["abc", "0", "-1", "1.5"]) {
+      const res = await get(`/v1/notifications/${id}`);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toMatch(/^params\/id/);
+    }
+  });
+});
+
 describe("GET /v1/notifications", () => {
   it("lists an order's history newest first, with whether each changed the order", async () => {
     const res = await get("/v1/notifications?mchtOrderNo=Q-3");

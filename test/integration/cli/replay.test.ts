@@ -1,7 +1,10 @@
 // `replay`: a stored notification forwarded again, to new endpoints and failed ones, same webhook-id.
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { RecordWrite } from "../../../src/audit.js";
+import { ordersDeps } from "../../../src/orders/deps.js";
 import { noFanOut } from "../../../src/orders/notification.js";
+import { replayNotification } from "../../../src/orders/replay.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import {
   createEndpoint,
@@ -117,5 +120,39 @@ describe("replay", () => {
       stdout: "",
       stderr: "no such webhook: wh_nope",
     });
+  });
+});
+
+describe("the replay operation", () => {
+  it("records each replay once, with its actor and counts and no message content; a refused one not at all", async () => {
+    const records: Array<Parameters<RecordWrite>[0]> = [];
+    const deps = ordersDeps(h.db, async (r) => {
+      records.push(r);
+    });
+    const actor = { kind: "cli", user: "ops" } as const;
+    const { fanOut } = h.start();
+    const { notification } = await storeNotification(h.db, fanOut, {
+      msgType: PAY_STATUS_NOTIFY,
+      msgBody: orderBody({ mchtOrderNo: "RP-AUD", payerName: "周小明", payerPhone: "13800138000" }),
+    });
+    const endpoint = await createEndpoint(h.db, { url: rx.url("/audited") });
+    const replayed = await replayNotification(deps, actor, {
+      notificationId: notification.id,
+      webhookId: endpoint.id,
+    });
+    expect(replayed).toMatchObject({ notificationId: String(notification.id), steps: [{ action: "new" }] });
+    expect(await replayNotification(deps, actor, { notificationId: 999_999n })).toEqual({
+      code: 404,
+      message: "no such notification: 999999",
+    });
+    expect(records).toEqual([
+      {
+        actor,
+        action: "notification.replay",
+        target: String(notification.id),
+        summary: { webhookId: endpoint.id, new: 1, retried: 0 },
+      },
+    ]);
+    expect(JSON.stringify(records)).not.toMatch(/周|13800138000|RP-AUD/);
   });
 });

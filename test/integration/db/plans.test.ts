@@ -9,10 +9,11 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
 import { listDeliveries } from "../../../src/cli/commands/deliveries.js";
-import { showOrder } from "../../../src/cli/commands/order.js";
 import type { Config } from "../../../src/config.js";
 import type { Db } from "../../../src/db/client.js";
 import { applyNotifications } from "../../../src/orders/apply.js";
+import { ordersDeps } from "../../../src/orders/deps.js";
+import { orderHistory } from "../../../src/orders/history.js";
 import type { FanOut, IncomingNotification } from "../../../src/orders/notification.js";
 import { staleOrdersQuery } from "../../../src/reconcile/policy.js";
 import { deleteFinishedDeliveries, pruneNotifications } from "../../../src/retention/prune.js";
@@ -143,6 +144,7 @@ const PATHS: Array<[string, () => Promise<unknown>]> = [
   ],
   ["GET /v1/orders/:mchtOrderNo", () => get("/v1/orders/H-77")],
   ["GET /v1/notifications", () => twoPages("/v1/notifications")],
+  ["GET /v1/notifications/:id", () => get("/v1/notifications/5")],
   ["GET /v1/notifications?mchtOrderNo", () => get("/v1/notifications?mchtOrderNo=H-99")],
   ["GET /v1/notifications?msgType", () => twoPages(`/v1/notifications?msgType=${DECLARE}`)],
   ["GET /v1/deliveries", () => twoPages("/v1/deliveries")],
@@ -219,7 +221,14 @@ const PATHS: Array<[string, () => Promise<unknown>]> = [
     "retention: a batch of old notifications' bodies",
     () => db.$transaction((tx) => pruneNotifications(tx, daysAgo(2), 1000)),
   ],
-  ["cli: order", () => showOrder(cli(), { mchtOrderNo: "H-150", json: true })],
+  [
+    "orders: one order's timeline (console order page, CLI order)",
+    () =>
+      orderHistory(
+        ordersDeps(db, async () => {}),
+        { mchtOrderNo: "H-150" },
+      ),
+  ],
   [
     "cli: deliveries --status failed",
     () => listDeliveries(cli(), { status: "failed", limit: 50, json: true }),

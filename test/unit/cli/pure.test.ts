@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseInvocation, UsageError } from "../../../src/cli/args.js";
-import { maskIdNumber, maskName, maskPayer, maskPhone } from "../../../src/cli/mask.js";
 import { cell, displayWidth, formatTable, payzeroTime } from "../../../src/cli/table.js";
+import { maskIdNumber, maskName, maskPayer, maskPhone } from "../../../src/orders/mask.js";
 
 describe("masking", () => {
   it("keeps a name's first character, an ID card's first and last four, a phone's 3 + 4", () => {

@@ -1,4 +1,5 @@
-// Masks the payer's personal data for terminals and tickets (they are logs too). Pure.
+// Masks the payer's personal data wherever an operator reads an order (console, CLI): terminals and tickets
+// are logs too. Pure.
 
 /** 周Xx → 周**: the first character, the rest starred (at least one star). */
 export function maskName(name: string): string {

@@ -1,9 +1,14 @@
-// What `replay` does to the outbox: new rows for subscribed endpoints without one, failed rows re-armed.
+// Replaying a stored notification (the CLI's `replay`): forwarded to the endpoints again with its
+// original webhook-id. New delivery rows for subscribed endpoints without one, failed rows re-armed;
+// a worker sends what is due.
+import type { Actor } from "../actor.js";
 import type { Db } from "../db/client.js";
-import { isRefusal } from "../refusal.js";
+import { isRefusal, type Refusal } from "../refusal.js";
 import { subscribedTo } from "../webhooks/delivery-rows.js";
 import { messageStatuses, takes } from "../webhooks/filters.js";
 import { rearmDelivery } from "../webhooks/manual-retry.js";
+import { webhookMessageId } from "../webhooks/payload.js";
+import type { OrdersDeps } from "./deps.js";
 
 export interface ReplayStep {
   deliveryId: string | null;
@@ -12,7 +17,7 @@ export interface ReplayStep {
   detail: string;
 }
 
-export interface ReplayPlan {
+interface ReplayPlan {
   /** Rows due now (attemptCount 0 for new rows). */
   toSend: Array<{ id: bigint; attemptCount: number }>;
   steps: ReplayStep[];
@@ -24,7 +29,53 @@ interface Target {
   msgBody: string;
 }
 
-export async function applyReplay(db: Db, n: Target, webhookId?: string): Promise<ReplayPlan> {
+export interface Replayed extends ReplayPlan {
+  notificationId: string;
+  msgType: string;
+  /** The webhook-id every delivery of it carries. */
+  messageId: string;
+}
+
+/**
+ * Replays notification `notificationId`, to one endpoint (`webhookId`) or every one that takes it.
+ * A 404 when the notification, its body (removed by retention) or the endpoint is missing.
+ */
+export async function replayNotification(
+  deps: OrdersDeps,
+  actor: Actor,
+  input: { notificationId: bigint; webhookId?: string },
+): Promise<Replayed | Refusal> {
+  const { db } = deps;
+  const { notificationId, webhookId } = input;
+  const n = await db.notification.findUnique({
+    where: { id: notificationId },
+    select: { id: true, msgType: true, contentKey: true, prunedAt: true, msgBody: true },
+  });
+  if (!n) return { code: 404, message: `no such notification: ${notificationId}` };
+  if (n.msgBody === null)
+    return {
+      code: 404,
+      message: `notification ${n.id}: its body was removed by retention on ${n.prunedAt?.toISOString()}`,
+    };
+  if (webhookId !== undefined && !(await db.webhookEndpoint.findUnique({ where: { id: webhookId } })))
+    return { code: 404, message: `no such webhook: ${webhookId}` };
+  const plan = await applyReplay(db, { ...n, msgBody: n.msgBody }, webhookId);
+  const count = (action: ReplayStep["action"]) => plan.steps.filter((s) => s.action === action).length;
+  await deps.recordWrite({
+    actor,
+    action: "notification.replay",
+    target: String(n.id),
+    summary: { webhookId: webhookId ?? null, new: count("new"), retried: count("retry") },
+  });
+  return {
+    notificationId: String(n.id),
+    msgType: n.msgType,
+    messageId: webhookMessageId(n.contentKey),
+    ...plan,
+  };
+}
+
+async function applyReplay(db: Db, n: Target, webhookId?: string): Promise<ReplayPlan> {
   const plan: ReplayPlan = { toSend: [], steps: [] };
   const created = await createMissing(db, n, webhookId);
   for (const row of created) {

@@ -1,0 +1,52 @@
+// Operations on stored notifications for the three doors: one by id, a page newest first. Each
+// returns the view /v1 shows (orders/json.ts) or a Refusal. Replaying one is orders/replay.ts.
+import type { Refusal } from "../refusal.js";
+import type { OrdersDeps } from "./deps.js";
+import { type NotificationJson, notificationJson } from "./json.js";
+
+/** Largest Postgres bigint: ids are bigserial, so a larger one names no notification. */
+const MAX_ID = 9_223_372_036_854_775_807n;
+
+export async function getNotification(
+  { db }: OrdersDeps,
+  input: { id: bigint },
+): Promise<NotificationJson | Refusal> {
+  const n =
+    input.id > 0n && input.id <= MAX_ID
+      ? await db.notification.findUnique({ where: { id: input.id } })
+      : null;
+  return n ? notificationJson(n) : { code: 404, message: "no such notification" };
+}
+
+export interface NotificationFilter {
+  mchtOrderNo?: string;
+  msgType?: string;
+  /** The last id of the previous page: the page holds older ones. */
+  before?: bigint;
+  limit: number;
+}
+
+export interface NotificationPage {
+  items: NotificationJson[];
+  /** The last item's id when there are more; null on the last page. */
+  next: bigint | null;
+}
+
+/** Stored notifications (each distinct message once), newest first. */
+export async function listNotifications(
+  { db }: OrdersDeps,
+  f: NotificationFilter,
+): Promise<NotificationPage> {
+  const rows = await db.notification.findMany({
+    where: {
+      mchtOrderNo: f.mchtOrderNo,
+      msgType: f.msgType,
+      id: f.before === undefined ? undefined : { lt: f.before },
+    },
+    orderBy: { id: "desc" },
+    take: f.limit + 1,
+  });
+  const items = rows.slice(0, f.limit);
+  const last = items.at(-1);
+  return { items: items.map(notificationJson), next: rows.length > f.limit && last ? last.id : null };
+}

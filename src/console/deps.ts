@@ -2,7 +2,7 @@
 import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
-import type { RedisClient } from "../ingest/redis.js";
+import type { RedisClient } from "../queue/redis.js";
 
 export interface ConsoleDeps {
   config: Config;

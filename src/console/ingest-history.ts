@@ -2,8 +2,9 @@
 // pzn_notifications_received_total counter gained to per-minute and per-hour counts in Redis, so the
 // overview sums every api process and survives restarts (minutes kept 2 hours, hours 25). Nothing is
 // added on the receiver's own path.
-import type { RedisClient } from "../ingest/redis.js";
+
 import { notificationsReceived } from "../ops/metrics.js";
+import type { RedisClient } from "../queue/redis.js";
 
 export const OUTCOMES = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"] as const;
 type Outcome = (typeof OUTCOMES)[number];

@@ -1,7 +1,7 @@
 // /console: the last hour and day at a glance.
 
 import type { FastifyInstance } from "fastify";
-import { createReconcileQueue } from "../ingest/queue.js";
+import { createReconcileQueue } from "../queue/queue.js";
 import { withTimeout } from "../util.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";

@@ -4,6 +4,9 @@ import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
+import type { FanOut } from "../orders/notification.js";
+import { PayzeroClient } from "../payzero/query-api.js";
 import {
   closeWorker,
   createReconcileQueue,
@@ -11,11 +14,8 @@ import {
   RECONCILE_SCHEDULER,
   reconcileJobOptions,
   reconcileWorkerOptions,
-} from "../ingest/queue.js";
-import type { RedisClient } from "../ingest/redis.js";
-import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
-import type { FanOut } from "../orders/notification.js";
-import { PayzeroClient } from "../payzero/query-api.js";
+} from "../queue/queue.js";
+import type { RedisClient } from "../queue/redis.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
 

@@ -4,6 +4,7 @@
 // added on the receiver's own path.
 
 import { notificationsReceived } from "../ops/metrics.js";
+import { redisKeys } from "../queue/keys.js";
 import type { RedisClient } from "../queue/redis.js";
 
 export const OUTCOMES = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"] as const;
@@ -53,7 +54,7 @@ export function ingestHistory(
   onError: (err: unknown) => void,
   flushEveryMs = 10_000,
 ): IngestHistory {
-  const key = (unit: string, slot: number) => `${prefix}:console:received:${unit}:${slot}`;
+  const key = redisKeys(prefix).consoleReceived;
   // The counter starts at 0 with the process: everything it counted is still to be written.
   let written = emptyCounts();
   let flushing: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import type { Db } from "../db/client.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/notification.js";
 import { PayzeroClient } from "../payzero/query-api.js";
+import { redisKeys } from "../queue/keys.js";
 import {
   closeWorker,
   createReconcileQueue,
@@ -42,7 +43,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const client =
     deps.client ??
     new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
-  const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
+  const cursor = redisCursor(deps.connection, redisKeys(prefix).reconcileCursor, settings.maxAgeSeconds);
   const queue = createReconcileQueue(deps.connection, prefix);
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
   // instead of running beside it.

@@ -1,6 +1,7 @@
 // The environment reaches the service only through loadConfig. Every setting is declared once below
 // (its variable, type and limits, default, description, the roles that read and require it); the
-// typed Config, the checks, the error messages and the docs' settings table all come from it.
+// typed Config, the checks and the error messages come from it, and so do the settings table of
+// docs/configuration.md and .env.example (`npm run docs:config`, scripts/config-docs.ts).
 import { type Static, type TSchema, Type } from "typebox";
 import { Value } from "typebox/value";
 import { ConfigError, type Problem } from "./config-problems.js";
@@ -56,10 +57,15 @@ interface Setting<T extends TSchema, V, F extends string | undefined, G extends 
   type: T;
   /** Used when the variable is unset or empty. */
   default: string;
-  /** One line for the settings table. */
+  /**
+   * What it does, written only here: the settings table of docs/configuration.md and the comment
+   * above it in .env.example. One paragraph of Markdown (`code`, links relative to docs/).
+   */
   doc: string;
-  /** The roles that read it. */
+  /** The roles that read it (the table's "Read by" column). */
   roles: readonly SettingRole[];
+  /** A value .env.example sets on an uncommented line (a placeholder the service refuses). */
+  example?: string;
   /** Roles that refuse to start while it is empty, and why. */
   required?: { by: readonly SettingRole[]; why?: string };
   /** Its value is never shown in an error. */
@@ -88,6 +94,7 @@ function setting<
     secret: s.secret === true,
     format: s.format,
     reason: s.reason,
+    example: s.example,
     field: s.field as F,
     group: s.group as G,
     decode: s.decode ?? identity,
@@ -98,17 +105,18 @@ const SERVING: readonly SettingRole[] = ["api", "worker"];
 const LOGGING: readonly SettingRole[] = ["api", "worker", "migrate"];
 
 /**
- * Every setting, by environment variable. A test of the docs' settings table finds each one's
- * default, doc, roles and required.by here.
+ * Every setting, by environment variable, in the order of docs/configuration.md's table and of
+ * .env.example: adding one here and running `npm run docs:config` documents it.
  */
 export const SETTINGS = {
   PAYZERO_SIGN_TOKEN: setting({
     type: Text,
     default: "",
-    doc: "The signToken(s) of Payzero's merchant console, comma-separated: all are accepted (rotation)",
+    doc: "The signToken(s) set in Payzero's merchant console (商户配置), comma-separated: all are accepted (rotation); the example's `change-me` is refused at start",
     roles: ["api"],
     required: { by: ["api"] },
     secret: true,
+    example: "change-me",
     field: "signTokens",
     decode: (text, refuse) => {
       const tokens = list(text);
@@ -120,7 +128,7 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^postgres(ql)?://" }),
     format: "a postgresql:// or postgres:// URL",
     default: "postgresql://postgres@127.0.0.1:5432/payzero_notify",
-    doc: "Postgres connection",
+    doc: "Postgres connection (compose builds its own from `POSTGRES_PASSWORD`)",
     roles: ["api", "worker", "migrate", "cli"],
     secret: true,
     field: "databaseUrl",
@@ -129,7 +137,7 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^rediss?://" }),
     format: "a redis:// or rediss:// URL",
     default: "redis://127.0.0.1:6379/0",
-    doc: "Redis connection (the master's password and db with Sentinel, a node's with Cluster)",
+    doc: "Redis connection (compose sets its own); run Redis with `appendonly yes`, `appendfsync always`, `maxmemory-policy noeviction`. With Sentinel or Cluster only its username, password, TLS and db are used (see [Redis with Sentinel or Cluster](#redis-with-sentinel-or-cluster))",
     roles: SERVING,
     secret: true,
     field: "redisUrl",
@@ -138,14 +146,14 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^[A-Za-z0-9:_{}-]*$" }),
     format: "letters, digits and : _ { } - only",
     default: "",
-    doc: 'Prefix of every Redis key of the queues; empty: "pzn", or "{pzn}" with Cluster',
+    doc: "Prefix of every Redis key of the queues; empty: `pzn`, or `{pzn}` with Cluster (where a prefix must hold a hash tag)",
     roles: SERVING,
     field: "redisPrefix",
   }),
   HOST: setting({
     type: Type.String({ minLength: 1 }),
     default: "0.0.0.0",
-    doc: "Listen address of the HTTP server (worker processes serve /healthz, /readyz, /metrics there)",
+    doc: "Listen address of the HTTP server (worker-only processes serve `/healthz`, `/readyz`, `/metrics` there)",
     roles: SERVING,
     field: "host",
   }),
@@ -159,23 +167,24 @@ export const SETTINGS = {
   ADMIN_TOKEN: setting({
     type: Text,
     default: "",
-    doc: "Bearer token of /v1, 16 characters at least; empty: /v1 refuses every request",
+    doc: "Bearer token of the `/v1` query and admin API, 16 characters at least (e.g. `openssl rand -hex 24`); empty: `/v1` refuses every request; the example's `change-me` is refused at start",
     roles: ["api"],
     secret: true,
+    example: "change-me",
     field: "adminToken",
   }),
   LOG_LEVEL: setting({
     type: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     format: "one of fatal, error, warn, info, debug, trace, silent",
     default: "info",
-    doc: "fatal, error, warn, info, debug, trace or silent",
+    doc: "pino level: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`",
     roles: LOGGING,
     field: "logLevel",
   }),
   NODE_ENV: setting({
     type: Text,
     default: "",
-    doc: "production: JSON log lines even at a terminal (the image sets it); else a terminal gets readable ones",
+    doc: "`production`: JSON log lines even at a terminal (the image sets it); otherwise a terminal gets readable lines",
     roles: LOGGING,
     field: "nodeEnv",
   }),
@@ -183,14 +192,14 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^/[A-Za-z0-9/_.-]*$" }),
     format: "a path: / then letters, digits and / _ . - only",
     default: "/payzero/notify",
-    doc: "Path Payzero posts notifications to",
+    doc: "The path Payzero POSTs notifications to",
     roles: ["api"],
     field: "notifyPath",
   }),
   ENQUEUE_TIMEOUT_MS: setting({
     type: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),
     default: "2000",
-    doc: "How long the receiver waits for Redis before answering 503 (at most 4499: Payzero waits 5 s)",
+    doc: "How long the receiver waits for Redis to take a message before answering 503 (Payzero then resends); at most `4499`: Payzero waits 5 s for `OK`, and the rest of the request needs the last 500 ms (see [Payzero's 5 s is a bound](#payzeros-5-s-is-a-bound))",
     roles: ["api"],
     reason: "Payzero waits 5 s for OK, and the rest of the request needs the last 500 ms",
     field: "enqueueTimeoutMs",
@@ -205,14 +214,14 @@ export const SETTINGS = {
   WORKER_CONCURRENCY: setting({
     type: PositiveInt,
     default: "64",
-    doc: "Notification jobs (micro-batches of 1–64 messages) one worker process holds at once",
+    doc: "Notification jobs one worker process holds at once (each job holds the 1–64 messages that reached an api process together)",
     roles: ["worker"],
     field: "workerConcurrency",
   }),
   WORKER_BATCH_SIZE: setting({
     type: PositiveInt,
     default: "32",
-    doc: "Most of them applied in one transaction",
+    doc: "Most messages of those jobs a worker applies in one transaction (group commit: a lone message still goes at once)",
     roles: ["worker"],
     field: "workerBatchSize",
   }),
@@ -227,7 +236,7 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),
     format: "whole numbers of seconds, comma-separated",
     default: "5,30,120,600,1800,7200,21600,43200",
-    doc: "Seconds to wait before attempt 2, 3, … of a webhook delivery, comma-separated",
+    doc: "Seconds to wait before attempt 2, 3, … of a webhook delivery, comma-separated; after the last attempt the delivery is failed",
     roles: ["worker"],
     field: "webhookRetrySchedule",
     decode: (text) => text.split(",").map((s) => Number(s.trim())),
@@ -249,49 +258,49 @@ export const SETTINGS = {
   WEBHOOK_POLL_INTERVAL_MS: setting({
     type: PositiveInt,
     default: "1000",
-    doc: "How often a worker process claims due deliveries (retries, manual retries, rows others left)",
+    doc: "How often a worker process claims due deliveries (retries, manual retries, rows a stopped worker held)",
     roles: ["worker", "cli"],
     field: "webhookPollIntervalMs",
   }),
   WEBHOOK_LEASE_GRACE_MS: setting({
     type: PositiveInt,
     default: "30000",
-    doc: "A delivery a process holds stays its own this long past the attempt's timeout; then any process may claim it",
+    doc: "A delivery a worker process holds stays its own this long past the attempt's timeout; then any process may claim it (a crashed worker's rows)",
     roles: ["worker"],
     field: "webhookLeaseGraceMs",
   }),
   WEBHOOK_QUEUE_LIMIT: setting({
     type: PositiveInt,
     default: "10000",
-    doc: "Most deliveries one worker process keeps waiting in memory; more wait in Postgres",
+    doc: "Most deliveries one worker process keeps waiting in memory for an endpoint slot; the rest wait in Postgres",
     roles: ["worker"],
     field: "webhookQueueLimit",
   }),
   WEBHOOK_ENDPOINT_CONCURRENCY: setting({
     type: PositiveInt,
     default: "32",
-    doc: "Attempts one worker process makes to one endpoint at once",
+    doc: "Attempts one worker process makes to one endpoint at once (by default half of `WEBHOOK_CONCURRENCY`: a slow endpoint cannot hold every slot)",
     roles: ["worker"],
     field: "webhookEndpointConcurrency",
   }),
   ENDPOINT_DISABLE_AFTER_SECONDS: setting({
     type: PositiveInt,
     default: String(5 * 24 * 3600),
-    doc: "An endpoint failing without a success for this long is disabled (re-enable with PATCH)",
+    doc: "An endpoint failing without a success for this long is disabled (`PATCH` with `enabled: true` re-enables it)",
     roles: ["worker"],
     field: "endpointDisableAfterSeconds",
   }),
   WEBHOOK_SECRET_OVERLAP_SECONDS: setting({
     type: Type.Integer({ minimum: 0, maximum: MAX_SECRET_OVERLAP_SECONDS }),
     default: String(24 * 3600),
-    doc: "After a secret rotation, deliveries are signed with the old secret too for this long (at most a week)",
+    doc: "After a secret rotation, deliveries are signed with the old secret too for this long (at most a week, 604800)",
     roles: ["api"],
     field: "webhookSecretOverlapSeconds",
   }),
   V1_RATE_LIMIT_PER_MINUTE: setting({
     type: PositiveInt,
     default: "600",
-    doc: "Requests per minute and client address on /v1",
+    doc: "Requests per minute and client address on `/v1`",
     roles: ["api"],
     field: "v1RateLimitPerMinute",
   }),
@@ -299,14 +308,14 @@ export const SETTINGS = {
     type: Type.Enum(["token", "public", "off"]),
     format: "one of token, public, off",
     default: "token",
-    doc: "/openapi.json and /docs: behind ADMIN_TOKEN (token), open (public) or not served (off)",
+    doc: "`/openapi.json` and `/docs`: behind `ADMIN_TOKEN` (`token`), open (`public`) or not served (`off`)",
     roles: ["api"],
     field: "apiDocs",
   }),
   PAYZERO_API_URL: setting({
     ...HTTP_URL_OR_EMPTY,
     default: "",
-    doc: "Payzero's query API; the reconciler runs only when it, PAYZERO_APP_ID and PAYZERO_APP_KEY are set",
+    doc: "Payzero's query API, e.g. `https://quickpay-api.payzero.cn`; the reconciler runs only when it, `PAYZERO_APP_ID` and `PAYZERO_APP_KEY` are all set",
     roles: SERVING,
     secret: true,
     group: "payzeroApi",
@@ -315,7 +324,7 @@ export const SETTINGS = {
   PAYZERO_APP_ID: setting({
     type: Text,
     default: "",
-    doc: "appId of the query API",
+    doc: "AppId of the query API, from the merchant console",
     roles: SERVING,
     group: "payzeroApi",
     field: "appId",
@@ -323,7 +332,7 @@ export const SETTINGS = {
   PAYZERO_APP_KEY: setting({
     type: Text,
     default: "",
-    doc: "appKey of the query API",
+    doc: "AppKey of the query API, from the merchant console",
     roles: SERVING,
     secret: true,
     group: "payzeroApi",
@@ -335,7 +344,7 @@ export const SETTINGS = {
     }),
     format: "/order/queryOrder and/or /order/feedback, comma-separated",
     default: "/order/queryOrder,/order/feedback",
-    doc: "/order/queryOrder and/or /order/feedback, comma-separated, tried in this order",
+    doc: "Single-order queries, comma-separated, tried in this order until one knows the order: `/order/queryOrder` (QR, quick-pay and mock-pay orders, sections 4.3/5.6/6.3), `/order/feedback` (auto-pay and batch orders, section 2.4); see [Reconciler](payzero.md#reconciler)",
     roles: SERVING,
     group: "payzeroApi",
     field: "queryPaths",
@@ -384,7 +393,7 @@ export const SETTINGS = {
   RECONCILE_AWAIT_DECLARATION: setting({
     ...SWITCH,
     default: "true",
-    doc: "Whether Payzero declares paid orders to customs; false: a paid order is finished whatever its declare status",
+    doc: "Whether Payzero declares your paid orders to customs; `false` (orders with `needDeclare` false): a paid order is finished whatever its declare status",
     roles: ["worker"],
     group: "reconcile",
     field: "awaitDeclaration",
@@ -392,7 +401,7 @@ export const SETTINGS = {
   RECONCILE_UNKNOWN_ORDER_SECONDS: setting({
     type: PositiveInt,
     default: "86400",
-    doc: 'An expected order Payzero has answered "no such order" about for this long is no longer asked about',
+    doc: 'An expected order (registered, no status yet) that Payzero has called unknown ("no such order") for this long is no longer asked about',
     roles: ["worker"],
     group: "reconcile",
     field: "unknownOrderSeconds",
@@ -400,7 +409,7 @@ export const SETTINGS = {
   METRICS_TOKEN: setting({
     type: Text,
     default: "",
-    doc: "Bearer token of /metrics, 16 characters at least; empty: /metrics is open",
+    doc: "Bearer token `/metrics` asks for (`Authorization: Bearer <token>`), 16 characters at least; empty: `/metrics` is open. Set it when the port is reachable from outside (`/healthz` and `/readyz` stay open)",
     roles: SERVING,
     secret: true,
     field: "metricsToken",
@@ -408,7 +417,7 @@ export const SETTINGS = {
   RETENTION_DAYS: setting({
     type: Type.Integer({ minimum: 0 }),
     default: "0",
-    doc: "Succeeded deliveries, their attempts and notification bodies older than this are removed; 0: keep everything",
+    doc: "After this many days, succeeded deliveries and their attempts are removed, and the bodies of notifications none of whose deliveries remains (orders are kept whole); `0`: keep everything (see [Retention](operations.md#retention))",
     roles: ["worker"],
     group: "retention",
     field: "days",
@@ -424,7 +433,7 @@ export const SETTINGS = {
   RETENTION_BATCH_SIZE: setting({
     type: Type.Integer({ minimum: 1, maximum: 10_000 }),
     default: "1000",
-    doc: "Rows one retention statement removes at most",
+    doc: "Rows one retention statement removes at most (with a 200 ms pause between two)",
     roles: ["worker"],
     group: "retention",
     field: "batchSize",
@@ -433,25 +442,25 @@ export const SETTINGS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: setting({
     ...HTTP_URL_OR_EMPTY,
     default: "",
-    doc: "OTLP/HTTP endpoint: tracing is on when it or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set",
+    doc: "OTLP/HTTP collector, e.g. `http://otel-collector:4318`: tracing is on when it or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set. The SDK reads the other `OTEL_*` itself (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS` …; see [Tracing](operations.md#tracing-opentelemetry))",
     roles: SERVING,
   }),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: setting({
     ...HTTP_URL_OR_EMPTY,
     default: "",
-    doc: "OTLP/HTTP endpoint of traces alone",
+    doc: "OTLP/HTTP endpoint of traces alone; set, it turns tracing on too",
     roles: SERVING,
   }),
   OTEL_SDK_DISABLED: setting({
     ...SWITCH,
     default: "false",
-    doc: "true: no tracing, whatever the endpoints",
+    doc: "`true`: no tracing, whatever the endpoints",
     roles: SERVING,
   }),
   ENCRYPTION_KEYS: setting({
     type: Text,
     default: "",
-    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers, comma-separated: the first seals, every one opens",
+    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers in Postgres, comma-separated: the first seals, every one opens. Make one with `openssl rand -base64 32`, and keep it; a key rotation is `NEW,OLD`, a restart, then `NEW` alone (see [Secrets at rest](webhooks.md#secrets-at-rest-and-encryption_keys))",
     roles: ["api", "worker", "migrate"],
     required: {
       by: ["api", "worker"],
@@ -466,7 +475,7 @@ export const SETTINGS = {
   WEBHOOK_ALLOW_ADDRESSES: setting({
     type: Text,
     default: "",
-    doc: "Addresses/CIDRs an endpoint may reach although the destination rule refuses them, comma-separated",
+    doc: "Addresses or CIDR subnets, comma-separated, an endpoint may reach although the address rule refuses them (link-local and cloud metadata: 169.254.0.0/16, fe80::/10, fd00:ec2::254; this service's own listener), e.g. `169.254.10.0/24` (see [the address rule](webhooks.md#where-an-endpoint-may-point-the-address-rule))",
     roles: SERVING,
     field: "webhookAllowAddresses",
     decode: subnets,
@@ -474,28 +483,28 @@ export const SETTINGS = {
   WEBHOOK_THROTTLE_MAX_SECONDS: setting({
     type: PositiveInt,
     default: "300",
-    doc: "The longest pause a 429 causes an endpoint (Retry-After is capped to it, and so is the backoff)",
+    doc: "A 429 pauses its endpoint for its `Retry-After` (or 1 s, doubling per 429 in a row), at most this long",
     roles: ["worker"],
     field: "webhookThrottleMaxSeconds",
   }),
   WEBHOOK_THROTTLE_LIMIT: setting({
     type: Type.Integer({ minimum: 0 }),
     default: "50",
-    doc: "429s a delivery may get without using up an attempt",
+    doc: "429s a delivery may get without using up an attempt of `WEBHOOK_RETRY_SCHEDULE`; past them a 429 is one",
     roles: ["worker"],
     field: "webhookThrottleLimit",
   }),
   WEBHOOK_BACKFILL_BATCH: setting({
     type: Type.Integer({ minimum: 1, maximum: 5000 }),
     default: "500",
-    doc: "Notifications a backfill reads per batch; also how many of its deliveries may be pending at once",
+    doc: "Notifications a backfill reads per transaction; also how many of its deliveries may be pending at once",
     roles: ["worker"],
     field: "webhookBackfillBatch",
   }),
   REDIS_SENTINELS: setting({
     ...HOST_PORTS,
     default: "",
-    doc: "host:port of each Sentinel, comma-separated; empty: no Sentinel",
+    doc: "`host:port` of each Sentinel, comma-separated (e.g. `sentinel-1:26379,sentinel-2:26379`): the service asks them for the master; empty: no Sentinel",
     roles: SERVING,
     field: "redisSentinels",
     decode: checkedHostPorts,
@@ -503,14 +512,14 @@ export const SETTINGS = {
   REDIS_SENTINEL_NAME: setting({
     type: Text,
     default: "",
-    doc: "The master's name in the Sentinels' config (required with REDIS_SENTINELS)",
+    doc: "The master's name in the Sentinels' `sentinel monitor` line (e.g. `mymaster`); required with `REDIS_SENTINELS`",
     roles: SERVING,
     field: "redisSentinelName",
   }),
   REDIS_CLUSTER_NODES: setting({
     ...HOST_PORTS,
     default: "",
-    doc: "host:port of Redis Cluster nodes to start from, comma-separated; empty: no Cluster",
+    doc: "`host:port` of some Redis Cluster nodes to start from, comma-separated (the others are discovered); empty: no Cluster",
     roles: SERVING,
     field: "redisClusterNodes",
     decode: checkedHostPorts,
@@ -519,7 +528,7 @@ export const SETTINGS = {
     type: Type.String({ pattern: "^\\d*$" }),
     format: "a whole number, or empty",
     default: "",
-    doc: "Replicas that must confirm a message before the receiver answers OK; empty: 1 with Sentinel or Cluster, else 0",
+    doc: "Replicas that must have a notification (Redis `WAIT`) before the receiver answers `OK`; empty: 1 with Sentinel or Cluster, else 0; `0`: no wait",
     roles: ["api"],
     decode: (text) => (text === "" ? undefined : Number(text)),
   }),

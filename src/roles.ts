@@ -3,13 +3,13 @@ import type { Logger } from "pino";
 import { buildApiApp } from "./api/app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
+import { watchQueue } from "./ops/metrics.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
   waitUntilConnected,
-} from "./ingest/queue.js";
-import { watchQueue } from "./ops/metrics.js";
+} from "./queue/queue.js";
 import { closeServer } from "./server.js";
 import { sealAtStart } from "./webhooks/endpoint-sealing.js";
 import type { Stoppable } from "./workers.js";

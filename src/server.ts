@@ -7,13 +7,13 @@ import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { bearerAuth } from "./api/bearer-auth.js";
 import type { Config } from "./config.js";
-import type { NotificationBatch } from "./ingest/queue.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
 import { answerErrors } from "./ops/error-reply.js";
 import { cutSlowBodies, refuseNulCharacters } from "./ops/guards.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
+import type { NotificationBatch } from "./queue/queue.js";
 
 export const BODY_LIMIT = 1024 * 1024;
 const STOP_REQUESTS_WITHIN_MS = 5000;

@@ -3,14 +3,14 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
+import { watchQueue } from "./ops/metrics.js";
+import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
 import {
   closeConnection,
   closeWorker,
   createNotificationQueue,
   createWorkerConnection,
-} from "./ingest/queue.js";
-import { watchQueue } from "./ops/metrics.js";
-import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
+} from "./queue/queue.js";
 import { startReconciler } from "./reconcile/scheduler.js";
 import { startRetention } from "./retention/runner.js";
 import { sealAtStart } from "./webhooks/endpoint-sealing.js";

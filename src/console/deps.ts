@@ -2,8 +2,8 @@
 import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
-import type { RedisClient } from "../ingest/redis.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { RedisClient } from "../queue/redis.js";
 
 export interface ConsoleDeps {
   config: Config;

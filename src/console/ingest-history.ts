@@ -2,8 +2,10 @@
 // pzn_notifications_received_total counter gained to per-minute and per-hour counts in Redis, so the
 // overview sums every api process and survives restarts (minutes kept 2 hours, hours 25). Nothing is
 // added on the receiver's own path.
-import type { RedisClient } from "../ingest/redis.js";
+
 import { notificationsReceived } from "../ops/metrics.js";
+import { redisKeys } from "../queue/keys.js";
+import type { RedisClient } from "../queue/redis.js";
 
 export const OUTCOMES = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"] as const;
 type Outcome = (typeof OUTCOMES)[number];
@@ -52,7 +54,7 @@ export function ingestHistory(
   onError: (err: unknown) => void,
   flushEveryMs = 10_000,
 ): IngestHistory {
-  const key = (unit: string, slot: number) => `${prefix}:console:received:${unit}:${slot}`;
+  const key = redisKeys(prefix).consoleReceived;
   // The counter starts at 0 with the process: everything it counted is still to be written.
   let written = emptyCounts();
   let flushing: Promise<void> | undefined;

@@ -1,8 +1,8 @@
 // /console: the last hour and day at a glance.
 
 import type { FastifyInstance } from "fastify";
-import { createReconcileQueue } from "../ingest/queue.js";
 import { type Lag, overviewFigures, SCAN_LIMIT } from "../ops/overview.js";
+import { createReconcileQueue } from "../queue/queue.js";
 import { withTimeout } from "../util.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";

@@ -1,14 +1,14 @@
 import type { Queue } from "bullmq";
 import { createBatcher } from "../db/group-commit.js";
-import { withTimeout } from "../util.js";
 import {
   NOTIFICATION_JOB_NAME,
   type NotificationBatch,
   type NotificationMessage,
   notificationJobOptions,
-} from "./queue.js";
-import { connectionEpoch, isReady, type RedisClient } from "./redis.js";
-import { awaitReplicas } from "./replicas.js";
+} from "../queue/queue.js";
+import { connectionEpoch, isReady, type RedisClient } from "../queue/redis.js";
+import { awaitReplicas } from "../queue/replicas.js";
+import { withTimeout } from "../util.js";
 
 export class EnqueueTimeoutError extends Error {
   constructor(ms: number) {

@@ -7,9 +7,9 @@ import { Compile } from "typebox/compile";
 import { SpanKind, startTraced, type Traced } from "../ops/tracing.js";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
+import type { NotificationBatch, NotificationMessage } from "../queue/queue.js";
 import { readNotificationBodies } from "./body.js";
 import { createEnqueue, MAX_PENDING_ENQUEUES } from "./enqueue.js";
-import type { NotificationBatch, NotificationMessage } from "./queue.js";
 
 export interface IngestOptions {
   path: string;

@@ -7,14 +7,6 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
 import {
-  messagesOf,
-  NOTIFICATION_QUEUE,
-  type NotificationBatch,
-  type NotificationMessage,
-  notificationWorkerOptions,
-} from "../ingest/queue.js";
-import type { RedisClient } from "../ingest/redis.js";
-import {
   notificationLag,
   notificationsProcessed,
   orderStatusChanges,
@@ -22,6 +14,14 @@ import {
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
 import { contentKey } from "../payzero/envelope.js";
+import {
+  messagesOf,
+  NOTIFICATION_QUEUE,
+  type NotificationBatch,
+  type NotificationMessage,
+  notificationWorkerOptions,
+} from "../queue/queue.js";
+import type { RedisClient } from "../queue/redis.js";
 import { type ApplyResult, applyNotifications } from "./apply.js";
 import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
 import { ORDER_MSG_TYPES } from "./order-state.js";

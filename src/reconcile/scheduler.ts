@@ -4,6 +4,10 @@ import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
+import type { FanOut } from "../orders/notification.js";
+import { PayzeroClient } from "../payzero/query-api.js";
+import { redisKeys } from "../queue/keys.js";
 import {
   closeWorker,
   createReconcileQueue,
@@ -11,11 +15,8 @@ import {
   RECONCILE_SCHEDULER,
   reconcileJobOptions,
   reconcileWorkerOptions,
-} from "../ingest/queue.js";
-import type { RedisClient } from "../ingest/redis.js";
-import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
-import type { FanOut } from "../orders/notification.js";
-import { PayzeroClient } from "../payzero/query-api.js";
+} from "../queue/queue.js";
+import type { RedisClient } from "../queue/redis.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
 
@@ -42,7 +43,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const client =
     deps.client ??
     new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
-  const cursor = redisCursor(deps.connection, `${prefix}:${RECONCILE_QUEUE}:cursor`, settings.maxAgeSeconds);
+  const cursor = redisCursor(deps.connection, redisKeys(prefix).reconcileCursor, settings.maxAgeSeconds);
   const queue = createReconcileQueue(deps.connection, prefix);
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
   // instead of running beside it.

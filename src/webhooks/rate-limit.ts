@@ -12,7 +12,8 @@
 // send up to N × the limit until Redis is back) rather than stopping every limited endpoint.
 
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { RedisClient } from "../ingest/redis.js";
+import { redisKeys } from "../queue/keys.js";
+import type { RedisClient } from "../queue/redis.js";
 import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface EndpointLimiter {
@@ -32,7 +33,7 @@ export function createEndpointLimiter(redis: RedisClient | undefined, redisPrefi
       limiter = redis
         ? new RateLimiterRedis({
             storeClient: redis,
-            keyPrefix: `${redisPrefix}:webhook-rate:${perSecond}`,
+            keyPrefix: redisKeys(redisPrefix).webhookRate(perSecond),
             points: perSecond,
             duration: 1,
             rejectIfRedisNotReady: true,

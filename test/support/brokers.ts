@@ -8,7 +8,24 @@ import { connect as amqpConnect, type ChannelModel } from "amqplib";
 import { NATS_HOST, RABBITMQ_HOST } from "./env.js";
 
 const run = promisify(execFile);
-const rabbitmqctl = (...args: string[]) => run("rabbitmqctl", ["-q", ...args]);
+
+/**
+ * rabbitmqctl of the tests' RabbitMQ (the management plugin may be off): inside the container
+ * global-setup started (TEST_RABBITMQ_CONTAINER), else from the PATH. Resolves its output.
+ */
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const container = process.env.TEST_RABBITMQ_CONTAINER;
+  if (!container) return (await run("rabbitmqctl", ["-q", ...args])).stdout;
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  const client = await getContainerRuntimeClient();
+  const result = await client.container.exec(client.container.getById(container), [
+    "rabbitmqctl",
+    "-q",
+    ...args,
+  ]);
+  if (result.exitCode !== 0) throw new Error(`rabbitmqctl ${args.join(" ")}: ${result.output}`);
+  return result.stdout;
+}
 
 export interface TestVhost {
   name: string;
@@ -19,7 +36,7 @@ export interface TestVhost {
   drop: () => Promise<void>;
 }
 
-/** A vhost of its own (the management plugin is off here: rabbitmqctl), guest allowed in it. */
+/** A vhost of its own, guest allowed in it. */
 export async function createVhost(): Promise<TestVhost> {
   const name = `payzero_test_${randomBytes(4).toString("hex")}`;
   await rabbitmqctl("add_vhost", name);

@@ -1,14 +1,19 @@
-// Where the tests get Postgres and Redis on a machine that has Docker but not these services:
-// TEST_PG_ADMIN_URL / TEST_REDIS_URL when set, else the local services on their usual ports when
-// they answer (this machine, CI), else containers started here with Testcontainers (postgres:17,
-// redis:7), shared by every test file and removed at the end.
+// Where the tests get Postgres, Redis, RabbitMQ and NATS on a machine that has Docker but not these
+// services: TEST_PG_ADMIN_URL / TEST_REDIS_URL / TEST_RABBITMQ_HOST / TEST_NATS_HOST when set, else
+// the local services on their usual ports when they answer (this machine, CI), else containers
+// started here with Testcontainers (postgres:17, redis:7, rabbitmq:3, nats:2), shared by every test
+// file and removed at the end.
 // Imports nothing of env.ts: global-setup.ts sets the environment that env.ts then reads.
 import { execFileSync } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { connect } from "node:net";
+import { delimiter, join } from "node:path";
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from "testcontainers";
 
 const POSTGRES_IMAGE = "postgres:17";
 const REDIS_IMAGE = "redis:7";
+const RABBITMQ_IMAGE = "rabbitmq:3";
+const NATS_IMAGE = "nats:2";
 
 function answers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -26,6 +31,11 @@ function answers(host: string, port: number): Promise<boolean> {
 export interface Services {
   pgAdminUrl: string;
   redisUrl: string;
+  /** host:port of RabbitMQ (guest/guest) and of NATS with JetStream. */
+  rabbitmqHost: string;
+  natsHost: string;
+  /** The RabbitMQ container started here, whose own rabbitmqctl administers it; none: the PATH's. */
+  rabbitmqContainer?: string;
   /** Where each came from, for the run's first line. */
   origin: string;
   stop: () => Promise<void>;
@@ -39,6 +49,7 @@ export async function resolveServices(env: NodeJS.ProcessEnv = process.env): Pro
   let redisUrl = env.TEST_REDIS_URL;
   // TEST_SERVICES=containers: containers even where local services answer (to check that path).
   const probe = (port: number) => env.TEST_SERVICES !== "containers" && answers("127.0.0.1", port);
+  let brokers: Pick<Services, "rabbitmqHost" | "natsHost" | "rabbitmqContainer">;
   try {
     if (pgAdminUrl) origins.push("Postgres from TEST_PG_ADMIN_URL");
     else if (await probe(5432)) {
@@ -60,21 +71,101 @@ export async function resolveServices(env: NodeJS.ProcessEnv = process.env): Pro
       redisUrl = `redis://${redis.getHost()}:${redis.getMappedPort(6379)}/0`;
       origins.push(`Redis in a ${REDIS_IMAGE} container`);
     }
+    brokers = await resolveBrokers(env, probe, started, origins);
   } catch (err) {
     await Promise.all(started.map((c) => c.stop()));
     throw new Error(
-      "tests need Postgres and Redis: set TEST_PG_ADMIN_URL and TEST_REDIS_URL, run them on 127.0.0.1:5432 " +
-        `and 127.0.0.1:6379, or have Docker running (${String(err)})`,
+      "tests need Postgres, Redis, RabbitMQ and NATS: set TEST_PG_ADMIN_URL, TEST_REDIS_URL, TEST_RABBITMQ_HOST " +
+        "and TEST_NATS_HOST, run them on 127.0.0.1:5432, :6379, :5672 (with rabbitmqctl on the PATH) and :4222, " +
+        `or have Docker running (${String(err)})`,
     );
   }
   return {
     pgAdminUrl,
     redisUrl,
+    ...brokers,
     origin: origins.join(", "),
     stop: async () => {
       await Promise.all(started.map((c) => c.stop()));
     },
   };
+}
+
+type Probe = (port: number) => Promise<boolean> | false;
+
+/**
+ * RabbitMQ and NATS, each from its variable, else 127.0.0.1 when it answers (RabbitMQ only with
+ * rabbitmqctl on the PATH: the tests make a vhost each), else a container, both started at once.
+ */
+async function resolveBrokers(
+  env: NodeJS.ProcessEnv,
+  probe: Probe,
+  started: StartedTestContainer[],
+  origins: string[],
+): Promise<Pick<Services, "rabbitmqHost" | "natsHost" | "rabbitmqContainer">> {
+  const rabbitmq = async (): Promise<{ host: string; container?: string }> => {
+    if (env.TEST_RABBITMQ_HOST) {
+      origins.push("RabbitMQ from TEST_RABBITMQ_HOST");
+      return { host: env.TEST_RABBITMQ_HOST };
+    }
+    if ((await probe(5672)) && onPath("rabbitmqctl", env.PATH)) {
+      origins.push("RabbitMQ on 127.0.0.1:5672");
+      return { host: "127.0.0.1:5672" };
+    }
+    const c = await startRabbitmq();
+    started.push(c);
+    origins.push(`RabbitMQ in a ${RABBITMQ_IMAGE} container`);
+    return { host: `${c.getHost()}:${c.getMappedPort(5672)}`, container: c.getId() };
+  };
+  const nats = async (): Promise<string> => {
+    if (env.TEST_NATS_HOST) {
+      origins.push("NATS from TEST_NATS_HOST");
+      return env.TEST_NATS_HOST;
+    }
+    if (await probe(4222)) {
+      origins.push("NATS on 127.0.0.1:4222");
+      return "127.0.0.1:4222";
+    }
+    const c = await startNats();
+    started.push(c);
+    origins.push(`NATS in a ${NATS_IMAGE} container`);
+    return `${c.getHost()}:${c.getMappedPort(4222)}`;
+  };
+  const [mq, natsHost] = await Promise.all([rabbitmq(), nats()]);
+  return { rabbitmqHost: mq.host, natsHost, ...(mq.container && { rabbitmqContainer: mq.container }) };
+}
+
+/** Whether `command` is an executable file in a directory of the PATH (looked up, not run: rabbitmqctl takes seconds). */
+function onPath(command: string, path = ""): boolean {
+  return path.split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || ".", command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+// The image lets guest in from other hosts. Ready once its own rabbitmqctl says the node has booted
+// (Debian's server, in the stand-in image, logs nothing to stdout to wait for).
+function startRabbitmq(): Promise<StartedTestContainer> {
+  return new GenericContainer(RABBITMQ_IMAGE)
+    .withExposedPorts(5672)
+    .withWaitStrategy(Wait.forSuccessfulCommand("rabbitmqctl -q await_startup"))
+    .withStartupTimeout(120_000)
+    .start();
+}
+
+// The image's entrypoint is nats-server; -js turns JetStream on (the official image's default
+// command does not).
+function startNats(): Promise<StartedTestContainer> {
+  return new GenericContainer(NATS_IMAGE)
+    .withCommand(["-js"])
+    .withExposedPorts(4222)
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+    .withStartupTimeout(60_000)
+    .start();
 }
 
 function startPostgres(): Promise<StartedTestContainer> {

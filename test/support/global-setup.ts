@@ -1,4 +1,4 @@
-// Once per test run: Postgres and Redis found or started (test/support/containers.ts), a migrated
+// Once per test run: Postgres, Redis, RabbitMQ and NATS found or started (test/support/containers.ts), a migrated
 // template database that each test file copies (test/support/db.ts), and a Redis key prefix under
 // which every test queue lives; all removed at the end.
 import { randomBytes } from "node:crypto";
@@ -38,6 +38,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Read by env.ts here and in every test process (they inherit this environment).
   process.env.TEST_PG_ADMIN_URL = services.pgAdminUrl;
   process.env.TEST_REDIS_URL = services.redisUrl;
+  process.env.TEST_RABBITMQ_HOST = services.rabbitmqHost;
+  process.env.TEST_NATS_HOST = services.natsHost;
+  if (services.rabbitmqContainer) process.env.TEST_RABBITMQ_CONTAINER = services.rabbitmqContainer;
   const { adminQuery, dropDatabase } = await import("./admin.js");
   const { databaseUrl, REDIS_URL } = await import("./env.js");
   const { deleteKeys } = await import("./redis.js");

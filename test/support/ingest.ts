@@ -1,6 +1,7 @@
 import type { JobType, Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../src/config.js";
+import { contentKey } from "../../src/payzero/envelope.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -8,9 +9,8 @@ import {
   type NotificationBatch,
   type NotificationMessage,
   waitUntilConnected,
-} from "../../src/ingest/queue.js";
-import type { RedisClient } from "../../src/ingest/redis.js";
-import { contentKey } from "../../src/payzero/envelope.js";
+} from "../../src/queue/queue.js";
+import type { RedisClient } from "../../src/queue/redis.js";
 import { buildApp } from "../../src/server.js";
 import { testConfig } from "./config.js";
 import { testRedisPrefix } from "./db.js";

@@ -4,15 +4,15 @@ import { pino } from "pino";
 import { type ApiAppDeps, buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
+import type { FanOut } from "../../src/orders/notification.js";
+import { startNotificationWorker } from "../../src/orders/worker.js";
 import {
   closeConnection,
   closeWorker,
   createWorkerConnection,
   type NotificationBatch,
-} from "../../src/ingest/queue.js";
-import type { RedisClient } from "../../src/ingest/redis.js";
-import type { FanOut } from "../../src/orders/notification.js";
-import { startNotificationWorker } from "../../src/orders/worker.js";
+} from "../../src/queue/queue.js";
+import type { RedisClient } from "../../src/queue/redis.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
 import { TEST_ADMIN_TOKEN } from "./config.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";

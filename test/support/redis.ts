@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import type { RedisTarget } from "../../src/ingest/redis.js";
+import type { RedisTarget } from "../../src/queue/redis.js";
 
 /** Deletes every key matching `pattern` (SCAN, never KEYS): only this run's keys. */
 export async function deleteKeys(redisUrl: string, pattern: string): Promise<number> {

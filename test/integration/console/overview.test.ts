@@ -3,12 +3,12 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
-} from "../../../src/ingest/queue.js";
-import { loggerOptions } from "../../../src/ops/logger.js";
+} from "../../../src/queue/queue.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import type { Pipeline } from "../../support/pipeline.js";
 import { type Receiver, startReceiver } from "../../support/receiver.js";

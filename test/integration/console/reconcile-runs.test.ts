@@ -8,7 +8,7 @@ import {
   createReconcileQueue,
   createWorkerConnection,
   RECONCILE_QUEUE,
-} from "../../../src/ingest/queue.js";
+} from "../../../src/queue/queue.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { standalone } from "../../support/redis.js";

@@ -49,7 +49,8 @@ describe("POST /payzero/notify", () => {
   });
 
   it("answers OK to each copy of a message sent again, once that copy is queued", async () => {
-    // Copies queued apart collapse in Postgres (test/e2e/forwarding.test.ts), not here: each is in a job.
+    // Copies queued apart collapse in Postgres (test/integration/orders/pipeline.test.ts, and
+    // test/integration/webhooks/forwarding.test.ts for their deliveries), not here: each is in a job.
     const env = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "DUP-1" }));
     const key = contentKey(env.msgType, env.msgBody);
     const copies = async () => (await queuedMessages(h.queue)).filter((m) => m.contentKey === key);

@@ -5,9 +5,9 @@
 import { Queue } from "bullmq";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeConnection, createWorkerConnection, RECONCILE_QUEUE } from "../../../src/ingest/queue.js";
-import type { RedisClient } from "../../../src/ingest/redis.js";
 import { watchQueue } from "../../../src/ops/metrics.js";
+import { closeConnection, createWorkerConnection, RECONCILE_QUEUE } from "../../../src/queue/queue.js";
+import type { RedisClient } from "../../../src/queue/redis.js";
 import { type Reconciler, startReconciler } from "../../../src/reconcile/scheduler.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";

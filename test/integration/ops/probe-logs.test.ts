@@ -4,13 +4,13 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { loggerOptions } from "../../../src/ops/logger.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
   waitUntilConnected,
-} from "../../../src/ingest/queue.js";
-import { loggerOptions } from "../../../src/ops/logger.js";
+} from "../../../src/queue/queue.js";
 import { buildApp } from "../../../src/server.js";
 import { testConfig } from "../../support/config.js";
 import { testRedisPrefix } from "../../support/db.js";

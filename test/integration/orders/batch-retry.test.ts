@@ -3,13 +3,13 @@
 
 import type { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { notificationsProcessed } from "../../../src/ops/metrics.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
 import {
   NOTIFICATION_JOB_NAME,
   type NotificationMessage,
   notificationJobOptions,
-} from "../../../src/ingest/queue.js";
-import { notificationsProcessed } from "../../../src/ops/metrics.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+} from "../../../src/queue/queue.js";
 import { queryDatabase } from "../../support/admin.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";

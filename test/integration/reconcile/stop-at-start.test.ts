@@ -2,8 +2,8 @@
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { closeConnection, createWorkerConnection } from "../../../src/ingest/queue.js";
 import { noFanOut } from "../../../src/orders/notification.js";
+import { closeConnection, createWorkerConnection } from "../../../src/queue/queue.js";
 import { startReconciler } from "../../../src/reconcile/scheduler.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { testConfig } from "../../support/config.js";

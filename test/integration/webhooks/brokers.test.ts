@@ -1,16 +1,20 @@
 // Deliveries to message brokers, against the machine's real RabbitMQ and NATS JetStream: each test
 // file makes its own vhost and stream and removes them after.
-import { execFile } from "node:child_process";
 import { type AddressInfo, createServer, type Socket } from "node:net";
-import { promisify } from "node:util";
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { createDestinations } from "../../../src/webhooks/destination.js";
 import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
-import { createStream, createVhost, type TestStream, type TestVhost } from "../../support/brokers.js";
-import { NATS_HOST } from "../../support/env.js";
+import {
+  createStream,
+  createVhost,
+  rabbitmqctl,
+  type TestStream,
+  type TestVhost,
+} from "../../support/brokers.js";
+import { NATS_HOST, RABBITMQ_HOST } from "../../support/env.js";
 import {
   createEndpoint,
   createHarness,
@@ -93,12 +97,7 @@ async function proxyTo(hostPort: string): Promise<TcpProxy> {
 
 /** Connections this vhost has from payzero-notify (the test's own are not named). */
 async function notifyConnections(): Promise<number> {
-  const { stdout } = await promisify(execFile)("rabbitmqctl", [
-    "-q",
-    "list_connections",
-    "vhost",
-    "client_properties",
-  ]);
+  const stdout = await rabbitmqctl("list_connections", "vhost", "client_properties");
   return stdout.split("\n").filter((l) => l.startsWith(`${vhost.name}\t`) && l.includes("payzero-notify"))
     .length;
 }
@@ -205,7 +204,7 @@ describe("RabbitMQ", () => {
 
   it("retries through an outage of the broker and delivers once when it is back", async () => {
     const queue = await boundQueue("outage", "direct", PAY_STATUS_NOTIFY);
-    const proxy = await proxyTo("127.0.0.1:5672");
+    const proxy = await proxyTo(RABBITMQ_HOST);
     await createEndpoint(h.db, { url: vhost.url({ exchange: "outage" }, `127.0.0.1:${proxy.port}`) });
     const { fanOut } = h.start({ webhookRetrySchedule: Array(300).fill(0.1) });
     // Connected first, so the outage cuts an open connection.

@@ -4,7 +4,7 @@
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { waitUntilConnected } from "../../../src/ingest/queue.js";
+import { waitUntilConnected } from "../../../src/queue/queue.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../../src/webhooks/index.js";
 import { REDIS_URL } from "../../support/env.js";
 import {

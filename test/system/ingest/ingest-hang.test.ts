@@ -13,7 +13,7 @@ import {
   createProducerConnection,
   type NotificationMessage,
   waitUntilConnected,
-} from "../../../src/ingest/queue.js";
+} from "../../../src/queue/queue.js";
 import { testRedisPrefix } from "../../support/db.js";
 import { queuedMessages } from "../../support/ingest.js";
 import { standalone } from "../../support/redis.js";

@@ -2,13 +2,13 @@
 // the rest is answered, so monitoring still sees the receiver's 503s while it lasts.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { watchQueue } from "../../../src/ops/metrics.js";
 import {
   closeConnection,
   createNotificationQueue,
   createProducerConnection,
   waitUntilConnected,
-} from "../../../src/ingest/queue.js";
-import { watchQueue } from "../../../src/ops/metrics.js";
+} from "../../../src/queue/queue.js";
 import { buildApp } from "../../../src/server.js";
 import { testConfig } from "../../support/config.js";
 import { testRedisPrefix } from "../../support/db.js";

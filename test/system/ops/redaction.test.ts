@@ -4,14 +4,14 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
 import { createDb, type Db } from "../../../src/db/client.js";
+import { loggerOptions } from "../../../src/ops/logger.js";
+import { startNotificationWorker } from "../../../src/orders/worker.js";
 import {
   createNotificationQueue,
   createProducerConnection,
   createWorkerConnection,
   waitUntilConnected,
-} from "../../../src/ingest/queue.js";
-import { loggerOptions } from "../../../src/ops/logger.js";
-import { startNotificationWorker } from "../../../src/orders/worker.js";
+} from "../../../src/queue/queue.js";
 import { buildApp } from "../../../src/server.js";
 import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";

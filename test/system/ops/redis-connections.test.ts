@@ -2,7 +2,7 @@
 // /v1 routes (webhooks, deliveries, backfills), console and probes all use its producer connection.
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectionName } from "../../../src/ingest/redis.js";
+import { connectionName } from "../../../src/queue/redis.js";
 import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";

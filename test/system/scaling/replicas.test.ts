@@ -6,13 +6,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
 import {
   closeConnection,
   createNotificationQueue,
   createWorkerConnection,
-} from "../../../src/ingest/queue.js";
-import type { RedisClient } from "../../../src/ingest/redis.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+} from "../../../src/queue/queue.js";
+import type { RedisClient } from "../../../src/queue/redis.js";
 import { TEST_ADMIN_TOKEN } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";

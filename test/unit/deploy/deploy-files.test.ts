@@ -1,6 +1,6 @@
 // What can be checked of the Docker deployment without a Docker engine: the compose file's shape
 // and dependencies, the Dockerfile's syntax (dockerfile-utils, the Docker language server's
-// validator), and that .env.example, docs/configuration.md and config.ts name the same settings.
+// validator). That .env.example and docs/configuration.md follow config.ts: test/unit/config-docs.test.ts.
 import { readFileSync } from "node:fs";
 import { validate } from "dockerfile-utils";
 import { describe, expect, it } from "vitest";
@@ -110,27 +110,5 @@ describe("Dockerfile", () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     // --omit=dev alone keeps @prisma/client's optional peers (Prisma CLI, TypeScript …: devOptional).
     expect(dockerfile).toMatch(/npm ci --omit=dev --omit=optional/);
-  });
-});
-
-describe("settings", () => {
-  const settings = [...read("src/config.ts").matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!);
-  const unique = [...new Set(settings)];
-
-  it("are each listed in .env.example and in docs/configuration.md's table", () => {
-    const example = read(".env.example");
-    // The rows of the settings table: a setting's name in the first cell (some rows name two).
-    const rows = read("docs/configuration.md")
-      .split("\n")
-      .filter((line) => line.startsWith("| `"))
-      .map((line) => line.split("|")[1]!);
-    expect(unique.length).toBeGreaterThan(10);
-    for (const name of unique) {
-      expect(example, name).toMatch(new RegExp(`^#? ?${name}=`, "m"));
-      expect(
-        rows.some((cell) => cell.includes(`\`${name}\``)),
-        name,
-      ).toBe(true);
-    }
   });
 });

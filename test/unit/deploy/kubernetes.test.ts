@@ -167,7 +167,7 @@ describe("deploy/kubernetes manifests", () => {
     for (const c of allContainers())
       for (const from of c.envFrom ?? [])
         expect(names).toContain(from.configMapRef?.name ?? from.secretRef?.name);
-    // .env.example lists every setting (test/unit/deploy/deploy-files.test.ts keeps it in step with config.ts).
+    // .env.example lists every setting (npm run docs:config writes it from SETTINGS; test/unit/config-docs.test.ts).
     const envExample = read(new URL(".env.example", root));
     const settings = new Set([...envExample.matchAll(/^(?:# )?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     const keys = [

@@ -1,57 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { parseInvocation, UsageError } from "../../../src/cli/args.js";
-import { cell, displayWidth, formatTable, payzeroTime } from "../../../src/cli/table.js";
-import { maskIdNumber, maskName, maskPayer, maskPhone } from "../../../src/orders/mask.js";
-
-describe("masking", () => {
-  it("keeps a name's first character, an ID card's first and last four, a phone's 3 + 4", () => {
-    expect(maskName("周Xx")).toBe("周**");
-    expect(maskName("周")).toBe("周*");
-    expect(maskIdNumber("610327198509271234")).toBe("6103**********1234");
-    expect(maskPhone("13800138000")).toBe("138****8000");
-  });
-
-  it("stars a value too short to keep its ends", () => {
-    expect(maskPhone("12345")).toBe("*****");
-    expect(maskIdNumber("1234567")).toBe("*******");
-    expect(maskName("")).toBe("");
-  });
-
-  it("masks the payer fields of an order and leaves the rest", () => {
-    const order = { payerName: "李四", payerNumber: null, payerPhone: "13912345678", subject: "x" };
-    expect(maskPayer(order)).toEqual({
-      payerName: "李*",
-      payerNumber: null,
-      payerPhone: "139****5678",
-      subject: "x",
-    });
-  });
-});
-
-describe("tables", () => {
-  it("aligns columns by terminal width, CJK taking two columns", () => {
-    expect(displayWidth("口红")).toBe(4);
-    const lines = formatTable(
-      ["A", "B"],
-      [
-        ["口红", "1"],
-        ["xy", "2"],
-      ],
-    );
-    expect(lines).toEqual(["A     B", "----  -", "口红  1", "xy    2"]);
-  });
-
-  it("makes cells one line without control characters, shortened, '-' for nothing", () => {
-    expect(cell("a\nb\u001b[31mc")).toBe("a b [31mc");
-    expect(cell(null)).toBe("-");
-    expect(cell("x".repeat(10), 5)).toBe("xxxx…");
-  });
-
-  it("shows Payzero timestamps as ISO, and an impossible one as it is", () => {
-    expect(payzeroTime(1_554_990_000_000n)).toBe("2019-04-11T13:40:00.000Z");
-    expect(payzeroTime(9e18)).toBe("9000000000000000000");
-  });
-});
 
 describe("the command line", () => {
   const usage = (argv: string[]) => {

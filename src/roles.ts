@@ -11,7 +11,7 @@ import {
 } from "./ingest/queue.js";
 import { watchQueue } from "./ops/metrics.js";
 import { closeServer } from "./server.js";
-import { sealAtStart } from "./webhooks/endpoint-sealing.js";
+import { sealAtStart } from "./webhooks/endpoints/endpoint-sealing.js";
 import type { Stoppable } from "./workers.js";
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {

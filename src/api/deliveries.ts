@@ -2,11 +2,11 @@
 import type { Prisma } from "../generated/prisma/client.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
-import { rearmDelivery } from "../webhooks/manual-retry.js";
+import { rearmDelivery } from "../webhooks/delivery/manual-retry.js";
+import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import { idCursor, page } from "./pagination.js";
 import { DeliveriesQuery, DeliveryPage, DeliveryParams, DeliveryView } from "./schemas/deliveries.js";
 import type { V1RouteModule } from "./v1.js";
-import { deliveryInclude, deliveryView } from "./views/deliveries.js";
 
 const errors = { "4xx": ErrorReply };
 

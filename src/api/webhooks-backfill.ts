@@ -2,11 +2,11 @@
 // and follow its progress.
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
-import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
+import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/delivery/backfill.js";
+import { backfillView } from "../webhooks/delivery/backfill-view.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
 import { WebhookParams } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";
-import { backfillView } from "./views/backfills.js";
 
 const errors = { "4xx": ErrorReply };
 

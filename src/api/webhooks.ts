@@ -3,13 +3,21 @@ import type { Static } from "typebox";
 import type { Db } from "../db/client.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
-import { destinationPolicy } from "../webhooks/address-rule.js";
-import { sealHeaders } from "../webhooks/endpoint-sealing.js";
-import { rearmFailedOf } from "../webhooks/manual-retry.js";
-import { changeEndpoint, type EndpointChange } from "../webhooks/rotation.js";
-import { type Keyring, keyringOf } from "../webhooks/sealing.js";
-import { generateEndpointId, generateSecret } from "../webhooks/secret.js";
-import { carriesMask, unmaskUrl } from "../webhooks/url-mask.js";
+import { rearmFailedOf } from "../webhooks/delivery/manual-retry.js";
+import { destinationPolicy } from "../webhooks/endpoints/address-rule.js";
+import { sealHeaders } from "../webhooks/endpoints/endpoint-sealing.js";
+import {
+  type EndpointInput,
+  inputProblem,
+  normalizedHeaders,
+  storedMsgTypes,
+  urlDestinationProblem,
+} from "../webhooks/endpoints/input.js";
+import { changeEndpoint, type EndpointChange } from "../webhooks/endpoints/rotation.js";
+import { type Keyring, keyringOf } from "../webhooks/endpoints/sealing.js";
+import { generateEndpointId, generateSecret } from "../webhooks/endpoints/secret.js";
+import { carriesMask, unmaskUrl } from "../webhooks/endpoints/url-mask.js";
+import { webhookView } from "../webhooks/endpoints/view.js";
 import { page, textCursor } from "./pagination.js";
 import { NoContent } from "./schemas/common.js";
 import {
@@ -22,14 +30,6 @@ import {
   WebhookView,
 } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";
-import { webhookView } from "./views/webhooks.js";
-import {
-  type EndpointInput,
-  inputProblem,
-  normalizedHeaders,
-  storedMsgTypes,
-  urlDestinationProblem,
-} from "./webhook-input.js";
 
 const errors = { "4xx": ErrorReply };
 

@@ -2,7 +2,7 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { orderNosProblem } from "../orders/expected.js";
 import { errorMessage } from "../util.js";
-import { parseIsoTime } from "../webhooks/backfill.js";
+import { parseIsoTime } from "../webhooks/delivery/backfill.js";
 
 export class UsageError extends Error {
   override name = "UsageError";

@@ -1,7 +1,7 @@
 // Re-armed or new delivery rows are due at once in Postgres, where any worker process claims them;
 // with --wait, follows them until they are no longer pending.
 import type { Db } from "../db/client.js";
-import type { Rearmed } from "../webhooks/manual-retry.js";
+import type { Rearmed } from "../webhooks/delivery/manual-retry.js";
 import { type CliContext, EXIT, type Output } from "./context.js";
 import { cell, formatTable, plural } from "./table.js";
 

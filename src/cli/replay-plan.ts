@@ -1,9 +1,9 @@
 // What `replay` does to the outbox: new rows for subscribed endpoints without one, failed rows re-armed.
 import type { Db } from "../db/client.js";
 import { isRefusal } from "../refusal.js";
-import { subscribedTo } from "../webhooks/delivery-rows.js";
-import { messageStatuses, takes } from "../webhooks/filters.js";
-import { rearmDelivery } from "../webhooks/manual-retry.js";
+import { subscribedTo } from "../webhooks/delivery/delivery-rows.js";
+import { rearmDelivery } from "../webhooks/delivery/manual-retry.js";
+import { messageStatuses, takes } from "../webhooks/endpoints/filters.js";
 
 export interface ReplayStep {
   deliveryId: string | null;

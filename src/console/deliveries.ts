@@ -1,8 +1,8 @@
 // /console/deliveries: failed and pending deliveries by endpoint, one delivery's page, and the retries.
 
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { deliveryInclude, deliveryView } from "../api/views/deliveries.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { type FormBody, formText, safeNext } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";

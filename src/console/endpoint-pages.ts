@@ -1,5 +1,7 @@
 // The HTML of the endpoint pages: the list, the add form, one endpoint with its forms.
-import type { webhookView } from "../api/views/webhooks.js";
+
+import type { TestEventResult } from "../webhooks/endpoints/test-event.js";
+import type { webhookView } from "../webhooks/endpoints/view.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,
@@ -11,7 +13,6 @@ import {
   statusBadge,
   time,
 } from "./layout.js";
-import type { TestEventResult } from "./test-event.js";
 import { attemptsTable } from "./timeline.js";
 
 export type Endpoint = ReturnType<typeof webhookView>;

@@ -1,9 +1,10 @@
 // /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { webhookView } from "../api/views/webhooks.js";
-import { destinationPolicy } from "../webhooks/address-rule.js";
-import { openEndpoint } from "../webhooks/endpoint-sealing.js";
-import { keyringOf } from "../webhooks/sealing.js";
+import { destinationPolicy } from "../webhooks/endpoints/address-rule.js";
+import { openEndpoint } from "../webhooks/endpoints/endpoint-sealing.js";
+import { keyringOf } from "../webhooks/endpoints/sealing.js";
+import { sendTestEvent } from "../webhooks/endpoints/test-event.js";
+import { webhookView } from "../webhooks/endpoints/view.js";
 import { type FormBody, formText } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
 import {
@@ -15,9 +16,7 @@ import {
   newEndpointForm,
 } from "./endpoint-pages.js";
 import { BASE, page } from "./layout.js";
-
 import { noticeOf, sendPage, withNotice } from "./respond.js";
-import { sendTestEvent } from "./test-event.js";
 import { v1Client } from "./v1-client.js";
 
 type Params = { id: string };

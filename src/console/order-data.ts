@@ -1,11 +1,11 @@
 // What the order pages read: a page of orders by prefix and status, and one order with everything that
 // happened to it (notifications, the deliveries of each, their attempts). Payer data masked as the CLI does.
 
-import { deliveryInclude, deliveryView } from "../api/views/deliveries.js";
 import { maskPayer } from "../cli/mask.js";
 import type { Db } from "../db/client.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import { orderJson } from "../orders/json.js";
+import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 
 const ORDERS_PER_PAGE = 50;
 const HISTORY_LIMIT = 500;

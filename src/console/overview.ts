@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { createReconcileQueue } from "../ingest/queue.js";
 import { withTimeout } from "../util.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { barChart } from "./charts.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";

@@ -2,7 +2,7 @@
 // POST /v1/webhooks/:id/retry-failed call (the rows become due in Postgres, for one attempt each).
 import type { Db } from "../db/client.js";
 import { isRefusal } from "../refusal.js";
-import { rearmDelivery, rearmFailedOf } from "../webhooks/manual-retry.js";
+import { rearmDelivery, rearmFailedOf } from "../webhooks/delivery/manual-retry.js";
 
 type RetryResult = { ok: true; retried: number } | { ok: false; message: string };
 

@@ -1,6 +1,6 @@
 // One order's history as a single timeline: each notification, each state change it caused, each delivery
 // with its attempts. Building the events is pure; rendering them is plain HTML.
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,

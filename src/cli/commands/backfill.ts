@@ -2,7 +2,7 @@
 // backfills' progress (like GET).
 
 import { isRefusal } from "../../refusal.js";
-import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/backfill.js";
+import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/delivery/backfill.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
 

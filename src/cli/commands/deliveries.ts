@@ -1,5 +1,5 @@
 // `deliveries`: the outbox rows of one status, newest first (the /v1/deliveries list as a table).
-import { deliveryInclude, deliveryView } from "../../api/views/deliveries.js";
+import { deliveryInclude, deliveryView } from "../../webhooks/delivery/view.js";
 import type { DeliveryStatus } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable, plural } from "../table.js";

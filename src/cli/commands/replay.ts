@@ -1,5 +1,5 @@
 // `replay`: forward a stored notification to the endpoints again, with its original webhook-id.
-import { webhookMessageId } from "../../webhooks/payload.js";
+import { webhookMessageId } from "../../webhooks/delivery/payload.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
 import { applyReplay, type ReplayStep } from "../replay-plan.js";

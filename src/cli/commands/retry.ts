@@ -2,7 +2,7 @@
 // POST /v1/webhooks/:id/retry-failed do (re-armed in Postgres for one attempt each).
 
 import { isRefusal, type Refusal } from "../../refusal.js";
-import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/manual-retry.js";
+import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/delivery/manual-retry.js";
 import type { RetryTarget } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";

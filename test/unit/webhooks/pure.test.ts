@@ -1,22 +1,27 @@
 import fc from "fast-check";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../../src/api/webhook-input.js";
 import {
   buildPayload,
   parseMsgBody,
   signRequest,
   standardSignature,
   webhookMessageId,
-} from "../../../src/webhooks/payload.js";
-import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/retry-schedule.js";
-import { rotateSecret } from "../../../src/webhooks/rotation.js";
+} from "../../../src/webhooks/delivery/payload.js";
+import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/delivery/retry-schedule.js";
+import {
+  EMPTY_MSG_TYPES,
+  inputProblem,
+  storedMsgTypes,
+  urlProblem,
+} from "../../../src/webhooks/endpoints/input.js";
+import { rotateSecret } from "../../../src/webhooks/endpoints/rotation.js";
 import {
   generateEndpointId,
   generateSecret,
   secretProblem,
   signingSecrets,
-} from "../../../src/webhooks/secret.js";
+} from "../../../src/webhooks/endpoints/secret.js";
 
 const key = "a".repeat(64);
 const notification = {

@@ -1,11 +1,11 @@
 // Checks of the /v1/webhooks bodies that JSON Schema cannot express. Pure, apart from the address
 // rule's check (DNS), which applies to every scheme.
-import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../payzero/statuses.js";
-import { type DestinationPolicy, destinationProblem, urlDestination } from "../webhooks/address-rule.js";
-import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../webhooks/broker-url.js";
-import { MAX_HEADERS } from "../webhooks/rotation.js";
-import { secretProblem } from "../webhooks/secret.js";
-import { carriesMask, MASK } from "../webhooks/url-mask.js";
+import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../../payzero/statuses.js";
+import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../transports/broker-url.js";
+import { type DestinationPolicy, destinationProblem, urlDestination } from "./address-rule.js";
+import { MAX_HEADERS } from "./rotation.js";
+import { secretProblem } from "./secret.js";
+import { carriesMask, MASK } from "./url-mask.js";
 
 export function urlProblem(url: string): string | undefined {
   let parsed: URL;

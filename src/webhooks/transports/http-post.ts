@@ -1,15 +1,15 @@
 // One HTTP POST to an endpoint, never throwing: the outcome is what an attempt row records.
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { SignedRequest } from "../delivery/payload.js";
+import { isSuccess } from "../delivery/retry-schedule.js";
 import {
   type DestinationPolicy,
   guardedLookup,
   literalProblem,
   refusedError,
   urlDestination,
-} from "./address-rule.js";
-import type { SignedRequest } from "./payload.js";
-import { isSuccess } from "./retry-schedule.js";
+} from "../endpoints/address-rule.js";
 
 const EXCERPT_BYTES = 1024;
 

@@ -12,7 +12,7 @@
 // send up to N × the limit until Redis is back) rather than stopping every limited endpoint.
 
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import type { RedisClient } from "../ingest/redis.js";
+import type { RedisClient } from "../../ingest/redis.js";
 import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface EndpointLimiter {

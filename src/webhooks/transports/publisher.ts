@@ -1,8 +1,8 @@
 // What every kind of destination shares: the message it is given, its interface, and how a broker
 // publish becomes an attempt's outcome. Pure but for the timer.
 
+import type { SignedRequest } from "../delivery/payload.js";
 import { describeError, type SendOutcome } from "./http-post.js";
-import type { SignedRequest } from "./payload.js";
 
 /** The signed request, and the msgType (an AMQP routing key defaults to it). */
 export interface OutgoingMessage extends SignedRequest {

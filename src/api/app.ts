@@ -3,12 +3,14 @@
 // listens on it; the tests inject into the same app.
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { logWrites } from "../audit.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import type { Db } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
 import { buildApp } from "../server.js";
+import { webhookDeps } from "../webhooks/deps.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
@@ -40,9 +42,12 @@ export interface ApiAppDeps {
   console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
 }
 
-export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
+export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
-  return buildApp({
+  // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
+  let log: FastifyBaseLogger | undefined;
+  const webhooks = webhookDeps(config, db, (record) => logWrites(log!)(record));
+  const app = await buildApp({
     config,
     notificationQueue,
     logger: deps.logger,
@@ -51,8 +56,10 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db }, V1_ROUTES),
-      consoleUi({ config, db, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, webhooks }, V1_ROUTES),
+      consoleUi({ config, db, webhooks, notificationQueue, redis, ...deps.console }),
     ],
   });
+  log = app.log;
+  return app;
 }

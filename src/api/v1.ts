@@ -12,12 +12,15 @@ import type {
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 import { bearerAuth } from "./bearer-auth.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {
   config: Config;
   db: Db;
+  /** What the endpoint, delivery and backfill operations need. */
+  webhooks: WebhookDeps;
 }
 
 /** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */

@@ -48,7 +48,10 @@ export function authGate(app: FastifyInstance, opts: AuthOptions): void {
     if (request.routeOptions.config.public) return;
     const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
     if (!session) return toSignIn(request, reply);
-    request.consoleCtx = { csrf: opts.keys.csrfToken(session) };
+    request.consoleCtx = {
+      csrf: opts.keys.csrfToken(session),
+      actor: { kind: "console", session: opts.keys.sessionId(session) },
+    };
   });
   app.addHook("preHandler", async (request, reply) => {
     if (request.method !== "POST" || request.routeOptions.config.public) return;

@@ -3,10 +3,13 @@ import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { RedisClient } from "../ingest/redis.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 
 export interface ConsoleDeps {
   config: Config;
   db: Db;
+  /** What the endpoint and delivery operations need. */
+  webhooks: WebhookDeps;
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */

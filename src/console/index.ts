@@ -12,7 +12,6 @@ import { html } from "./html.js";
 import { BASE, page } from "./layout.js";
 import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
-import { consoleRetries } from "./retry.js";
 import { securityHeaders } from "./security.js";
 import { sessionKeys } from "./session.js";
 
@@ -39,9 +38,8 @@ export function consoleUi(deps: ConsoleDeps) {
           now,
         });
         assetRoutes(scope);
-        const retries = consoleRetries(deps.db);
         orderRoutes(scope, deps);
-        deliveryRoutes(scope, deps, retries);
+        deliveryRoutes(scope, deps);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
         scope.setNotFoundHandler((request, reply) =>

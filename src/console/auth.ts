@@ -8,7 +8,7 @@ import { cameOverHttps, crossSite } from "./security.js";
 import type { SessionKeys } from "./session.js";
 
 const SESSION_COOKIE = "pzn_console";
-export type FormBody = Record<string, string | string[] | undefined>;
+type FormBody = Record<string, string | string[] | undefined>;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -33,7 +33,7 @@ export function safeNext(next: unknown): string {
     : BASE;
 }
 
-export function formText(body: FormBody, name: string): string {
+function formText(body: FormBody, name: string): string {
   const value = body[name];
   return (Array.isArray(value) ? value[0] : value) ?? "";
 }

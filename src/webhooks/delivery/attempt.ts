@@ -9,7 +9,7 @@ import { openEndpoint } from "../endpoints/endpoint-sealing.js";
 import type { Keyring } from "../endpoints/sealing.js";
 import { signingSecrets } from "../endpoints/secret.js";
 import type { Destinations } from "../transports/destination.js";
-import type { SendOutcome } from "../transports/http-post.js";
+import type { SendOutcome } from "../transports/publisher.js";
 import type { AttemptRecord, HeldDelivery } from "./delivery-queue.js";
 import type { SignedRequest } from "./payload.js";
 import { buildPayload, signRequest } from "./payload.js";

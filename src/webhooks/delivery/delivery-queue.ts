@@ -3,7 +3,7 @@
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../generated/prisma/client.js";
 import type { EndpointSecrets } from "../endpoints/secret.js";
-import type { SendOutcome } from "../transports/http-post.js";
+import type { SendOutcome } from "../transports/publisher.js";
 import type { PayloadSource } from "./payload.js";
 import type { AttemptResult } from "./retry-schedule.js";
 

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type SignedRequest, signRequest, type WebhookPayload } from "../delivery/payload.js";
 import { createDestinations } from "../transports/destination.js";
-import type { SendOutcome } from "../transports/http-post.js";
+import type { SendOutcome } from "../transports/publisher.js";
 import type { DestinationPolicy } from "./address-rule.js";
 import { type EndpointSecrets, signingSecrets } from "./secret.js";
 

@@ -10,18 +10,9 @@ import {
   refusedError,
   urlDestination,
 } from "../endpoints/address-rule.js";
+import { describeError, type SendOutcome } from "./publisher.js";
 
 const EXCERPT_BYTES = 1024;
-
-export interface SendOutcome {
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  responseExcerpt: string | null;
-  /** The response's Retry-After header, when it had one (a 429's pace). */
-  retryAfter?: string;
-}
 
 export interface SendOptions {
   /** The endpoint's own headers; the signed request's headers win over them. */
@@ -128,19 +119,4 @@ function readExcerpt(response: IncomingMessage): Promise<string | null> {
     response.once("end", done);
     response.once("error", reject);
   });
-}
-
-export function describeError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `timeout after ${timeoutMs} ms`;
-    const own = (err as NodeJS.ErrnoException).code;
-    if (own) return `${own}: ${err.message}`;
-    const cause = err.cause;
-    if (cause instanceof Error) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      return code ? `${code}: ${cause.message}` : cause.message;
-    }
-    return err.message;
-  }
-  return String(err);
 }

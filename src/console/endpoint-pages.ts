@@ -1,7 +1,7 @@
 // The HTML of the endpoint pages: the list, the add form, one endpoint with its forms.
 
+import type { EndpointView } from "../webhooks/endpoints/operations.js";
 import type { TestEventResult } from "../webhooks/endpoints/test-event.js";
-import type { webhookView } from "../webhooks/endpoints/view.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,
@@ -15,7 +15,7 @@ import {
 } from "./layout.js";
 import { attemptsTable } from "./timeline.js";
 
-export type Endpoint = ReturnType<typeof webhookView>;
+export type Endpoint = EndpointView;
 const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"];
 
 export interface EndpointFields {

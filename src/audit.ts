@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import { type Actor, describeActor } from "./actor.js";
 
-type WriteRecord = {
+export type WriteRecord = {
   actor: Actor;
   /** resource.verb, e.g. "endpoint.create", "delivery.retry", "order.expect". */
   action: string;

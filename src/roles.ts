@@ -11,7 +11,7 @@ import {
   waitUntilConnected,
 } from "./queue/queue.js";
 import { closeServer } from "./server.js";
-import { sealAtStart } from "./webhooks/endpoint-sealing.js";
+import { sealAtStart } from "./webhooks/endpoints/endpoint-sealing.js";
 import type { Stoppable } from "./workers.js";
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {

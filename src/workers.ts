@@ -13,7 +13,7 @@ import {
 } from "./queue/queue.js";
 import { startReconciler } from "./reconcile/scheduler.js";
 import { startRetention } from "./retention/runner.js";
-import { sealAtStart } from "./webhooks/endpoint-sealing.js";
+import { sealAtStart } from "./webhooks/endpoints/endpoint-sealing.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 
 export interface Stoppable {

@@ -11,6 +11,7 @@ import { ordersDeps } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp } from "../server.js";
+import { webhookDeps } from "../webhooks/deps.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
@@ -47,6 +48,7 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
   let log: FastifyBaseLogger | undefined;
   const orders = ordersDeps(db, (record) => logWrites(log!)(record));
+  const webhooks = webhookDeps(config, db, (record) => logWrites(log!)(record));
   const app = await buildApp({
     config,
     notificationQueue,
@@ -56,8 +58,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db, orders }, V1_ROUTES),
-      consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, orders, webhooks }, V1_ROUTES),
+      consoleUi({ config, db, orders, webhooks, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

@@ -13,6 +13,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 import { bearerAuth } from "./bearer-auth.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
@@ -21,6 +22,8 @@ export interface V1Deps {
   db: Db;
   /** The orders operations' deps (orders, expected orders, notifications). */
   orders: OrdersDeps;
+  /** What the endpoint, delivery and backfill operations need. */
+  webhooks: WebhookDeps;
 }
 
 /** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */

@@ -4,12 +4,15 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { RedisClient } from "../queue/redis.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 
 export interface ConsoleDeps {
   config: Config;
   db: Db;
   /** The orders operations' deps (the same object /v1 uses). */
   orders: OrdersDeps;
+  /** What the endpoint and delivery operations need. */
+  webhooks: WebhookDeps;
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */

@@ -13,7 +13,6 @@ import { consoleErrors } from "./error-page.js";
 import { BASE } from "./layout.js";
 import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
-import { consoleRetries } from "./retry.js";
 import { securityHeaders } from "./security.js";
 import { sessionKeys } from "./session.js";
 
@@ -44,9 +43,8 @@ export function consoleUi(deps: ConsoleDeps) {
           now,
         });
         assetRoutes(scope);
-        const retries = consoleRetries(deps.db);
         orderRoutes(scope, deps);
-        deliveryRoutes(scope, deps, retries);
+        deliveryRoutes(scope, deps);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
       },

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { type Lag, overviewFigures, SCAN_LIMIT } from "../ops/overview.js";
 import { createReconcileQueue } from "../queue/queue.js";
 import { withTimeout } from "../util.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { barChart } from "./charts.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";

@@ -2,7 +2,7 @@
 // with its attempts. Building the events is pure; rendering them is plain HTML.
 
 import type { HistoryDelivery, HistoryNotification, Statuses } from "../orders/history.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,

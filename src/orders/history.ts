@@ -1,8 +1,9 @@
 // The timeline operation: one order (payer masked) with everything that happened to it, oldest first:
 // its notifications (never their bodies, which hold the payer's data in full), the deliveries of each
 // and their attempts. The console draws its timeline from it, the CLI's `order` prints it.
-import { deliveryInclude, deliveryView } from "../api/views/deliveries.js";
+
 import type { Refusal } from "../refusal.js";
+import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import type { OrdersDeps } from "./deps.js";
 import { orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";

@@ -2,8 +2,8 @@
 // process held, rows given back (overflow, stop) and manual retries. Runs every interval, at once
 // again while it keeps finding rows, and whenever the dispatcher runs low after a claim found some.
 import type { Logger } from "pino";
-import type { Db } from "../db/client.js";
-import { repeat } from "../util.js";
+import type { Db } from "../../db/client.js";
+import { repeat } from "../../util.js";
 import { claimDue } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
 

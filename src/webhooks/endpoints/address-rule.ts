@@ -6,7 +6,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { networkInterfaces } from "node:os";
-import { parseSubnet } from "../config.js";
+import { parseSubnet } from "../../config.js";
 
 /** Link-local (169.254.0.0/16 with the AWS/GCP/Azure metadata service, fe80::/10) and AWS's IPv6 metadata address. */
 const METADATA = subnets(["169.254.0.0/16", "fe80::/10", "fd00:ec2::254"]);

@@ -6,10 +6,10 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders, RequestError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
-import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
   closeAll,
+  describeError,
   type OutgoingMessage,
   type Publisher,
   publishOutcome,

@@ -12,8 +12,8 @@
 // send up to N × the limit until Redis is back) rather than stopping every limited endpoint.
 
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import { redisKeys } from "../queue/keys.js";
-import type { RedisClient } from "../queue/redis.js";
+import { redisKeys } from "../../queue/keys.js";
+import type { RedisClient } from "../../queue/redis.js";
 import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface EndpointLimiter {

@@ -6,10 +6,10 @@
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from "amqplib";
 import type { Logger } from "pino";
 import { amqpTarget } from "./broker-url.js";
-import { describeError } from "./http-post.js";
 import {
   brokerHeaders,
   closeAll,
+  describeError,
   type OutgoingMessage,
   type Publisher,
   publishOutcome,

@@ -2,7 +2,7 @@
 // RabbitMQ publish with publisher confirms (amqp.ts) or a NATS JetStream publish (nats.ts). The
 // broker connections (one per broker and credentials, per process) live here and close with it.
 import type { Logger } from "pino";
-import type { DestinationPolicy } from "./address-rule.js";
+import type { DestinationPolicy } from "../endpoints/address-rule.js";
 import { createAmqpPublisher } from "./amqp.js";
 import { destinationKind } from "./broker-url.js";
 import { postWebhook } from "./http-post.js";

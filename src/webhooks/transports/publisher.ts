@@ -1,12 +1,38 @@
-// What every kind of destination shares: the message it is given, its interface, and how a broker
-// publish becomes an attempt's outcome. Pure but for the timer.
+// What every kind of destination shares (HTTP, AMQP, NATS): the message it is given, its interface,
+// the outcome an attempt records, and how a broker publish becomes one. Pure but for the timer.
 
-import { describeError, type SendOutcome } from "./http-post.js";
-import type { SignedRequest } from "./payload.js";
+import type { SignedRequest } from "../delivery/payload.js";
 
 /** The signed request, and the msgType (an AMQP routing key defaults to it). */
 export interface OutgoingMessage extends SignedRequest {
   type: string;
+}
+
+/** What one send came to: what an attempt row records. */
+export interface SendOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+  responseExcerpt: string | null;
+  /** The response's Retry-After header, when it had one (a 429's pace). */
+  retryAfter?: string;
+}
+
+/** An error as an attempt's error text: the timeout, or the system error's code and message. */
+export function describeError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error) {
+    if (err.name === "TimeoutError" || err.name === "AbortError") return `timeout after ${timeoutMs} ms`;
+    const own = (err as NodeJS.ErrnoException).code;
+    if (own) return `${own}: ${err.message}`;
+    const cause = err.cause;
+    if (cause instanceof Error) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      return code ? `${code}: ${cause.message}` : cause.message;
+    }
+    return err.message;
+  }
+  return String(err);
 }
 
 /** One way to a kind of destination. `send` never throws: the outcome is what an attempt records. */

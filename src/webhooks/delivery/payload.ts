@@ -1,6 +1,6 @@
 // What an endpoint receives: the body built from the stored notification, and its signed headers. Pure.
 import { createHmac } from "node:crypto";
-import type { StoredNotification } from "../orders/notification.js";
+import type { StoredNotification } from "../../orders/notification.js";
 
 /** The stored notification fields the payload is built from. */
 export type PayloadSource = Omit<StoredNotification, "id">;

@@ -1,11 +1,11 @@
 // Postgres is the delivery queue: rows are held by one process at a time (a lease in next_attempt_at),
 // claimed when due, and their attempts recorded. Every statement here serves a batch of rows.
-import type { Db } from "../db/client.js";
-import { Prisma } from "../generated/prisma/client.js";
-import type { SendOutcome } from "./http-post.js";
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { EndpointSecrets } from "../endpoints/secret.js";
+import type { SendOutcome } from "../transports/publisher.js";
 import type { PayloadSource } from "./payload.js";
 import type { AttemptResult } from "./retry-schedule.js";
-import type { EndpointSecrets } from "./secret.js";
 
 /** A pending delivery as one process holds it for its next attempt. */
 export interface HeldDelivery {

@@ -1,5 +1,5 @@
 // A backfill as /v1/webhooks/:id/backfill shows it (schemas/backfills.ts).
-import type { BackfillProgress } from "../../webhooks/backfill.js";
+import type { BackfillProgress } from "./backfill.js";
 
 export function backfillView(b: BackfillProgress) {
   return {

@@ -1,11 +1,12 @@
-// Checks of the /v1/webhooks bodies that JSON Schema cannot express. Pure, apart from the address
+// What an endpoint is created or changed with, and its checks (the ones JSON Schema cannot express,
+// and the lengths, for the doors without a JSON Schema of these bodies). Pure, apart from the address
 // rule's check (DNS), which applies to every scheme.
-import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../payzero/statuses.js";
-import { type DestinationPolicy, destinationProblem, urlDestination } from "../webhooks/address-rule.js";
-import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../webhooks/broker-url.js";
-import { MAX_HEADERS } from "../webhooks/rotation.js";
-import { secretProblem } from "../webhooks/secret.js";
-import { carriesMask, MASK } from "../webhooks/url-mask.js";
+import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../../payzero/statuses.js";
+import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../transports/broker-url.js";
+import { type DestinationPolicy, destinationProblem, urlDestination } from "./address-rule.js";
+import { MAX_HEADERS } from "./rotation.js";
+import { secretProblem } from "./secret.js";
+import { carriesMask, MASK } from "./url-mask.js";
 
 export function urlProblem(url: string): string | undefined {
   let parsed: URL;
@@ -85,6 +86,10 @@ function headersProblem(headers: Record<string, string | null> | null | undefine
   return undefined;
 }
 
+/** Longest url and description stored (the /v1 schemas say the same). */
+export const MAX_URL_LENGTH = 2048;
+export const MAX_DESCRIPTION_LENGTH = 500;
+
 export interface EndpointInput {
   url?: string;
   msgTypes?: string[] | null;
@@ -93,17 +98,36 @@ export interface EndpointInput {
   headers?: Record<string, string | null> | null;
   secret?: string | null;
   previousSecretValidSeconds?: number;
+  description?: string | null;
+}
+
+/** A new endpoint: its url and, optionally, everything else (the secret is generated when absent). */
+export interface NewEndpoint extends EndpointInput {
+  url: string;
+  headers?: Record<string, string> | null;
+  rateLimitPerSecond?: number | null;
+}
+
+/** A change of an endpoint: the fields given change (headers merged), a secret given rotates. */
+export interface EndpointPatch extends EndpointInput {
+  enabled?: boolean;
+  rateLimitPerSecond?: number | null;
 }
 
 /** The first problem of the given fields, or undefined. */
 export function inputProblem(input: EndpointInput): string | undefined {
   if (input.url !== undefined) {
+    if (input.url.length > MAX_URL_LENGTH) return `url: at most ${MAX_URL_LENGTH} characters`;
     const problem = urlProblem(input.url);
     if (problem) return problem;
     if (carriesMask(input.url))
       return `url has ${MASK} (the mask the views show) for its password: give the password, or keep the user, host and port as stored`;
   }
+  if (typeof input.description === "string" && input.description.length > MAX_DESCRIPTION_LENGTH)
+    return `description: at most ${MAX_DESCRIPTION_LENGTH} characters`;
   if (Array.isArray(input.msgTypes) && input.msgTypes.length === 0) return EMPTY_MSG_TYPES;
+  if (input.msgTypes && (input.msgTypes.length > 50 || input.msgTypes.some((t) => t.length > 100)))
+    return "msgTypes: at most 50, each at most 100 characters";
   // Not text: Prisma cannot pass a lone surrogate in a text[] (it failed with 500).
   if (input.msgTypes?.some((t) => /\p{Cs}/u.test(t)))
     return "msgTypes must be text (a lone surrogate is not)";

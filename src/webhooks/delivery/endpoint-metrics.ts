@@ -1,9 +1,9 @@
 // The delivery metrics carry an endpoint label: the series of endpoints deleted since are dropped on
 // a timer, so the registry of a long-running worker holds the endpoints that exist, not every one ever.
 import type { Logger } from "pino";
-import type { Db } from "../db/client.js";
-import { forgetEndpoints, labelledEndpoints } from "../ops/metrics.js";
-import { repeat } from "../util.js";
+import type { Db } from "../../db/client.js";
+import { forgetEndpoints, labelledEndpoints } from "../../ops/metrics.js";
+import { repeat } from "../../util.js";
 
 /** Drops the series of labelled endpoints that no longer exist; returns their ids. */
 async function pruneEndpointMetrics(db: Db): Promise<string[]> {

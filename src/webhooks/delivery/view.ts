@@ -1,6 +1,6 @@
 // A delivery as /v1/deliveries shows it (schemas/deliveries.ts), with its attempts: BigInt ids as
 // decimal strings, times as ISO. The console and the CLI show the same.
-import { webhookMessageId } from "../../webhooks/payload.js";
+import { webhookMessageId } from "./payload.js";
 
 /** What deliveryView needs of a row: the delivery, its notification's key and type, its attempts. */
 export const deliveryInclude = {

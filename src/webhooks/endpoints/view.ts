@@ -1,9 +1,9 @@
 // An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): secrets opened, headers and URL
 // password masked, times as ISO. The console shows the same.
-import { openEndpoint } from "../../webhooks/endpoint-sealing.js";
-import type { Keyring } from "../../webhooks/sealing.js";
-import { signingSecrets } from "../../webhooks/secret.js";
-import { maskUrl } from "../../webhooks/url-mask.js";
+import { openEndpoint } from "./endpoint-sealing.js";
+import type { Keyring } from "./sealing.js";
+import { signingSecrets } from "./secret.js";
+import { maskUrl } from "./url-mask.js";
 
 interface EndpointRow {
   id: string;

@@ -1,7 +1,7 @@
 // Runs backfill batches in a worker process: every interval, batch after batch while there is work.
 import type { Logger } from "pino";
-import type { Db } from "../db/client.js";
-import { repeat } from "../util.js";
+import type { Db } from "../../db/client.js";
+import { repeat } from "../../util.js";
 import { backfillStep } from "./backfill.js";
 
 export interface BackfillWorker {

@@ -2,8 +2,8 @@
 // or the API needs it, and the start-up pass that checks the keys and seals everything with the first.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
-import type { Db } from "../db/client.js";
+import type { Config } from "../../config.js";
+import type { Db } from "../../db/client.js";
 import { type Keyring, keyringOf, SealingError, sealedKeyId } from "./sealing.js";
 
 export interface SealedColumns {

@@ -1,11 +1,11 @@
 // "Send test event": one signed POST (or broker publish) to the endpoint, made from the api process and shown at once,
 // never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
 import { randomBytes } from "node:crypto";
-import type { DestinationPolicy } from "../webhooks/address-rule.js";
-import { createDestinations } from "../webhooks/destination.js";
-import type { SendOutcome } from "../webhooks/http-post.js";
-import { type SignedRequest, signRequest, type WebhookPayload } from "../webhooks/payload.js";
-import { type EndpointSecrets, signingSecrets } from "../webhooks/secret.js";
+import { type SignedRequest, signRequest, type WebhookPayload } from "../delivery/payload.js";
+import { createDestinations } from "../transports/destination.js";
+import type { SendOutcome } from "../transports/publisher.js";
+import type { DestinationPolicy } from "./address-rule.js";
+import { type EndpointSecrets, signingSecrets } from "./secret.js";
 
 const TEST_EVENT_TYPE = "CONSOLE_TEST";
 

@@ -1,10 +1,10 @@
 // Fan-out: the delivery rows of a batch of notifications, written in the transaction that stored them
 // and held by this process, which dispatches them as soon as that transaction commits.
-import type { Prisma } from "../generated/prisma/client.js";
-import type { FanOut, StoredNotification } from "../orders/notification.js";
+import type { Prisma } from "../../generated/prisma/client.js";
+import type { FanOut, StoredNotification } from "../../orders/notification.js";
+import { type MessageStatuses, messageStatuses } from "../endpoints/filters.js";
 import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
-import { type MessageStatuses, messageStatuses } from "./filters.js";
 import type { PayloadSource } from "./payload.js";
 
 /** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */

@@ -2,7 +2,7 @@
 // ENCRYPTION_KEYS, bound to the endpoint's id. Every key of the list opens what it sealed, so a
 // rotation adds the new key first and keeps the old one until everything is sealed again. Pure.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../config.js";
+import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../../config.js";
 
 const SEALED_PREFIX = "enc:v1:";
 const IV_BYTES = 12;

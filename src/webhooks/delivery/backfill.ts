@@ -9,10 +9,10 @@
 // only while the endpoint has fewer than a batch of pending deliveries, so a retry of a live delivery
 // waits behind at most about two batches; live deliveries themselves are dispatched by the process
 // that stored them, next to the claimed ones, and do not wait for the backfill at all.
-import type { Db } from "../db/client.js";
-import { Prisma } from "../generated/prisma/client.js";
-import type { Refusal } from "../refusal.js";
-import { messageStatuses, takes } from "./filters.js";
+import type { Db } from "../../db/client.js";
+import { Prisma } from "../../generated/prisma/client.js";
+import type { Refusal } from "../../refusal.js";
+import { messageStatuses, takes } from "../endpoints/filters.js";
 
 /** An ISO 8601 time with a date and a time of day; undefined when not one. */
 export function parseIsoTime(text: string): Date | undefined {

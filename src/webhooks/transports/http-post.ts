@@ -1,27 +1,18 @@
 // One HTTP POST to an endpoint, never throwing: the outcome is what an attempt row records.
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { SignedRequest } from "../delivery/payload.js";
+import { isSuccess } from "../delivery/retry-schedule.js";
 import {
   type DestinationPolicy,
   guardedLookup,
   literalProblem,
   refusedError,
   urlDestination,
-} from "./address-rule.js";
-import type { SignedRequest } from "./payload.js";
-import { isSuccess } from "./retry-schedule.js";
+} from "../endpoints/address-rule.js";
+import { describeError, type SendOutcome } from "./publisher.js";
 
 const EXCERPT_BYTES = 1024;
-
-export interface SendOutcome {
-  ok: boolean;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-  responseExcerpt: string | null;
-  /** The response's Retry-After header, when it had one (a 429's pace). */
-  retryAfter?: string;
-}
 
 export interface SendOptions {
   /** The endpoint's own headers; the signed request's headers win over them. */
@@ -128,19 +119,4 @@ function readExcerpt(response: IncomingMessage): Promise<string | null> {
     response.once("end", done);
     response.once("error", reject);
   });
-}
-
-export function describeError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `timeout after ${timeoutMs} ms`;
-    const own = (err as NodeJS.ErrnoException).code;
-    if (own) return `${own}: ${err.message}`;
-    const cause = err.cause;
-    if (cause instanceof Error) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      return code ? `${code}: ${cause.message}` : cause.message;
-    }
-    return err.message;
-  }
-  return String(err);
 }

@@ -1,7 +1,7 @@
 // Manual retries: a failed delivery goes back to pending, due now, for exactly one attempt (a worker
 // process claims it within WEBHOOK_POLL_INTERVAL_MS).
-import type { Db } from "../db/client.js";
-import type { Refusal } from "../refusal.js";
+import type { Db } from "../../db/client.js";
+import type { Refusal } from "../../refusal.js";
 
 export interface Rearmed {
   id: bigint;

@@ -3,7 +3,7 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
-import { v1ValidatorCompiler } from "../api/validation.js";
+import { formValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
 import { authGate } from "./auth.js";
 import { deliveryRoutes } from "./deliveries.js";
@@ -30,8 +30,9 @@ export function consoleUi(deps: ConsoleDeps) {
         scope.addHook("onRequest", securityHeaders);
         // Failures and unknown paths answer with the console's own HTML page, not /v1's JSON.
         consoleErrors(scope);
-        // Query strings, params and form bodies are checked against their TypeBox schemas, as on /v1.
-        scope.setValidatorCompiler(v1ValidatorCompiler);
+        // Query strings, params and form bodies are checked against their TypeBox schemas, as on /v1
+        // (a form's lone value where a list belongs is a list of one).
+        scope.setValidatorCompiler(formValidatorCompiler);
         // Console pages are not part of the /v1 API document.
         scope.addHook("onRoute", (route) => {
           route.schema = { ...route.schema, hide: true };

@@ -1,6 +1,7 @@
 // What the console's endpoint and delivery routes take: params, queries and form bodies. Checked by
-// Fastify's Ajv (a lone value where a list belongs becomes a list of one: how HTML forms send one
-// ticked box); the values themselves are checked by the operations, whose refusals the pages show.
+// TypeBox (formValidatorCompiler of api/validation.ts: a lone value where a list belongs is a list of
+// one, as HTML forms send one ticked box); the values themselves are checked by the operations, whose
+// refusals the pages show.
 import { Type } from "typebox";
 
 const Text = Type.String({ maxLength: 10_000 });

@@ -69,7 +69,7 @@ describe("endpoints", () => {
       description: "ERP (declarations)",
       msgTypes: "DECLARE_STATUS_NOTIFY",
     });
-    expect(saved.statusCode).toBe(303);
+    expect(saved.statusCode, saved.body).toBe(303);
     expect(await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toMatchObject({
       description: "ERP (declarations)",
       msgTypes: ["DECLARE_STATUS_NOTIFY"],

@@ -1,0 +1,169 @@
+// Issue 28, as an operator met it: Redis with maxmemory and noeviction, the workers stopped, Payzero's
+// traffic still arriving (~5 KB signed notifications, 40 at a time). The receiver must refuse (503,
+// Payzero resends) before Redis is full; once the workers start, every notification answered OK is
+// stored, Payzero's resends of the refused ones are accepted and stored, and the logs stay small.
+import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type Db } from "../../../src/db/client.js";
+import { contentKey } from "../../../src/payzero/envelope.js";
+import type { SimNotification } from "../../../src/simulator/payzero-sender.js";
+import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { orderBody, signedEnvelope } from "../../support/payzero.js";
+import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
+import { freePort, type OwnRedis, startOwnRedis } from "../../support/redis-server.js";
+
+const MAXMEMORY = "24mb";
+const AT_ONCE = 40;
+/** Payzero waits 5 s for an answer: a request unanswered by then counts as none. */
+const PAYZERO_WAIT_MS = 5000;
+/** What the whole run may log (both processes, LOG_LEVEL warn): issue 28 saw 515 MB in 90 s. */
+const LOG_BYTES_BOUND = 64 * 1024;
+
+let database: TestDatabase;
+let db: Db;
+let redis: OwnRedis;
+let admin: Redis;
+const processes: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = createDb(database.url, 2);
+  redis = await startOwnRedis(["--maxmemory", MAXMEMORY]);
+  admin = new Redis(redis.url);
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of processes) await p.stop(5000);
+  admin?.disconnect();
+  await redis?.destroy();
+  await db?.$disconnect();
+  await database?.drop();
+});
+
+async function start(role: "api" | "worker", env: Record<string, string>, port: number) {
+  const service = startService(role, env);
+  processes.push(service);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return service;
+    if (Date.now() > deadline) throw new Error(`${role} did not start:\n${service.output()}`);
+    await sleep(100);
+  }
+}
+
+/** A paid order's notification of about 5 KB (Payzero's bodies carry the payment request and answer). */
+function notification(i: number): SimNotification {
+  const initResponse = JSON.stringify({ retcode: "SUCCESS", trace: "x".repeat(4300) });
+  return {
+    msgType: "PAY_STATUS_NOTIFY",
+    msgBody: orderBody({ mchtOrderNo: `FULL-${i}`, payStatus: "PAY_SUCCEED", initResponse }),
+  };
+}
+
+type Answer = "OK" | 503 | string;
+
+/** One POST as Payzero makes it: signed now, answered within 5 s or counted as unanswered. */
+async function send(url: string, n: SimNotification): Promise<Answer> {
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(signedEnvelope(n.msgType, n.msgBody)),
+      signal: AbortSignal.timeout(PAYZERO_WAIT_MS),
+    });
+    const text = await res.text();
+    if (res.status === 200 && text === "OK") return "OK";
+    if (res.status === 503) return 503;
+    return `${res.status} ${text}`;
+  } catch (err) {
+    return `no answer: ${(err as Error).message}`;
+  }
+}
+
+async function memory(): Promise<{ used: number; max: number }> {
+  const info = await admin.info("memory");
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1]);
+  return { used: field("used_memory"), max: field("maxmemory") };
+}
+
+async function storedKeys(keys: string[]): Promise<number> {
+  const rows = await db.$queryRaw<Array<{ n: bigint }>>`
+    SELECT count(*) AS n FROM notifications WHERE content_key = ANY(${keys})`;
+  return Number(rows[0]?.n ?? 0);
+}
+
+describe("Redis full (maxmemory, noeviction) while the workers are stopped", () => {
+  it("refuses before Redis is full, then drains: every OK and every resend stored, logs small", async () => {
+    const prefix = testRedisPrefix();
+    const apiPort = await freePort();
+    const api = await start("api", serviceEnv(database.url, prefix, apiPort, redis.url), apiPort);
+    const url = `http://127.0.0.1:${apiPort}/payzero/notify`;
+
+    // 1. The api alone, 40 at a time, until it has refused a few rounds' worth.
+    const answeredOk: SimNotification[] = [];
+    let refused: SimNotification[] = [];
+    const otherAnswers: string[] = [];
+    let next = 0;
+    let memoryAtFirstRefusal: { used: number; max: number } | null = null;
+    while (refused.length < 4 * AT_ONCE) {
+      if (next > 20_000) throw new Error(`never refused: ${JSON.stringify(await memory())}`);
+      const round = Array.from({ length: AT_ONCE }, () => notification(next++));
+      const answers = await Promise.all(round.map((n) => send(url, n)));
+      for (const [i, answer] of answers.entries()) {
+        if (answer === "OK") answeredOk.push(round[i]!);
+        else if (answer === 503) refused.push(round[i]!);
+        else otherAnswers.push(answer);
+      }
+      if (refused.length > 0 && !memoryAtFirstRefusal) memoryAtFirstRefusal = await memory();
+    }
+    expect(otherAnswers).toEqual([]);
+    expect(answeredOk.length).toBeGreaterThan(1000);
+    // Refused before Redis was full: Redis never refused the receiver a write.
+    expect(memoryAtFirstRefusal!.used).toBeLessThan(memoryAtFirstRefusal!.max);
+    expect(api.output()).not.toContain("OOM");
+
+    // 2. The workers start; Payzero resends what was refused until it is answered OK.
+    const workerPort = await freePort();
+    const worker = await start("worker", serviceEnv(database.url, prefix, workerPort, redis.url), workerPort);
+    const resent: SimNotification[] = [];
+    const resendUntil = Date.now() + 120_000;
+    while (refused.length > 0) {
+      if (Date.now() > resendUntil) throw new Error(`${refused.length} resends still refused`);
+      await sleep(500);
+      const stillRefused: SimNotification[] = [];
+      for (let i = 0; i < refused.length; i += AT_ONCE) {
+        const round = refused.slice(i, i + AT_ONCE);
+        const answers = await Promise.all(round.map((n) => send(url, n)));
+        for (const [j, answer] of answers.entries()) {
+          if (answer === "OK") resent.push(round[j]!);
+          else if (answer === 503) stillRefused.push(round[j]!);
+          else otherAnswers.push(answer);
+        }
+      }
+      refused = stillRefused;
+    }
+    expect(otherAnswers).toEqual([]);
+
+    // 3. Everything answered OK is stored.
+    const keys = [...answeredOk, ...resent].map((n) => contentKey(n.msgType, n.msgBody));
+    const storedUntil = Date.now() + 120_000;
+    let stored = await storedKeys(keys);
+    while (stored < keys.length && Date.now() < storedUntil) {
+      await sleep(500);
+      stored = await storedKeys(keys);
+    }
+    expect(stored).toBe(keys.length);
+
+    const logBytes = api.output().length + worker.output().length;
+    console.log(
+      `answered OK ${answeredOk.length}, resent and accepted ${resent.length}, memory at first refusal ${JSON.stringify(memoryAtFirstRefusal)}, log bytes ${logBytes}`,
+    );
+    expect(worker.output()).not.toContain("OOM");
+    expect(logBytes).toBeLessThan(LOG_BYTES_BOUND);
+  }, 360_000);
+});

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
+import { letWorkersTakeJobsWhenFull } from "./ingest/full-redis.js";
 import {
   closeConnection,
   closeWorker,
@@ -24,6 +25,7 @@ export interface Stoppable {
 /** The workers; `serveOps` adds an HTTP server with /healthz, /readyz and /metrics (worker-only processes). */
 export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
   const connection = createWorkerConnection(config);
+  letWorkersTakeJobsWhenFull(connection);
   // Redis down or full fails every command the same way: one line, then a count a minute.
   const redisErrors = throttledLog(log);
   connection.on("error", (err) => redisErrors.warn({ err }, "redis (worker)"));

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
-import { BackoffWorker } from "../ingest/backoff-worker.js";
+import { BackoffWorker } from "../ingest/full-redis.js";
 import {
   messagesOf,
   NOTIFICATION_QUEUE,

@@ -26,11 +26,12 @@ let redis: OwnRedis;
 let admin: Redis;
 const processes: ServiceProcess[] = [];
 
+/** Notifications made so far: each run's are new orders. */
+let sent = 0;
+
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url, 2);
-  redis = await startOwnRedis(["--maxmemory", MAXMEMORY]);
-  admin = new Redis(redis.url);
 }, 60_000);
 
 afterAll(async () => {
@@ -97,73 +98,129 @@ async function storedKeys(keys: string[]): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-describe("Redis full (maxmemory, noeviction) while the workers are stopped", () => {
-  it("refuses before Redis is full, then drains: every OK and every resend stored, logs small", async () => {
-    const prefix = testRedisPrefix();
-    const apiPort = await freePort();
-    const api = await start("api", serviceEnv(database.url, prefix, apiPort, redis.url), apiPort);
-    const url = `http://127.0.0.1:${apiPort}/payzero/notify`;
+interface Run {
+  answeredOk: number;
+  resent: number;
+  memoryAtFirstRefusal: { used: number; max: number };
+  apiLog: string;
+  workerLog: string;
+  /** Commands Redis refused for want of memory while the workers drained it. */
+  oomWhileDraining: number;
+}
 
-    // 1. The api alone, 40 at a time, until it has refused a few rounds' worth.
-    const answeredOk: SimNotification[] = [];
-    let refused: SimNotification[] = [];
-    const otherAnswers: string[] = [];
-    let next = 0;
-    let memoryAtFirstRefusal: { used: number; max: number } | null = null;
-    while (refused.length < 4 * AT_ONCE) {
-      if (next > 20_000) throw new Error(`never refused: ${JSON.stringify(await memory())}`);
-      const round = Array.from({ length: AT_ONCE }, () => notification(next++));
+async function oomErrors(): Promise<number> {
+  const info = await admin.info("errorstats");
+  return Number(/^errorstat_OOM:count=(\d+)/m.exec(info)?.[1] ?? 0);
+}
+
+/**
+ * The sequence of issue 28 against a Redis of its own: the api alone takes notifications 40 at a time
+ * until it has refused four rounds' worth; then the worker starts and Payzero resends the refused ones
+ * until each is answered OK; then every notification answered OK must be stored.
+ */
+async function fillThenDrain(
+  beforeWorkers: (prefix: string) => Promise<void> = async () => {},
+): Promise<Run> {
+  redis = await startOwnRedis(["--maxmemory", MAXMEMORY]);
+  admin = new Redis(redis.url);
+  const prefix = testRedisPrefix();
+  const apiPort = await freePort();
+  const envOf = (port: number) => serviceEnv(database.url, prefix, port, redis.url);
+  const api = await start("api", envOf(apiPort), apiPort);
+  const url = `http://127.0.0.1:${apiPort}/payzero/notify`;
+
+  // 1. The api alone, 40 at a time, until it has refused a few rounds' worth.
+  const answeredOk: SimNotification[] = [];
+  let refused: SimNotification[] = [];
+  const otherAnswers: string[] = [];
+  let memoryAtFirstRefusal: { used: number; max: number } | null = null;
+  while (refused.length < 4 * AT_ONCE) {
+    if (sent > 40_000) throw new Error(`never refused: ${JSON.stringify(await memory())}`);
+    const round = Array.from({ length: AT_ONCE }, () => notification(sent++));
+    const answers = await Promise.all(round.map((n) => send(url, n)));
+    for (const [i, answer] of answers.entries()) {
+      if (answer === "OK") answeredOk.push(round[i]!);
+      else if (answer === 503) refused.push(round[i]!);
+      else otherAnswers.push(answer);
+    }
+    if (refused.length > 0 && !memoryAtFirstRefusal) memoryAtFirstRefusal = await memory();
+  }
+  expect(otherAnswers).toEqual([]);
+  expect(answeredOk.length).toBeGreaterThan(1000);
+
+  // 2. The workers start; Payzero resends what was refused until it is answered OK.
+  await beforeWorkers(prefix);
+  const oomBefore = await oomErrors();
+  const workerPort = await freePort();
+  const worker = await start("worker", envOf(workerPort), workerPort);
+  const resent: SimNotification[] = [];
+  const resendUntil = Date.now() + 120_000;
+  while (refused.length > 0) {
+    if (Date.now() > resendUntil) throw new Error(`${refused.length} resends still refused`);
+    await sleep(500);
+    const stillRefused: SimNotification[] = [];
+    for (let i = 0; i < refused.length; i += AT_ONCE) {
+      const round = refused.slice(i, i + AT_ONCE);
       const answers = await Promise.all(round.map((n) => send(url, n)));
-      for (const [i, answer] of answers.entries()) {
-        if (answer === "OK") answeredOk.push(round[i]!);
-        else if (answer === 503) refused.push(round[i]!);
+      for (const [j, answer] of answers.entries()) {
+        if (answer === "OK") resent.push(round[j]!);
+        else if (answer === 503) stillRefused.push(round[j]!);
         else otherAnswers.push(answer);
       }
-      if (refused.length > 0 && !memoryAtFirstRefusal) memoryAtFirstRefusal = await memory();
     }
-    expect(otherAnswers).toEqual([]);
-    expect(answeredOk.length).toBeGreaterThan(1000);
-    // Refused before Redis was full: Redis never refused the receiver a write.
-    expect(memoryAtFirstRefusal!.used).toBeLessThan(memoryAtFirstRefusal!.max);
-    expect(api.output()).not.toContain("OOM");
+    refused = stillRefused;
+  }
+  expect(otherAnswers).toEqual([]);
 
-    // 2. The workers start; Payzero resends what was refused until it is answered OK.
-    const workerPort = await freePort();
-    const worker = await start("worker", serviceEnv(database.url, prefix, workerPort, redis.url), workerPort);
-    const resent: SimNotification[] = [];
-    const resendUntil = Date.now() + 120_000;
-    while (refused.length > 0) {
-      if (Date.now() > resendUntil) throw new Error(`${refused.length} resends still refused`);
-      await sleep(500);
-      const stillRefused: SimNotification[] = [];
-      for (let i = 0; i < refused.length; i += AT_ONCE) {
-        const round = refused.slice(i, i + AT_ONCE);
-        const answers = await Promise.all(round.map((n) => send(url, n)));
-        for (const [j, answer] of answers.entries()) {
-          if (answer === "OK") resent.push(round[j]!);
-          else if (answer === 503) stillRefused.push(round[j]!);
-          else otherAnswers.push(answer);
-        }
-      }
-      refused = stillRefused;
-    }
-    expect(otherAnswers).toEqual([]);
+  // 3. Everything answered OK is stored.
+  const keys = [...answeredOk, ...resent].map((n) => contentKey(n.msgType, n.msgBody));
+  const storedUntil = Date.now() + 120_000;
+  let stored = await storedKeys(keys);
+  while (stored < keys.length && Date.now() < storedUntil) {
+    await sleep(500);
+    stored = await storedKeys(keys);
+  }
+  expect(stored).toBe(keys.length);
+  const run: Run = {
+    answeredOk: answeredOk.length,
+    resent: resent.length,
+    memoryAtFirstRefusal: memoryAtFirstRefusal!,
+    apiLog: api.output(),
+    workerLog: worker.output(),
+    oomWhileDraining: (await oomErrors()) - oomBefore,
+  };
+  await worker.stop(5000);
+  await api.stop(5000);
+  admin.disconnect();
+  await redis.destroy();
+  console.log(
+    `answered OK ${run.answeredOk}, resent and accepted ${run.resent}, memory at first refusal ${JSON.stringify(run.memoryAtFirstRefusal)}, log bytes ${run.apiLog.length + run.workerLog.length}, OOM while draining ${run.oomWhileDraining}`,
+  );
+  return run;
+}
 
-    // 3. Everything answered OK is stored.
-    const keys = [...answeredOk, ...resent].map((n) => contentKey(n.msgType, n.msgBody));
-    const storedUntil = Date.now() + 120_000;
-    let stored = await storedKeys(keys);
-    while (stored < keys.length && Date.now() < storedUntil) {
-      await sleep(500);
-      stored = await storedKeys(keys);
-    }
-    expect(stored).toBe(keys.length);
+describe("Redis full (maxmemory, noeviction) while the workers are stopped", () => {
+  it("refuses before Redis is full, then drains: every OK and every resend stored, logs small", async () => {
+    const run = await fillThenDrain();
+    // Refused before Redis was full: Redis never refused the receiver or the workers a write.
+    expect(run.memoryAtFirstRefusal.used).toBeLessThan(run.memoryAtFirstRefusal.max);
+    expect(run.apiLog).not.toContain("OOM");
+    expect(run.workerLog).not.toContain("OOM");
+    expect(run.apiLog.length + run.workerLog.length).toBeLessThan(LOG_BYTES_BOUND);
+  }, 360_000);
 
-    const logBytes = api.output().length + worker.output().length;
-    console.log(
-      `answered OK ${answeredOk.length}, resent and accepted ${resent.length}, memory at first refusal ${JSON.stringify(memoryAtFirstRefusal)}, log bytes ${logBytes}`,
-    );
-    expect(worker.output()).not.toContain("OOM");
-    expect(logBytes).toBeLessThan(LOG_BYTES_BOUND);
+  it("drains a Redis already past maxmemory, backing off instead of spinning", async () => {
+    // Past maxmemory all the same (another client filled it, maxmemory was lowered): the state issue
+    // 28 found, where Redis refuses the workers the first job they take.
+    const run = await fillThenDrain(async (prefix) => {
+      const { used } = await memory();
+      const events = await admin.memory("USAGE", `${prefix}:payzero-notifications:events`);
+      console.log(`used ${used}, events stream ${events}`);
+      await admin.config("SET", "maxmemory", String(used - 64 * 1024));
+      await expect(admin.set(`${prefix}:probe`, "x")).rejects.toThrow(/^OOM /);
+    });
+    // Refused jobs are asked for again after a growing pause (at most 5 s), not at once.
+    expect(run.oomWhileDraining).toBeLessThan(100);
+    expect(run.apiLog.length + run.workerLog.length).toBeLessThan(LOG_BYTES_BOUND);
   }, 360_000);
 });

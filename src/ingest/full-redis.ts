@@ -22,8 +22,11 @@ const require = createRequire(import.meta.url);
 const bullScripts = require("bullmq/dist/cjs/scripts/index.js") as Record<string, BullScript>;
 const bullVersion = (require("bullmq/dist/cjs/version.js") as { version: string }).version;
 
-/** Taking a job (moveToActive) and keeping it (extendLocks: the lock's SET, refused when full). */
-const TAKE_AND_HOLD = ["moveToActive", "extendLocks"] as const;
+/**
+ * Taking a job (moveToActive), keeping it (extendLocks) and taking back a stopped worker's jobs
+ * (moveStalledJobsToWait): each writes first with a command Redis refuses when out of memory.
+ */
+const TAKE_AND_HOLD = ["moveToActive", "extendLocks", "moveStalledJobsToWait"] as const;
 
 /**
  * A DEL of a key that never exists: a write Redis allows when out of memory, after which the script

@@ -2,6 +2,7 @@
 
 import type { FastifyInstance } from "fastify";
 import { createReconcileQueue } from "../ingest/queue.js";
+import { throttledLog } from "../ops/log-throttle.js";
 import { withTimeout } from "../util.js";
 import { maskUrl } from "../webhooks/url-mask.js";
 import { barChart } from "./charts.js";
@@ -41,15 +42,18 @@ const OUTCOME_LABELS: Record<string, string> = {
 
 export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { db, config } = deps;
+  // Redis down or full fails every flush the same way: one line, then a count a minute.
+  const flushFailures = throttledLog(app.log);
   const history: IngestHistory | undefined =
     deps.redis &&
     ingestHistory(deps.redis, config.redisPrefix, (err) =>
-      app.log.warn({ err }, "console: receiver counts not written to Redis"),
+      flushFailures.warn({ err }, "console: receiver counts not written to Redis"),
     );
   const reconciler =
     deps.redis && config.payzeroApi ? createReconcileQueue(deps.redis, config.redisPrefix) : undefined;
   app.addHook("onClose", async () => {
     history?.stop();
+    flushFailures.stop();
     await reconciler?.close();
   });
 

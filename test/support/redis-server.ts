@@ -40,7 +40,15 @@ export async function startOwnRedis(extraArgs: string[] = []): Promise<OwnRedis>
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "pzn-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction", ...extraArgs);
+  args.push(
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--maxmemory-policy",
+    "noeviction",
+    ...extraArgs,
+  );
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   const own: OwnRedis = {

@@ -50,7 +50,7 @@ export function letWorkersTakeJobsWhenFull(connection: RedisClient): void {
 }
 
 /** 100 ms, 200 ms, 400 ms … capped at 5 s: a worker refused for a while asks 12 times a minute. */
-export function refusedBackoffMs(refusals: number): number {
+function refusedBackoffMs(refusals: number): number {
   return Math.min(100 * 2 ** Math.max(0, refusals - 1), 5000);
 }
 

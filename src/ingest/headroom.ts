@@ -53,7 +53,7 @@ export interface Headroom {
   stop: () => Promise<void>;
 }
 
-export const MEMORY_POLL_INTERVAL_MS = 1000;
+const MEMORY_POLL_INTERVAL_MS = 1000;
 
 /**
  * Reads Redis memory every `intervalMs` and answers allows() from the last reading. Between two

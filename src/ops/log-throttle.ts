@@ -81,7 +81,7 @@ export interface ThrottledLog {
   stop: () => void;
 }
 
-export const LOG_SUMMARY_INTERVAL_MS = 60_000;
+const LOG_SUMMARY_INTERVAL_MS = 60_000;
 
 /** A ThrottledLog writing to `log`; one summary line per repeated kind each `intervalMs`. */
 export function throttledLog(log: Log, intervalMs = LOG_SUMMARY_INTERVAL_MS): ThrottledLog {

@@ -106,6 +106,8 @@ interface Run {
   workerLog: string;
   /** Commands Redis refused for want of memory while the workers drained it. */
   oomWhileDraining: number;
+  /** … in the whole run. */
+  oomInAll: number;
 }
 
 async function oomErrors(): Promise<number> {
@@ -188,6 +190,7 @@ async function fillThenDrain(
     apiLog: api.output(),
     workerLog: worker.output(),
     oomWhileDraining: (await oomErrors()) - oomBefore,
+    oomInAll: await oomErrors(),
   };
   await worker.stop(5000);
   await api.stop(5000);
@@ -204,6 +207,7 @@ describe("Redis full (maxmemory, noeviction) while the workers are stopped", () 
     const run = await fillThenDrain();
     // Refused before Redis was full: Redis never refused the receiver or the workers a write.
     expect(run.memoryAtFirstRefusal.used).toBeLessThan(run.memoryAtFirstRefusal.max);
+    expect(run.oomInAll).toBe(0);
     expect(run.apiLog).not.toContain("OOM");
     expect(run.workerLog).not.toContain("OOM");
     expect(run.apiLog.length + run.workerLog.length).toBeLessThan(LOG_BYTES_BOUND);

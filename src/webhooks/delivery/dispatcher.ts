@@ -6,6 +6,7 @@
 // endpoint's rows wait here (a long pause gives them back to Postgres, due when it ends) and only its
 // own slots are idle; one timer wakes the dispatcher at the earliest end of a pause.
 import type { Logger } from "pino";
+import { throttledLog } from "../../ops/log-throttle.js";
 import type { HeldDelivery } from "./delivery-queue.js";
 
 export interface DispatcherOptions {
@@ -64,6 +65,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   let waiting = 0;
   let stopping = false;
   const lowListeners: Array<() => void> = [];
+  // Postgres down fails every give-back the same way: one line, then a count a minute.
+  const failures = throttledLog(opts.log);
   let idle: (() => void) | undefined;
   /** Per endpoint, paused until then (ms since epoch). Kept apart from `endpoints`, which forgets idle ones. */
   const notBefore = new Map<string, number>();
@@ -85,7 +88,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     return opts
       .release(rows)
       .catch((err: unknown) =>
-        opts.log.warn({ err, rows: rows.length }, "rows not given back; claimed when their hold ends"),
+        failures.warn({ err, rows: rows.length }, "rows not given back; claimed when their hold ends"),
       );
   };
 
@@ -94,7 +97,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     void opts
       .defer(rows, new Date(until))
       .catch((err: unknown) =>
-        opts.log.warn(
+        failures.warn(
           { err, rows: rows.length },
           "throttled rows not given back; claimed when their hold ends",
         ),
@@ -207,7 +210,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
     e.inFlight++;
     gated(row)
       .catch((err: unknown) =>
-        opts.log.error({ err, deliveryId: String(row.id) }, "delivery attempt failed unexpectedly"),
+        failures.error({ err, deliveryId: String(row.id) }, "delivery attempt failed unexpectedly"),
       )
       .finally(() => {
         inFlight--;
@@ -275,6 +278,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       waiting = 0;
       const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((r) => (idle = r));
       await Promise.all([release(rows), drained]);
+      failures.stop();
     },
   };
 }

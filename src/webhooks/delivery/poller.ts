@@ -3,6 +3,7 @@
 // again while it keeps finding rows, and whenever the dispatcher runs low after a claim found some.
 import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
+import { throttledLog } from "../../ops/log-throttle.js";
 import { repeat } from "../../util.js";
 import { claimDue } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
@@ -22,6 +23,8 @@ export interface Poller {
 export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: PollerDeps): Poller {
   /** The last claim found rows: more may be due, so running low is a reason to claim again. */
   let found = false;
+  // Postgres down fails every claim the same way: one line, then a count a minute.
+  const failures = throttledLog(log);
   const loop = repeat(
     async () => {
       found = false;
@@ -32,10 +35,15 @@ export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: Poller
       found = rows.length > 0;
     },
     { intervalMs },
-    (err) => log.warn({ err }, "claim of due deliveries failed"),
+    (err) => failures.warn({ err }, "claim of due deliveries failed"),
   );
   dispatcher.onLow(() => {
     if (found && !loop.isRunning()) void loop.runNow();
   });
-  return { stop: loop.stop };
+  return {
+    stop: async () => {
+      await loop.stop();
+      failures.stop();
+    },
+  };
 }

@@ -5,6 +5,7 @@
 // publishes only, and the next attempt opens a new one.
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from "amqplib";
 import type { Logger } from "pino";
+import { throttledLog } from "../../ops/log-throttle.js";
 import { amqpTarget } from "./broker-url.js";
 import {
   brokerHeaders,
@@ -38,6 +39,8 @@ interface Broker {
 export function createAmqpPublisher(log?: Logger): Publisher {
   const brokers = new Map<string, Promise<Broker>>();
   let closing = false;
+  // A broker that is down fails every connection the same way: one line, then a count a minute.
+  const noisy = log && throttledLog(log);
 
   function brokerFor(connectionUrl: string, timeoutMs: number): Promise<Broker> {
     let broker = brokers.get(connectionUrl);
@@ -58,10 +61,10 @@ export function createAmqpPublisher(log?: Logger): Publisher {
     });
     const broker: Broker = { model, channels: new Map(), blocked: null };
     // Without an 'error' listener a lost connection would be an unhandled 'error' event: a crash.
-    model.on("error", (err: Error) => log?.warn({ err }, "RabbitMQ connection error"));
+    model.on("error", (err: Error) => noisy?.warn({ err }, "RabbitMQ connection error"));
     model.on("close", () => {
       onClose();
-      if (!closing) log?.warn("RabbitMQ connection closed; the next attempt reconnects");
+      if (!closing) noisy?.warn({}, "RabbitMQ connection closed; the next attempt reconnects");
     });
     model.on("blocked", (reason: string) => {
       broker.blocked = reason;

@@ -5,6 +5,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders, RequestError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import { throttledLog } from "../../ops/log-throttle.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
 import {
   brokerHeaders,
@@ -24,6 +25,8 @@ interface Server {
 export function createNatsPublisher(log?: Logger): Publisher {
   const servers = new Map<string, Promise<Server>>();
   let closing = false;
+  // A server that is down fails the same way each reconnect: one line, then a count a minute.
+  const noisy = log && throttledLog(log);
 
   function serverFor(target: NatsTarget, timeoutMs: number): Promise<Server> {
     let server = servers.get(target.connectionKey);
@@ -54,10 +57,10 @@ export function createNatsPublisher(log?: Logger): Publisher {
     });
     const server: Server = { nc, connected: true };
     // Ends when the connection closes; a failure of it must not become an unhandled rejection.
-    watch(server).catch((err: unknown) => log?.warn({ err }, "NATS status"));
+    watch(server).catch((err: unknown) => noisy?.warn({ err }, "NATS status"));
     nc.closed().then((err) => {
       onClose();
-      if (err && !closing) log?.warn({ err }, "NATS connection closed");
+      if (err && !closing) noisy?.warn({ err }, "NATS connection closed");
     });
     if (closing) await nc.close();
     return server;
@@ -67,7 +70,7 @@ export function createNatsPublisher(log?: Logger): Publisher {
     for await (const status of server.nc.status()) {
       if (status.type === "disconnect") {
         server.connected = false;
-        log?.warn("NATS connection lost; reconnecting");
+        noisy?.warn({}, "NATS connection lost; reconnecting");
       } else if (status.type === "reconnect") server.connected = true;
     }
   }

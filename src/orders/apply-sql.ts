@@ -8,13 +8,15 @@ export type Tx = Prisma.TransactionClient;
 
 /**
  * Serialises every message of these orders (across worker processes) for the rest of the
- * transaction. Taken in one fixed order (by lock key), so two batches cannot deadlock.
+ * transaction. Taken in one fixed order (by lock key), so two batches cannot deadlock. Returns
+ * Postgres's now(), the one clock every order's times are written with (null when there is no order).
  */
-export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<void> {
-  if (mchtOrderNos.length === 0) return;
-  await tx.$queryRaw`
-    SELECT count(pg_advisory_xact_lock(k))::int AS locked
+export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<Date | null> {
+  if (mchtOrderNos.length === 0) return null;
+  const [row] = await tx.$queryRaw<Array<{ now: Date }>>`
+    SELECT now() AS now, count(pg_advisory_xact_lock(k))::int AS locked
       FROM (SELECT DISTINCT hashtextextended(o, 0) AS k FROM unnest(${mchtOrderNos}::text[]) AS o ORDER BY k) keys`;
+  return row!.now;
 }
 
 export interface StoredMessage {

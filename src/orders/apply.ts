@@ -55,13 +55,14 @@ export async function applyNotifications(
   const results = await db.$transaction(
     async (tx) => {
       const orderNos = [...new Set(messages.flatMap((m) => (m.applies ? [m.mchtOrderNo!] : [])))];
-      await lockOrders(tx, orderNos);
+      const now = await lockOrders(tx, orderNos);
       const stored = await storedMessages(
         tx,
         messages.flatMap((m) => [m.key, m.repeatKey]),
         orderNos,
       );
-      const planned = plan(messages, stored, await loadOrders(tx, orderNos));
+      // `now` is null only when no message is about an order, and then no order row is written.
+      const planned = plan(messages, stored, await loadOrders(tx, orderNos), now ?? new Date());
       await saveOrders(tx, planned.orders);
       const inserted = await insertNotifications(tx, planned.rows);
       const notifications = planned.rows.flatMap((r) => {
@@ -132,12 +133,11 @@ interface Plan {
 }
 
 /** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
-function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>): Plan {
+function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>, now: Date): Plan {
   const seen = new Set(stored.map((s) => s.contentKey));
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
-  const now = new Date();
   const out: Plan = { orders: [], rows: [], results: [] };
   for (const m of messages) {
     // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
@@ -222,7 +222,8 @@ function isNewState(
 
 /**
  * The derived state with what the merchant registered (POST /v1/orders/expected), which the apply step
- * never overwrites (saveOrders keeps those columns). A message about the order means Payzero knows it.
+ * never overwrites (saveOrders keeps those columns), and one version more than before: the caller holds
+ * the order's lock, so no two changes get the same version. A message about the order means Payzero knows it.
  */
 function withRegistration(state: OrderState, previous: Order | undefined, now: Date): Order {
   return {
@@ -232,6 +233,7 @@ function withRegistration(state: OrderState, previous: Order | undefined, now: D
     expectedAt: previous?.expectedAt ?? null,
     needDeclare: previous?.needDeclare ?? null,
     payzeroUnknownSince: null,
+    version: (previous?.version ?? 0) + 1,
   };
 }
 

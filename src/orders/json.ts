@@ -38,6 +38,11 @@ export const OrderJson = Type.Object(
     payzeroUnknownSince: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
       description: "an order with no status yet that Payzero's query API has not known since then",
     }),
+    version: Type.Integer({
+      minimum: 0,
+      description:
+        "+1 on every change of the order's state (0: registered, no message yet); webhooks carry it",
+    }),
   },
   { description: "An order as derived from its notifications; paymentAmount in fen" },
 );

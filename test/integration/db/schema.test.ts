@@ -44,6 +44,7 @@ describe("schema.prisma matches the migrations", () => {
       expectedAt: at,
       needDeclare: false,
       payzeroUnknownSince: at,
+      version: 7,
     };
     expect(await db.order.create({ data: order })).toEqual(order);
 

@@ -228,13 +228,19 @@ interface Expected {
   duplicate: boolean;
   applies: boolean;
   changedOrder: boolean;
-  state: OrderState | null;
+  state: VersionedState | null;
 }
 
-function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals: Map<string, OrderState> } {
+/** An order's state and its version: the number of messages that changed it. */
+type VersionedState = OrderState & { version: number };
+
+function model(inputs: IncomingNotification[]): {
+  perMessage: Expected[];
+  finals: Map<string, VersionedState>;
+} {
   const seen = new Set<string>();
   const histories = new Map<string, OrderMessage[]>();
-  const finals = new Map<string, OrderState>();
+  const finals = new Map<string, VersionedState>();
   const duplicate: Expected = {
     key: null,
     duplicate: true,
@@ -269,16 +275,12 @@ function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals
       { contentKey: key, msgType: input.msgType, timestamp: input.timestamp, dto: parsed.dto },
     ];
     histories.set(no, history);
-    const state = deriveOrder(history);
+    const derived = deriveOrder(history);
     const before = finals.get(no);
+    const changedOrder = !before || !sameState(derived, before);
+    const state = { ...derived, version: (before?.version ?? 0) + (changedOrder ? 1 : 0) };
     finals.set(no, state);
-    return {
-      key,
-      duplicate: false,
-      applies: true,
-      changedOrder: !before || !sameState(before, state),
-      state,
-    };
+    return { key, duplicate: false, applies: true, changedOrder, state };
   });
   return { perMessage, finals };
 }
@@ -288,7 +290,7 @@ function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals
 const EPOCH = new Date(0);
 
 /** The API's JSON of an order state, without its createdAt/updatedAt. */
-function stateJson(state: OrderState): Record<string, unknown> {
+function stateJson(state: VersionedState): Record<string, unknown> {
   const {
     createdAt: _c,
     updatedAt: _u,

@@ -70,6 +70,7 @@ export async function loadOrder(db: Db, mchtOrderNo: string) {
       storedAt: n.storedAt,
       source: n.source,
       problem: n.problem,
+      applied: n.applied,
       changedOrder: n.changedOrder,
       statusesAfter: statusesOf(n.orderAfter),
       deliveries: n.deliveries.map((d) => ({

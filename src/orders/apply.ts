@@ -31,8 +31,10 @@ export interface ApplyResult {
   duplicate: boolean;
   notificationId: bigint | null;
   changedOrder: boolean;
-  /** Why the message was stored without being applied to an order. */
+  /** Why the message was stored without being applied to an order, or what of it was kept how when applied. */
   problem?: string | null;
+  /** Applied to its order (its statuses count); false for a problem and for a message not about an order. */
+  applied?: boolean;
   /** The order's statuses after this message (absent for duplicates and problems). */
   order?: { payStatus: string | null; declareStatus: string | null } | null;
 }
@@ -108,11 +110,18 @@ interface Prepared {
 function prepare(input: IncomingNotification): Prepared {
   const parsed = parseOrderResult(input.msgBody);
   const known = ORDER_MSG_TYPES.includes(input.msgType);
-  const problem = !known ? `unknown msgType ${input.msgType}` : parsed.ok ? null : parsed.problem;
+  // The statuses decide: a malformed field the state does not need is reported, not a reason to drop them.
+  const problem = !known
+    ? `unknown msgType ${input.msgType}`
+    : !parsed.ok
+      ? parsed.problem
+      : parsed.kept.length > 0
+        ? parsed.kept.join("; ")
+        : null;
   const mchtOrderNo = parsed.ok ? parsed.dto.mchtOrderNo : parsed.mchtOrderNo;
   const key = contentKey(input.msgType, input.msgBody);
   const repeatKey = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
-  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: problem === null && parsed.ok };
+  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: known && parsed.ok };
 }
 
 /**
@@ -173,6 +182,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       input: m.input,
       mchtOrderNo: m.mchtOrderNo,
       problem: m.problem,
+      applied: m.applies,
       changedOrder,
       orderAfter: orderAfter ? JSON.stringify(orderAfter) : null,
     });
@@ -183,6 +193,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
         notificationId: null,
         changedOrder,
         problem: m.problem,
+        applied: m.applies,
         order: orderAfter
           ? { payStatus: orderAfter.payStatus, declareStatus: orderAfter.declareStatus }
           : null,

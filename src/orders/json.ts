@@ -84,7 +84,10 @@ export const NotificationJson = Type.Object({
   source: Type.String(),
   mchtOrderNo: NullableString,
   changedOrder: Type.Boolean(),
-  problem: NullableString,
+  applied: Type.Boolean({ description: "its statuses count in the order's state" }),
+  problem: Type.Union([Type.String(), Type.Null()], {
+    description: "why it was not applied, or (applied) which malformed fields were kept how",
+  }),
   receivedAt: Type.String({ format: "date-time" }),
   storedAt: Type.String({ format: "date-time" }),
   prunedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
@@ -101,6 +104,7 @@ export function notificationJson(n: Notification) {
     source: n.source,
     mchtOrderNo: n.mchtOrderNo,
     changedOrder: n.changedOrder,
+    applied: n.applied,
     problem: n.problem,
     receivedAt: n.receivedAt.toISOString(),
     storedAt: n.storedAt.toISOString(),

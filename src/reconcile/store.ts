@@ -1,13 +1,12 @@
 // What the reconciler reads and writes of an order besides applying answers: the newest Payzero
 // timestamp it knows of it, and whether Payzero calls it unknown.
 import type { Db } from "../db/client.js";
-import { ORDER_MSG_TYPES } from "../orders/order-state.js";
 
 /** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
 export async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {
   const { _max } = await db.notification.aggregate({
     _max: { timestamp: true },
-    where: { mchtOrderNo, problem: null, msgType: { in: [...ORDER_MSG_TYPES] } },
+    where: { mchtOrderNo, applied: true },
   });
   return _max.timestamp;
 }

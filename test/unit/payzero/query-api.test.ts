@@ -91,7 +91,7 @@ describe("PayzeroClient", () => {
 
   it("refuses an answer about another order or one that is not an order", async () => {
     api.state.orders.set("ALIAS", { mchtOrderNo: "A-1" });
-    api.state.orders.set("BAD", { mchtOrderNo: "BAD", paymentAmount: "a lot" });
+    api.state.orders.set("BAD", { mchtOrderNo: "BAD", payStatus: { a: 1 } });
     await expect(client().queryOrder("ALIAS")).rejects.toThrow(/another order/);
     await expect(client().queryOrder("BAD")).rejects.toThrow(/not an orderResultDto/);
   });

@@ -38,7 +38,7 @@ export interface PayzeroClientOptions {
   fetch?: typeof fetch;
   /** Queries tried in turn until one knows the order; default both of QUERY_PATHS. */
   queryPaths?: readonly QueryPath[];
-  /** Milliseconds since the epoch; default Date.now. */
+  /** A monotonic clock in ms, timing the token's lifetime from the login; default performance.now. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -61,7 +61,7 @@ export class PayzeroClient {
       sleep: options.sleep ?? ((ms: number) => delay(ms)),
     };
     this.#credentials = JSON.stringify({ username: options.appId, password: options.appKey });
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.now());
     this.#queryPaths = options.queryPaths?.length ? options.queryPaths : QUERY_PATHS;
   }
 

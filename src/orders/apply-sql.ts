@@ -69,6 +69,18 @@ export async function saveOrders(tx: Tx, orders: Order[]): Promise<void> {
     ON CONFLICT (mcht_order_no) DO UPDATE SET ${Prisma.raw(updated.join(", "))}`;
 }
 
+/**
+ * Rows, with no status yet, for orders that only problem messages are about so far: the reconciler
+ * then asks Payzero about them (as about an order registered as expected). An existing row is left alone.
+ */
+export async function registerOrders(tx: Tx, mchtOrderNos: string[]): Promise<void> {
+  if (mchtOrderNos.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO orders (mcht_order_no, created_at, updated_at)
+    SELECT o, now(), now() FROM unnest(${mchtOrderNos}::text[]) AS o
+    ON CONFLICT (mcht_order_no) DO NOTHING`;
+}
+
 export interface NotificationRow {
   key: string;
   input: IncomingNotification;

@@ -13,10 +13,12 @@ import {
   loadOrders,
   lockOrders,
   type NotificationRow,
+  registerOrders,
   type StoredMessage,
   saveOrders,
   storedMessages,
 } from "./apply-sql.js";
+import { MAX_ORDER_NO_LENGTH } from "./expected.js";
 import { orderJson } from "./json.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
 import {
@@ -66,6 +68,7 @@ export async function applyNotifications(
       // `now` is null only when no message is about an order, and then no order row is written.
       const planned = plan(messages, stored, await loadOrders(tx, orderNos), now ?? new Date());
       await saveOrders(tx, planned.orders);
+      await registerOrders(tx, planned.problemOrders);
       const inserted = await insertNotifications(tx, planned.rows);
       const notifications = planned.rows.flatMap((r) => {
         const row = inserted.get(r.key);
@@ -136,6 +139,8 @@ export function repeatContentKey(msgType: string, msgBody: string, timestamp: bi
 
 interface Plan {
   orders: Order[];
+  /** Orders only problem messages of this batch are about (among those with a usable order number). */
+  problemOrders: string[];
   rows: NotificationRow[];
   /** Per input: null for a duplicate, else what to answer once its row has an id. */
   results: Array<{ key: string; result: ApplyResult } | null>;
@@ -147,7 +152,8 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
-  const out: Plan = { orders: [], rows: [], results: [] };
+  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [] };
+  const problemOrders = new Set<string>();
   for (const m of messages) {
     // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
     const again = seen.has(m.key) && !seen.has(m.repeatKey) && isNewState(m, stored, histories, current);
@@ -176,6 +182,9 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
     }
+    // A status Payzero sent that could not be read: the order exists all the same, and the reconciler asks.
+    if (!m.applies && m.mchtOrderNo !== null && ORDER_MSG_TYPES.includes(m.input.msgType))
+      if (m.mchtOrderNo.length <= MAX_ORDER_NO_LENGTH) problemOrders.add(m.mchtOrderNo);
     const orderAfter = order ? orderJson(order) : null;
     out.rows.push({
       key,
@@ -201,6 +210,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
     });
   }
   out.orders = [...changed].map((no) => current.get(no)!);
+  out.problemOrders = [...problemOrders].filter((no) => !current.has(no));
   return out;
 }
 

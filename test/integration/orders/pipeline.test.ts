@@ -111,6 +111,21 @@ describe("order state from notifications", () => {
     expect(await p.queue.getJobCounts("failed")).toEqual({ failed: 0 });
   });
 
+  it("keeps an order whose only message has an unreadable status, with no status, for the reconciler to ask about", async () => {
+    const body = JSON.stringify({ ...JSON.parse(orderBody({ mchtOrderNo: "H-6" })), payStatus: { code: 1 } });
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/payzero/notify",
+      payload: signedEnvelope(PAY, body, 8000),
+    });
+    expect(res.body).toBe("OK");
+    await p.drained();
+    expect(await p.db.notification.findMany({ where: { mchtOrderNo: "H-6" } })).toEqual([
+      expect.objectContaining({ applied: false, changedOrder: false, problem: "payStatus is not text" }),
+    ]);
+    expect(await order("H-6")).toMatchObject({ payStatus: null, declareStatus: null, version: 0 });
+  });
+
   it("applies the status of a message with an object initResponse and a decimal amount, and reports them", async () => {
     const body = JSON.stringify({
       ...JSON.parse(orderBody({ mchtOrderNo: "H-5", payStatus: "PAY_SUCCEED" })),

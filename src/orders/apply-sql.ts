@@ -13,7 +13,7 @@ export type Tx = Prisma.TransactionClient;
 export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<Date | null> {
   if (mchtOrderNos.length === 0) return null;
   const [row] = await tx.$queryRaw<Array<{ now: Date }>>`
-    SELECT now() AS now, count(pg_advisory_xact_lock(k))::int AS locked
+    SELECT now()::timestamptz(3) AS now, count(pg_advisory_xact_lock(k))::int AS locked
       FROM (SELECT DISTINCT hashtextextended(o, 0) AS k FROM unnest(${mchtOrderNos}::text[]) AS o ORDER BY k) keys`;
   return row!.now;
 }

@@ -111,6 +111,16 @@ describe("order state from notifications", () => {
     expect(await p.queue.getJobCounts("failed")).toEqual({ failed: 0 });
   });
 
+  it("writes an order's times with Postgres's clock, the one the reconciler measures staleness on", async () => {
+    await send(PAY, 9000, { mchtOrderNo: "H-7", payStatus: "PAY_APPLIED" });
+    await p.drained();
+    // stored_at defaults to now() in the transaction that applied the message: the same instant.
+    const [row] = await p.db.$queryRaw<Array<{ same: boolean }>>`
+      SELECT o.updated_at = n.stored_at AND o.created_at = n.stored_at AS same
+        FROM orders o JOIN notifications n USING (mcht_order_no) WHERE o.mcht_order_no = 'H-7'`;
+    expect(row).toEqual({ same: true });
+  });
+
   it("keeps an order whose only message has an unreadable status, with no status, for the reconciler to ask about", async () => {
     const body = JSON.stringify({ ...JSON.parse(orderBody({ mchtOrderNo: "H-6" })), payStatus: { code: 1 } });
     const res = await p.app.inject({

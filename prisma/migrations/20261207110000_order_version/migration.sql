@@ -9,3 +9,13 @@ UPDATE "orders" o
          WHERE "changed_order" AND "mcht_order_no" IS NOT NULL
          GROUP BY "mcht_order_no") c
  WHERE c."mcht_order_no" = o."mcht_order_no";
+
+-- Every stored order_after gets the version the order had right after that message: its order's
+-- messages that changed it, up to and including this one (applied in id order, under the order's lock).
+UPDATE "notifications" n
+   SET "order_after" = n."order_after" || jsonb_build_object('version', c.v)
+  FROM (SELECT "id", count(*) FILTER (WHERE "changed_order")
+                 OVER (PARTITION BY "mcht_order_no" ORDER BY "id")::int AS v
+          FROM "notifications"
+         WHERE "order_after" IS NOT NULL) c
+ WHERE c."id" = n."id";

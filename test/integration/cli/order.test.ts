@@ -83,7 +83,8 @@ describe("order", () => {
   });
 
   it("shows the history of an order no notification could be applied to, and exits 1 for an unknown one", async () => {
-    await apply(orderBody({ mchtOrderNo: "PO-BAD", payStatus: ["PAY_SUCCEED"] }), 1_554_990_000_000);
+    const unreadable = { ...JSON.parse(orderBody({ mchtOrderNo: "PO-BAD" })), payStatus: ["PAY_SUCCEED"] };
+    await apply(JSON.stringify(unreadable), 1_554_990_000_000);
     const shown = await cli({ db, config }, "order", "PO-BAD");
     expect(shown.code).toBe(0);
     // The order has a row with no status (the reconciler asks about it), and the message its problem.

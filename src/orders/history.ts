@@ -50,6 +50,7 @@ export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: str
       storedAt: n.storedAt,
       source: n.source,
       problem: n.problem,
+      applied: n.applied,
       changedOrder: n.changedOrder,
       statusesAfter: statusesOf(n.orderAfter),
       deliveries: n.deliveries.map((d) => ({

@@ -95,7 +95,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     notificationLag.observe(Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
     const outcome: Outcome = result.duplicate
       ? "duplicate"
-      : result.problem
+      : !result.applied && result.problem
         ? "problem"
         : result.changedOrder
           ? "changed"

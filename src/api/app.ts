@@ -40,16 +40,20 @@ export interface ApiAppDeps {
   console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
 }
 
+const postgresProbe = (db: Db) => () => db.$queryRaw`SELECT 1`;
+
 export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
   return buildApp({
     config,
     notificationQueue,
     logger: deps.logger,
-    probes: {
-      postgres: () => db.$queryRaw`SELECT 1`,
-      ...(redis && { redis: () => redis.ping() }),
-    },
+    // Readiness is the receiver's: it needs Redis only, and a Postgres outage must not take every
+    // receiver out of its Service (Payzero keeps getting OK; /v1 answers 503 meanwhile). Postgres is
+    // reported beside. Without the receiver (tests' /v1 apps) the API needs Postgres.
+    ...(notificationQueue && redis
+      ? { probes: { redis: () => redis.ping() }, reportedProbes: { postgres: postgresProbe(db) } }
+      : { probes: { postgres: postgresProbe(db), ...(redis && { redis: () => redis.ping() }) } }),
     plugins: [
       v1Api({ config, db }, V1_ROUTES),
       consoleUi({ config, db, notificationQueue, redis, ...deps.console }),

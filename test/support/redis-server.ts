@@ -37,6 +37,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const dir = await mkdtemp(join(tmpdir(), "pzn-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
   args.push("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction");
+  // A replica a test attaches syncs at once, not after the 5 s Redis waits by default for others.
+  args.push("--repl-diskless-sync-delay", "0");
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   const own: OwnRedis = {

@@ -83,7 +83,7 @@ export function startService(role: string, env: Record<string, string>): Service
 }
 
 /** `pid` and its descendants, deepest first. */
-export function processTree(pid: number): number[] {
+function processTree(pid: number): number[] {
   return [...childPids(pid).flatMap(processTree), pid];
 }
 

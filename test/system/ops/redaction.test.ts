@@ -99,16 +99,35 @@ describe("logs", () => {
       },
     });
     const l = pino(loggerOptions("info"), out);
-    l.info(
-      { payerName: "a", order: { payerNumber: "b", deep: { payerPhone: "c" } }, secret: "d", msgBody: "e" },
-      "x",
-    );
-    const entry = JSON.parse(captured[0]!);
-    expect(entry.payerName).toBe("[redacted]");
-    expect(entry.order.payerNumber).toBe("[redacted]");
-    expect(entry.order.deep.payerPhone).toBe("[redacted]");
-    expect(entry.secret).toBe("[redacted]");
-    expect(entry.msgBody).toBe("[redacted]");
+    // Every key the docs promise (docs/guarantees.md, docs/operations.md), at each depth redaction covers.
+    const keys = [
+      "payerName",
+      "payerNumber",
+      "payerPhone",
+      "msgBody",
+      "sign",
+      "signToken",
+      "secret",
+      "authorization",
+      "adminToken",
+      "metricsToken",
+    ];
+    for (const key of keys) {
+      const value = `value-of-${key}`;
+      l.info({ [key]: value, outer: { [key]: value, inner: { [key]: value } } }, key);
+    }
+    l.info({ req: { headers: { "webhook-signature": "v1,abc" } } }, "a webhook's request");
+    l.info({ err: { command: { name: "evalsha", args: ["payerName", "周某"] } } }, "a Redis error");
+    const entries = captured.map((line) => JSON.parse(line));
+    for (const [i, key] of keys.entries()) {
+      const entry = entries[i];
+      expect([entry[key], entry.outer[key], entry.outer.inner[key]], key).toEqual(
+        Array(3).fill("[redacted]"),
+      );
+    }
+    expect(entries[keys.length].req.headers["webhook-signature"]).toBe("[redacted]");
+    expect(entries[keys.length + 1].err.command.args).toBe("[redacted]");
+    expect(captured.join("")).not.toMatch(/value-of-|周某|v1,abc/);
   });
 });
 

@@ -37,7 +37,9 @@ export function serviceEnv(databaseUrl: string, redisPrefix: string, port: numbe
 export function startService(role: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", role], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    // A clean environment: the service sees the settings the test gives it and nothing of the test
+    // runner's (a setting exported in the shell running the tests would change what is tested).
+    env: { ...systemEnv(), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -80,6 +82,14 @@ export function startService(role: string, env: Record<string, string>): Service
       return pids;
     },
   };
+}
+
+/** What a process needs of the environment to run at all, whatever the test runner's holds. */
+function systemEnv(): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
+  return Object.fromEntries(
+    keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])),
+  );
 }
 
 /** `pid` and its descendants, deepest first. */

@@ -1,4 +1,3 @@
-import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
@@ -11,7 +10,6 @@ import {
   renewHolds,
 } from "../../../src/webhooks/delivery-queue.js";
 import { createDestinations } from "../../../src/webhooks/destination.js";
-import { startWebhookWorkers } from "../../../src/webhooks/index.js";
 import {
   auth,
   buildV1,
@@ -313,39 +311,6 @@ describe("a backlog", () => {
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();
     expect(ids(on("/backlog")).sort()).toEqual(keys);
     expect(await h.db.deliveryAttempt.count()).toBe(60);
-  });
-
-  it("of due rows is shared by two worker processes, each row posted once", async () => {
-    rx.on("/shared", () => ({ status: 200 }));
-    await createEndpoint(h.db, { url: rx.url("/shared") });
-    const idle = h.start({ webhookPollIntervalMs: 60_000 });
-    for (let i = 0; i < 200; i++)
-      await storeNotification(h.db, idle.fanOut, { msgType: "T_SHARED", msgBody: `{"n":${i}}` }, false);
-    await h.stopWorkers();
-    await h.db.delivery.updateMany({ data: { nextAttemptAt: new Date(Date.now() - 1000) } });
-    const config = { ...h.config, webhookConcurrency: 8, webhookEndpointConcurrency: 8 };
-    // Each "process" counts the attempts it made through its own log.
-    const made = [0, 0];
-    const processes = [0, 1].map((i) =>
-      startWebhookWorkers({
-        config,
-        db: h.db,
-        log: pino(
-          { level: "info" },
-          { write: (line: string) => void (line.includes("webhook attempt") && made[i]!++) },
-        ),
-      }),
-    );
-    try {
-      await waitSettled(h.db, 30_000);
-    } finally {
-      await Promise.all(processes.map((p) => p.stop()));
-    }
-    const posted = ids(on("/shared"));
-    expect(posted).toHaveLength(200);
-    expect(new Set(posted).size).toBe(200);
-    expect(made[0]! + made[1]!).toBe(200);
-    expect(made.every((n) => n > 0)).toBe(true);
   });
 });
 

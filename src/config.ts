@@ -156,6 +156,27 @@ export const SETTINGS = {
     roles: SERVING,
     field: "port",
   }),
+  ADMIN_PORT: setting({
+    type: Type.String({ pattern: "^(\\d{1,5})?$" }),
+    format: "a port number, or empty",
+    default: "",
+    doc: "Listen port of the console, /v1, /docs, /openapi.json, /metrics and /readyz; PORT then serves only the notify path and /healthz. Empty: one listener serves everything",
+    roles: ["api"],
+    field: "adminPort",
+    decode: (text, refuse) => {
+      if (text === "") return undefined;
+      const port = Number(text);
+      if (port > 65535) refuse("must be a port number (0–65535)", { got: text });
+      return port;
+    },
+  }),
+  ADMIN_HOST: setting({
+    type: Text,
+    default: "",
+    doc: "Listen address of ADMIN_PORT; empty: HOST's",
+    roles: ["api"],
+    field: "adminHost",
+  }),
   ADMIN_TOKEN: setting({
     type: Text,
     default: "",
@@ -186,6 +207,13 @@ export const SETTINGS = {
     doc: "Path Payzero posts notifications to",
     roles: ["api"],
     field: "notifyPath",
+  }),
+  NOTIFY_BODY_LIMIT_BYTES: setting({
+    type: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 }),
+    default: String(64 * 1024),
+    doc: "Largest notification body taken (413 above it, before any sign is computed); Payzero's messages are a few KB",
+    roles: ["api"],
+    field: "notifyBodyLimitBytes",
   }),
   ENQUEUE_TIMEOUT_MS: setting({
     type: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),

@@ -1,6 +1,7 @@
 // buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/error-reply.ts), the
 // request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
 // worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
+// `listener` splits it in two (ADMIN_PORT): the public one serves the receiver and /healthz only.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
@@ -27,10 +28,20 @@ export interface AppDeps {
   logger?: FastifyBaseLogger;
   /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /**
+   * Which doors this server opens: `public` the receiver and /healthz only (the internet's side),
+   * `admin` everything but the receiver, `both` (the default) everything on one listener.
+   */
+  listener?: Listener;
 }
 
+export type Listener = "both" | "public" | "admin";
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const notifyPath = deps.notificationQueue ? deps.config.notifyPath : undefined;
+  const listener = deps.listener ?? "both";
+  const receives = deps.notificationQueue !== undefined && listener !== "admin";
+  const administers = listener !== "public";
+  const notifyPath = receives ? deps.config.notifyPath : undefined;
   const app = Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
@@ -56,16 +67,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   answerErrors(app);
   cutSlowBodies(app, deps.config.httpTimeoutMs);
   refuseNulCharacters(app);
-  await registerOpenApi(app, deps.config);
-  await app.register(healthRoutes, { probes: deps.probes });
-  await app.register(metricsRoute, { token: deps.config.metricsToken });
-  if (deps.notificationQueue) {
+  if (administers) await registerOpenApi(app, deps.config);
+  await app.register(healthRoutes, {
+    probes: administers ? deps.probes : undefined,
+    detailTokens: [deps.config.adminToken, deps.config.metricsToken],
+  });
+  if (administers) await app.register(metricsRoute, { token: deps.config.metricsToken });
+  if (deps.notificationQueue && receives) {
     startNotificationCounts();
     await app.register(ingestRoutes, {
       path: deps.config.notifyPath,
       signTokens: deps.config.signTokens,
       queue: deps.notificationQueue,
       enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
+      bodyLimit: deps.config.notifyBodyLimitBytes,
       minReplicasAck: deps.config.redisMinReplicasAck,
       onOutcome: countNotification,
     });
@@ -75,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     });
   }
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  if (administers) for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }
 

@@ -1,6 +1,7 @@
 // buildApiApp(deps) → the api role's app: the receiver (given the notification queue), the /v1 API and
 // the operator console, on buildApp's base (probes, /metrics, OpenAPI, the error answer). startApi
-// listens on it; the tests inject into the same app.
+// listens on it; the tests inject into the same app. With ADMIN_PORT, buildApiListeners makes two:
+// the public one (the receiver and /healthz) and the admin one (everything else).
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
@@ -8,7 +9,7 @@ import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import type { Db } from "../db/client.js";
 import type { NotificationBatch } from "../ingest/queue.js";
 import type { RedisClient } from "../ingest/redis.js";
-import { buildApp } from "../server.js";
+import { buildApp, type Listener } from "../server.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
@@ -38,6 +39,24 @@ export interface ApiAppDeps {
   logger?: FastifyBaseLogger;
   /** The console's session lifetime and clock (tests). */
   console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
+  /** Which doors it opens (buildApp's `listener`); the default: all of them. */
+  listener?: Listener;
+}
+
+export interface ApiListeners {
+  /** PORT on HOST: the receiver and /healthz with ADMIN_PORT, else everything. */
+  public: FastifyInstance;
+  /** ADMIN_PORT on ADMIN_HOST (HOST when empty); none without ADMIN_PORT. */
+  admin?: FastifyInstance;
+}
+
+/** The api role's servers: one, or two with ADMIN_PORT. startApi listens on them. */
+export async function buildApiListeners(deps: ApiAppDeps): Promise<ApiListeners> {
+  if (deps.config.adminPort === undefined) return { public: await buildApiApp(deps) };
+  return {
+    public: await buildApiApp({ ...deps, listener: "public" }),
+    admin: await buildApiApp({ ...deps, listener: "admin" }),
+  };
 }
 
 export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
@@ -45,6 +64,7 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   return buildApp({
     config,
     notificationQueue,
+    listener: deps.listener,
     logger: deps.logger,
     probes: {
       postgres: () => db.$queryRaw`SELECT 1`,

@@ -16,6 +16,8 @@ export interface IngestOptions {
   signTokens: readonly string[];
   queue: Queue<NotificationBatch>;
   enqueueTimeoutMs: number;
+  /** Larger bodies are refused (413) from their Content-Length, or as they arrive: no sign is computed. */
+  bodyLimit: number;
   /** Replicas that must have a message before it is answered OK (REDIS_MIN_REPLICAS_ACK); 0: none. */
   minReplicasAck?: number;
   /** Called with the outcome of every request, for metrics. */
@@ -39,6 +41,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
   app.post(
     opts.path,
     {
+      bodyLimit: opts.bodyLimit,
       schema: {
         description: "Receives a Payzero QuickPay asynchronous notification (section 3 of Payzero's API).",
         tags: ["payzero"],

@@ -149,18 +149,20 @@ function setEnv(file: string, values: Record<string, string>): void {
 const signToken = `qs-sign-${randomBytes(12).toString("hex")}`;
 const adminToken = randomBytes(24).toString("hex");
 let apiPort = 0;
+/** The api's admin listener (ADMIN_PORT, published on 127.0.0.1): /v1, /readyz, the console. */
+let adminPort = 0;
 /** Every request bounded: a connection the engine's port proxy holds open must not stall the test. */
 const get = (url: string, init: RequestInit = {}) =>
   fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
 const api = (path: string, init: RequestInit = {}) =>
-  get(`http://127.0.0.1:${apiPort}${path}`, {
+  get(`http://127.0.0.1:${adminPort}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", ...init.headers },
   });
 
 async function waitReady(): Promise<void> {
   await until("/readyz answers 200", 180, async () => {
-    const res = await get(`http://127.0.0.1:${apiPort}/readyz`);
+    const res = await get(`http://127.0.0.1:${adminPort}/readyz`);
     return res.status === 200 ? true : undefined;
   });
 }
@@ -205,7 +207,8 @@ async function main(): Promise<void> {
   await step("cp .env.example .env", async () => {
     copyFileSync(join(dir, ".env.example"), join(dir, ".env"));
     apiPort = await freePort();
-    setEnv(join(dir, ".env"), { PORT: String(apiPort) });
+    adminPort = await freePort();
+    setEnv(join(dir, ".env"), { PORT: String(apiPort), ADMIN_PORT: String(adminPort) });
   });
 
   await step("docker compose build", async () => {
@@ -259,6 +262,11 @@ async function main(): Promise<void> {
 
   await step("docker compose up -d", () => compose("up", "-d"));
   await step("/readyz answers 200", waitReady);
+  await step("PORT answers the notify path and /healthz only", async () => {
+    for (const path of ["/console", "/v1/orders", "/docs", "/metrics", "/readyz"])
+      assert.equal((await get(`http://127.0.0.1:${apiPort}${path}`)).status, 404, path);
+    assert.equal((await get(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
+  });
 
   const sinkPort = Number((await compose("port", "sink", "8080")).trim().split(":").at(-1));
   const secret = await step("POST /v1/webhooks (http://sink:8080, a container of the stack)", async () => {

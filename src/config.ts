@@ -14,6 +14,7 @@ import {
   weakSecrets,
 } from "./config-values.js";
 import type { QueryPath } from "./payzero/query-api.js";
+import { apiUrlProblem } from "./payzero/transport.js";
 
 export { ConfigError } from "./config-problems.js";
 export { hostPorts, parseSubnet } from "./config-values.js";
@@ -339,6 +340,11 @@ export const SETTINGS = {
     secret: true,
     group: "payzeroApi",
     field: "url",
+    decode: (url, refuse) => {
+      const problem = url === "" ? null : apiUrlProblem(url);
+      if (problem) refuse(problem);
+      return url;
+    },
   }),
   PAYZERO_APP_ID: setting({
     type: Text,

@@ -60,6 +60,18 @@ describe("loadConfig", () => {
   it("refuses URLs of the wrong kind", () => {
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", REDIS_URL: "http://x" })).toThrow(/REDIS_URL/);
+    // The query API carries the appKey: http:// only to this machine.
+    expect(() => loadConfig({ PAYZERO_API_URL: "http://api.payzero.cn" })).toThrow(
+      /PAYZERO_API_URL must be an https:\/\/ URL/,
+    );
+    expect(loadConfig({ PAYZERO_API_URL: "http://127.0.0.1:4010" }).payzeroApi).toBeNull();
+  });
+
+  it("reads ADMIN_PORT as a port, empty as one listener", () => {
+    expect(loadConfig({}).adminPort).toBeUndefined();
+    expect(loadConfig({ ADMIN_PORT: "3001" }).adminPort).toBe(3001);
+    expect(() => loadConfig({ ADMIN_PORT: "70000" })).toThrow(/ADMIN_PORT/);
+    expect(() => loadConfig({ ADMIN_PORT: "x" })).toThrow(/ADMIN_PORT/);
   });
 
   it("reads switches as true or false only", () => {

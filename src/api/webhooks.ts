@@ -172,7 +172,7 @@ function createEndpoint(db: Db, keyring: Keyring, body: Static<typeof CreateWebh
       payStatuses: storedMsgTypes(body.payStatus),
       declareStatuses: storedMsgTypes(body.declareStatus),
       headers: sealHeaders(keyring, id, normalizedHeaders(body.headers ?? {})),
-      secret: keyring.seal(id, body.secret ?? generateSecret()),
+      secret: keyring.seal(id, "secret", body.secret ?? generateSecret()),
       description: body.description ?? null,
       rateLimitPerSecond: body.rateLimitPerSecond ?? null,
     },

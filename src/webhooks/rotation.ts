@@ -54,8 +54,9 @@ export async function changeEndpoint(
     const secrets = rotation && rotateSecret(opened, rotation.secret, rotation.overlapSeconds, new Date());
     const sealedSecrets = secrets && {
       ...secrets,
-      secret: keyring.seal(id, secrets.secret),
-      previousSecret: secrets.previousSecret === null ? null : keyring.seal(id, secrets.previousSecret),
+      secret: keyring.seal(id, "secret", secrets.secret),
+      previousSecret:
+        secrets.previousSecret === null ? null : keyring.seal(id, "previous_secret", secrets.previousSecret),
     };
     const merged = headers ? mergeHeaders(opened.headers, headers) : {};
     if (Object.keys(merged).length > MAX_HEADERS)

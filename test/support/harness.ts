@@ -79,7 +79,7 @@ export interface EndpointSpec {
 export const testKeyring = keyringOf(testConfig());
 
 /** The id of the key a stored value is sealed with (undefined: plaintext). */
-export const sealedWith = (value: string | null) => /^enc:v1:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
+export const sealedWith = (value: string | null) => /^enc:v2:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
 
 /** An endpoint's sealed columns as Postgres holds them. */
 export async function rawEndpointRow(db: Db, id: string) {
@@ -102,7 +102,7 @@ export async function createEndpoint(db: Db, spec: EndpointSpec) {
       payStatuses: spec.payStatuses ?? [],
       declareStatuses: spec.declareStatuses ?? [],
       headers: sealHeaders(testKeyring, id, spec.headers ?? {}),
-      secret: testKeyring.seal(id, secret),
+      secret: testKeyring.seal(id, "secret", secret),
       enabled: spec.enabled ?? true,
     },
   });

@@ -49,9 +49,9 @@ describe("/v1/webhooks", () => {
     const stored = await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: String(res.body.id) } });
     expect(stored).toMatchObject({ msgTypes: [], payStatuses: [], declareStatuses: [], headers: null });
     // Sealed at rest: the column opens to the secret the API answered, and does not hold it.
-    expect(stored.secret).toMatch(/^enc:v1:/);
+    expect(stored.secret).toMatch(/^enc:v2:/);
     expect(stored.secret).not.toContain(secret.slice("whsec_".length, 20));
-    expect(testKeyring.open(stored.id, stored.secret)).toBe(secret);
+    expect(testKeyring.open(stored.id, "secret", stored.secret)).toBe(secret);
   });
 
   it("keeps a given secret, msgTypes and description", async () => {

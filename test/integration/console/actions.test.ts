@@ -54,7 +54,7 @@ describe("endpoints", () => {
 
   it("show the secret only in the answer to an explicit click", async () => {
     const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    const row = { secret: keyringOf(p.config).open(id, sealed.secret) };
+    const row = { secret: keyringOf(p.config).open(id, "secret", sealed.secret) };
     expect(row.secret).toMatch(/^whsec_/);
     expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
     expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);

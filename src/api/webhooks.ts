@@ -105,7 +105,7 @@ export const webhookRoutes: V1RouteModule = async (app, deps) => {
       schema: {
         tags,
         description:
-          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds).",
+          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds). A url to another scheme, host or port drops the stored headers unless the request sets them again (headersDropped names them).",
         params: WebhookParams,
         body: PatchWebhookBody,
         response: { 200: WebhookView, ...errors },
@@ -117,7 +117,9 @@ export const webhookRoutes: V1RouteModule = async (app, deps) => {
       if (problem) return sendError(reply, 400, problem);
       const change = endpointChange(body, deps.config.webhookSecretOverlapSeconds);
       const row = await changeEndpoint(db, keyring, request.params.id, change);
-      return isRefusal(row) ? sendError(reply, row.code, row.message) : webhookView(row, keyring);
+      if (isRefusal(row)) return sendError(reply, row.code, row.message);
+      const dropped = row.headersDropped;
+      return { ...webhookView(row, keyring), ...(dropped.length > 0 && { headersDropped: dropped }) };
     },
   );
 

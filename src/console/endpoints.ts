@@ -108,13 +108,14 @@ export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps
   app.post("/endpoints/:id", async (request, reply) => {
     const { id } = request.params as Params;
     const fields = readFields(request.body as FormBody);
-    const saved = await v1.request<Endpoint>(
+    const saved = await v1.request<Endpoint & { headersDropped?: string[] }>(
       "PATCH",
       `/webhooks/${encodeURIComponent(id)}`,
       payloadOf(fields),
     );
     if (!saved.ok) return show(request, reply.code(400), { fields, error: saved.message });
-    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, "saved"), 303);
+    const notice = saved.value.headersDropped ? "saved-headers-dropped" : "saved";
+    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, notice), 303);
   });
 
   app.post("/endpoints/:id/enabled", async (request, reply) => {

@@ -184,3 +184,20 @@ describe("endpoints", () => {
     expect(res.body).toContain('href="/console"');
   });
 });
+
+describe("an endpoint moved to another host in the edit form", () => {
+  it("loses its headers, and the page says so", async () => {
+    const created = await p.app.inject({
+      method: "POST",
+      url: "/v1/webhooks",
+      headers: p.authorized,
+      payload: { url: receiver.url("/moved"), headers: { authorization: "Bearer moved-token-0123456789" } },
+    });
+    const id = String(created.json().id);
+    const saved = await b.post(`/console/endpoints/${id}`, { url: "https://elsewhere.test/erp" });
+    expect(saved.statusCode).toBe(303);
+    expect(location(saved)).toMatch(/\?notice=saved-headers-dropped$/);
+    expect((await b.get(location(saved))).body).toContain("its stored headers were removed");
+    expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).headers).toBeNull();
+  });
+});

@@ -500,7 +500,7 @@ export const SETTINGS = {
   WEBHOOK_ALLOW_ADDRESSES: setting({
     type: Text,
     default: "",
-    doc: "Addresses/CIDRs an endpoint may reach although the destination rule refuses them, comma-separated",
+    doc: "Addresses/CIDRs an endpoint may reach although the address rule refuses them (loopback, link-local, cloud metadata), comma-separated; the service's own ports stay refused",
     roles: SERVING,
     field: "webhookAllowAddresses",
     decode: subnets,

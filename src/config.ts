@@ -8,6 +8,7 @@ import {
   checkedHostPorts,
   encryptionKeys,
   list,
+  parseSubnet,
   type Refuse,
   redisTopology,
   subnets,
@@ -185,6 +186,35 @@ export const SETTINGS = {
     roles: ["api"],
     secret: true,
     field: "adminToken",
+  }),
+  SESSION_SECRET: setting({
+    type: Text,
+    default: "",
+    doc: "Key of the console's session and CSRF tokens, 32 characters at least; empty: derived from the first of ENCRYPTION_KEYS (HKDF)",
+    roles: ["api"],
+    secret: true,
+    field: "sessionSecret",
+    decode: (text, refuse) => {
+      if (text !== "" && text.length < 32) refuse("must be 32 characters at least (openssl rand -base64 32)");
+      return text;
+    },
+  }),
+  TRUST_PROXY: setting({
+    type: Type.String({ pattern: "^[0-9A-Fa-f.:/,\\s]*$" }),
+    format: "a number of proxy hops, or addresses/CIDRs of the proxies, comma-separated; or empty",
+    default: "",
+    doc: "The reverse proxies in front of the service: a hop count (1) or their addresses/CIDRs. Only then do X-Forwarded-For/-Proto/-Host count (client address for rate limits, HTTPS for cookies); empty: never",
+    roles: ["api"],
+    field: "trustProxy",
+    decode: (text, refuse): number | string[] | false => {
+      const trimmed = text.trim();
+      if (trimmed === "") return false;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      const entries = list(trimmed);
+      const bad = entries.find((entry) => parseSubnet(entry) === undefined);
+      if (bad !== undefined) refuse(`entry "${bad}" is not a hop count, an IP address or a CIDR subnet`);
+      return entries;
+    },
   }),
   LOG_LEVEL: setting({
     type: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),

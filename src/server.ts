@@ -61,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     http: { connectionsCheckingInterval: Math.min(1000, deps.config.httpTimeoutMs) },
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // X-Forwarded-For/-Proto/-Host count only from the proxies TRUST_PROXY names (or its hop count).
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     // Unknown query parameters are refused (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
@@ -92,6 +94,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (administers) for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it: a hop count as the function Fastify makes of one (its types lack the number). */
+function trustProxyOption(
+  trust: Config["trustProxy"],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === "number" ? (_address, hop) => hop < trust : trust;
 }
 
 const INGEST_OUTCOMES: IngestOutcome[] = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"];

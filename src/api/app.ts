@@ -38,7 +38,7 @@ export interface ApiAppDeps {
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
   /** The console's session lifetime and clock (tests). */
-  console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
+  console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now" | "sessionStore">;
   /** Which doors it opens (buildApp's `listener`); the default: all of them. */
   listener?: Listener;
 }

@@ -14,7 +14,7 @@ import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
 import { consoleRetries } from "./retry.js";
 import { securityHeaders } from "./security.js";
-import { sessionKeys } from "./session.js";
+import { memorySessionStore, redisSessionStore, sessionSecret, sessions } from "./session.js";
 
 export type { ConsoleDeps } from "./deps.js";
 
@@ -35,7 +35,14 @@ export function consoleUi(deps: ConsoleDeps) {
         const now = deps.now ?? Date.now;
         authGate(scope, {
           adminToken: deps.config.adminToken,
-          keys: sessionKeys(deps.config.adminToken, deps.sessionLifetimeMs ?? EIGHT_HOURS_MS),
+          sessions: sessions({
+            secret: sessionSecret(deps.config),
+            adminToken: deps.config.adminToken,
+            lifetimeMs: deps.sessionLifetimeMs ?? EIGHT_HOURS_MS,
+            store:
+              deps.sessionStore ??
+              (deps.redis ? redisSessionStore(deps.redis, deps.config.redisPrefix) : memorySessionStore()),
+          }),
           now,
         });
         assetRoutes(scope);

@@ -67,6 +67,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ PAYZERO_API_URL: "http://127.0.0.1:4010" }).payzeroApi).toBeNull();
   });
 
+  it("reads TRUST_PROXY as nothing, a hop count or addresses, and refuses a short SESSION_SECRET", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8, 127.0.0.1" }).trustProxy).toEqual([
+      "10.0.0.0/8",
+      "127.0.0.1",
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: "proxy.internal" })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET must be 32 characters/);
+  });
+
   it("reads ADMIN_PORT as a port, empty as one listener", () => {
     expect(loadConfig({}).adminPort).toBeUndefined();
     expect(loadConfig({ ADMIN_PORT: "3001" }).adminPort).toBe(3001);

@@ -7,6 +7,7 @@ import { ConfigError, type Problem } from "./config-problems.js";
 import {
   checkedHostPorts,
   encryptionKeys,
+  examplePasswords,
   list,
   parseSubnet,
   type Refuse,
@@ -350,7 +351,7 @@ export const SETTINGS = {
   V1_RATE_LIMIT_PER_MINUTE: setting({
     type: PositiveInt,
     default: "600",
-    doc: "Requests per minute and client address on /v1",
+    doc: "Requests per minute and client address on /v1, /openapi.json, /docs, /metrics and /readyz together, counted in Redis (shared by every api process)",
     roles: ["api"],
     field: "v1RateLimitPerMinute",
   }),
@@ -660,6 +661,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRo
   const v = values as Partial<Values>;
   if (v.PAYZERO_SIGN_TOKEN && v.ADMIN_TOKEN !== undefined && v.METRICS_TOKEN !== undefined)
     problems.push(...weakSecrets(v.PAYZERO_SIGN_TOKEN, v.ADMIN_TOKEN, v.METRICS_TOKEN));
+  if (v.DATABASE_URL !== undefined && v.REDIS_URL !== undefined)
+    problems.push(...examplePasswords({ DATABASE_URL: v.DATABASE_URL, REDIS_URL: v.REDIS_URL }));
   if (problems.length > 0) throw new ConfigError(problems, isSecret);
   const config = toConfig(values as Values);
   if (config.problems.length > 0) throw new ConfigError(config.problems, isSecret);

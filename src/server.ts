@@ -2,6 +2,7 @@
 // request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
 // worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
 // `listener` splits it in two (ADMIN_PORT): the public one serves the receiver and /healthz only.
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
@@ -9,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { bearerAuth } from "./api/bearer-auth.js";
 import type { Config } from "./config.js";
 import type { NotificationBatch } from "./ingest/queue.js";
+import type { RedisClient } from "./ingest/redis.js";
 import { type IngestOutcome, ingestRoutes } from "./ingest/route.js";
 import { answerErrors } from "./ops/error-reply.js";
 import { cutSlowBodies, refuseNulCharacters } from "./ops/guards.js";
@@ -24,6 +26,8 @@ export interface AppDeps {
   config: Config;
   notificationQueue?: Queue<NotificationBatch>;
   probes: Record<string, Probe>;
+  /** Where the rate limits count, shared by every process (the api's producer connection); none: per process. */
+  redis?: RedisClient;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
   /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
@@ -69,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   answerErrors(app);
   cutSlowBodies(app, deps.config.httpTimeoutMs);
   refuseNulCharacters(app);
+  if (administers) await limitTokenRoutes(app, deps.config, deps.redis);
   if (administers) await registerOpenApi(app, deps.config);
   await app.register(healthRoutes, {
     probes: administers ? deps.probes : undefined,
@@ -115,6 +120,30 @@ function countNotification(outcome: IngestOutcome, msgType?: string): void {
   // Unverified requests choose msgType freely: only Payzero's own types become label values.
   const label = msgType && KNOWN_MSG_TYPES.has(msgType) ? msgType : "other";
   notificationsReceived.inc({ msg_type: label, outcome });
+}
+
+/** Routes that take a token, besides /v1 and the console's sign-in (their own limits use the same store). */
+const TOKEN_ROUTES = /^\/(openapi\.json|docs|metrics|readyz)(\/|\?|$)/;
+
+/**
+ * Every route that accepts a token is rate-limited per client address (TRUST_PROXY decides what that
+ * is), counted in Redis when given so that every api process shares the count: a guesser cannot
+ * multiply its tries by the replicas. /v1 and these routes share V1_RATE_LIMIT_PER_MINUTE; the
+ * console's sign-in has its own, smaller limit. A Redis that does not answer lets requests through
+ * (the probes must still say Redis is down).
+ */
+async function limitTokenRoutes(app: FastifyInstance, config: Config, redis?: RedisClient): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    skipOnError: true,
+    ...(redis && { redis, nameSpace: `${config.redisPrefix}:rate-limit:` }),
+  });
+  const limit = app.rateLimit({ max: config.v1RateLimitPerMinute, timeWindow: "1 minute" });
+  app.addHook("onRequest", async (request, reply) => {
+    if (!TOKEN_ROUTES.test(request.url)) return;
+    await limit.call(app, request, reply);
+    if (reply.sent) return reply;
+  });
 }
 
 /**

@@ -65,6 +65,7 @@ export function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     config,
     notificationQueue,
     listener: deps.listener,
+    redis,
     logger: deps.logger,
     probes: {
       postgres: () => db.$queryRaw`SELECT 1`,

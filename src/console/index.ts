@@ -1,7 +1,6 @@
 // The operator console under /console: server-rendered pages and POST forms, no client script.
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
-import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { assetRoutes } from "./assets.js";
 import { authGate } from "./auth.js";
@@ -26,7 +25,7 @@ export function consoleUi(deps: ConsoleDeps) {
       async (scope) => {
         await scope.register(cookie);
         await scope.register(formbody, { bodyLimit: 64 * 1024 });
-        await scope.register(rateLimit, { global: false });
+        // The sign-in's limit (its route's config.rateLimit) counts where buildApp's limiter does.
         scope.addHook("onRequest", securityHeaders);
         // Console pages are not part of the /v1 API document.
         scope.addHook("onRoute", (route) => {

@@ -78,6 +78,25 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET must be 32 characters/);
   });
 
+  it("refuses the compose stack's example Postgres and Redis passwords, never echoing the URL", () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(refused({ DATABASE_URL: "postgresql://postgres:payzero@postgres:5432/payzero_notify" })).toMatch(
+      /DATABASE_URL holds an example password/,
+    );
+    expect(refused({ REDIS_URL: "redis://:change-me@redis:6379/0" })).toMatch(
+      /REDIS_URL holds an example password/,
+    );
+    expect(refused({ DATABASE_URL: "postgresql://postgres:payzero@db/x" })).not.toContain("payzero@");
+    expect(refused({ DATABASE_URL: "postgresql://postgres:Zq9v-random@db/x" })).toBe("");
+  });
+
   it("reads ADMIN_PORT as a port, empty as one listener", () => {
     expect(loadConfig({}).adminPort).toBeUndefined();
     expect(loadConfig({ ADMIN_PORT: "3001" }).adminPort).toBe(3001);

@@ -206,7 +206,14 @@ describe("deploy/kubernetes manifests", () => {
       }
       expect(refused).toBeInstanceOf(ConfigError);
       const problems = (refused as ConfigError).problems.join("\n");
-      for (const token of ["PAYZERO_SIGN_TOKEN", "ADMIN_TOKEN", "METRICS_TOKEN", "ENCRYPTION_KEYS"])
+      for (const token of [
+        "PAYZERO_SIGN_TOKEN",
+        "ADMIN_TOKEN",
+        "METRICS_TOKEN",
+        "ENCRYPTION_KEYS",
+        "DATABASE_URL",
+        "REDIS_URL",
+      ])
         expect(problems).toMatch(token);
       // With real values, every other value of the ConfigMap and the Secret is a valid setting.
       const config = loadConfig(
@@ -216,6 +223,8 @@ describe("deploy/kubernetes manifests", () => {
           ADMIN_TOKEN: "an-admin-token-0123456789",
           METRICS_TOKEN: "a-metrics-token-0123456789",
           ENCRYPTION_KEYS: Buffer.alloc(32, 7).toString("base64"),
+          DATABASE_URL: env.DATABASE_URL!.replace(":change-me@", ":a-real-password@"),
+          REDIS_URL: env.REDIS_URL!.replace(":change-me@", ":a-real-password@"),
         },
         role,
       );

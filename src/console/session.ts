@@ -6,7 +6,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import type { RedisClient } from "../ingest/redis.js";
 
-export interface Session {
+interface Session {
   id: string;
   expiresAt: number;
 }

@@ -1,6 +1,9 @@
 // Liveness (/healthz: the process answers) and readiness (/readyz: Postgres and Redis answer).
+// /readyz names what failed ("postgres": "unavailable"); why (a host, an address, a driver's error)
+// only to a caller with the admin or metrics token, and in the log.
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import { isAuthorized } from "../api/bearer-auth.js";
 import { errorMessage, withTimeout } from "../util.js";
 
 export type Probe = () => Promise<unknown>;
@@ -9,7 +12,10 @@ export type Probe = () => Promise<unknown>;
 export const PROBE_LOG_LEVEL = "warn";
 
 export interface HealthOptions {
-  probes: Record<string, Probe>;
+  /** None: /readyz is not served (the public listener of ADMIN_PORT). */
+  probes?: Record<string, Probe>;
+  /** Bearer tokens that see each failed probe's error; empty ones open nothing. */
+  detailTokens?: readonly string[];
   timeoutMs?: number;
 }
 
@@ -28,24 +34,31 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
     },
     async () => ({ status: "ok" as const }),
   );
+  const probes = opts.probes;
+  if (!probes) return;
+  const detailTokens = (opts.detailTokens ?? []).filter((t) => t !== "");
   app.get(
     "/readyz",
     {
       logLevel: PROBE_LOG_LEVEL,
       schema: {
-        description: "Postgres and Redis answer: 200, else 503 naming what is wrong.",
+        description:
+          "Postgres and Redis answer: 200, else 503 naming what is unavailable (why, with a bearer token).",
         tags: ["ops"],
         response: { 200: Health, 503: Health },
       },
     },
-    async (_request, reply) => {
-      const names = Object.keys(opts.probes);
-      const failures = await Promise.all(names.map((name) => runProbe(opts.probes[name]!, timeoutMs)));
+    async (request, reply) => {
+      const names = Object.keys(probes);
+      const failures = await Promise.all(names.map((name) => runProbe(probes[name]!, timeoutMs)));
       // The app's logger, not the request's: the route's PROBE_LOG_LEVEL would raise a LOG_LEVEL of error.
       for (const [i, err] of failures.entries())
         if (err) app.log.warn({ err, probe: names[i] }, "readiness probe failed");
+      const header = request.headers.authorization;
+      const detailed = detailTokens.some((token) => isAuthorized(header, token));
+      const failed = (err: unknown) => (detailed ? errorMessage(err) : "unavailable");
       const checks = Object.fromEntries(
-        names.map((name, i) => [name, failures[i] ? errorMessage(failures[i]) : "ok"]),
+        names.map((name, i) => [name, failures[i] ? failed(failures[i]) : "ok"]),
       );
       const ok = failures.every((err) => err === undefined);
       return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks });

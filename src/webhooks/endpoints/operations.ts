@@ -131,7 +131,11 @@ async function change(
   const row = await applyChange(deps.db, deps.keyring, id, endpointChange(patch, deps.secretOverlapSeconds));
   if (isRefusal(row)) return row;
   const dropped = row.headersDropped;
-  const summary = { fields: fieldsOf(given), rotated: given.secret !== undefined, headersDropped: dropped };
+  const summary = {
+    fields: fieldsOf(given),
+    rotated: given.secret !== undefined,
+    ...(dropped.length > 0 && { headersDropped: dropped }),
+  };
   await deps.recordWrite({ actor, action, target: id, summary });
   return { ...webhookView(row, deps.keyring), ...(dropped.length > 0 && { headersDropped: dropped }) };
 }

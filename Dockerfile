@@ -26,13 +26,15 @@ COPY prisma/schema.prisma ./prisma/
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
   && node scripts/prune-runtime.mjs node_modules prisma/schema.prisma
 
+# The app's files belong to root and are read-only to the user that runs them (node): a compromised
+# process cannot rewrite its own code. Nothing is written under /app (compose also runs read_only).
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --chown=node:node package.json ./
-COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --from=build --chown=node:node /app/prisma ./prisma
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/prisma ./prisma
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

@@ -67,6 +67,8 @@ export async function freshService(
     PORT: String(port),
     LOG_LEVEL: "warn",
     ADMIN_TOKEN,
+    // The bench's webhook receiver is on this machine, which the address rule refuses by default.
+    WEBHOOK_ALLOW_ADDRESSES: "127.0.0.1",
     ...extraEnv,
   };
   const child = startService(env, ctx.s.nodeArgs, ctx.s.role);

@@ -18,8 +18,10 @@ const ENV_EXAMPLE_HEAD = `# payzero-notify configuration. Copy to .env and fill 
 # Written by \`npm run docs:config\` from SETTINGS in src/config.ts (docs/configuration.md has the table).
 # Lines starting with "# NAME=" show a setting's default; remove the "# " to change it.
 
-# Postgres password of the compose stack (the services' DATABASE_URL is built from it there).
-POSTGRES_PASSWORD=payzero
+# Postgres and Redis passwords of the compose stack (the services' DATABASE_URL and REDIS_URL are
+# built from them there); npm run setup writes random ones. The example values are refused at start.
+POSTGRES_PASSWORD=change-me
+REDIS_PASSWORD=change-me
 `;
 
 const and = (words: readonly string[]) =>

@@ -75,6 +75,24 @@ const MIN_ADMIN_TOKEN_LENGTH = 16;
 const MAKE_ONE = "set a random one (e.g. openssl rand -hex 24)";
 
 /** Public or guessable secrets, refused whatever the role; the values themselves are never echoed. */
+/** Example passwords of the compose stack (its old default, .env.example's): refused in a URL. */
+const EXAMPLE_PASSWORDS = ["payzero", "change-me"];
+
+/** A DATABASE_URL or REDIS_URL whose password is an example one. */
+export function examplePasswords(urls: Record<"DATABASE_URL" | "REDIS_URL", string>): Problem[] {
+  return Object.entries(urls).flatMap(([setting, url]) => {
+    let password = "";
+    try {
+      password = decodeURIComponent(new URL(url).password);
+    } catch {
+      return [];
+    }
+    return EXAMPLE_PASSWORDS.includes(password)
+      ? [{ setting, message: "holds an example password: set a random one (npm run setup writes them)" }]
+      : [];
+  });
+}
+
 export function weakSecrets(signTokens: string[], adminToken: string, metricsToken: string): Problem[] {
   const problems: Problem[] = [];
   if (signTokens.some((t) => EXAMPLE_TOKENS.includes(t)))

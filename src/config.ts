@@ -8,13 +8,16 @@ import { ConfigError, type Problem } from "./config-problems.js";
 import {
   checkedHostPorts,
   encryptionKeys,
+  examplePasswords,
   list,
+  parseSubnet,
   type Refuse,
   redisTopology,
   subnets,
   weakSecrets,
 } from "./config-values.js";
 import type { QueryPath } from "./payzero/query-api.js";
+import { apiUrlProblem } from "./payzero/transport.js";
 
 export { ConfigError } from "./config-problems.js";
 export { hostPorts, parseSubnet } from "./config-values.js";
@@ -164,6 +167,27 @@ export const SETTINGS = {
     roles: SERVING,
     field: "port",
   }),
+  ADMIN_PORT: setting({
+    type: Type.String({ pattern: "^(\\d{1,5})?$" }),
+    format: "a port number, or empty",
+    default: "",
+    doc: "Listen port of the console, /v1, /docs, /openapi.json, /metrics and /readyz; PORT then serves only the notify path and /healthz. Empty: one listener serves everything",
+    roles: ["api"],
+    field: "adminPort",
+    decode: (text, refuse) => {
+      if (text === "") return undefined;
+      const port = Number(text);
+      if (port > 65535) refuse("must be a port number (0–65535)", { got: text });
+      return port;
+    },
+  }),
+  ADMIN_HOST: setting({
+    type: Text,
+    default: "",
+    doc: "Listen address of ADMIN_PORT; empty: HOST's",
+    roles: ["api"],
+    field: "adminHost",
+  }),
   ADMIN_TOKEN: setting({
     type: Text,
     default: "",
@@ -172,6 +196,35 @@ export const SETTINGS = {
     secret: true,
     example: "change-me",
     field: "adminToken",
+  }),
+  SESSION_SECRET: setting({
+    type: Text,
+    default: "",
+    doc: "Key of the console's session and CSRF tokens, 32 characters at least; empty: derived from the first of ENCRYPTION_KEYS (HKDF)",
+    roles: ["api"],
+    secret: true,
+    field: "sessionSecret",
+    decode: (text, refuse) => {
+      if (text !== "" && text.length < 32) refuse("must be 32 characters at least (openssl rand -base64 32)");
+      return text;
+    },
+  }),
+  TRUST_PROXY: setting({
+    type: Type.String({ pattern: "^[0-9A-Fa-f.:/,\\s]*$" }),
+    format: "a number of proxy hops, or addresses/CIDRs of the proxies, comma-separated; or empty",
+    default: "",
+    doc: "The reverse proxies in front of the service: a hop count (1) or their addresses/CIDRs. Only then do X-Forwarded-For/-Proto/-Host count (client address for rate limits, HTTPS for cookies); empty: never",
+    roles: ["api"],
+    field: "trustProxy",
+    decode: (text, refuse): number | string[] | false => {
+      const trimmed = text.trim();
+      if (trimmed === "") return false;
+      if (/^\d+$/.test(trimmed)) return Number(trimmed);
+      const entries = list(trimmed);
+      const bad = entries.find((entry) => parseSubnet(entry) === undefined);
+      if (bad !== undefined) refuse(`entry "${bad}" is not a hop count, an IP address or a CIDR subnet`);
+      return entries;
+    },
   }),
   LOG_LEVEL: setting({
     type: Type.Enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
@@ -195,6 +248,13 @@ export const SETTINGS = {
     doc: "The path Payzero POSTs notifications to",
     roles: ["api"],
     field: "notifyPath",
+  }),
+  NOTIFY_BODY_LIMIT_BYTES: setting({
+    type: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 }),
+    default: String(64 * 1024),
+    doc: "Largest notification body taken (413 above it, before any sign is computed); Payzero's messages are a few KB",
+    roles: ["api"],
+    field: "notifyBodyLimitBytes",
   }),
   ENQUEUE_TIMEOUT_MS: setting({
     type: Type.Integer({ minimum: 1, maximum: MAX_ENQUEUE_TIMEOUT_MS }),
@@ -300,7 +360,7 @@ export const SETTINGS = {
   V1_RATE_LIMIT_PER_MINUTE: setting({
     type: PositiveInt,
     default: "600",
-    doc: "Requests per minute and client address on `/v1`",
+    doc: "Requests per minute and client address on `/v1`, `/openapi.json`, `/docs`, `/metrics` and `/readyz` together, counted in Redis (shared by every api process)",
     roles: ["api"],
     field: "v1RateLimitPerMinute",
   }),
@@ -320,6 +380,11 @@ export const SETTINGS = {
     secret: true,
     group: "payzeroApi",
     field: "url",
+    decode: (url, refuse) => {
+      const problem = url === "" ? null : apiUrlProblem(url);
+      if (problem) refuse(problem);
+      return url;
+    },
   }),
   PAYZERO_APP_ID: setting({
     type: Text,
@@ -475,7 +540,7 @@ export const SETTINGS = {
   WEBHOOK_ALLOW_ADDRESSES: setting({
     type: Text,
     default: "",
-    doc: "Addresses or CIDR subnets, comma-separated, an endpoint may reach although the address rule refuses them (link-local and cloud metadata: 169.254.0.0/16, fe80::/10, fd00:ec2::254; this service's own listener), e.g. `169.254.10.0/24` (see [the address rule](webhooks.md#where-an-endpoint-may-point-the-address-rule))",
+    doc: "Addresses or CIDR subnets, comma-separated, an endpoint may reach although the address rule refuses them (loopback, `0.0.0.0/8` and `::`, link-local, cloud metadata; NAT64 and 6to4 judged by the IPv4 they carry), e.g. `127.0.0.1` for a local demo; this service's own ports stay refused (see [the address rule](webhooks.md#where-an-endpoint-may-point-the-address-rule))",
     roles: SERVING,
     field: "webhookAllowAddresses",
     decode: subnets,
@@ -613,6 +678,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, role?: ConfigRo
   const v = values as Partial<Values>;
   if (v.PAYZERO_SIGN_TOKEN && v.ADMIN_TOKEN !== undefined && v.METRICS_TOKEN !== undefined)
     problems.push(...weakSecrets(v.PAYZERO_SIGN_TOKEN, v.ADMIN_TOKEN, v.METRICS_TOKEN));
+  if (v.DATABASE_URL !== undefined && v.REDIS_URL !== undefined)
+    problems.push(...examplePasswords({ DATABASE_URL: v.DATABASE_URL, REDIS_URL: v.REDIS_URL }));
   if (problems.length > 0) throw new ConfigError(problems, isSecret);
   const config = toConfig(values as Values);
   if (config.problems.length > 0) throw new ConfigError(config.problems, isSecret);

@@ -1,6 +1,6 @@
 // The receiver and /v1 API role (api, and the parent process of all): what it starts and how it stops.
 import type { Logger } from "pino";
-import { buildApiApp } from "./api/app.js";
+import { buildApiListeners } from "./api/app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import { throttledLog } from "./ops/log-throttle.js";
@@ -26,11 +26,12 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
   const db = createDb(config.databaseUrl);
   await sealAtStart(db, config, log);
   const unwatch = watchQueue(queue);
-  const app = await buildApiApp({ config, db, notificationQueue: queue, redis: connection });
-  await app.listen({ host: config.host, port: config.port });
+  const listeners = await buildApiListeners({ config, db, notificationQueue: queue, redis: connection });
+  await listeners.public.listen({ host: config.host, port: config.port });
+  await listeners.admin?.listen({ host: config.adminHost || config.host, port: config.adminPort });
   return {
     stop: async () => {
-      await closeServer(app);
+      await Promise.all([listeners.public, listeners.admin].map((app) => app && closeServer(app)));
       unwatch();
       await queue.close();
       await closeConnection(connection);

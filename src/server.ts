@@ -1,6 +1,8 @@
 // buildApp(deps) → the base of every HTTP server of the service: the error answer (ops/error-reply.ts), the
 // request guards, OpenAPI, /healthz, /readyz, /metrics, and the receiver when given the queue. The
 // worker's ops server is this alone; the api role's app is buildApiApp (api/app.ts), built on it.
+// `listener` splits it in two (ADMIN_PORT): the public one serves the receiver and /healthz only.
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Queue } from "bullmq";
@@ -13,7 +15,9 @@ import { cutSlowBodies, refuseNulCharacters } from "./ops/guards.js";
 import { healthRoutes, type Probe } from "./ops/health.js";
 import { loggerOptions } from "./ops/logger.js";
 import { metricsRoute, notificationsReceived, receiveLatency } from "./ops/metrics.js";
+import { redisKeys } from "./queue/keys.js";
 import type { NotificationBatch } from "./queue/queue.js";
+import type { RedisClient } from "./queue/redis.js";
 
 export const BODY_LIMIT = 1024 * 1024;
 const STOP_REQUESTS_WITHIN_MS = 5000;
@@ -26,14 +30,26 @@ export interface AppDeps {
   probes: Record<string, Probe>;
   /** Checked and named by /readyz, never its 503 (the api role's Postgres: the receiver runs without it). */
   reportedProbes?: Record<string, Probe>;
+  /** Where the rate limits count, shared by every process (the api's producer connection); none: per process. */
+  redis?: RedisClient;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
   /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
   plugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /**
+   * Which doors this server opens: `public` the receiver and /healthz only (the internet's side),
+   * `admin` everything but the receiver, `both` (the default) everything on one listener.
+   */
+  listener?: Listener;
 }
 
+export type Listener = "both" | "public" | "admin";
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const notifyPath = deps.notificationQueue ? deps.config.notifyPath : undefined;
+  const listener = deps.listener ?? "both";
+  const receives = deps.notificationQueue !== undefined && listener !== "admin";
+  const administers = listener !== "public";
+  const notifyPath = receives ? deps.config.notifyPath : undefined;
   const app = Fastify({
     ...(deps.logger
       ? { loggerInstance: deps.logger }
@@ -53,22 +69,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     http: { connectionsCheckingInterval: Math.min(1000, deps.config.httpTimeoutMs) },
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    // X-Forwarded-For/-Proto/-Host count only from the proxies TRUST_PROXY names (or its hop count).
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     // Unknown query parameters are refused (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
   answerErrors(app);
   cutSlowBodies(app, deps.config.httpTimeoutMs);
   refuseNulCharacters(app);
-  await registerOpenApi(app, deps.config);
-  await app.register(healthRoutes, { probes: deps.probes, reported: deps.reportedProbes });
-  await app.register(metricsRoute, { token: deps.config.metricsToken });
-  if (deps.notificationQueue) {
+  if (administers) await limitTokenRoutes(app, deps.config, deps.redis);
+  if (administers) await registerOpenApi(app, deps.config);
+  await app.register(healthRoutes, {
+    probes: administers ? deps.probes : undefined,
+    reported: deps.reportedProbes,
+    detailTokens: [deps.config.adminToken, deps.config.metricsToken],
+  });
+  if (administers) await app.register(metricsRoute, { token: deps.config.metricsToken });
+  if (deps.notificationQueue && receives) {
     startNotificationCounts();
     await app.register(ingestRoutes, {
       path: deps.config.notifyPath,
       signTokens: deps.config.signTokens,
       queue: deps.notificationQueue,
       enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
+      bodyLimit: deps.config.notifyBodyLimitBytes,
       minReplicasAck: deps.config.redisMinReplicasAck,
       acceptMaxMemoryRatio: deps.config.redisAcceptMaxMemoryRatio,
       onOutcome: countNotification,
@@ -79,8 +103,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
     });
   }
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  if (administers) for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
+}
+
+/** TRUST_PROXY as Fastify takes it: a hop count as the function Fastify makes of one (its types lack the number). */
+function trustProxyOption(
+  trust: Config["trustProxy"],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === "number" ? (_address, hop) => hop < trust : trust;
 }
 
 const INGEST_OUTCOMES: IngestOutcome[] = ["accepted", "duplicate", "bad_sign", "bad_request", "unavailable"];
@@ -95,6 +126,30 @@ function countNotification(outcome: IngestOutcome, msgType?: string): void {
   // Unverified requests choose msgType freely: only Payzero's own types become label values.
   const label = msgType && KNOWN_MSG_TYPES.has(msgType) ? msgType : "other";
   notificationsReceived.inc({ msg_type: label, outcome });
+}
+
+/** Routes that take a token, besides /v1 and the console's sign-in (their own limits use the same store). */
+const TOKEN_ROUTES = /^\/(openapi\.json|docs|metrics|readyz)(\/|\?|$)/;
+
+/**
+ * Every route that accepts a token is rate-limited per client address (TRUST_PROXY decides what that
+ * is), counted in Redis when given so that every api process shares the count: a guesser cannot
+ * multiply its tries by the replicas. /v1 and these routes share V1_RATE_LIMIT_PER_MINUTE; the
+ * console's sign-in has its own, smaller limit. A Redis that does not answer lets requests through
+ * (the probes must still say Redis is down).
+ */
+async function limitTokenRoutes(app: FastifyInstance, config: Config, redis?: RedisClient): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    skipOnError: true,
+    ...(redis && { redis, nameSpace: redisKeys(config.redisPrefix).rateLimit }),
+  });
+  const limit = app.rateLimit({ max: config.v1RateLimitPerMinute, timeWindow: "1 minute" });
+  app.addHook("onRequest", async (request, reply) => {
+    if (!TOKEN_ROUTES.test(request.url)) return;
+    await limit.call(app, request, reply);
+    if (reply.sent) return reply;
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 // buildApiApp(deps) → the api role's app: the receiver (given the notification queue), the /v1 API and
 // the operator console, on buildApp's base (probes, /metrics, OpenAPI, the error answer). startApi
-// listens on it; the tests inject into the same app.
+// listens on it; the tests inject into the same app. With ADMIN_PORT, buildApiListeners makes two:
+// the public one (the receiver and /healthz) and the admin one (everything else).
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { logWrites } from "../audit.js";
@@ -10,7 +11,7 @@ import { type Db, pingDatabase } from "../db/client.js";
 import { ordersDeps } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
-import { buildApp } from "../server.js";
+import { buildApp, type Listener } from "../server.js";
 import { webhookDeps } from "../webhooks/deps.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
@@ -40,7 +41,25 @@ export interface ApiAppDeps {
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
   /** The console's session lifetime and clock (tests). */
-  console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now">;
+  console?: Pick<ConsoleDeps, "sessionLifetimeMs" | "now" | "sessionStore">;
+  /** Which doors it opens (buildApp's `listener`); the default: all of them. */
+  listener?: Listener;
+}
+
+export interface ApiListeners {
+  /** PORT on HOST: the receiver and /healthz with ADMIN_PORT, else everything. */
+  public: FastifyInstance;
+  /** ADMIN_PORT on ADMIN_HOST (HOST when empty); none without ADMIN_PORT. */
+  admin?: FastifyInstance;
+}
+
+/** The api role's servers: one, or two with ADMIN_PORT. startApi listens on them. */
+export async function buildApiListeners(deps: ApiAppDeps): Promise<ApiListeners> {
+  if (deps.config.adminPort === undefined) return { public: await buildApiApp(deps) };
+  return {
+    public: await buildApiApp({ ...deps, listener: "public" }),
+    admin: await buildApiApp({ ...deps, listener: "admin" }),
+  };
 }
 
 export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
@@ -52,6 +71,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const app = await buildApp({
     config,
     notificationQueue,
+    listener: deps.listener,
+    redis,
     logger: deps.logger,
     // Readiness is the receiver's: it needs Redis only, and a Postgres outage must not take every
     // receiver out of its Service (Payzero keeps getting OK; /v1 answers 503 meanwhile). Postgres is

@@ -1,6 +1,5 @@
 // The /v1 query and admin API: every route behind the bearer token, declared with the TypeBox type
 // provider and checked by TypeBox (validation.ts), errors answered in the one shape of ops/error-reply.ts.
-import rateLimit from "@fastify/rate-limit";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type {
   FastifyBaseLogger,
@@ -43,8 +42,8 @@ export function v1Api(deps: V1Deps, modules: readonly V1RouteModule[]) {
     await app.register(
       async (v1) => {
         // A scope-level hook ahead of auth, so guessing tokens is throttled too (global: true would
-        // attach it per route, after auth has already answered 401).
-        await v1.register(rateLimit, { global: false });
+        // attach it per route, after auth has already answered 401). The limiter is buildApp's
+        // (server.ts): counted in Redis, shared by every api process.
         v1.addHook(
           "onRequest",
           v1.rateLimit({ max: deps.config.v1RateLimitPerMinute, timeWindow: "1 minute" }),

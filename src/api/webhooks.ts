@@ -89,7 +89,7 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       schema: {
         tags,
         description:
-          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds).",
+          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds). A url to another scheme, host or port drops the stored headers unless the request sets them again (headersDropped names them).",
         params: WebhookParams,
         body: PatchWebhookBody,
         response: { 200: WebhookView, ...errors },

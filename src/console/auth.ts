@@ -7,9 +7,17 @@ import { isAuthorized } from "../api/bearer-auth.js";
 import { html } from "./html.js";
 import { BASE, document, type PageContext } from "./layout.js";
 import { cameOverHttps, crossSite } from "./security.js";
-import type { SessionKeys } from "./session.js";
+import type { Sessions } from "./session.js";
 
-const SESSION_COOKIE = "pzn_console";
+/**
+ * Over HTTPS the cookie is `__Host-` prefixed (Secure, Path=/, no Domain: no other host or plain-HTTP
+ * page can set or shadow it); over plain HTTP (a private network, an SSH tunnel) it is scoped to /console.
+ */
+const COOKIE = {
+  plain: { name: "pzn_console", path: BASE },
+  https: { name: "__Host-pzn_console", path: "/" },
+};
+const cookieOf = (request: FastifyRequest) => (cameOverHttps(request) ? COOKIE.https : COOKIE.plain);
 type FormBody = Record<string, string | string[] | undefined>;
 
 declare module "fastify" {
@@ -24,7 +32,7 @@ declare module "fastify" {
 
 export interface AuthOptions {
   adminToken: string;
-  keys: SessionKeys;
+  sessions: Sessions;
   now: () => number;
 }
 
@@ -53,20 +61,22 @@ export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
     const next = request.method === "GET" ? `?next=${encodeURIComponent(request.url)}` : "";
     return reply.redirect(`${BASE}/login${next}`, 303);
   };
+  const sessionOf = (request: FastifyRequest) =>
+    opts.sessions.verify(request.cookies[cookieOf(request).name], opts.now());
   app.addHook("onRequest", async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
+    const session = await sessionOf(request);
     if (!session) return toSignIn(request, reply);
     request.consoleCtx = {
-      csrf: opts.keys.csrfToken(session),
-      actor: { kind: "console", session: opts.keys.sessionId(session) },
+      csrf: opts.sessions.csrfToken(session),
+      actor: { kind: "console", session: opts.sessions.sessionId(session) },
     };
   });
   app.addHook("preHandler", async (request, reply) => {
     if (request.method !== "POST" || request.routeOptions.config.public) return;
-    const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
+    const session = await sessionOf(request);
     const token = formText((request.body ?? {}) as FormBody, "_csrf");
-    if (!session || crossSite(request) || !opts.keys.checkCsrf(session, token)) {
+    if (!session || crossSite(request) || !opts.sessions.checkCsrf(session, token)) {
       return reply
         .code(403)
         .type("text/html; charset=utf-8")
@@ -103,9 +113,10 @@ export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
         return sendSignIn(reply, 401, next, undefined, "The console is closed: ADMIN_TOKEN is not set.");
       if (!isAuthorized(`Bearer ${formText(body, "token").trim()}`, opts.adminToken))
         return sendSignIn(reply, 401, next, undefined, "That is not the admin token.");
-      const { value, session } = opts.keys.create(opts.now());
-      reply.setCookie(SESSION_COOKIE, value, {
-        path: BASE,
+      const session = await opts.sessions.create(opts.now());
+      const cookie = cookieOf(request);
+      reply.setCookie(cookie.name, session.id, {
+        path: cookie.path,
         httpOnly: true,
         sameSite: "strict",
         secure: cameOverHttps(request),
@@ -115,9 +126,13 @@ export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
     },
   );
 
+  // The session ends in the store: the cookie, wherever copied, opens nothing any more.
   app.post("/logout", async (request, reply) => {
-    reply.clearCookie(SESSION_COOKIE, {
-      path: BASE,
+    const cookie = cookieOf(request);
+    const id = request.cookies[cookie.name];
+    if (id !== undefined) await opts.sessions.end(id);
+    reply.clearCookie(cookie.name, {
+      path: cookie.path,
       httpOnly: true,
       sameSite: "strict",
       secure: cameOverHttps(request),

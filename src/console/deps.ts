@@ -5,6 +5,7 @@ import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { RedisClient } from "../queue/redis.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
+import type { SessionStore } from "./session.js";
 
 export interface ConsoleDeps {
   config: Config;
@@ -17,6 +18,8 @@ export interface ConsoleDeps {
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */
   redis?: RedisClient;
+  /** Where sessions live; default Redis (`redis`), memory without it. */
+  sessionStore?: SessionStore;
   /** How long a session lasts; default 8 hours. */
   sessionLifetimeMs?: number;
   now?: () => number;

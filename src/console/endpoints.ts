@@ -102,7 +102,7 @@ export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: Con
       const fields = readFields(request.body);
       const saved = await changeEndpoint(webhooks, request.consoleCtx!.actor, id, inputOf(fields));
       if (isRefusal(saved)) return show(request, reply.code(400), { fields, error: saved.message });
-      return reply.redirect(self(id, "saved"), 303);
+      return reply.redirect(self(id, saved.headersDropped ? "saved-headers-dropped" : "saved"), 303);
     },
   );
 

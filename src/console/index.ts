@@ -1,7 +1,6 @@
 // The operator console under /console: server-rendered pages and POST forms, no client script.
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
-import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { formValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
@@ -14,7 +13,7 @@ import { BASE } from "./layout.js";
 import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
 import { securityHeaders } from "./security.js";
-import { sessionKeys } from "./session.js";
+import { memorySessionStore, redisSessionStore, sessionSecret, sessions } from "./session.js";
 
 export type { ConsoleDeps } from "./deps.js";
 
@@ -26,7 +25,7 @@ export function consoleUi(deps: ConsoleDeps) {
       async (scope) => {
         await scope.register(cookie);
         await scope.register(formbody, { bodyLimit: 64 * 1024 });
-        await scope.register(rateLimit, { global: false });
+        // The sign-in's limit (its route's config.rateLimit) counts where buildApp's limiter does.
         scope.addHook("onRequest", securityHeaders);
         // Failures and unknown paths answer with the console's own HTML page, not /v1's JSON.
         consoleErrors(scope);
@@ -40,7 +39,14 @@ export function consoleUi(deps: ConsoleDeps) {
         const now = deps.now ?? Date.now;
         authGate(scope, {
           adminToken: deps.config.adminToken,
-          keys: sessionKeys(deps.config.adminToken, deps.sessionLifetimeMs ?? EIGHT_HOURS_MS),
+          sessions: sessions({
+            secret: sessionSecret(deps.config),
+            adminToken: deps.config.adminToken,
+            lifetimeMs: deps.sessionLifetimeMs ?? EIGHT_HOURS_MS,
+            store:
+              deps.sessionStore ??
+              (deps.redis ? redisSessionStore(deps.redis, deps.config.redisPrefix) : memorySessionStore()),
+          }),
           now,
         });
         assetRoutes(scope);

@@ -17,6 +17,8 @@ const NOTICES: Record<string, string> = {
   "retried-all": "Every failed delivery of the endpoint gets one attempt now.",
   created: "Endpoint added. Its secret is below, behind “Show secret”.",
   saved: "Endpoint saved.",
+  "saved-headers-dropped":
+    "Endpoint saved. Its URL now points to another scheme, host or port, so its stored headers were removed: add them again if the new destination needs them.",
   enabled: "Endpoint enabled.",
   disabled: "Endpoint disabled: it gets no deliveries until enabled.",
   rotated: "Secret rotated. Deliveries are signed with the old secret too until the time shown.",

@@ -1,5 +1,7 @@
 // Headers every console answer carries: a strict Content-Security-Policy (no script at all, nothing from
-// another origin), no framing, no sniffing, pages never cached.
+// another origin), no framing, no sniffing, pages never cached; HSTS over HTTPS. Forwarded headers
+// (X-Forwarded-Proto, -Host) count only from a proxy TRUST_PROXY names: Fastify's request.protocol
+// and request.host read them then, and ignore them otherwise.
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 const CONTENT_SECURITY_POLICY = [
@@ -18,14 +20,12 @@ export async function securityHeaders(request: FastifyRequest, reply: FastifyRep
   reply.header("referrer-policy", "same-origin");
   reply.header("cross-origin-opener-policy", "same-origin");
   if (!request.url.startsWith("/console/assets/")) reply.header("cache-control", "no-store");
+  if (cameOverHttps(request)) reply.header("strict-transport-security", "max-age=31536000");
 }
 
-/** The request reached us over HTTPS, directly or through a proxy that says so. */
+/** The request reached us over HTTPS, directly or through a trusted proxy (TRUST_PROXY) that says so. */
 export function cameOverHttps(request: FastifyRequest): boolean {
-  if (request.protocol === "https") return true;
-  const forwarded = request.headers["x-forwarded-proto"];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-  return first?.toLowerCase() === "https";
+  return request.protocol === "https";
 }
 
 /** A browser says the request came from another site (a form on a page we did not serve). */
@@ -35,8 +35,7 @@ export function crossSite(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined || origin === "null") return origin === "null";
   try {
-    const host = request.headers["x-forwarded-host"] ?? request.headers.host;
-    return new URL(origin).host !== (Array.isArray(host) ? host[0] : host);
+    return new URL(origin).host !== request.host;
   } catch {
     return true;
   }

@@ -19,6 +19,8 @@ export interface IngestOptions {
   signTokens: readonly string[];
   queue: Queue<NotificationBatch>;
   enqueueTimeoutMs: number;
+  /** Larger bodies are refused (413) from their Content-Length, or as they arrive: no sign is computed. */
+  bodyLimit: number;
   /** Replicas that must have a message before it is answered OK (REDIS_MIN_REPLICAS_ACK); 0: none. */
   minReplicasAck?: number;
   /** Share of Redis maxmemory past which notifications are refused (REDIS_ACCEPT_MAX_MEMORY_RATIO); unset: no check. */
@@ -66,6 +68,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
   app.post(
     opts.path,
     {
+      bodyLimit: opts.bodyLimit,
       schema: {
         description: "Receives a Payzero QuickPay asynchronous notification (section 3 of Payzero's API).",
         tags: ["payzero"],

@@ -1,9 +1,12 @@
 // Liveness (/healthz: the process answers) and readiness (/readyz: what this listener's routes need
 // answers). Readiness takes a process out of its Service: it names only what the listener cannot serve
 // without (the receiver: Redis, not Postgres, so a Postgres outage leaves every receiver answering OK);
-// what it can do without is checked and reported beside, never turned into a 503.
+// what it can do without is checked and reported beside, never turned into a 503. /readyz names what
+// failed ("postgres": "unavailable"); why (a host, an address, a driver's error) only to a caller with
+// the admin or metrics token, and in the log.
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
+import { isAuthorized } from "../api/bearer-auth.js";
 import { errorMessage, withTimeout } from "../util.js";
 
 export type Probe = () => Promise<unknown>;
@@ -12,10 +15,12 @@ export type Probe = () => Promise<unknown>;
 export const PROBE_LOG_LEVEL = "warn";
 
 export interface HealthOptions {
-  /** What the listener's routes need: any of them failing makes /readyz 503. */
-  probes: Record<string, Probe>;
+  /** What the listener's routes need: any of them failing makes /readyz 503. None: /readyz is not served (the public listener of ADMIN_PORT). */
+  probes?: Record<string, Probe>;
   /** Checked and named in the answer, but the listener serves its main route without them. */
   reported?: Record<string, Probe>;
+  /** Bearer tokens that see each failed probe's error; empty ones open nothing. */
+  detailTokens?: readonly string[];
   timeoutMs?: number;
 }
 
@@ -34,27 +39,33 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
     },
     async () => ({ status: "ok" as const }),
   );
+  const probes = opts.probes;
+  if (!probes) return;
+  const detailTokens = (opts.detailTokens ?? []).filter((t) => t !== "");
   app.get(
     "/readyz",
     {
       logLevel: PROBE_LOG_LEVEL,
       schema: {
         description:
-          "What this process needs to serve its main route answers (the receiver: Redis; a worker: Postgres and Redis): 200, else 503. Every check is named with its result.",
+          "What this process needs to serve its main route answers (the receiver: Redis; a worker: Postgres and Redis): 200, else 503. Every check is named with its result (why it failed, with a bearer token).",
         tags: ["ops"],
         response: { 200: Health, 503: Health },
       },
     },
-    async (_request, reply) => {
-      const needed = Object.keys(opts.probes);
-      const all = { ...opts.reported, ...opts.probes };
+    async (request, reply) => {
+      const needed = Object.keys(probes);
+      const all = { ...opts.reported, ...probes };
       const names = Object.keys(all);
       const failures = await Promise.all(names.map((name) => runProbe(all[name]!, timeoutMs)));
       // The app's logger, not the request's: the route's PROBE_LOG_LEVEL would raise a LOG_LEVEL of error.
       for (const [i, err] of failures.entries())
         if (err) app.log.warn({ err, probe: names[i] }, "readiness probe failed");
+      const header = request.headers.authorization;
+      const detailed = detailTokens.some((token) => isAuthorized(header, token));
+      const failed = (err: unknown) => (detailed ? errorMessage(err) : "unavailable");
       const checks = Object.fromEntries(
-        names.map((name, i) => [name, failures[i] ? errorMessage(failures[i]) : "ok"]),
+        names.map((name, i) => [name, failures[i] ? failed(failures[i]) : "ok"]),
       );
       const ok = names.every((name, i) => failures[i] === undefined || !needed.includes(name));
       return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks });

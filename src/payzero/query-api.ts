@@ -4,7 +4,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
 import { renewAt } from "./jwt.js";
 import { type OrderResultDto, parseOrderResult } from "./orderResult.js";
-import { callApi, type Transport } from "./transport.js";
+import { apiUrlProblem, callApi, type Transport } from "./transport.js";
 
 export { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
 
@@ -52,6 +52,8 @@ export class PayzeroClient {
   #login: Promise<string> | null = null;
 
   constructor(options: PayzeroClientOptions) {
+    const problem = apiUrlProblem(options.baseUrl);
+    if (problem) throw new Error(`Payzero's API URL ${problem}`);
     this.#transport = {
       baseUrl: options.baseUrl,
       timeoutMs: options.timeoutMs ?? 10_000,

@@ -1,5 +1,30 @@
 // One call to Payzero's API: timeout, retries with backoff for transient failures, envelope decoding.
+// Redirects are not followed: a 307 would send the login's {appId, appKey} to wherever it points.
+import { isIP } from "node:net";
 import { PayzeroApiError, PayzeroError, PayzeroHttpError } from "./errors.js";
+
+/**
+ * Why the query API's base URL is refused, or null: https:// is required (it carries the appKey
+ * and the token) unless the host is this machine (a simulator, a local TLS proxy).
+ */
+export function apiUrlProblem(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return "is not a URL";
+  }
+  if (parsed.protocol === "https:") return null;
+  if (parsed.protocol === "http:" && isLoopback(parsed.hostname)) return null;
+  return "must be an https:// URL (http:// only to this machine: localhost, 127.0.0.0/8, [::1])";
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
+}
 
 export interface Transport {
   baseUrl: string;
@@ -35,6 +60,7 @@ async function callOnce(t: Transport, path: string, init: RequestInit): Promise<
   try {
     const res = await t.fetch(`${t.baseUrl.replace(/\/+$/, "")}${path}`, {
       ...init,
+      redirect: "manual",
       signal: AbortSignal.timeout(t.timeoutMs),
     });
     status = res.status;
@@ -43,6 +69,7 @@ async function callOnce(t: Transport, path: string, init: RequestInit): Promise<
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
     throw new PayzeroHttpError(null, name, timedOut ? `no answer within ${t.timeoutMs} ms` : describe(err));
   }
+  if (status >= 300 && status < 400) throw new PayzeroHttpError(status, name, "a redirect, not followed");
   if (status < 200 || status >= 300) throw new PayzeroHttpError(status, name, text.slice(0, 200));
   return decodeEnvelope(name, status, text);
 }

@@ -25,5 +25,15 @@ export function redisKeys(prefix: string) {
      * (`h`) slot (src/console/ingest-history.ts).
      */
     consoleReceived: (unit: "m" | "h", slot: number) => `${prefix}:console:received:${unit}:${slot}`,
+    /**
+     * A console session, named by a MAC of the cookie's id (src/console/session.ts); it expires with the
+     * session.
+     */
+    consoleSession: (key: string) => `${prefix}:console:session:${key}`,
+    /**
+     * @fastify/rate-limit's nameSpace for the token routes (/v1, docs, metrics, readiness, the console
+     * sign-in; src/server.ts); it appends the route and the client's address.
+     */
+    rateLimit: `${prefix}:rate-limit:`,
   };
 }

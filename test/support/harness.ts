@@ -86,7 +86,7 @@ export interface EndpointSpec {
 export const testKeyring = keyringOf(testConfig());
 
 /** The id of the key a stored value is sealed with (undefined: plaintext). */
-export const sealedWith = (value: string | null) => /^enc:v1:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
+export const sealedWith = (value: string | null) => /^enc:v2:([0-9a-f]{8}):/.exec(value ?? "")?.[1];
 
 /** An endpoint's sealed columns as Postgres holds them. */
 export async function rawEndpointRow(db: Db, id: string) {

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "./config.js";
+import { TEST_ALLOW_ADDRESSES, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "./config.js";
 import { REDIS_URL } from "./env.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -26,6 +26,7 @@ export function serviceEnv(databaseUrl: string, redisPrefix: string, port: numbe
   return {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+    WEBHOOK_ALLOW_ADDRESSES: TEST_ALLOW_ADDRESSES,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: redisPrefix,

@@ -60,6 +60,48 @@ describe("loadConfig", () => {
   it("refuses URLs of the wrong kind", () => {
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ PAYZERO_SIGN_TOKEN: "t", REDIS_URL: "http://x" })).toThrow(/REDIS_URL/);
+    // The query API carries the appKey: http:// only to this machine.
+    expect(() => loadConfig({ PAYZERO_API_URL: "http://api.payzero.cn" })).toThrow(
+      /PAYZERO_API_URL must be an https:\/\/ URL/,
+    );
+    expect(loadConfig({ PAYZERO_API_URL: "http://127.0.0.1:4010" }).payzeroApi).toBeNull();
+  });
+
+  it("reads TRUST_PROXY as nothing, a hop count or addresses, and refuses a short SESSION_SECRET", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.0/8, 127.0.0.1" }).trustProxy).toEqual([
+      "10.0.0.0/8",
+      "127.0.0.1",
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: "proxy.internal" })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET must be 32 characters/);
+  });
+
+  it("refuses the compose stack's example Postgres and Redis passwords, never echoing the URL", () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return "";
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(refused({ DATABASE_URL: "postgresql://postgres:payzero@postgres:5432/payzero_notify" })).toMatch(
+      /DATABASE_URL holds an example password/,
+    );
+    expect(refused({ REDIS_URL: "redis://:change-me@redis:6379/0" })).toMatch(
+      /REDIS_URL holds an example password/,
+    );
+    expect(refused({ DATABASE_URL: "postgresql://postgres:payzero@db/x" })).not.toContain("payzero@");
+    expect(refused({ DATABASE_URL: "postgresql://postgres:Zq9v-random@db/x" })).toBe("");
+  });
+
+  it("reads ADMIN_PORT as a port, empty as one listener", () => {
+    expect(loadConfig({}).adminPort).toBeUndefined();
+    expect(loadConfig({ ADMIN_PORT: "3001" }).adminPort).toBe(3001);
+    expect(() => loadConfig({ ADMIN_PORT: "70000" })).toThrow(/ADMIN_PORT/);
+    expect(() => loadConfig({ ADMIN_PORT: "x" })).toThrow(/ADMIN_PORT/);
   });
 
   it("reads switches as true or false only", () => {

@@ -34,6 +34,12 @@ export const WebhookView = Type.Object({
   throttledUntil: Type.Union([Time, Type.Null()], {
     description: "the endpoint answered 429: no attempt before then (null once past)",
   }),
+  headersDropped: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        "PATCH only: the stored headers this change removed because the url moved to another scheme, host or port (set them again in the same request to keep them)",
+    }),
+  ),
 });
 
 export const WebhookPage = Page(WebhookView);

@@ -1,15 +1,31 @@
-// Where an endpoint may send. Internal systems live on private addresses, so those are allowed; the
-// link-local range (cloud metadata services answer there) and this service's own listener are not,
-// unless WEBHOOK_ALLOW_ADDRESSES names them. Checked when an endpoint is saved (every address its
-// host resolves to) and again at connect time of every send, on the addresses the socket is about to
-// use (a lookup function for the agent), so a DNS change after the save cannot slip in between.
+// Where an endpoint may send. Internal systems live on private addresses (10/8, 172.16/12, 192.168/16,
+// fc00::/7), so those are allowed; loopback and unspecified addresses (this machine: its admin ports,
+// Redis, Postgres), the link-local range and the cloud metadata addresses are not, unless
+// WEBHOOK_ALLOW_ADDRESSES names them. An IPv4 address written inside IPv6 (NAT64 64:ff9b::/96, 6to4
+// 2002::/16, IPv4-mapped) is judged as that IPv4 address. Checked when an endpoint is saved (every
+// address its host resolves to) and again at connect time of every send, on the addresses the socket
+// is about to use (a lookup function for the agent, amqplib's socket and the NATS check before
+// connecting), so a DNS change after the save cannot slip in between.
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
 import { networkInterfaces } from "node:os";
 import { parseSubnet } from "../../config.js";
 
-/** Link-local (169.254.0.0/16 with the AWS/GCP/Azure metadata service, fe80::/10) and AWS's IPv6 metadata address. */
-const METADATA = subnets(["169.254.0.0/16", "fe80::/10", "fd00:ec2::254"]);
+/**
+ * Link-local (169.254.0.0/16 with the AWS/GCP/Azure/OpenStack metadata service, fe80::/10) and the
+ * metadata services elsewhere: Alibaba Cloud 100.100.100.200, Azure's wire server 168.63.129.16, AWS
+ * fd00:ec2::254 (and fd00:ec2::23, EKS Pod Identity), GCP's IPv6 fd20:ce::254.
+ */
+const METADATA = subnets([
+  "169.254.0.0/16",
+  "fe80::/10",
+  "100.100.100.200",
+  "168.63.129.16",
+  "fd00:ec2::23",
+  "fd00:ec2::254",
+  "fd20:ce::254",
+]);
+/** This machine: loopback, and the unspecified addresses (connecting to 0.0.0.0 or :: reaches it too). */
 const LOOPBACK = subnets(["127.0.0.0/8", "::1", "0.0.0.0/8", "::"]);
 
 function subnets(list: readonly string[]): BlockList {
@@ -38,22 +54,59 @@ export interface DestinationPolicy {
 }
 
 export function destinationPolicy(
-  config: { port: number; webhookAllowAddresses: readonly string[] },
+  config: { port: number; adminPort?: number; webhookAllowAddresses: readonly string[] },
   resolve: Resolver = dnsLookup,
 ): DestinationPolicy {
   const allowed = subnets(config.webhookAllowAddresses);
+  const ownPorts = new Set([config.port, config.adminPort]);
   const ownAddress = (address: string) =>
     LOOPBACK.check(address, family(address)) ||
     Object.values(networkInterfaces()).some((list) => list?.some((i) => sameAddress(i.address, address)));
   return {
     resolve,
     refusal(address, port) {
-      if (allowed.check(address, family(address))) return undefined;
-      if (METADATA.check(address, family(address))) return "a link-local or cloud metadata address";
-      if (port === config.port && ownAddress(address)) return "this service's own listener";
+      // The address as written and the IPv4 address it carries, if any: either allowed is allowed.
+      const forms = [address, embeddedIPv4(address)].filter((a): a is string => a !== undefined);
+      // Never the service's own ports, whatever the allow list (loopback allowed for a local receiver).
+      if (forms.some((a) => ownPorts.has(port) && ownAddress(a))) return "this service's own listener";
+      if (forms.some((a) => allowed.check(a, family(a)))) return undefined;
+      if (forms.some((a) => LOOPBACK.check(a, family(a)))) return "a loopback or unspecified address";
+      if (forms.some((a) => METADATA.check(a, family(a)))) return "a link-local or cloud metadata address";
       return undefined;
     },
   };
+}
+
+/**
+ * The IPv4 address inside an IPv6 one that reaches it: NAT64 (64:ff9b::/96, its last 32 bits) or
+ * 6to4 (2002::/16, bits 16–47); IPv4-mapped ::ffff:a.b.c.d BlockList matches by itself.
+ */
+export function embeddedIPv4(address: string): string | undefined {
+  if (isIP(address) !== 6) return undefined;
+  const groups = ipv6Groups(address);
+  if (!groups) return undefined;
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0))
+    return v4(groups[6]!, groups[7]!);
+  if (groups[0] === 0x2002) return v4(groups[1]!, groups[2]!);
+  return undefined;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (a trailing dotted quad and :: expanded). */
+function ipv6Groups(address: string): number[] | undefined {
+  let text = address.split("%")[0]!.toLowerCase();
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split("::") as [string, string | undefined];
+  const part = (p: string | undefined) => (p ? p.split(":").map((g) => Number.parseInt(g, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 ? groups : undefined;
 }
 
 function sameAddress(a: string, b: string): boolean {
@@ -140,4 +193,27 @@ export function guardedLookup(policy: DestinationPolicy, port: number): LookupFu
       callback(null, first.address, first.family);
     });
   };
+}
+
+/**
+ * The address to connect to for host:port, checked: every address the name resolves to must be
+ * allowed (an IP literal is checked as it is). For clients that take no lookup function (NATS): they
+ * connect to the address returned, so what is checked is what is reached. Throws ERR_DESTINATION_REFUSED.
+ */
+export async function checkedAddress(policy: DestinationPolicy, host: string, port: number): Promise<string> {
+  if (isIP(host) !== 0) {
+    const problem = literalProblem(policy, host, port);
+    if (problem) throw refusedError(problem);
+    return host;
+  }
+  const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
+    policy.resolve(host, { all: true }, (err, found) => (err ? reject(err) : resolve(found))),
+  );
+  for (const { address } of addresses) {
+    const reason = policy.refusal(address, port);
+    if (reason) throw refusedError(refusedMessage(host, address, port, reason));
+  }
+  const first = addresses[0];
+  if (!first) throw Object.assign(new Error(`no address for ${host}`), { code: "ENOTFOUND" });
+  return first.address;
 }

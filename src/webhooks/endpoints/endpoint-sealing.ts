@@ -4,7 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Config } from "../../config.js";
 import type { Db } from "../../db/client.js";
-import { type Keyring, keyringOf, SealingError, sealedKeyId } from "./sealing.js";
+import {
+  isSealedWith,
+  type Keyring,
+  keyringOf,
+  type SealedColumn,
+  SealingError,
+  sealedKeyId,
+} from "./sealing.js";
 
 export interface SealedColumns {
   id: string;
@@ -16,28 +23,35 @@ export interface SealedColumns {
 export type EndpointHeaders = Record<string, string>;
 
 export function sealHeaders(keyring: Keyring, endpointId: string, headers: EndpointHeaders): string | null {
-  return Object.keys(headers).length === 0 ? null : keyring.seal(endpointId, JSON.stringify(headers));
+  return Object.keys(headers).length === 0
+    ? null
+    : keyring.seal(endpointId, "headers", JSON.stringify(headers));
 }
 
 function openHeaders(keyring: Keyring, endpointId: string, stored: string | null): EndpointHeaders {
-  return stored === null ? {} : (JSON.parse(keyring.open(endpointId, stored)) as EndpointHeaders);
+  return stored === null ? {} : (JSON.parse(keyring.open(endpointId, "headers", stored)) as EndpointHeaders);
 }
 
 /** The endpoint's secrets and headers in plaintext (throws SealingError when a key is missing). */
 export function openEndpoint<T extends SealedColumns>(keyring: Keyring, e: T) {
   return {
-    secret: keyring.open(e.id, e.secret),
-    previousSecret: e.previousSecret === null ? null : keyring.open(e.id, e.previousSecret),
+    secret: keyring.open(e.id, "secret", e.secret),
+    previousSecret:
+      e.previousSecret === null ? null : keyring.open(e.id, "previous_secret", e.previousSecret),
     headers: openHeaders(keyring, e.id, e.headers),
   };
 }
 
-const COLUMNS = { secret: "secret", previousSecret: "previous_secret", headers: "headers" } as const;
+const COLUMNS = {
+  secret: "secret",
+  previousSecret: "previous_secret",
+  headers: "headers",
+} as const satisfies Record<string, SealedColumn>;
 
 export interface SealingReport {
   /** Values found in plaintext (stored before sealing existed) and sealed now. */
   sealed: number;
-  /** Values sealed with an older key and sealed again with the first. */
+  /** Values sealed with an older key, or the older way (v1: not bound to the column), sealed again with the first. */
   resealed: number;
 }
 
@@ -52,12 +66,12 @@ export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingRep
     SELECT id, secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints ORDER BY id`;
   const unknown = new Map<string, number>();
   for (const row of rows)
-    for (const field of Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>) {
+    for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, SealedColumn]>) {
       const stored = row[field];
       const id = stored === null ? null : sealedKeyId(stored);
       if (stored === null || id === null) continue;
       if (!keyring.ids.includes(id)) unknown.set(id, (unknown.get(id) ?? 0) + 1);
-      else keyring.open(row.id, stored);
+      else keyring.open(row.id, column, stored);
     }
   if (unknown.size > 0)
     throw new SealingError(
@@ -68,12 +82,12 @@ export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingRep
     );
   const report: SealingReport = { sealed: 0, resealed: 0 };
   for (const row of rows)
-    for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, string]>) {
+    for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, SealedColumn]>) {
       const stored = row[field];
       if (stored === null) continue;
       const id = sealedKeyId(stored);
-      if (id === keyring.sealingId) continue;
-      const resealed = keyring.seal(row.id, keyring.open(row.id, stored));
+      if (isSealedWith(stored, keyring.sealingId)) continue;
+      const resealed = keyring.seal(row.id, column, keyring.open(row.id, column, stored));
       // The column name comes from COLUMNS above, never from input.
       const changed = await db.$executeRawUnsafe(
         `UPDATE webhook_endpoints SET "${column}" = $1 WHERE id = $2 AND "${column}" = $3`,

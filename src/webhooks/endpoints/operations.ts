@@ -20,6 +20,8 @@ import { carriesMask, unmaskUrl } from "./url-mask.js";
 import { webhookView } from "./view.js";
 
 export type EndpointView = ReturnType<typeof webhookView>;
+/** A changed endpoint, with the names of the stored headers dropped because its URL moved (header-policy.ts). */
+export type ChangedView = EndpointView & { headersDropped?: string[] };
 
 const NO_SUCH_WEBHOOK: Refusal = { code: 404, message: "no such webhook" };
 
@@ -53,7 +55,7 @@ export async function createEndpoint(
       payStatuses: storedMsgTypes(input.payStatus),
       declareStatuses: storedMsgTypes(input.declareStatus),
       headers: sealHeaders(keyring, id, normalizedHeaders(input.headers ?? {})),
-      secret: keyring.seal(id, input.secret ?? generateSecret()),
+      secret: keyring.seal(id, "secret", input.secret ?? generateSecret()),
       description: input.description ?? null,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
     },
@@ -101,7 +103,7 @@ export async function changeEndpoint(
   actor: Actor,
   id: string,
   patch: EndpointPatch,
-): Promise<EndpointView | Refusal> {
+): Promise<ChangedView | Refusal> {
   return change(deps, actor, id, patch, "endpoint.change");
 }
 
@@ -122,15 +124,20 @@ async function change(
   id: string,
   given: EndpointPatch,
   action: "endpoint.change" | "endpoint.rotate",
-): Promise<EndpointView | Refusal> {
+): Promise<ChangedView | Refusal> {
   const patch = await withStoredCredential(deps, id, given);
   const problem = await problemOf(deps, patch);
   if (problem) return problem;
   const row = await applyChange(deps.db, deps.keyring, id, endpointChange(patch, deps.secretOverlapSeconds));
   if (isRefusal(row)) return row;
-  const summary = { fields: fieldsOf(given), rotated: given.secret !== undefined };
+  const dropped = row.headersDropped;
+  const summary = {
+    fields: fieldsOf(given),
+    rotated: given.secret !== undefined,
+    ...(dropped.length > 0 && { headersDropped: dropped }),
+  };
   await deps.recordWrite({ actor, action, target: id, summary });
-  return webhookView(row, deps.keyring);
+  return { ...webhookView(row, deps.keyring), ...(dropped.length > 0 && { headersDropped: dropped }) };
 }
 
 /** Removes the endpoint and its deliveries. */

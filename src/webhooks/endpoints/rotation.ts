@@ -4,6 +4,7 @@ import type { Db } from "../../db/client.js";
 import type { WebhookEndpoint } from "../../generated/prisma/client.js";
 import type { Refusal } from "../../refusal.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import { headersAfterMove } from "./header-policy.js";
 import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 
@@ -32,6 +33,9 @@ export interface EndpointChange {
   headers?: Record<string, string | null> | null;
 }
 
+/** The row after a change, and the stored headers it dropped because the URL moved (header-policy.ts). */
+export type ChangedEndpoint = WebhookEndpoint & { headersDropped: string[] };
+
 /**
  * Applies the change in one transaction, the endpoint locked; the row after it, or a refusal (no such
  * endpoint, too many headers once merged: nothing is written). The sealed columns are opened, changed
@@ -42,32 +46,38 @@ export async function changeEndpoint(
   keyring: Keyring,
   id: string,
   change: EndpointChange,
-): Promise<WebhookEndpoint | Refusal> {
-  return db.$transaction(async (tx): Promise<WebhookEndpoint | Refusal> => {
-    const [current] = await tx.$queryRaw<Array<EndpointSecrets & { headers: string | null }>>`
+): Promise<ChangedEndpoint | Refusal> {
+  return db.$transaction(async (tx): Promise<ChangedEndpoint | Refusal> => {
+    const [current] = await tx.$queryRaw<Array<EndpointSecrets & { headers: string | null; url: string }>>`
       SELECT secret, previous_secret AS "previousSecret", previous_secret_expires_at AS "previousSecretExpiresAt",
-             headers
+             headers, url
         FROM webhook_endpoints WHERE id = ${id} FOR UPDATE`;
     if (!current) return { code: 404, message: "no such webhook" };
     const opened = { ...current, ...openEndpoint(keyring, { id, ...current }) };
-    const { rotation, headers } = change;
+    const { rotation } = change;
+    const newUrl = typeof change.data.url === "string" ? change.data.url : undefined;
+    const moved = headersAfterMove(opened.headers, current.url, newUrl, change.headers);
+    // Moved elsewhere with stored headers: they are written again (emptied) even without any in the request.
+    const headers = change.headers !== undefined ? change.headers : moved.dropped.length > 0 ? {} : undefined;
     const secrets = rotation && rotateSecret(opened, rotation.secret, rotation.overlapSeconds, new Date());
     const sealedSecrets = secrets && {
       ...secrets,
-      secret: keyring.seal(id, secrets.secret),
-      previousSecret: secrets.previousSecret === null ? null : keyring.seal(id, secrets.previousSecret),
+      secret: keyring.seal(id, "secret", secrets.secret),
+      previousSecret:
+        secrets.previousSecret === null ? null : keyring.seal(id, "previous_secret", secrets.previousSecret),
     };
-    const merged = headers ? mergeHeaders(opened.headers, headers) : {};
+    const merged = headers ? mergeHeaders(moved.base as EndpointHeaders, headers) : {};
     if (Object.keys(merged).length > MAX_HEADERS)
       return {
         code: 400,
         message: `headers: at most ${MAX_HEADERS} (this change would make ${Object.keys(merged).length})`,
       };
     const sealedHeaders = headers !== undefined && { headers: sealHeaders(keyring, id, merged) };
-    return tx.webhookEndpoint.update({
+    const row = await tx.webhookEndpoint.update({
       where: { id },
       data: { ...change.data, ...sealedSecrets, ...sealedHeaders },
     });
+    return { ...row, headersDropped: moved.dropped };
   });
 }
 

@@ -1,12 +1,20 @@
 // Endpoint secrets and headers sealed at rest: AES-256-GCM (node:crypto) with the first key of
-// ENCRYPTION_KEYS, bound to the endpoint's id. Every key of the list opens what it sealed, so a
-// rotation adds the new key first and keeps the old one until everything is sealed again. Pure.
+// ENCRYPTION_KEYS, bound to the endpoint's id and the column (v2: a value moved to another endpoint
+// or another column does not open). The full 16-byte tag is required. Every key of the list opens
+// what it sealed, so a rotation adds the new key first and keeps the old one until everything is
+// sealed again; v1 values (bound to the endpoint only) still open, and start-up and `migrate` seal
+// them again as v2. Pure.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../../config.js";
 
-const SEALED_PREFIX = "enc:v1:";
+const SEALED_PREFIX = "enc:v2:";
+/** Bound to the endpoint alone: opened, never written. */
+const V1_PREFIX = "enc:v1:";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+
+/** The columns of webhook_endpoints that hold sealed values: each is named in its values' AAD. */
+export type SealedColumn = "secret" | "previous_secret" | "headers";
 
 export class SealingError extends Error {
   constructor(message: string) {
@@ -22,8 +30,24 @@ export function keyId(key: Buffer): string {
 
 /** The id of the key a stored value was sealed with; null for a value stored in plaintext (before sealing). */
 export function sealedKeyId(stored: string): string | null {
-  if (!stored.startsWith(SEALED_PREFIX)) return null;
-  return stored.slice(SEALED_PREFIX.length).split(":", 1)[0] ?? "";
+  const prefix = prefixOf(stored);
+  if (prefix === null) return null;
+  return stored.slice(prefix.length).split(":", 1)[0] ?? "";
+}
+
+/** Whether a stored value is sealed the current way (v2), with this key. */
+export function isSealedWith(stored: string, id: string): boolean {
+  return stored.startsWith(`${SEALED_PREFIX}${id}:`);
+}
+
+function prefixOf(stored: string): string | null {
+  if (stored.startsWith(SEALED_PREFIX)) return SEALED_PREFIX;
+  return stored.startsWith(V1_PREFIX) ? V1_PREFIX : null;
+}
+
+/** What a value is bound to: v2 names the column too. */
+function aad(prefix: string, endpointId: string, column: SealedColumn): Buffer {
+  return Buffer.from(prefix === V1_PREFIX ? endpointId : `${endpointId}\n${column}`, "utf8");
 }
 
 export interface Keyring {
@@ -31,9 +55,9 @@ export interface Keyring {
   sealingId: string;
   /** Every configured key's id, the sealing one first. */
   ids: string[];
-  seal(endpointId: string, plaintext: string): string;
+  seal(endpointId: string, column: SealedColumn, plaintext: string): string;
   /** The plaintext; a value stored before sealing existed is returned as it is (start-up seals those). */
-  open(endpointId: string, stored: string): string;
+  open(endpointId: string, column: SealedColumn, stored: string): string;
 }
 
 export function createKeyring(keys: readonly Buffer[]): Keyring {
@@ -44,25 +68,32 @@ export function createKeyring(keys: readonly Buffer[]): Keyring {
   return {
     sealingId,
     ids: [...byId.keys()],
-    seal(endpointId, plaintext) {
+    seal(endpointId, column, plaintext) {
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", first, iv).setAAD(Buffer.from(endpointId, "utf8"));
+      const cipher = createCipheriv("aes-256-gcm", first, iv, { authTagLength: TAG_BYTES }).setAAD(
+        aad(SEALED_PREFIX, endpointId, column),
+      );
       const sealed = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
       const packed = Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url");
       return `${SEALED_PREFIX}${sealingId}:${packed}`;
     },
-    open(endpointId, stored) {
+    open(endpointId, column, stored) {
+      const prefix = prefixOf(stored);
       const id = sealedKeyId(stored);
-      if (id === null) return stored;
+      if (prefix === null || id === null) return stored;
       const key = byId.get(id);
       if (!key)
         throw new SealingError(
           `sealed with key ${id}, which ENCRYPTION_KEYS does not hold (it holds ${[...byId.keys()].join(", ")})`,
         );
-      const packed = Buffer.from(stored.slice(SEALED_PREFIX.length + id.length + 1), "base64url");
+      const packed = Buffer.from(stored.slice(prefix.length + id.length + 1), "base64url");
       try {
-        const decipher = createDecipheriv("aes-256-gcm", key, packed.subarray(0, IV_BYTES))
-          .setAAD(Buffer.from(endpointId, "utf8"))
+        // A shorter tag is refused here rather than checked over fewer bytes.
+        if (packed.length < IV_BYTES + TAG_BYTES) throw new Error("too short");
+        const decipher = createDecipheriv("aes-256-gcm", key, packed.subarray(0, IV_BYTES), {
+          authTagLength: TAG_BYTES,
+        })
+          .setAAD(aad(prefix, endpointId, column))
           .setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
         return Buffer.concat([
           decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)),
@@ -70,7 +101,7 @@ export function createKeyring(keys: readonly Buffer[]): Keyring {
         ]).toString("utf8");
       } catch {
         throw new SealingError(
-          `does not open with key ${id}: the stored value was changed or belongs to another endpoint`,
+          `does not open with key ${id}: the stored value was changed or belongs to another endpoint or column`,
         );
       }
     },

@@ -6,6 +6,13 @@
 import { type ChannelModel, type ConfirmChannel, connect, type Message } from "amqplib";
 import type { Logger } from "pino";
 import { throttledLog } from "../../ops/log-throttle.js";
+import {
+  type DestinationPolicy,
+  guardedLookup,
+  literalProblem,
+  refusedError,
+  urlDestination,
+} from "../endpoints/address-rule.js";
 import { amqpTarget } from "./broker-url.js";
 import {
   brokerHeaders,
@@ -36,7 +43,8 @@ interface Broker {
   blocked: string | null;
 }
 
-export function createAmqpPublisher(log?: Logger): Publisher {
+/** `policy`: the address rule, checked on the addresses the socket connects to (absent: every address allowed). */
+export function createAmqpPublisher(log?: Logger, policy?: DestinationPolicy): Publisher {
   const brokers = new Map<string, Promise<Broker>>();
   let closing = false;
   // A broker that is down fails every connection the same way: one line, then a count a minute.
@@ -55,9 +63,14 @@ export function createAmqpPublisher(log?: Logger): Publisher {
   }
 
   async function open(connectionUrl: string, timeoutMs: number, onClose: () => void): Promise<Broker> {
+    const { host, port } = urlDestination(new URL(connectionUrl));
+    const literal = policy && literalProblem(policy, host, port);
+    if (literal) throw refusedError(literal);
     const model = await connect(connectionUrl, {
       timeout: timeoutMs,
       clientProperties: { connection_name: "payzero-notify" },
+      // amqplib hands its socket options to net.connect / tls.connect: a name is checked as it resolves.
+      ...(policy && { lookup: guardedLookup(policy, port) }),
     });
     const broker: Broker = { model, channels: new Map(), blocked: null };
     // Without an 'error' listener a lost connection would be an unhandled 'error' event: a crash.

@@ -12,7 +12,7 @@ import { failure, type Publisher } from "./publisher.js";
 /** All kinds of destination, one process's broker connections with them. */
 export type Destinations = Publisher;
 
-/** `policy`: the address rule HTTP sends are held to at connect time (absent: every address allowed). */
+/** `policy`: the address rule every send is held to at connect time (absent: every address allowed). */
 export function createDestinations(log?: Logger, policy?: DestinationPolicy): Destinations {
   const http: Publisher = {
     send: (url, message, timeoutMs) => postWebhook(url, message, timeoutMs, policy && { policy }),
@@ -29,10 +29,10 @@ export function createDestinations(log?: Logger, policy?: DestinationPolicy): De
         case "http":
           return http.send(url, message, timeoutMs);
         case "amqp":
-          amqp ??= createAmqpPublisher(log);
+          amqp ??= createAmqpPublisher(log, policy);
           return amqp.send(url, message, timeoutMs);
         case "nats":
-          nats ??= createNatsPublisher(log);
+          nats ??= createNatsPublisher(log, policy);
           return nats.send(url, message, timeoutMs);
         default:
           return Promise.resolve(failure(`unsupported url scheme: ${url.slice(0, url.indexOf(":"))}`));

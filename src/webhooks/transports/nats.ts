@@ -6,6 +6,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders, RequestError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { throttledLog } from "../../ops/log-throttle.js";
+import { checkedAddress, type DestinationPolicy } from "../endpoints/address-rule.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
 import {
   brokerHeaders,
@@ -22,7 +23,12 @@ interface Server {
   connected: boolean;
 }
 
-export function createNatsPublisher(log?: Logger): Publisher {
+/**
+ * `policy`: the address rule (absent: every address allowed). The server's name is resolved and
+ * checked here and the connection made to the checked address; servers the cluster advertises are
+ * ignored (they would take the credentials elsewhere, unchecked).
+ */
+export function createNatsPublisher(log?: Logger, policy?: DestinationPolicy): Publisher {
   const servers = new Map<string, Promise<Server>>();
   let closing = false;
   // A server that is down fails the same way each reconnect: one line, then a count a minute.
@@ -46,7 +52,8 @@ export function createNatsPublisher(log?: Logger): Publisher {
 
   async function open(target: NatsTarget, timeoutMs: number, onClose: () => void): Promise<Server> {
     const nc = await connect({
-      servers: target.server,
+      servers: policy ? await checkedServer(policy, target.server) : target.server,
+      ignoreClusterUpdates: true,
       ...(target.user !== undefined && { user: target.user, pass: target.pass }),
       ...(target.token !== undefined && { token: target.token }),
       name: "payzero-notify",
@@ -118,6 +125,14 @@ export function createNatsPublisher(log?: Logger): Publisher {
       );
     },
   };
+}
+
+/** host:port with the host replaced by the checked address it resolves to ([v6]:port). */
+async function checkedServer(policy: DestinationPolicy, server: string): Promise<string> {
+  const { hostname, port } = new URL(`nats://${server}`);
+  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+  const address = await checkedAddress(policy, host, Number(port || 4222));
+  return `${address.includes(":") ? `[${address}]` : address}:${port || 4222}`;
 }
 
 function noResponders(err: unknown): boolean {

@@ -41,9 +41,9 @@ describe("/v1/webhooks", () => {
     const stored = await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: String(res.body.id) } });
     expect(stored).toMatchObject({ msgTypes: [], payStatuses: [], declareStatuses: [], headers: null });
     // Sealed at rest: the column opens to the secret the API answered, and does not hold it.
-    expect(stored.secret).toMatch(/^enc:v1:/);
+    expect(stored.secret).toMatch(/^enc:v2:/);
     expect(stored.secret).not.toContain(secret.slice("whsec_".length, 20));
-    expect(testKeyring.open(stored.id, stored.secret)).toBe(secret);
+    expect(testKeyring.open(stored.id, "secret", stored.secret)).toBe(secret);
   });
 
   it("keeps a given secret, msgTypes and description", async () => {
@@ -188,5 +188,48 @@ describe("/v1/webhooks", () => {
         message: "querystring/cursor is not valid",
       });
     }
+  });
+});
+
+describe("PATCH /v1/webhooks/:id: headers follow the host", () => {
+  async function withHeaders(url: string) {
+    const created = await call("POST", "/v1/webhooks", {
+      url,
+      headers: { authorization: "Bearer merchant-credential-1", "x-tenant": "t1" },
+    });
+    return String(created.body.id);
+  }
+  const storedHeaders = async (id: string) =>
+    openEndpoint(testKeyring, await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).headers;
+
+  it("drops the stored headers when the url moves to another host, and says which", async () => {
+    const id = await withHeaders("https://merchant.test/hook");
+    const moved = await call("PATCH", `/v1/webhooks/${id}`, { url: "https://elsewhere.test/hook" });
+    expect(moved.status).toBe(200);
+    expect(moved.body.headersDropped).toEqual(["authorization", "x-tenant"]);
+    expect(moved.body.headers).toEqual([]);
+    expect(await storedHeaders(id)).toEqual({});
+  });
+
+  it("drops them on a change of scheme or port too, and keeps them on a new path of the same host", async () => {
+    const id = await withHeaders("https://merchant.test/hook");
+    const path = await call("PATCH", `/v1/webhooks/${id}`, { url: "https://MERCHANT.test:443/other" });
+    expect(path.body.headersDropped).toBeUndefined();
+    expect(Object.keys(await storedHeaders(id))).toEqual(["authorization", "x-tenant"]);
+    const scheme = await call("PATCH", `/v1/webhooks/${id}`, { url: "http://merchant.test/other" });
+    expect(scheme.body.headersDropped).toEqual(["authorization", "x-tenant"]);
+    const id2 = await withHeaders("https://merchant.test/hook");
+    const port = await call("PATCH", `/v1/webhooks/${id2}`, { url: "https://merchant.test:8443/hook" });
+    expect(port.body.headersDropped).toEqual(["authorization", "x-tenant"]);
+  });
+
+  it("keeps only what the same request sets again", async () => {
+    const id = await withHeaders("https://merchant.test/hook");
+    const moved = await call("PATCH", `/v1/webhooks/${id}`, {
+      url: "https://elsewhere.test/hook",
+      headers: { authorization: "Bearer elsewhere-credential" },
+    });
+    expect(moved.body.headersDropped).toEqual(["x-tenant"]);
+    expect(await storedHeaders(id)).toEqual({ authorization: "Bearer elsewhere-credential" });
   });
 });

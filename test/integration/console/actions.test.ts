@@ -54,7 +54,7 @@ describe("endpoints", () => {
 
   it("show the secret only in the answer to an explicit click", async () => {
     const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    const row = { secret: keyringOf(p.config).open(id, sealed.secret) };
+    const row = { secret: keyringOf(p.config).open(id, "secret", sealed.secret) };
     expect(row.secret).toMatch(/^whsec_/);
     expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
     expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);
@@ -182,5 +182,22 @@ describe("endpoints", () => {
     const res = await b.post("/console/deliveries/999999/retry", { back: "https://evil.example/" });
     expect(res.statusCode).toBe(409);
     expect(res.body).toContain('href="/console"');
+  });
+});
+
+describe("an endpoint moved to another host in the edit form", () => {
+  it("loses its headers, and the page says so", async () => {
+    const created = await p.app.inject({
+      method: "POST",
+      url: "/v1/webhooks",
+      headers: p.authorized,
+      payload: { url: receiver.url("/moved"), headers: { authorization: "Bearer moved-token-0123456789" } },
+    });
+    const id = String(created.json().id);
+    const saved = await b.post(`/console/endpoints/${id}`, { url: "https://elsewhere.test/erp" });
+    expect(saved.statusCode).toBe(303);
+    expect(location(saved)).toMatch(/\?notice=saved-headers-dropped$/);
+    expect((await b.get(location(saved))).body).toContain("its stored headers were removed");
+    expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).headers).toBeNull();
   });
 });

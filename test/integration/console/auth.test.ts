@@ -1,6 +1,7 @@
 // The console's gate: no session, nothing but the sign-in page; cookies as the issue asks; CSRF on every action.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionKeys } from "../../../src/console/session.js";
+import { buildApiApp } from "../../../src/api/app.js";
+import { memorySessionStore, sessionSecret, sessions } from "../../../src/console/session.js";
 import { TEST_ADMIN_TOKEN } from "../../support/config.js";
 import type { Pipeline } from "../../support/pipeline.js";
 import { FORM, form, signIn, startConsolePipeline } from "./support.js";
@@ -73,7 +74,7 @@ describe("without a session", () => {
 });
 
 describe("the session cookie", () => {
-  it("is HttpOnly, SameSite=Strict, for /console, and Secure only behind an HTTPS proxy", async () => {
+  it("is HttpOnly, SameSite=Strict, for /console, and __Host- with Secure and HSTS only behind a trusted HTTPS proxy", async () => {
     const plain = await p.app.inject({
       method: "POST",
       url: "/console/login",
@@ -84,14 +85,43 @@ describe("the session cookie", () => {
     expect(plain.headers.location).toBe("/console/orders");
     const header = String(plain.headers["set-cookie"]);
     expect(header).toMatch(/^pzn_console=[^;]+; Path=\/console; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+    expect(plain.headers["strict-transport-security"]).toBeUndefined();
 
-    const proxied = await p.app.inject({
+    // X-Forwarded-Proto from anyone (TRUST_PROXY empty) changes nothing: it is spoofable.
+    const spoofed = await p.app.inject({
       method: "POST",
       url: "/console/login",
       headers: { ...FORM, "x-forwarded-proto": "https" },
       payload: form({ token: TEST_ADMIN_TOKEN }),
     });
-    expect(String(proxied.headers["set-cookie"])).toMatch(/; Secure/);
+    expect(String(spoofed.headers["set-cookie"])).toMatch(/^pzn_console=[^;]+; Path=\/console;/);
+    expect(String(spoofed.headers["set-cookie"])).not.toMatch(/Secure/);
+
+    const behindProxy = await buildApiApp({
+      config: { ...p.config, trustProxy: ["127.0.0.1"] },
+      db: p.db,
+      redis: p.connection,
+    });
+    try {
+      const proxied = await behindProxy.inject({
+        method: "POST",
+        url: "/console/login",
+        headers: { ...FORM, "x-forwarded-proto": "https" },
+        payload: form({ token: TEST_ADMIN_TOKEN }),
+      });
+      expect(String(proxied.headers["set-cookie"])).toMatch(
+        /^__Host-pzn_console=[^;]+; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Strict$/,
+      );
+      expect(proxied.headers["strict-transport-security"]).toBe("max-age=31536000");
+      const id = /^__Host-pzn_console=([^;]+)/.exec(String(proxied.headers["set-cookie"]))![1];
+      const page = await behindProxy.inject({
+        url: "/console",
+        headers: { "x-forwarded-proto": "https", cookie: `__Host-pzn_console=${id}` },
+      });
+      expect(page.statusCode).toBe(200);
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it("expires", async () => {
@@ -107,25 +137,64 @@ describe("the session cookie", () => {
     }
   });
 
-  it("dies when the admin token changes, and cannot be forged", () => {
+  it("dies when the admin token changes, and cannot be forged", async () => {
     const now = Date.now();
-    const old = sessionKeys("token-a", 60_000).create(now).value;
-    expect(sessionKeys("token-a", 60_000).verify(old, now)).toBeDefined();
-    expect(sessionKeys("token-b", 60_000).verify(old, now)).toBeUndefined();
-    const [expires, nonce, mac] = old.split(".");
-    const later = `${Number(expires) + 3600_000}.${nonce}.${mac}`;
-    expect(sessionKeys("token-a", 60_000).verify(later, now)).toBeUndefined();
-    expect(sessionKeys("", 60_000).verify(old, now)).toBeUndefined();
+    const store = memorySessionStore();
+    const secret = sessionSecret({ sessionSecret: "", encryptionKeys: p.config.encryptionKeys });
+    const of = (adminToken: string) => sessions({ secret, adminToken, lifetimeMs: 60_000, store });
+    const old = await of("token-a").create(now);
+    expect(await of("token-a").verify(old.id, now)).toBeDefined();
+    expect(await of("token-b").verify(old.id, now)).toBeUndefined();
+    expect(await of("").verify(old.id, now)).toBeUndefined();
+    // An id the store never issued opens nothing, whatever it looks like.
+    const forged = `${old.id.slice(0, -1)}${old.id.endsWith("A") ? "B" : "A"}`;
+    expect(await of("token-a").verify(forged, now)).toBeUndefined();
+    // Another key (another SESSION_SECRET) does not find it either.
+    const other = sessions({
+      secret: sessionSecret({ sessionSecret: "x".repeat(32), encryptionKeys: [] }),
+      adminToken: "token-a",
+      lifetimeMs: 60_000,
+      store,
+    });
+    expect(await other.verify(old.id, now)).toBeUndefined();
   });
 
-  it("is cleared by signing out", async () => {
+  it("ends by signing out: the cookie, copied before, is refused after", async () => {
     const b = await signIn(p.app);
+    const copied = b.cookie;
+    expect((await p.app.inject({ url: "/console/orders", headers: { cookie: copied } })).statusCode).toBe(
+      200,
+    );
     const res = await b.post("/console/logout", {});
     expect(res.statusCode).toBe(303);
     expect(res.headers.location).toBe("/console/login?signedOut=1");
     expect(String(res.headers["set-cookie"])).toMatch(
       /^pzn_console=; Max-Age=0; Path=\/console; Expires=Thu, 01 Jan 1970/,
     );
+    const replayed = await p.app.inject({ url: "/console/orders", headers: { cookie: copied } });
+    expect(replayed.statusCode).toBe(303);
+    expect(replayed.headers.location).toMatch(/^\/console\/login/);
+  });
+
+  it("is kept in Redis, shared by every api process: another app on the same Redis knows it", async () => {
+    const b = await signIn(p.app);
+    const second = await buildApiApp({
+      config: p.config,
+      db: p.db,
+      redis: p.connection,
+      console: { now: () => clock.now },
+    });
+    try {
+      expect(
+        (await second.inject({ url: "/console/orders", headers: { cookie: b.cookie } })).statusCode,
+      ).toBe(200);
+      expect((await b.post("/console/logout", {})).statusCode).toBe(303);
+      expect(
+        (await second.inject({ url: "/console/orders", headers: { cookie: b.cookie } })).statusCode,
+      ).toBe(303);
+    } finally {
+      await second.close();
+    }
   });
 });
 

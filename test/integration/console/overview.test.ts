@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
+import { memorySessionStore } from "../../../src/console/session.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
 import {
   closeConnection,
@@ -107,6 +108,8 @@ describe("the overview with Redis silent", () => {
       notificationQueue: queue,
       redis: dead,
       logger: pino(loggerOptions("warn"), sink),
+      // Sessions live in Redis too: signing in needs it, so this app keeps them in memory.
+      console: { sessionStore: memorySessionStore() },
     });
     try {
       const cookie = (await signIn(app)).cookie;

@@ -169,7 +169,7 @@ describe("the guards, for every accepted content type and charset", () => {
   const valid = signedEnvelope("PAY_STATUS_NOTIFY", orderBody({ mchtOrderNo: "GUARDS" }), 1555816968018);
   const nul = signedEnvelope("PAY_STATUS_NOTIFY", '{"mchtOrderNo":"N\u0000UL"}');
   const cases: Array<[string, string | Buffer, number]> = [
-    ["a body over 1 MiB", JSON.stringify({ ...valid, msgBody: "x".repeat(2 * 1024 * 1024) }), 413],
+    ["a body over 64 KiB", JSON.stringify({ ...valid, msgBody: "x".repeat(2 * 1024 * 1024) }), 413],
     ["a NUL character", JSON.stringify(nul), 400],
     [
       "a NUL byte outside a string",

@@ -1,17 +1,23 @@
-// Issue #15 part 6: no requests where they must not go. Link-local and cloud metadata addresses and
-// the service's own listener are refused when an endpoint is saved and again whenever a send connects
-// (a DNS change after the save); private addresses stay allowed; WEBHOOK_ALLOW_ADDRESSES opens them.
+// Issue #15 part 6 and #25: no requests where they must not go. Loopback and unspecified addresses,
+// link-local and cloud metadata addresses (also inside NAT64/6to4 IPv6) and the service's own listener
+// are refused when an endpoint is saved and again whenever a send connects (a DNS change after the
+// save), for HTTP, AMQP and NATS alike; private addresses stay allowed; WEBHOOK_ALLOW_ADDRESSES opens
+// them (the tests' default config allows loopback, where their receivers listen: the default rule is
+// checked here with an empty list).
 import { globalAgent } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { buildPayload, signRequest } from "../../../src/webhooks/delivery/payload.js";
 import {
+  checkedAddress,
   destinationPolicy,
   destinationProblem,
   REFUSED_CODE,
   type Resolver,
 } from "../../../src/webhooks/endpoints/address-rule.js";
+import { createDestinations } from "../../../src/webhooks/transports/destination.js";
 import { postWebhook } from "../../../src/webhooks/transports/http-post.js";
+import { NATS_HOST, RABBITMQ_HOST } from "../../support/env.js";
 import {
   auth,
   buildV1,
@@ -42,20 +48,38 @@ function fakeDns(table: Record<string, string>): Resolver {
 }
 
 describe("saving an endpoint", () => {
-  it("refuses link-local and metadata addresses and the own listener with 400, storing nothing", async () => {
+  it("refuses loopback, link-local and metadata addresses and the own listener with 400, storing nothing", async () => {
     const port = h.config.port;
-    const app = await buildV1(h);
+    const app = await buildV1(h, { webhookAllowAddresses: [] });
     const post = (url: string) =>
       app.inject({ method: "POST", url: "/v1/webhooks", headers: auth, payload: { url } });
+    const metadata = "a link-local or cloud metadata address";
+    const loopback = "a loopback or unspecified address";
     try {
       for (const [url, shown] of [
-        ["http://169.254.169.254/latest/meta-data", "169.254.169.254 a link-local or cloud metadata address"],
-        ["http://2852039166/latest/meta-data", "169.254.169.254 a link-local or cloud metadata address"],
-        ["http://[fe80::1]:8080/hook", "fe80::1 a link-local or cloud metadata address (port 8080)"],
-        ["http://[fd00:ec2::254]/latest", "fd00:ec2::254 a link-local or cloud metadata address"],
-        ["http://[::ffff:169.254.169.254]/", "a link-local or cloud metadata address"],
+        ["http://169.254.169.254/latest/meta-data", `169.254.169.254 ${metadata}`],
+        ["http://2852039166/latest/meta-data", `169.254.169.254 ${metadata}`],
+        ["http://[fe80::1]:8080/hook", `fe80::1 ${metadata} (port 8080)`],
+        ["http://[fd00:ec2::254]/latest", `fd00:ec2::254 ${metadata}`],
+        ["http://[fd00:ec2::23]/", `fd00:ec2::23 ${metadata}`],
+        ["http://[fd20:ce::254]/", `fd20:ce::254 ${metadata}`],
+        ["http://100.100.100.200/latest/meta-data", `100.100.100.200 ${metadata}`],
+        ["http://168.63.129.16/machine", `168.63.129.16 ${metadata}`],
+        ["http://[::ffff:169.254.169.254]/", metadata],
+        ["http://[64:ff9b::a9fe:a9fe]/", metadata],
+        ["http://[64:ff9b::100.100.100.200]/", metadata],
+        ["http://[2002:6464:64c8::1]/", metadata],
+        ["http://[2002:7f00:1::1]/", loopback],
+        [`http://127.0.0.1:${port + 1}/local`, `127.0.0.1 ${loopback} (port ${port + 1})`],
+        ["http://127.1.2.3:6379/", loopback],
+        ["http://0.0.0.0:5432/", loopback],
+        ["http://[::1]:8080/", loopback],
+        ["http://[::]:8080/", loopback],
         [`http://127.0.0.1:${port}/v1/webhooks`, `this service's own listener (port ${port})`],
         [`http://localhost:${port}/payzero/notify`, `localhost resolves to`],
+        ["http://localhost:6379/", "localhost resolves to"],
+        ["amqp://guest:guest@127.0.0.1:5672/?exchange=x", loopback],
+        ["nats://127.0.0.1:4222/?subject=x", loopback],
       ]) {
         const res = await post(url!);
         expect(res.statusCode, url).toBe(400);
@@ -65,13 +89,14 @@ describe("saving an endpoint", () => {
       }
       expect(await h.db.webhookEndpoint.count()).toBe(0);
 
-      // Internal systems on private addresses, and loopback on other ports, stay allowed.
+      // Internal systems on private addresses stay allowed.
       for (const url of [
         "http://10.1.2.3/erp",
         "http://192.168.10.20:8443/hook",
         "http://172.16.0.9/x",
-        `http://127.0.0.1:${port + 1}/local`,
+        "http://100.100.100.201/not-the-metadata-one",
         "http://[fd00:ec2::253]/not-the-metadata-one",
+        "http://[64:ff9b::a00:5]/nat64-to-10.0.0.5",
       ])
         expect((await post(url)).statusCode, url).toBe(201);
 
@@ -92,13 +117,20 @@ describe("saving an endpoint", () => {
   });
 
   it("accepts them where WEBHOOK_ALLOW_ADDRESSES says so", async () => {
-    const app = await buildV1(h, { webhookAllowAddresses: ["169.254.169.254/32", "fe80::/10"] });
+    const app = await buildV1(h, {
+      webhookAllowAddresses: ["169.254.169.254/32", "fe80::/10", "127.0.0.1", "100.100.100.200"],
+    });
     try {
       const post = (url: string) =>
         app.inject({ method: "POST", url: "/v1/webhooks", headers: auth, payload: { url } });
       expect((await post("http://169.254.169.254/latest")).statusCode).toBe(201);
       expect((await post("http://[fe80::1]/")).statusCode).toBe(201);
+      expect((await post("http://127.0.0.1:8080/")).statusCode).toBe(201);
+      expect((await post("http://[64:ff9b::100.100.100.200]/")).statusCode).toBe(201);
       expect((await post("http://169.254.1.1/")).statusCode).toBe(400);
+      expect((await post("http://127.0.0.2:8080/")).statusCode).toBe(400);
+      // The own listener stays refused whatever the list.
+      expect((await post(`http://127.0.0.1:${h.config.port}/`)).statusCode).toBe(400);
     } finally {
       await app.close();
     }
@@ -188,5 +220,51 @@ describe("sending", () => {
       }
     }
     expect(rx.received).toHaveLength(0);
+  });
+
+  it("holds brokers to the rule at connect time: localhost for AMQP and NATS refused unless loopback is allowed", async () => {
+    const port = (hostPort: string) => hostPort.split(":").at(-1);
+    const urls = [
+      `amqp://guest:guest@localhost:${port(RABBITMQ_HOST)}/?exchange=amq.topic&routingKey=pzn.rule.${Date.now()}`,
+      `nats://localhost:${port(NATS_HOST)}/?subject=pzn.rule.${Date.now()}`,
+    ];
+    const refusing = createDestinations(undefined, destinationPolicy({ port: 1, webhookAllowAddresses: [] }));
+    const allowing = createDestinations(
+      undefined,
+      destinationPolicy({ port: 1, webhookAllowAddresses: ["127.0.0.0/8", "::1"] }),
+    );
+    try {
+      for (const url of urls) {
+        const refused = await refusing.send(url, { ...request(), type: PAY_STATUS_NOTIFY }, 3000);
+        expect(refused.ok, url).toBe(false);
+        expect(refused.error, url).toMatch(
+          new RegExp(`${REFUSED_CODE}.*localhost resolves to .*, which is a loopback or unspecified address`),
+        );
+        // Allowed, it connects: whatever the broker answers (unroutable, no stream), it is not the rule.
+        const reached = await allowing.send(url, { ...request(), type: PAY_STATUS_NOTIFY }, 3000);
+        expect(reached.error ?? "", url).not.toContain(REFUSED_CODE);
+      }
+    } finally {
+      await refusing.close();
+      await allowing.close();
+    }
+  });
+
+  it("checks the name a broker resolves to before connecting (the NATS check), with any DNS", async () => {
+    const dns = {
+      "bus.internal": "10.0.0.7",
+      "meta.internal": "100.100.100.200",
+      "nat64.internal": "64:ff9b::7f00:1",
+    };
+    const policy = destinationPolicy({ port: 1, webhookAllowAddresses: [] }, fakeDns(dns));
+    expect(await checkedAddress(policy, "bus.internal", 4222)).toBe("10.0.0.7");
+    await expect(checkedAddress(policy, "meta.internal", 4222)).rejects.toMatchObject({
+      code: REFUSED_CODE,
+      message: expect.stringContaining("meta.internal resolves to 100.100.100.200"),
+    });
+    await expect(checkedAddress(policy, "nat64.internal", 4222)).rejects.toMatchObject({
+      code: REFUSED_CODE,
+    });
+    await expect(checkedAddress(policy, "127.0.0.1", 4222)).rejects.toMatchObject({ code: REFUSED_CODE });
   });
 });

@@ -63,8 +63,8 @@ describe("endpoint headers", () => {
 
     // At rest: neither the secret nor a header value is readable in the row.
     const raw = await rawRow(id);
-    expect(raw.secret).toMatch(/^enc:v1:[0-9a-f]{8}:/);
-    expect(raw.headers).toMatch(/^enc:v1:[0-9a-f]{8}:/);
+    expect(raw.secret).toMatch(/^enc:v2:[0-9a-f]{8}:/);
+    expect(raw.headers).toMatch(/^enc:v2:[0-9a-f]{8}:/);
     const whole = JSON.stringify(raw);
     for (const plain of [
       String(created.body.secret).slice(6),
@@ -108,7 +108,7 @@ describe("endpoint headers", () => {
     expect(patched.status).toBe(200);
     expect(names(patched.body)).toEqual(["authorization", "x-api-key"]);
     const stored = await rawRow(id);
-    expect(JSON.parse(testKeyring.open(id, stored.headers!))).toEqual({
+    expect(JSON.parse(testKeyring.open(id, "headers", stored.headers!))).toEqual({
       authorization: TOKEN,
       "x-api-key": API_KEY,
     });

@@ -2,7 +2,7 @@
 // (NEW,OLD re-seals, then OLD can go and deliveries still verify); plaintext secrets of an install
 // before sealing are sealed on upgrade. A missing or wrong key stopping the start, and migrate sealing:
 // test/system/webhooks/sealing-startup.test.ts.
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -124,4 +124,29 @@ describe("sealing keys", () => {
     for (const key of [secret, previous])
       expect(new Webhook(key).verify(got!.body, got!.headers as Record<string, string>)).toBeTruthy();
   });
+
+  it("seal v1 values (bound to the endpoint, not the column) again as v2, which keep verifying", async () => {
+    const secret = generateSecret();
+    const v1 = sealedV1(OLD, "ep_v1", secret);
+    await h.db.webhookEndpoint.create({
+      data: { id: "ep_v1", url: rx.url("/v1-sealed"), msgTypes: [], secret: v1 },
+    });
+    expect(await checkAndSeal(h.db, keyringOf(h.config))).toEqual({ sealed: 0, resealed: 1 });
+    const raw = await rawRow("ep_v1");
+    expect(raw.secret).toMatch(new RegExp(`^enc:v2:${keyId(OLD)}:`));
+    // Bound to its column now: the same value in previous_secret does not open.
+    await h.db.$executeRaw`UPDATE webhook_endpoints SET previous_secret = ${raw.secret} WHERE id = 'ep_v1'`;
+    await expect(checkAndSeal(h.db, keyringOf(h.config))).rejects.toThrow(/does not open with key/);
+    await h.db.$executeRaw`UPDATE webhook_endpoints SET previous_secret = NULL WHERE id = 'ep_v1'`;
+    const got = await deliverWith(h.config.encryptionKeys, "/v1-sealed", "V1-1");
+    expect(new Webhook(secret).verify(got!.body, got!.headers as Record<string, string>)).toBeTruthy();
+  });
 });
+
+/** A value as the release before column binding sealed it: AES-256-GCM, AAD the endpoint's id alone. */
+function sealedV1(key: Buffer, endpointId: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv).setAAD(Buffer.from(endpointId, "utf8"));
+  const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return `enc:v1:${keyId(key)}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url")}`;
+}

@@ -12,7 +12,12 @@ import { contentKey } from "../../../src/payzero/envelope.js";
 import { NOTIFICATION_QUEUE, type NotificationBatch } from "../../../src/queue/queue.js";
 import { sendWithResends } from "../../../src/simulator/payzero-sender.js";
 import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/resend-schedule.js";
-import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_ALLOW_ADDRESSES,
+  TEST_ENCRYPTION_KEY,
+  TEST_SIGN_TOKEN,
+} from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { queuedMessages } from "../../support/ingest.js";
 import { orderBody } from "../../support/payzero.js";
@@ -64,6 +69,7 @@ beforeAll(async () => {
   env = {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+    WEBHOOK_ALLOW_ADDRESSES: TEST_ALLOW_ADDRESSES,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     DATABASE_URL: database.url,
     REDIS_URL: redis.url,

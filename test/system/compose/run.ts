@@ -147,20 +147,23 @@ function setEnv(file: string, values: Record<string, string>): void {
 // --- the test ---------------------------------------------------------------------------------
 
 const signToken = `qs-sign-${randomBytes(12).toString("hex")}`;
-const adminToken = randomBytes(24).toString("hex");
+/** Read from the .env npm run setup writes. */
+let adminToken = "";
 let apiPort = 0;
+/** The api's admin listener (ADMIN_PORT, published on 127.0.0.1): /v1, /readyz, the console. */
+let adminPort = 0;
 /** Every request bounded: a connection the engine's port proxy holds open must not stall the test. */
 const get = (url: string, init: RequestInit = {}) =>
   fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
 const api = (path: string, init: RequestInit = {}) =>
-  get(`http://127.0.0.1:${apiPort}${path}`, {
+  get(`http://127.0.0.1:${adminPort}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", ...init.headers },
   });
 
 async function waitReady(): Promise<void> {
   await until("/readyz answers 200", 180, async () => {
-    const res = await get(`http://127.0.0.1:${apiPort}/readyz`);
+    const res = await get(`http://127.0.0.1:${adminPort}/readyz`);
     return res.status === 200 ? true : undefined;
   });
 }
@@ -202,10 +205,12 @@ async function main(): Promise<void> {
   );
   dir = await step("fresh copy of the repository", async () => freshCopy());
 
+  // The example values first: refused at start, naming each (a copy of .env.example without setup).
   await step("cp .env.example .env", async () => {
     copyFileSync(join(dir, ".env.example"), join(dir, ".env"));
     apiPort = await freePort();
-    setEnv(join(dir, ".env"), { PORT: String(apiPort) });
+    adminPort = await freePort();
+    setEnv(join(dir, ".env"), { PORT: String(apiPort), ADMIN_PORT: String(adminPort) });
   });
 
   await step("docker compose build", async () => {
@@ -247,18 +252,34 @@ async function main(): Promise<void> {
     assert.match(r.out, /invalid configuration/, r.out);
     assert.match(r.out, /PAYZERO_SIGN_TOKEN holds the example value/, r.out);
     assert.match(r.out, /ADMIN_TOKEN holds the example value/, r.out);
+    assert.match(r.out, /DATABASE_URL holds an example password/, r.out);
   });
 
-  await step("set PAYZERO_SIGN_TOKEN, ADMIN_TOKEN and ENCRYPTION_KEYS in .env", async () => {
-    setEnv(join(dir, ".env"), {
-      PAYZERO_SIGN_TOKEN: signToken,
-      ADMIN_TOKEN: adminToken,
-      ENCRYPTION_KEYS: randomBytes(32).toString("base64"),
-    });
-  });
+  await step(
+    "npm run setup -- --sign-token … (refuses to overwrite .env, then writes a fresh one)",
+    async () => {
+      const refused = await exec("node", ["scripts/setup.mjs", "--sign-token", signToken], { cwd: dir });
+      assert.notEqual(refused.code, 0, refused.out);
+      assert.match(refused.out, /exists: not overwritten/);
+      rmSync(join(dir, ".env"));
+      const r = await exec("npm", ["run", "--silent", "setup", "--", "--sign-token", signToken], {
+        cwd: dir,
+      });
+      assert.equal(r.code, 0, r.out);
+      adminToken = /^ADMIN_TOKEN=(.+)$/m.exec(readFileSync(join(dir, ".env"), "utf8"))![1]!;
+      assert.match(readFileSync(join(dir, ".env"), "utf8"), /^REDIS_PASSWORD=[0-9a-f]{36}$/m);
+      // This run's host ports (the defaults may be taken on a shared machine).
+      setEnv(join(dir, ".env"), { PORT: String(apiPort), ADMIN_PORT: String(adminPort) });
+    },
+  );
 
   await step("docker compose up -d", () => compose("up", "-d"));
   await step("/readyz answers 200", waitReady);
+  await step("PORT answers the notify path and /healthz only", async () => {
+    for (const path of ["/console", "/v1/orders", "/docs", "/metrics", "/readyz"])
+      assert.equal((await get(`http://127.0.0.1:${apiPort}${path}`)).status, 404, path);
+    assert.equal((await get(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
+  });
 
   const sinkPort = Number((await compose("port", "sink", "8080")).trim().split(":").at(-1));
   const secret = await step("POST /v1/webhooks (http://sink:8080, a container of the stack)", async () => {

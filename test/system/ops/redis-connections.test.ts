@@ -3,7 +3,12 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectionName } from "../../../src/queue/redis.js";
-import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_ALLOW_ADDRESSES,
+  TEST_ENCRYPTION_KEY,
+  TEST_SIGN_TOKEN,
+} from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { waitFor } from "../../support/harness.js";
@@ -24,6 +29,7 @@ beforeAll(async () => {
   api = startService("api", {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+    WEBHOOK_ALLOW_ADDRESSES: TEST_ALLOW_ADDRESSES,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     DATABASE_URL: database.url,
     REDIS_URL,

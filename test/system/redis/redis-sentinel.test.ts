@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
 import { signNotification } from "../../../src/simulator/payzero-sender.js";
-import { TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TEST_SIGN_TOKEN } from "../../support/config.js";
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_ALLOW_ADDRESSES,
+  TEST_ENCRYPTION_KEY,
+  TEST_SIGN_TOKEN,
+} from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { orderBody } from "../../support/payzero.js";
 import { type ServiceProcess, startService } from "../../support/processes.js";
@@ -46,6 +51,7 @@ beforeAll(async () => {
     PAYZERO_SIGN_TOKEN: TEST_SIGN_TOKEN,
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEY,
+    WEBHOOK_ALLOW_ADDRESSES: TEST_ALLOW_ADDRESSES,
     DATABASE_URL: database.url,
     // With Sentinel, REDIS_URL gives only the password and db; the Sentinels name the master.
     REDIS_URL: "redis://127.0.0.1:1/0",

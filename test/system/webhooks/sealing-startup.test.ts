@@ -79,6 +79,6 @@ describe("start-up", () => {
     expect(migrate.code, migrate.output).toBe(0);
     const raw = await rawRow("ep_migrate");
     expect(sealedWith(raw.secret)).toBe(keyId(OLD));
-    expect(keyringOf(h.config).open("ep_migrate", raw.secret)).toBe(secret);
+    expect(keyringOf(h.config).open("ep_migrate", "secret", raw.secret)).toBe(secret);
   }, 120_000);
 });

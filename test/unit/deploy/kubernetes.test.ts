@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { Job } from "kubernetes-models/batch/v1";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, Secret, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
@@ -21,6 +22,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "apps/v1/Deployment": Deployment,
   "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   "batch/v1/Job": Job,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
   "v1/ConfigMap": ConfigMap,
   "v1/Namespace": Namespace,
@@ -68,6 +70,10 @@ interface Manifest {
     maxReplicas?: number;
     metrics?: Array<{ type: string; resource?: { name: string } }>;
     ports?: Array<{ targetPort: string | number }>;
+    podSelector?: { matchLabels?: Labels };
+    policyTypes?: string[];
+    ingress?: Array<{ from?: Array<Record<string, unknown>>; ports?: Array<{ port: string | number }> }>;
+    egress?: Array<{ to?: Array<Record<string, unknown>>; ports?: Array<{ port: string | number }> }>;
   };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
@@ -140,6 +146,9 @@ describe("deploy/kubernetes manifests", () => {
     expect(selects(serviceSelector, podLabels(api))).toBe(true);
     expect(selects(serviceSelector, podLabels(worker))).toBe(false);
     expect(service.spec!.ports![0]!.targetPort).toBe("http");
+    const admin = one("Service", "payzero-notify-admin");
+    expect(selects(admin.spec!.selector as Labels, podLabels(api))).toBe(true);
+    expect(admin.spec!.ports!.map((p) => p.targetPort)).toEqual(["admin"]);
     for (const [name, target] of [
       ["payzero-notify-api", api],
       ["payzero-notify-worker", worker],
@@ -197,7 +206,14 @@ describe("deploy/kubernetes manifests", () => {
       }
       expect(refused).toBeInstanceOf(ConfigError);
       const problems = (refused as ConfigError).problems.join("\n");
-      for (const token of ["PAYZERO_SIGN_TOKEN", "ADMIN_TOKEN", "METRICS_TOKEN", "ENCRYPTION_KEYS"])
+      for (const token of [
+        "PAYZERO_SIGN_TOKEN",
+        "ADMIN_TOKEN",
+        "METRICS_TOKEN",
+        "ENCRYPTION_KEYS",
+        "DATABASE_URL",
+        "REDIS_URL",
+      ])
         expect(problems).toMatch(token);
       // With real values, every other value of the ConfigMap and the Secret is a valid setting.
       const config = loadConfig(
@@ -207,6 +223,8 @@ describe("deploy/kubernetes manifests", () => {
           ADMIN_TOKEN: "an-admin-token-0123456789",
           METRICS_TOKEN: "a-metrics-token-0123456789",
           ENCRYPTION_KEYS: Buffer.alloc(32, 7).toString("base64"),
+          DATABASE_URL: env.DATABASE_URL!.replace(":change-me@", ":a-real-password@"),
+          REDIS_URL: env.REDIS_URL!.replace(":change-me@", ":a-real-password@"),
         },
         role,
       );
@@ -225,12 +243,19 @@ describe("deploy/kubernetes manifests", () => {
     ]);
     const dockerfile = read(new URL("Dockerfile", root));
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/main.js"\]$/m);
-    const port = Number(one("ConfigMap", "payzero-notify-config").data!.PORT);
+    const settings = one("ConfigMap", "payzero-notify-config").data!;
+    const port = Number(settings.PORT);
+    const adminPort = Number(settings.ADMIN_PORT);
     expect(dockerfile).toMatch(new RegExp(`^EXPOSE ${port}$`, "m"));
     for (const d of deployments()) {
       const [main] = d.spec!.template!.spec.containers;
-      expect(main!.args).toEqual([d.metadata.labels!["app.kubernetes.io/component"]]);
-      expect(main!.ports).toEqual([{ name: "http", containerPort: port }]);
+      const role = d.metadata.labels!["app.kubernetes.io/component"];
+      expect(main!.args).toEqual([role]);
+      // The api listens twice (ADMIN_PORT, an api setting); the worker serves its ops on PORT.
+      expect(main!.ports).toEqual([
+        { name: "http", containerPort: port },
+        ...(role === "api" ? [{ name: "admin", containerPort: adminPort }] : []),
+      ]);
     }
   });
 
@@ -245,10 +270,11 @@ describe("deploy/kubernetes manifests", () => {
     expect(read(new URL("src/db/migrate.ts", root))).toMatch(/pg_advisory_lock/);
   });
 
-  it("probe readiness on /readyz and liveness on /healthz at the container's port", () => {
+  it("probe readiness on /readyz (the api's admin port) and liveness on /healthz at the container's port", () => {
     for (const d of deployments()) {
       const [c] = d.spec!.template!.spec.containers;
-      expect(c!.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
+      const readyPort = d.metadata.name === "payzero-notify-api" ? "admin" : "http";
+      expect(c!.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: readyPort });
       expect(c!.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
       expect(c!.startupProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
     }
@@ -308,5 +334,23 @@ describe("deploy/kubernetes manifests", () => {
       expect(c.resources?.requests?.cpu, c.name).toBeDefined();
       expect(c.resources?.limits?.memory, c.name).toBeDefined();
     }
+  });
+
+  it("let anyone reach the notify port, only the namespace the admin and ops ports, and the pods only DNS, Postgres, Redis and endpoints", () => {
+    const apiIn = one("NetworkPolicy", "payzero-notify-api-ingress").spec!;
+    expect(apiIn.policyTypes).toEqual(["Ingress"]);
+    const open = apiIn.ingress!.filter((rule) => rule.from === undefined);
+    expect(open.flatMap((rule) => rule.ports!.map((p) => p.port))).toEqual(["http"]);
+    const fromNamespace = apiIn.ingress!.filter((rule) => rule.from !== undefined);
+    expect(fromNamespace.flatMap((rule) => rule.from!)).toEqual([{ podSelector: {} }]);
+    expect(fromNamespace.flatMap((rule) => rule.ports!.map((p) => p.port))).toEqual(["admin"]);
+    const workerIn = one("NetworkPolicy", "payzero-notify-worker-ingress").spec!;
+    expect(workerIn.ingress!.every((rule) => rule.from?.length)).toBe(true);
+    const egress = one("NetworkPolicy", "payzero-notify-egress").spec!;
+    expect(egress.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "payzero-notify" });
+    const ports = egress.egress!.flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    expect(ports).toEqual(expect.arrayContaining([53, 5432, 6379]));
+    // The endpoints: anywhere but the cloud metadata addresses.
+    expect(JSON.stringify(egress.egress)).toMatch(/"except":\["169\.254\.0\.0\/16","100\.100\.100\.200\/32"/);
   });
 });

@@ -1,6 +1,15 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { PayzeroApiError, PayzeroHttpError } from "../../../src/payzero/errors.js";
-import { backoffDelay, callApi, decodeEnvelope, type Transport } from "../../../src/payzero/transport.js";
+import { PayzeroClient } from "../../../src/payzero/query-api.js";
+import {
+  apiUrlProblem,
+  backoffDelay,
+  callApi,
+  decodeEnvelope,
+  type Transport,
+} from "../../../src/payzero/transport.js";
 
 function transport(fetchImpl: typeof fetch, sleeps: number[] = []): Transport {
   return {
@@ -128,5 +137,61 @@ describe("callApi", () => {
 describe("backoffDelay", () => {
   it("doubles and caps at 30 s", () => {
     expect([0, 1, 2, 10].map((a) => backoffDelay(500, a))).toEqual([500, 1000, 2000, 30_000]);
+  });
+});
+
+describe("the query API's URL and redirects", () => {
+  it("takes https:// anywhere and http:// only to this machine", () => {
+    for (const url of [
+      "https://api.payzero.cn",
+      "http://127.0.0.1:4010",
+      "http://localhost:4010",
+      "http://[::1]:4010",
+    ])
+      expect(apiUrlProblem(url), url).toBeNull();
+    for (const url of [
+      "http://api.payzero.cn",
+      "http://10.0.0.5",
+      "http://127.0.0.1.nip.io",
+      "ftp://x",
+      "nope",
+    ])
+      expect(apiUrlProblem(url), url).not.toBeNull();
+    expect(() => new PayzeroClient({ baseUrl: "http://api.payzero.cn", appId: "a", appKey: "k" })).toThrow(
+      /https:\/\//,
+    );
+  });
+
+  it("follows no redirect: a 307 to another host never gets the login's appKey", async () => {
+    const elsewhere: string[] = [];
+    const thief = createServer((req, res) => {
+      let body = "";
+      req
+        .on("data", (c) => (body += c))
+        .on("end", () => {
+          elsewhere.push(body);
+          res.end('{"success":true,"data":"stolen"}');
+        });
+    });
+    await new Promise<void>((r) => thief.listen(0, "127.0.0.1", r));
+    const target = `http://127.0.0.1:${(thief.address() as AddressInfo).port}/login`;
+    const api = createServer((_req, res) => res.writeHead(307, { location: target }).end());
+    await new Promise<void>((r) => api.listen(0, "127.0.0.1", r));
+    try {
+      const t = {
+        ...transport(globalThis.fetch),
+        timeoutMs: 5000,
+        baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+      };
+      const call = callApi(t, "/login", {
+        method: "POST",
+        body: '{"username":"a","password":"secret-app-key"}',
+      });
+      await expect(call).rejects.toMatchObject({ status: 307, transient: false });
+      expect(elsewhere).toEqual([]);
+    } finally {
+      api.close();
+      thief.close();
+    }
   });
 });

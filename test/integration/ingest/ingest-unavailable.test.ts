@@ -68,7 +68,10 @@ describe("when Redis refuses connections", () => {
       expect(res.body).not.toBe("OK");
     }
     expect(Math.min(...took)).toBeLessThan(200);
-    expect(notKept.map((l) => l.err?.type)).toEqual(Array(6).fill("QueueUnavailableError"));
+    // Repeated refusals are logged once whole, then counted (ops/log-throttle.ts): every line logged is
+    // the fail-fast refusal, none a timeout.
+    expect(notKept.length).toBeGreaterThan(0);
+    expect(new Set(notKept.map((l) => l.err?.type))).toEqual(new Set(["QueueUnavailableError"]));
     const ready = await h.app.inject({ method: "GET", url: "/readyz" });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks.redis).not.toBe("ok");

@@ -3,7 +3,8 @@
 // listens on it; the tests inject into the same app.
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { logWrites } from "../audit.js";
+import { auditDeps } from "../audit/deps.js";
+import { auditWrites, type RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import { type Db, pingDatabase } from "../db/client.js";
@@ -11,6 +12,7 @@ import { ordersDeps } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp } from "../server.js";
+import { auditRoutes } from "./audit.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
@@ -27,6 +29,7 @@ const V1_ROUTES: readonly V1RouteModule[] = [
   webhookRoutes,
   deliveryRoutes,
   backfillRoutes,
+  auditRoutes,
 ];
 
 export interface ApiAppDeps {
@@ -44,9 +47,12 @@ export interface ApiAppDeps {
 
 export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
-  // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
+  // Writes are appended to the audit log and logged through the app's logger, which buildApp makes;
+  // none happens before it exists.
   let log: FastifyBaseLogger | undefined;
-  const orders = ordersDeps(db, (record) => logWrites(log!)(record));
+  const recordWrite: RecordWrite = (record) => auditWrites(db, log!)(record);
+  const orders = ordersDeps(db, recordWrite);
+  const audit = auditDeps(db, recordWrite);
   const app = await buildApp({
     config,
     notificationQueue,
@@ -56,8 +62,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db, orders }, V1_ROUTES),
-      consoleUi({ config, db, orders, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, orders, audit }, V1_ROUTES),
+      consoleUi({ config, db, orders, audit, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

@@ -9,6 +9,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from "fastify";
+import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
@@ -21,6 +22,8 @@ export interface V1Deps {
   db: Db;
   /** The orders operations' deps (orders, expected orders, notifications). */
   orders: OrdersDeps;
+  /** The audit log's operations (list). */
+  audit: AuditDeps;
 }
 
 /** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */

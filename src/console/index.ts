@@ -5,6 +5,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import { v1ValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
+import { auditRoutes } from "./audit.js";
 import { authGate } from "./auth.js";
 import { deliveryRoutes } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
@@ -42,6 +43,7 @@ export function consoleUi(deps: ConsoleDeps) {
           adminToken: deps.config.adminToken,
           keys: sessionKeys(deps.config.adminToken, deps.sessionLifetimeMs ?? EIGHT_HOURS_MS),
           now,
+          recordWrite: deps.audit.recordWrite,
         });
         assetRoutes(scope);
         const retries = consoleRetries(deps.db);
@@ -49,6 +51,7 @@ export function consoleUi(deps: ConsoleDeps) {
         deliveryRoutes(scope, deps, retries);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
+        auditRoutes(scope, deps);
       },
       { prefix: BASE },
     );

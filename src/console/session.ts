@@ -11,6 +11,8 @@ export interface SessionKeys {
   create(now: number): { value: string; session: Session };
   verify(value: string | undefined, now: number): Session | undefined;
   csrfToken(session: Session): string;
+  /** The session's name in logs and the audit log: derived from it, but opening nothing. */
+  sessionId(session: Session): string;
   checkCsrf(session: Session, token: unknown): boolean;
 }
 
@@ -40,6 +42,9 @@ export function sessionKeys(adminToken: string, lifetimeMs: number): SessionKeys
       if (!sameText(signature, mac(key, `session.${expires}.${nonce}`))) return undefined;
       const expiresAt = Number(expires);
       return expiresAt > now ? { nonce, expiresAt } : undefined;
+    },
+    sessionId(session) {
+      return mac(key, `id.${session.nonce}`).slice(0, 16);
     },
     csrfToken(session) {
       return mac(key, `csrf.${session.nonce}`);

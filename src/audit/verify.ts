@@ -1,0 +1,27 @@
+// `audit verify`: recomputes the chain from the first entry to the head, in runs, and names the first
+// entry that does not match. The head is read first: entries appended meanwhile are left for next time.
+import { CHAIN_START, checkChain, checkHead } from "./chain.js";
+import type { AuditDeps } from "./deps.js";
+import { readHead, readRun } from "./store.js";
+
+/** Entries read at a time. */
+const RUN = 1000;
+
+export type AuditVerdict =
+  | { ok: true; entries: string; lastHash: string }
+  | { ok: false; entryId: string; problem: string };
+
+export async function verifyAudit({ db }: AuditDeps, run = RUN): Promise<AuditVerdict> {
+  const head = await readHead(db);
+  let at = CHAIN_START;
+  for (;;) {
+    const entries = await readRun(db, at.nextId - 1n, head.entries, run);
+    const checked = checkChain(at, entries);
+    if (!checked.ok) return { ok: false, entryId: String(checked.entryId), problem: checked.problem };
+    at = checked.at;
+    if (entries.length < run) break;
+  }
+  const end = checkHead(at, head);
+  if (!end.ok) return { ok: false, entryId: String(end.entryId), problem: end.problem };
+  return { ok: true, entries: String(head.entries), lastHash: head.lastHash };
+}

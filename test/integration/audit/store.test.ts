@@ -100,12 +100,12 @@ describe("verify", () => {
     });
   });
 
-  it("names an entry changed by hand with its hash recomputed: the next one no longer follows", async () => {
+  it("names the entry after one changed by hand with its hash recomputed, even if its prev_hash is fixed up", async () => {
     await appendMany(4);
-    // Whoever recomputes entry 2's hash must also rewrite every later entry and the head.
+    // Whoever recomputes entry 2's hash must rewrite every later entry and the head, not just one.
     const { rows } = await sql.query("SELECT * FROM audit_log WHERE id = 2");
     const r = rows[0];
-    const fields = {
+    const forged = entryHash({
       id: 2n,
       at: r.at,
       actorKind: r.actor_kind,
@@ -115,12 +115,21 @@ describe("verify", () => {
       target: "E-forged",
       summary: r.summary,
       prevHash: r.prev_hash,
-    };
-    await sql.query("UPDATE audit_log SET target = $1, hash = $2 WHERE id = 2", [
-      "E-forged",
-      entryHash(fields),
-    ]);
-    expect(await verify()).toMatchObject({ ok: false, entryId: "3" });
+    });
+    await sql.query("UPDATE audit_log SET target = 'E-forged', hash = $1 WHERE id = 2", [forged]);
+    expect(await verify()).toEqual({
+      ok: false,
+      entryId: "3",
+      problem:
+        "entry 3 does not follow the entry before it (previous hash differs): an entry before it was changed or removed",
+    });
+    // Entry 3's prev_hash pointed at the forged hash: its own hash, which covers prev_hash, no longer matches.
+    await sql.query("UPDATE audit_log SET prev_hash = $1 WHERE id = 3", [forged]);
+    expect(await verify()).toEqual({
+      ok: false,
+      entryId: "3",
+      problem: "entry 3 does not match its hash: changed",
+    });
   });
 
   it("names a removed middle entry", async () => {

@@ -19,7 +19,7 @@ export type Invocation =
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
   | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
-  | { command: "audit-verify"; json: boolean }
+  | { command: "audit-verify"; json: boolean; anchor?: { id: bigint; hash: string } }
   | { command: "audit-list"; json: boolean; action?: string; target?: string; limit: number };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
@@ -200,9 +200,17 @@ function backfill(args: string[]): Invocation {
 function audit(args: string[]): Invocation {
   const [sub, ...rest] = args;
   if (sub === "verify") {
-    const { values, positionals: given } = parse(rest, {});
+    const { values, positionals: given } = parse(rest, { anchor: { type: "string" } });
     positionals(given, [], "audit verify");
-    return { command: "audit-verify", json: values.json ?? false };
+    const anchor =
+      values.anchor === undefined ? undefined : /^([1-9][0-9]{0,18}):([0-9a-f]{64})$/.exec(values.anchor);
+    if (anchor === null)
+      throw new UsageError(`--anchor must be <entry id>:<its hash, 64 hex digits> (got "${values.anchor}")`);
+    return {
+      command: "audit-verify",
+      json: values.json ?? false,
+      ...(anchor && { anchor: { id: BigInt(anchor[1]!), hash: anchor[2]! } }),
+    };
   }
   if (sub === "list") {
     const { values, positionals: given } = parse(rest, {

@@ -1,7 +1,7 @@
 // `audit verify`: recomputes the audit log's hash chain (exit 1 naming the first entry that does not
 // match); `audit list`: the newest entries, like GET /v1/audit.
 import { listAudit } from "../../audit/list.js";
-import { verifyAudit } from "../../audit/verify.js";
+import { type AuditAnchor, verifyAudit } from "../../audit/verify.js";
 import { type CommandContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
 
@@ -14,9 +14,9 @@ export interface AuditListOptions {
 
 export async function verifyAuditCommand(
   { audit, out }: CommandContext,
-  opts: { json: boolean },
+  opts: { json: boolean; anchor?: AuditAnchor },
 ): Promise<number> {
-  const verdict = await verifyAudit(audit);
+  const verdict = await verifyAudit(audit, { anchor: opts.anchor });
   if (opts.json) printJson(out, verdict);
   else if (verdict.ok)
     out.print(`audit log verified: ${verdict.entries} entries, last hash ${verdict.lastHash}`);

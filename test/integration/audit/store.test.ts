@@ -33,7 +33,8 @@ beforeEach(async () => {
 });
 
 const actor = { kind: "token", id: "admin", name: "ADMIN_TOKEN" } as const;
-const verify = (run?: number) => verifyAudit(auditDeps(one, auditWrites(one)), run);
+const verify = (input?: Parameters<typeof verifyAudit>[1]) =>
+  verifyAudit(auditDeps(one, auditWrites(one)), input);
 
 async function appendMany(n: number): Promise<void> {
   for (let i = 1; i <= n; i++)
@@ -154,10 +155,10 @@ describe("verify", () => {
 
   it("verifies in runs, carrying the chain from one run to the next", async () => {
     await appendMany(20);
-    expect(await verify(7)).toMatchObject({ ok: true, entries: "20" });
+    expect(await verify({ run: 7 })).toMatchObject({ ok: true, entries: "20" });
     await sql.query(`UPDATE audit_log SET action = 'order.replay' WHERE id = 15`);
-    expect(await verify(7)).toMatchObject({ ok: false, entryId: "15" });
+    expect(await verify({ run: 7 })).toMatchObject({ ok: false, entryId: "15" });
     await sql.query("DELETE FROM audit_log WHERE id IN (14, 15)");
-    expect(await verify(7)).toMatchObject({ ok: false, entryId: "14" });
+    expect(await verify({ run: 7 })).toMatchObject({ ok: false, entryId: "14" });
   });
 });

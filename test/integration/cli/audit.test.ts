@@ -3,6 +3,7 @@
 import { userInfo } from "node:os";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { entryHash } from "../../../src/audit/chain.js";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
@@ -110,9 +111,56 @@ describe("audit", () => {
     });
   });
 
+  it("finds a chain rewritten from the start with an anchor kept from before", async () => {
+    await sql.query(`TRUNCATE audit_log; UPDATE audit_head SET entries = 0, last_hash = repeat('0', 64)`);
+    for (const no of ["AN-1", "AN-2", "AN-3"]) expect((await run("expect", no)).code).toBe(0);
+    const verified = json<{ ok: boolean; entries: string; lastHash: string }>(
+      await run("audit", "verify", "--json"),
+    );
+    const anchor = `${verified.entries}:${verified.lastHash}`;
+    expect((await run("audit", "verify", "--anchor", anchor)).code).toBe(0);
+
+    // Entry 1 changed and every hash after it, and the head, recomputed: the chain alone verifies.
+    const { rows } = await sql.query("SELECT * FROM audit_log ORDER BY id");
+    let prevHash = "0".repeat(64);
+    for (const r of rows) {
+      const target = r.id === "1" ? "AN-forged" : r.target;
+      const hash = entryHash({
+        id: BigInt(r.id),
+        at: r.at,
+        actorKind: r.actor_kind,
+        actorId: r.actor_id,
+        actorName: r.actor_name,
+        action: r.action,
+        target,
+        summary: r.summary,
+        prevHash,
+      });
+      await sql.query("UPDATE audit_log SET target = $1, prev_hash = $2, hash = $3 WHERE id = $4", [
+        target,
+        prevHash,
+        hash,
+        r.id,
+      ]);
+      prevHash = hash;
+    }
+    await sql.query("UPDATE audit_head SET last_hash = $1", [prevHash]);
+    expect((await run("audit", "verify")).code).toBe(0);
+    expect(await run("audit", "verify", "--anchor", anchor)).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "audit log does not verify at entry 3: entry 3 does not have the anchored hash: the chain was rewritten up to it",
+    });
+    expect((await run("audit", "verify", "--anchor", `9:${verified.lastHash}`)).stderr).toBe(
+      "audit log does not verify at entry 9: entry 9 (the anchor) is not in the log, which holds 3: removed",
+    );
+  });
+
   it("says how to call it", async () => {
     await expect(run("audit")).rejects.toThrow("audit: missing verify or list");
     await expect(run("audit", "check")).rejects.toThrow('audit: unknown "check" (verify, list)');
     await expect(run("audit", "list", "--limit", "0")).rejects.toThrow("--limit must be");
+    await expect(run("audit", "verify", "--anchor", "3")).rejects.toThrow("--anchor must be <entry id>:");
   });
 });

@@ -524,6 +524,14 @@ export const SETTINGS = {
     field: "redisClusterNodes",
     decode: checkedHostPorts,
   }),
+  REDIS_ACCEPT_MAX_MEMORY_RATIO: setting({
+    type: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    format: "a number above 0, at most 1",
+    default: "0.8",
+    doc: "Share of Redis maxmemory past which the receiver answers 503, leaving the rest for the workers to drain the queue",
+    roles: ["api"],
+    field: "redisAcceptMaxMemoryRatio",
+  }),
   REDIS_MIN_REPLICAS_ACK: setting({
     type: Type.String({ pattern: "^\\d*$" }),
     format: "a whole number, or empty",

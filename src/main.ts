@@ -47,8 +47,8 @@ async function sealWithMigrate(config: Config, log: Logger): Promise<void> {
   }
   const [{ createDb }, { checkAndSeal }, { keyringOf }] = await Promise.all([
     import("./db/client.js"),
-    import("./webhooks/endpoint-sealing.js"),
-    import("./webhooks/sealing.js"),
+    import("./webhooks/endpoints/endpoint-sealing.js"),
+    import("./webhooks/endpoints/sealing.js"),
   ]);
   const db = createDb(config.databaseUrl, 1);
   try {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { buildApiApp } from "./api/app.js";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
+import { throttledLog } from "./ops/log-throttle.js";
 import { watchQueue } from "./ops/metrics.js";
 import {
   closeConnection,
@@ -11,12 +12,14 @@ import {
   waitUntilConnected,
 } from "./queue/queue.js";
 import { closeServer } from "./server.js";
-import { sealAtStart } from "./webhooks/endpoint-sealing.js";
+import { sealAtStart } from "./webhooks/endpoints/endpoint-sealing.js";
 import type { Stoppable } from "./workers.js";
 
 export async function startApi(config: Config, log: Logger): Promise<Stoppable> {
   const connection = createProducerConnection(config);
-  connection.on("error", (err) => log.warn({ err }, "redis (producer)"));
+  // Redis down or full fails every command the same way: one line, then a count a minute.
+  const redisErrors = throttledLog(log);
+  connection.on("error", (err) => redisErrors.warn({ err }, "redis (producer)"));
   const queue = createNotificationQueue(connection, config.redisPrefix);
   if (!(await waitUntilConnected(connection, 5000)))
     log.warn("Redis not reachable yet: answering 503 until it is");
@@ -31,6 +34,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
       unwatch();
       await queue.close();
       await closeConnection(connection);
+      redisErrors.stop();
       await db.$disconnect();
     },
   };

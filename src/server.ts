@@ -67,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       queue: deps.notificationQueue,
       enqueueTimeoutMs: deps.config.enqueueTimeoutMs,
       minReplicasAck: deps.config.redisMinReplicasAck,
+      acceptMaxMemoryRatio: deps.config.redisAcceptMaxMemoryRatio,
       onOutcome: countNotification,
     });
     app.addHook("onResponse", async (request, reply) => {

@@ -3,8 +3,10 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
+import { throttledLog } from "./ops/log-throttle.js";
 import { watchQueue } from "./ops/metrics.js";
 import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
+import { letWorkersTakeJobsWhenFull } from "./queue/full-redis.js";
 import {
   closeConnection,
   closeWorker,
@@ -13,7 +15,7 @@ import {
 } from "./queue/queue.js";
 import { startReconciler } from "./reconcile/scheduler.js";
 import { startRetention } from "./retention/runner.js";
-import { sealAtStart } from "./webhooks/endpoint-sealing.js";
+import { sealAtStart } from "./webhooks/endpoints/endpoint-sealing.js";
 import { startWebhookWorkers } from "./webhooks/index.js";
 
 export interface Stoppable {
@@ -23,7 +25,10 @@ export interface Stoppable {
 /** The workers; `serveOps` adds an HTTP server with /healthz, /readyz and /metrics (worker-only processes). */
 export async function startWorkers(config: Config, log: Logger, serveOps: boolean): Promise<Stoppable> {
   const connection = createWorkerConnection(config);
-  connection.on("error", (err) => log.warn({ err }, "redis (worker)"));
+  letWorkersTakeJobsWhenFull(connection);
+  // Redis down or full fails every command the same way: one line, then a count a minute.
+  const redisErrors = throttledLog(log);
+  connection.on("error", (err) => redisErrors.warn({ err }, "redis (worker)"));
   // Connections: the notification transactions at once, the delivery batches (renewals and records,
   // 2 each), and a few for the claims, the reconciler and the rarer delivery statements.
   const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
@@ -53,6 +58,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
       unwatch();
       await queue.close();
       await closeConnection(connection);
+      redisErrors.stop();
       await db.$disconnect();
     },
   };

@@ -12,6 +12,7 @@ import { ordersDeps } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp } from "../server.js";
+import { webhookDeps } from "../webhooks/deps.js";
 import { auditRoutes } from "./audit.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
@@ -52,6 +53,7 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   let log: FastifyBaseLogger | undefined;
   const recordWrite: RecordWrite = (record) => auditWrites(db, log!)(record);
   const orders = ordersDeps(db, recordWrite);
+  const webhooks = webhookDeps(config, db, recordWrite);
   const audit = auditDeps(db, recordWrite);
   const app = await buildApp({
     config,
@@ -62,8 +64,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ...(redis && { redis: () => redis.ping() }),
     },
     plugins: [
-      v1Api({ config, db, orders, audit }, V1_ROUTES),
-      consoleUi({ config, db, orders, audit, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, orders, webhooks, audit }, V1_ROUTES),
+      consoleUi({ config, db, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

@@ -1,16 +1,16 @@
-// /v1/deliveries: the outbox as the merchant sees it (status and attempts), and manual retries.
-import type { Prisma } from "../generated/prisma/client.js";
+// /v1/deliveries: the outbox as the merchant sees it (status and attempts), and manual retries; each
+// route a delivery operation (webhooks/delivery/operations.ts) for the admin token.
+import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
-import { rearmDelivery } from "../webhooks/manual-retry.js";
-import { idCursor, page } from "./pagination.js";
+import { getDelivery, listDeliveries, retryDelivery } from "../webhooks/delivery/operations.js";
+import { cursorAfter, idCursor } from "./pagination.js";
 import { DeliveriesQuery, DeliveryPage, DeliveryParams, DeliveryView } from "./schemas/deliveries.js";
 import type { V1RouteModule } from "./v1.js";
-import { deliveryInclude, deliveryView } from "./views/deliveries.js";
 
 const errors = { "4xx": ErrorReply };
 
-export const deliveryRoutes: V1RouteModule = async (app, { db }) => {
+export const deliveryRoutes: V1RouteModule = async (app, { webhooks }) => {
   const tags = ["deliveries"];
 
   app.get(
@@ -27,19 +27,8 @@ export const deliveryRoutes: V1RouteModule = async (app, { db }) => {
       const { status, webhookId } = request.query;
       const limit = request.query.limit ?? 50;
       const before = idCursor(request.query.cursor);
-      const where: Prisma.DeliveryWhereInput = {
-        ...(status && { status }),
-        ...(webhookId && { endpointId: webhookId }),
-        ...(before !== undefined && { id: { lt: before } }),
-      };
-      const rows = await db.delivery.findMany({
-        where,
-        orderBy: { id: "desc" },
-        take: limit + 1,
-        include: deliveryInclude,
-      });
-      const { items, nextCursor } = page(rows, limit, (row) => row.id);
-      return { items: items.map(deliveryView), nextCursor };
+      const { items, next } = await listDeliveries(webhooks, { status, webhookId, limit, before });
+      return { items: items.map((i) => i.delivery), nextCursor: cursorAfter(next) };
     },
   );
 
@@ -54,11 +43,8 @@ export const deliveryRoutes: V1RouteModule = async (app, { db }) => {
       },
     },
     async (request, reply) => {
-      const row = await db.delivery.findUnique({
-        where: { id: BigInt(request.params.id) },
-        include: deliveryInclude,
-      });
-      return row ? deliveryView(row) : sendError(reply, 404, "no such delivery");
+      const found = await getDelivery(webhooks, request.params.id);
+      return isRefusal(found) ? sendError(reply, found.code, found.message) : found.delivery;
     },
   );
 
@@ -73,11 +59,9 @@ export const deliveryRoutes: V1RouteModule = async (app, { db }) => {
       },
     },
     async (request, reply) => {
-      const id = BigInt(request.params.id);
-      const result = await rearmDelivery(db, id);
-      if (isRefusal(result)) return sendError(reply, result.code, result.message);
-      const row = await db.delivery.findUniqueOrThrow({ where: { id }, include: deliveryInclude });
-      return reply.code(202).send(deliveryView(row));
+      const retried = await retryDelivery(webhooks, adminTokenActor, request.params.id);
+      if (isRefusal(retried)) return sendError(reply, retried.code, retried.message);
+      return reply.code(202).send(retried);
     },
   );
 };

@@ -1,4 +1,5 @@
 // Cursor pagination shared by the /v1 list routes: the cursor is the last item's key, opaque to clients.
+import { parseBigintId } from "../db/bigint-id.js";
 import { httpError } from "../ops/error-reply.js";
 
 function encodeCursor(key: string | bigint): string {
@@ -22,25 +23,15 @@ export function textCursor(cursor: string | undefined): string | undefined {
   return text;
 }
 
-/** Largest Postgres bigint: ids are bigserial. */
-const MAX_BIGINT = 9_223_372_036_854_775_807n;
-
 /** The id a cursor of ours holds (a positive bigint; undefined when none was given); a 400 for any other. */
 export function idCursor(cursor: string | undefined): bigint | undefined {
   if (cursor === undefined) return undefined;
-  const text = decodeCursor(cursor);
-  if (!/^[1-9][0-9]{0,18}$/.test(text) || BigInt(text) > MAX_BIGINT) throw httpError(400, INVALID);
-  return BigInt(text);
+  const id = parseBigintId(decodeCursor(cursor));
+  if (id === undefined) throw httpError(400, INVALID);
+  return id;
 }
 
-/** The cursor of the page after the one that ended at `key` (null: that was the last page). */
+/** The cursor of the page starting after `key` (an operation's `next`); null after the last page. */
 export function cursorAfter(key: string | bigint | null): string | null {
   return key === null ? null : encodeCursor(key);
-}
-
-/** Fetch limit + 1 rows; this cuts the extra one and says where the next page starts. */
-export function page<T>(rows: T[], limit: number, keyOf: (row: T) => string | bigint) {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }

@@ -14,6 +14,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 import { bearerAuth } from "./bearer-auth.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
@@ -22,6 +23,8 @@ export interface V1Deps {
   db: Db;
   /** The orders operations' deps (orders, expected orders, notifications). */
   orders: OrdersDeps;
+  /** What the endpoint, delivery and backfill operations need. */
+  webhooks: WebhookDeps;
   /** The audit log's operations (list). */
   audit: AuditDeps;
 }

@@ -1,16 +1,17 @@
 // /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
-// and follow its progress.
+// and follow its progress; the backfill operations (webhooks/delivery/backfill-operations.ts).
+import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
-import { backfillsOf, parseIsoTime, startBackfill } from "../webhooks/backfill.js";
+import { parseIsoTime } from "../webhooks/delivery/backfill.js";
+import { getBackfills, startBackfill } from "../webhooks/delivery/backfill-operations.js";
 import { BackfillBody, BackfillList, BackfillView } from "./schemas/backfills.js";
 import { WebhookParams } from "./schemas/webhooks.js";
 import type { V1RouteModule } from "./v1.js";
-import { backfillView } from "./views/backfills.js";
 
 const errors = { "4xx": ErrorReply };
 
-export const backfillRoutes: V1RouteModule = async (app, { db }) => {
+export const backfillRoutes: V1RouteModule = async (app, { webhooks }) => {
   const tags = ["webhooks"];
 
   app.post(
@@ -28,12 +29,12 @@ export const backfillRoutes: V1RouteModule = async (app, { db }) => {
     async (request, reply) => {
       const since = parseIsoTime(request.body.since);
       if (!since) return sendError(reply, 400, "since must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z");
-      const until = request.body.until === undefined ? new Date() : parseIsoTime(request.body.until);
-      if (!until) return sendError(reply, 400, "until must be an ISO 8601 time, e.g. 2026-11-02T00:00:00Z");
-      const started = await startBackfill(db, request.params.id, since, until);
+      const until = request.body.until === undefined ? undefined : parseIsoTime(request.body.until);
+      if (request.body.until !== undefined && !until)
+        return sendError(reply, 400, "until must be an ISO 8601 time, e.g. 2026-11-02T00:00:00Z");
+      const started = await startBackfill(webhooks, adminTokenActor, request.params.id, { since, until });
       if (isRefusal(started)) return sendError(reply, started.code, started.message);
-      const progress = { ...started, deliveries: { pending: 0, succeeded: 0, failed: 0 } };
-      return reply.code(202).send(backfillView(progress));
+      return reply.code(202).send(started);
     },
   );
 
@@ -48,12 +49,10 @@ export const backfillRoutes: V1RouteModule = async (app, { db }) => {
       },
     },
     async (request, reply) => {
-      const endpoint = await db.webhookEndpoint.findUnique({
-        where: { id: request.params.id },
-        select: { id: true },
-      });
-      if (!endpoint) return sendError(reply, 404, "no such webhook");
-      return { items: (await backfillsOf(db, endpoint.id)).map(backfillView) };
+      const backfills = await getBackfills(webhooks, request.params.id);
+      return isRefusal(backfills)
+        ? sendError(reply, backfills.code, backfills.message)
+        : { items: backfills };
     },
   );
 };

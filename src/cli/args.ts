@@ -1,8 +1,9 @@
 // The command line → one typed invocation, or a UsageError. Pure (node:util parseArgs).
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { parseBigintId } from "../db/bigint-id.js";
 import { orderNosProblem } from "../orders/expected.js";
 import { errorMessage } from "../util.js";
-import { parseIsoTime } from "../webhooks/backfill.js";
+import { parseIsoTime } from "../webhooks/delivery/backfill.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -74,11 +75,10 @@ function positionals(given: string[], names: string[], command: string): string[
   return given;
 }
 
-const ID = /^[1-9][0-9]{0,17}$/;
-
 function parseId(text: string, what: string): bigint {
-  if (!ID.test(text)) throw new UsageError(`${what} must be a positive integer (got "${text}")`);
-  return BigInt(text);
+  const id = parseBigintId(text);
+  if (id === undefined) throw new UsageError(`${what} must be a positive integer (got "${text}")`);
+  return id;
 }
 
 function parseLimit(text: string | undefined): number {

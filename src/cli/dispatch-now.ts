@@ -1,28 +1,18 @@
 // Re-armed or new delivery rows are due at once in Postgres, where any worker process claims them;
 // with --wait, follows them until they are no longer pending.
-import type { Db } from "../db/client.js";
-import type { Rearmed } from "../webhooks/manual-retry.js";
+
+import { deliveryStates } from "../webhooks/delivery/operations.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 import { type CliContext, EXIT, type Output } from "./context.js";
 import { cell, formatTable, plural } from "./table.js";
+import { cliWebhooks } from "./webhooks.js";
 
 /** `--wait`: follows deliveries until none is pending (a worker sent them), bounded in time. */
-interface Settled {
-  id: bigint;
-  endpointId: string;
-  status: string;
-  attemptCount: number;
-  lastError: string | null;
-}
-
-async function waitForDeliveries(db: Db, ids: bigint[], timeoutMs: number): Promise<Settled[]> {
+async function waitForDeliveries(webhooks: WebhookDeps, ids: bigint[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await db.delivery.findMany({
-      where: { id: { in: ids } },
-      orderBy: { id: "asc" },
-      select: { id: true, endpointId: true, status: true, attemptCount: true, lastError: true },
-    });
-    if (rows.every((r) => r.status !== "pending") || Date.now() > deadline) return rows;
+    const states = await deliveryStates(webhooks, ids);
+    if (states.every((s) => s.status !== "pending") || Date.now() > deadline) return states;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -48,18 +38,12 @@ export interface SendReport {
 
 export async function sendNow(
   ctx: CliContext,
-  rows: Array<Pick<Rearmed, "id">>,
+  rows: Array<{ id: bigint }>,
   wait: boolean,
 ): Promise<SendReport> {
   const ids = rows.map((r) => r.id);
   const settled = wait
-    ? (await waitForDeliveries(ctx.db, ids, waitBudgetMs(ctx.config.webhookTimeoutMs))).map((s) => ({
-        id: String(s.id),
-        webhookId: s.endpointId,
-        status: s.status,
-        attemptCount: s.attemptCount,
-        lastError: s.lastError,
-      }))
+    ? await waitForDeliveries(cliWebhooks(ctx), ids, waitBudgetMs(ctx.config.webhookTimeoutMs))
     : null;
   return { deliveryIds: ids.map(String), settled };
 }

@@ -11,7 +11,7 @@ import { cameOverHttps, crossSite } from "./security.js";
 import type { SessionKeys } from "./session.js";
 
 const SESSION_COOKIE = "pzn_console";
-export type FormBody = Record<string, string | string[] | undefined>;
+type FormBody = Record<string, string | string[] | undefined>;
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -49,7 +49,7 @@ export function safeNext(next: unknown): string {
     : BASE;
 }
 
-export function formText(body: FormBody, name: string): string {
+function formText(body: FormBody, name: string): string {
   const value = body[name];
   return (Array.isArray(value) ? value[0] : value) ?? "";
 }
@@ -71,7 +71,10 @@ export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
     if (request.routeOptions.config.public) return;
     const session = opts.keys.verify(request.cookies[SESSION_COOKIE], opts.now());
     if (!session) return toSignIn(request, reply);
-    request.consoleCtx = { csrf: opts.keys.csrfToken(session) };
+    request.consoleCtx = {
+      csrf: opts.keys.csrfToken(session),
+      actor: { kind: "console", session: opts.keys.sessionId(session) },
+    };
   });
   app.addHook("preHandler", async (request, reply) => {
     if (request.method !== "POST" || request.routeOptions.config.public) return;

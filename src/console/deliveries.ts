@@ -1,9 +1,19 @@
-// /console/deliveries: failed and pending deliveries by endpoint, one delivery's page, and the retries.
-
+// /console/deliveries: failed and pending deliveries by endpoint, one delivery's page, and the retries;
+// each page the delivery operations (webhooks/delivery/operations.ts) for the signed-in session.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { deliveryInclude, deliveryView } from "../api/views/deliveries.js";
-import { maskUrl } from "../webhooks/url-mask.js";
-import { type FormBody, formText, safeNext } from "./auth.js";
+import { isRefusal } from "../refusal.js";
+import {
+  countOf,
+  type DeliveryView,
+  deliveryCounts,
+  getDelivery,
+  listDeliveries,
+  retryDelivery,
+  retryFailed,
+} from "../webhooks/delivery/operations.js";
+import { listEndpoints } from "../webhooks/endpoints/operations.js";
+import { safeNext } from "./auth.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
 import {
@@ -17,40 +27,25 @@ import {
   statusBadge,
   time,
 } from "./layout.js";
-
 import { noticeOf, sendPage, withNotice } from "./respond.js";
-import type { Retries } from "./retry.js";
 import { attemptsTable } from "./timeline.js";
+import { BackForm, DeliveriesQuery, IdParams, NoticeQuery } from "./webhook-schemas.js";
 
 const LIST_LIMIT = 200;
-const include = {
-  ...deliveryInclude,
-  notification: { select: { msgType: true, contentKey: true, mchtOrderNo: true } },
-} as const;
 
-type Query = Record<string, string | undefined>;
+export function deliveryRoutes(scope: FastifyInstance, { webhooks }: ConsoleDeps): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-export function deliveryRoutes(app: FastifyInstance, { db }: ConsoleDeps, retries: Retries): void {
-  app.get("/deliveries", async (request, reply) => {
-    const q = request.query as Query;
+  app.get("/deliveries", { schema: { querystring: DeliveriesQuery } }, async (request, reply) => {
+    const q = request.query;
     const status = q.status === "pending" ? "pending" : "failed";
     const webhookId = q.webhookId || undefined;
-    const [rows, counts, endpoints] = await Promise.all([
-      db.delivery.findMany({
-        where: { status, ...(webhookId && { endpointId: webhookId }) },
-        orderBy: { id: "desc" },
-        take: LIST_LIMIT,
-        include,
-      }),
-      db.delivery.groupBy({
-        by: ["endpointId", "status"],
-        where: { status: { in: ["failed", "pending"] } },
-        _count: { _all: true },
-      }),
-      db.webhookEndpoint.findMany({ orderBy: { id: "asc" } }),
+    const [{ items: rows }, counts, { items: endpoints }] = await Promise.all([
+      listDeliveries(webhooks, { status, webhookId, limit: LIST_LIMIT }),
+      deliveryCounts(webhooks),
+      listEndpoints(webhooks),
     ]);
-    const count = (endpointId: string, s: string) =>
-      counts.find((c) => c.endpointId === endpointId && c.status === s)?._count._all ?? 0;
+    const count = (endpointId: string, s: "pending" | "failed") => countOf(counts, endpointId, s);
     const ctx = request.consoleCtx!;
     const self = `${BASE}/deliveries?${new URLSearchParams({ status, ...(webhookId && { webhookId }) })}`;
     const shown = endpoints.filter((e) => (webhookId ? e.id === webhookId : count(e.id, status) > 0));
@@ -61,19 +56,19 @@ export function deliveryRoutes(app: FastifyInstance, { db }: ConsoleDeps, retrie
   <input type="hidden" name="status" value="${status}">
   <div><label for="webhookId">Endpoint</label><select id="webhookId" name="webhookId"><option value="">all endpoints</option>${endpoints.map(
     (e) =>
-      html`<option value="${e.id}"${e.id === webhookId ? html` selected` : ""}>${e.description || maskUrl(e.url)}</option>`,
+      html`<option value="${e.id}"${e.id === webhookId ? html` selected` : ""}>${e.description || e.url}</option>`,
   )}</select></div>
   <div><button type="submit">Show</button></div>
 </form>
 ${shown.length === 0 ? html`<p>No ${status} delivery${webhookId ? " for this endpoint" : ""}.</p>` : ""}
 ${shown.map((e) => {
   const mine = rows
-    .filter((r) => r.endpointId === e.id)
-    .map((r) => ({ ...deliveryView(r), mchtOrderNo: r.notification.mchtOrderNo }));
+    .filter((r) => r.delivery.webhookId === e.id)
+    .map((r) => ({ ...r.delivery, mchtOrderNo: r.mchtOrderNo }));
   const failed = count(e.id, "failed");
   return html`<section class="card" aria-labelledby="ep-${e.id}">
-<h2 id="ep-${e.id}">${endpointLink(e.id, e.description || maskUrl(e.url))} ${statusBadge(e.enabled ? "enabled" : "disabled")}</h2>
-<p><span class="muted">${maskUrl(e.url)}</span> · ${failed} failed · ${count(e.id, "pending")} pending</p>
+<h2 id="ep-${e.id}">${endpointLink(e.id, e.description || e.url)} ${statusBadge(e.enabled ? "enabled" : "disabled")}</h2>
+<p><span class="muted">${e.url}</span> · ${failed} failed · ${count(e.id, "pending")} pending</p>
 ${status === "failed" && failed > 0 && e.enabled ? actionButton(ctx, `${BASE}/endpoints/${encodeURIComponent(e.id)}/retry-failed`, `Retry all ${failed} failed deliveries of this endpoint`, backField(self)) : ""}
 ${status === "failed" && !e.enabled ? html`<p class="hint">Disabled: enable it on ${endpointLink(e.id, "its page")} before retrying.</p>` : ""}
 ${mine.length === 0 ? "" : deliveriesTable(ctx, mine, self, e.enabled)}
@@ -84,61 +79,63 @@ ${rows.length === LIST_LIMIT ? html`<p class="hint">The newest ${LIST_LIMIT} are
     return sendPage(reply, page(ctx, { title: "Deliveries", section: "deliveries", notice, body }));
   });
 
-  app.get("/deliveries/:id", async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const ctx = request.consoleCtx!;
-    const row = /^[1-9][0-9]{0,17}$/.test(id)
-      ? await db.delivery.findUnique({
-          where: { id: BigInt(id) },
-          include: { ...include, endpoint: { select: { enabled: true, url: true, description: true } } },
-        })
-      : null;
-    if (!row)
-      return sendPage(
-        reply.code(404),
-        page(ctx, { title: "Delivery not found", section: "deliveries", body: "" }),
-      );
-    const d = deliveryView(row);
-    const self = `${BASE}/deliveries/${d.id}`;
-    const body = html`<dl class="facts">
+  app.get(
+    "/deliveries/:id",
+    { schema: { params: IdParams, querystring: NoticeQuery } },
+    async (request, reply) => {
+      const ctx = request.consoleCtx!;
+      const found = await getDelivery(webhooks, request.params.id);
+      if (isRefusal(found))
+        return sendPage(
+          reply.code(404),
+          page(ctx, { title: "Delivery not found", section: "deliveries", body: "" }),
+        );
+      const { delivery: d, mchtOrderNo, endpoint } = found;
+      const self = `${BASE}/deliveries/${d.id}`;
+      const body = html`<dl class="facts">
   <dt>Status</dt><dd>${statusBadge(d.status)}</dd>
-  <dt>Order</dt><dd>${row.notification.mchtOrderNo ? orderLink(row.notification.mchtOrderNo) : "–"}</dd>
-  <dt>Endpoint</dt><dd>${endpointLink(d.webhookId, row.endpoint.description || maskUrl(row.endpoint.url))}</dd>
+  <dt>Order</dt><dd>${mchtOrderNo ? orderLink(mchtOrderNo) : "–"}</dd>
+  <dt>Endpoint</dt><dd>${endpointLink(d.webhookId, endpoint.description || endpoint.url)}</dd>
   <dt>Type</dt><dd>${d.msgType}</dd>
   <dt>webhook-id</dt><dd><code>${d.messageId}</code></dd>
   <dt>Created</dt><dd>${time(d.createdAt)}</dd>
   ${d.nextAttemptAt ? html`<dt>Next attempt</dt><dd>${time(d.nextAttemptAt)}</dd>` : ""}
   ${d.lastError ? html`<dt>Last error</dt><dd>${d.lastError}</dd>` : ""}
 </dl>
-${d.status === "failed" && row.endpoint.enabled ? actionButton(ctx, `${self}/retry`, `Retry delivery ${d.id}`, backField(self)) : ""}
+${d.status === "failed" && endpoint.enabled ? actionButton(ctx, `${self}/retry`, `Retry delivery ${d.id}`, backField(self)) : ""}
 <h2>Attempts</h2>
 ${attemptsTable(d)}`;
-    const { notice } = noticeOf(request.query as Query);
-    return sendPage(reply, page(ctx, { title: `Delivery ${d.id}`, section: "deliveries", notice, body }));
-  });
+      const { notice } = noticeOf(request.query);
+      return sendPage(reply, page(ctx, { title: `Delivery ${d.id}`, section: "deliveries", notice, body }));
+    },
+  );
 
-  app.post("/deliveries/:id/retry", async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const back = safeNext(formText(request.body as FormBody, "back"));
-    const result = /^[1-9][0-9]{0,17}$/.test(id)
-      ? await retries.retryDelivery(BigInt(id))
-      : { ok: false as const, message: "no such delivery" };
-    if (!result.ok) return refused(reply, request.consoleCtx!, result.message, back);
-    return reply.redirect(withNotice(back, "retried"), 303);
-  });
+  app.post(
+    "/deliveries/:id/retry",
+    { schema: { params: IdParams, body: BackForm } },
+    async (request, reply) => {
+      const back = safeNext(request.body.back);
+      const result = await retryDelivery(webhooks, request.consoleCtx!.actor, request.params.id);
+      if (isRefusal(result)) return refused(reply, request.consoleCtx!, result.message, back);
+      return reply.redirect(withNotice(back, "retried"), 303);
+    },
+  );
 
-  app.post("/endpoints/:id/retry-failed", async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const back = safeNext(formText(request.body as FormBody, "back"));
-    const result = await retries.retryFailedOf(id);
-    if (!result.ok) return refused(reply, request.consoleCtx!, result.message, back);
-    return reply.redirect(withNotice(back, "retried-all"), 303);
-  });
+  app.post(
+    "/endpoints/:id/retry-failed",
+    { schema: { params: IdParams, body: BackForm } },
+    async (request, reply) => {
+      const back = safeNext(request.body.back);
+      const result = await retryFailed(webhooks, request.consoleCtx!.actor, request.params.id);
+      if (isRefusal(result)) return refused(reply, request.consoleCtx!, result.message, back);
+      return reply.redirect(withNotice(back, "retried-all"), 303);
+    },
+  );
 }
 
 function deliveriesTable(
   ctx: PageContext,
-  rows: Array<ReturnType<typeof deliveryView> & { mchtOrderNo: string | null }>,
+  rows: Array<DeliveryView & { mchtOrderNo: string | null }>,
   back: string,
   enabled: boolean,
 ): Html {

@@ -5,12 +5,15 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { RedisClient } from "../queue/redis.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 
 export interface ConsoleDeps {
   config: Config;
   db: Db;
   /** The orders operations' deps (the same object /v1 uses). */
   orders: OrdersDeps;
+  /** What the endpoint and delivery operations need. */
+  webhooks: WebhookDeps;
   /** The audit log: its page, and where sign-ins are recorded. */
   audit: AuditDeps;
   /** The receiver's notification queue (its depth on the overview). */

@@ -1,5 +1,7 @@
 // The HTML of the endpoint pages: the list, the add form, one endpoint with its forms.
-import type { webhookView } from "../api/views/webhooks.js";
+
+import type { EndpointView } from "../webhooks/endpoints/operations.js";
+import type { TestEventResult } from "../webhooks/endpoints/test-event.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,
@@ -11,10 +13,9 @@ import {
   statusBadge,
   time,
 } from "./layout.js";
-import type { TestEventResult } from "./test-event.js";
 import { attemptsTable } from "./timeline.js";
 
-export type Endpoint = ReturnType<typeof webhookView>;
+export type Endpoint = EndpointView;
 const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"];
 
 export interface EndpointFields {

@@ -1,51 +1,45 @@
-// /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it.
+// /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it;
+// each page the endpoint operations (webhooks/endpoints/operations.ts) for the signed-in session.
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { webhookView } from "../api/views/webhooks.js";
-import { destinationPolicy } from "../webhooks/address-rule.js";
-import { openEndpoint } from "../webhooks/endpoint-sealing.js";
-import { keyringOf } from "../webhooks/sealing.js";
-import { type FormBody, formText } from "./auth.js";
+import { isRefusal } from "../refusal.js";
+import { countOf, deliveryCounts } from "../webhooks/delivery/operations.js";
+import {
+  changeEndpoint,
+  createEndpoint,
+  getEndpoint,
+  listEndpoints,
+  rotateEndpointSecret,
+  testEndpoint,
+} from "../webhooks/endpoints/operations.js";
 import type { ConsoleDeps } from "./deps.js";
 import {
-  type Endpoint,
   type EndpointFields,
   type EndpointPageState,
   endpointList,
   endpointPage,
   newEndpointForm,
 } from "./endpoint-pages.js";
-import { BASE, page } from "./layout.js";
-
+import { BASE, type PageContext, page } from "./layout.js";
 import { noticeOf, sendPage, withNotice } from "./respond.js";
-import { sendTestEvent } from "./test-event.js";
-import { v1Client } from "./v1-client.js";
+import {
+  EmptyForm,
+  EnabledForm,
+  EndpointForm,
+  IdParams,
+  NoticeQuery,
+  RotateForm,
+} from "./webhook-schemas.js";
 
-type Params = { id: string };
+type Form = { url?: string; description?: string; msgTypes?: string[] };
 
-export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps): void {
-  const v1 = v1Client(app, config.adminToken);
-  const keyring = keyringOf(config);
-  const policy = destinationPolicy(config);
+export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: ConsoleDeps): void {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const overlapHours = Math.round(config.webhookSecretOverlapSeconds / 3600);
-  const statusCounts = async (endpointId?: string) => {
-    const rows = await db.delivery.groupBy({
-      by: ["endpointId", "status"],
-      where: { status: { in: ["failed", "pending"] }, ...(endpointId && { endpointId }) },
-      _count: { _all: true },
-    });
-    return (id: string, status: string) =>
-      rows.find((r) => r.endpointId === id && r.status === status)?._count._all ?? 0;
-  };
 
   app.get("/endpoints", async (request, reply) => {
-    const [rows, counts] = await Promise.all([
-      db.webhookEndpoint.findMany({ orderBy: { createdAt: "asc" } }),
-      statusCounts(),
-    ]);
-    const body = endpointList(
-      rows.map((row) => webhookView(row, keyring)),
-      counts,
-    );
+    const [{ items }, counts] = await Promise.all([listEndpoints(webhooks), deliveryCounts(webhooks)]);
+    const body = endpointList(items, (id, status) => countOf(counts, id, status as "failed" | "pending"));
     return sendPage(reply, page(request.consoleCtx!, { title: "Endpoints", section: "endpoints", body }));
   });
 
@@ -64,107 +58,108 @@ export function endpointRoutes(app: FastifyInstance, { config, db }: ConsoleDeps
     newForm(request, reply, { url: "", description: "", msgTypes: null }),
   );
 
-  app.post("/endpoints", async (request, reply) => {
-    const fields = readFields(request.body as FormBody);
-    const created = await v1.request<Endpoint>("POST", "/webhooks", payloadOf(fields));
-    if (!created.ok) return newForm(request, reply.code(400), fields, created.message);
-    return reply.redirect(
-      withNotice(`${BASE}/endpoints/${encodeURIComponent(created.value.id)}`, "created"),
-      303,
-    );
+  app.post("/endpoints", { schema: { body: EndpointForm } }, async (request, reply) => {
+    const fields = readFields(request.body);
+    const created = await createEndpoint(webhooks, request.consoleCtx!.actor, inputOf(fields));
+    if (isRefusal(created)) return newForm(request, reply.code(400), fields, created.message);
+    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(created.id)}`, "created"), 303);
   });
 
   const show = async (
-    request: FastifyRequest,
+    request: { params: { id: string }; query: { notice?: string }; consoleCtx: PageContext | null },
     reply: FastifyReply,
     state: Omit<EndpointPageState, "overlapHours"> & { error?: string } = {},
   ) => {
-    const { id } = request.params as Params;
-    const row = await db.webhookEndpoint.findUnique({ where: { id } });
+    const { id } = request.params;
     const ctx = request.consoleCtx!;
-    if (!row)
+    const [e, counts] = await Promise.all([getEndpoint(webhooks, id), deliveryCounts(webhooks, id)]);
+    if (isRefusal(e))
       return sendPage(
         reply.code(404),
         page(ctx, { title: "Endpoint not found", section: "endpoints", body: "" }),
       );
-    const counts = await statusCounts(id);
-    const e = webhookView(row, keyring);
-    const body = endpointPage(
-      ctx,
-      e,
-      { failed: counts(id, "failed"), pending: counts(id, "pending") },
-      {
-        ...state,
-        overlapHours,
-      },
-    );
-    const { notice } = noticeOf(request.query as Record<string, string | undefined>);
+    const shown = { failed: countOf(counts, id, "failed"), pending: countOf(counts, id, "pending") };
+    const body = endpointPage(ctx, e, shown, { ...state, overlapHours });
+    const { notice } = noticeOf(request.query);
     const title = `Endpoint ${e.description || e.id}`;
     return sendPage(reply, page(ctx, { title, section: "endpoints", notice, error: state.error, body }));
   };
 
-  app.get("/endpoints/:id", async (request, reply) => show(request, reply));
+  const self = (id: string, notice: string) =>
+    withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, notice);
 
-  app.post("/endpoints/:id", async (request, reply) => {
-    const { id } = request.params as Params;
-    const fields = readFields(request.body as FormBody);
-    const saved = await v1.request<Endpoint>(
-      "PATCH",
-      `/webhooks/${encodeURIComponent(id)}`,
-      payloadOf(fields),
-    );
-    if (!saved.ok) return show(request, reply.code(400), { fields, error: saved.message });
-    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, "saved"), 303);
-  });
+  app.get(
+    "/endpoints/:id",
+    { schema: { params: IdParams, querystring: NoticeQuery } },
+    async (request, reply) => show(request, reply),
+  );
 
-  app.post("/endpoints/:id/enabled", async (request, reply) => {
-    const { id } = request.params as Params;
-    const enabled = formText(request.body as FormBody, "enabled") === "true";
-    const saved = await v1.request<Endpoint>("PATCH", `/webhooks/${encodeURIComponent(id)}`, { enabled });
-    if (!saved.ok) return show(request, reply.code(400), { error: saved.message });
-    const notice = enabled ? "enabled" : "disabled";
-    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, notice), 303);
-  });
+  app.post(
+    "/endpoints/:id",
+    { schema: { params: IdParams, querystring: NoticeQuery, body: EndpointForm } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const fields = readFields(request.body);
+      const saved = await changeEndpoint(webhooks, request.consoleCtx!.actor, id, inputOf(fields));
+      if (isRefusal(saved)) return show(request, reply.code(400), { fields, error: saved.message });
+      return reply.redirect(self(id, "saved"), 303);
+    },
+  );
 
-  app.post("/endpoints/:id/rotate", async (request, reply) => {
-    const { id } = request.params as Params;
-    const hours = Number(formText(request.body as FormBody, "overlapHours"));
-    if (!Number.isInteger(hours) || hours < 0 || hours > 168)
-      return show(request, reply.code(400), { error: "The overlap is a whole number of hours, 0 to 168." });
-    const rotated = await v1.request<Endpoint>("PATCH", `/webhooks/${encodeURIComponent(id)}`, {
-      secret: null,
-      previousSecretValidSeconds: hours * 3600,
-    });
-    if (!rotated.ok) return show(request, reply.code(400), { error: rotated.message });
-    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(id)}`, "rotated"), 303);
-  });
+  app.post(
+    "/endpoints/:id/enabled",
+    { schema: { params: IdParams, querystring: NoticeQuery, body: EnabledForm } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const enabled = request.body.enabled === "true";
+      const saved = await changeEndpoint(webhooks, request.consoleCtx!.actor, id, { enabled });
+      if (isRefusal(saved)) return show(request, reply.code(400), { error: saved.message });
+      return reply.redirect(self(id, enabled ? "enabled" : "disabled"), 303);
+    },
+  );
+
+  app.post(
+    "/endpoints/:id/rotate",
+    { schema: { params: IdParams, querystring: NoticeQuery, body: RotateForm } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const hours = Number(request.body.overlapHours ?? "");
+      if (!Number.isInteger(hours) || hours < 0 || hours > 168)
+        return show(request, reply.code(400), { error: "The overlap is a whole number of hours, 0 to 168." });
+      const rotated = await rotateEndpointSecret(webhooks, request.consoleCtx!.actor, id, {
+        overlapSeconds: hours * 3600,
+      });
+      if (isRefusal(rotated)) return show(request, reply.code(400), { error: rotated.message });
+      return reply.redirect(self(id, "rotated"), 303);
+    },
+  );
 
   // Shown only in the answer to this POST: never in a page a GET (history, cache) brings back.
-  app.post("/endpoints/:id/secret", async (request, reply) => show(request, reply, { revealSecret: true }));
+  app.post(
+    "/endpoints/:id/secret",
+    { schema: { params: IdParams, querystring: NoticeQuery, body: EmptyForm } },
+    async (request, reply) => show(request, reply, { revealSecret: true }),
+  );
 
-  app.post("/endpoints/:id/test", async (request, reply) => {
-    const { id } = request.params as Params;
-    const row = await db.webhookEndpoint.findUnique({ where: { id } });
-    if (!row) return show(request, reply);
-    const test = await sendTestEvent(
-      { ...row, ...openEndpoint(keyring, row) },
-      config.webhookTimeoutMs,
-      policy,
-    );
-    return show(request, reply, { test });
-  });
+  app.post(
+    "/endpoints/:id/test",
+    { schema: { params: IdParams, querystring: NoticeQuery, body: EmptyForm } },
+    async (request, reply) => {
+      const test = await testEndpoint(webhooks, request.consoleCtx!.actor, request.params.id);
+      return show(request, reply, isRefusal(test) ? {} : { test });
+    },
+  );
 }
 
-function readFields(body: FormBody): EndpointFields {
-  const types = body.msgTypes;
-  const msgTypes = (Array.isArray(types) ? types : types ? [types] : []).filter((t) => t !== "");
+function readFields(body: Form): EndpointFields {
+  const msgTypes = (body.msgTypes ?? []).filter((t) => t !== "");
   return {
-    url: formText(body, "url").trim(),
-    description: formText(body, "description").trim(),
+    url: (body.url ?? "").trim(),
+    description: (body.description ?? "").trim(),
     msgTypes: msgTypes.length === 0 ? null : msgTypes,
   };
 }
 
-function payloadOf(f: EndpointFields): Record<string, unknown> {
+function inputOf(f: EndpointFields) {
   return { url: f.url, description: f.description === "" ? null : f.description, msgTypes: f.msgTypes };
 }

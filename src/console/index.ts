@@ -3,7 +3,7 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
-import { v1ValidatorCompiler } from "../api/validation.js";
+import { formValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
 import { auditRoutes } from "./audit.js";
 import { authGate } from "./auth.js";
@@ -14,7 +14,6 @@ import { consoleErrors } from "./error-page.js";
 import { BASE } from "./layout.js";
 import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
-import { consoleRetries } from "./retry.js";
 import { securityHeaders } from "./security.js";
 import { sessionKeys } from "./session.js";
 
@@ -32,8 +31,9 @@ export function consoleUi(deps: ConsoleDeps) {
         scope.addHook("onRequest", securityHeaders);
         // Failures and unknown paths answer with the console's own HTML page, not /v1's JSON.
         consoleErrors(scope);
-        // Query strings, params and form bodies are checked against their TypeBox schemas, as on /v1.
-        scope.setValidatorCompiler(v1ValidatorCompiler);
+        // Query strings, params and form bodies are checked against their TypeBox schemas, as on /v1
+        // (a form's lone value where a list belongs is a list of one).
+        scope.setValidatorCompiler(formValidatorCompiler);
         // Console pages are not part of the /v1 API document.
         scope.addHook("onRoute", (route) => {
           route.schema = { ...route.schema, hide: true };
@@ -46,9 +46,8 @@ export function consoleUi(deps: ConsoleDeps) {
           recordWrite: deps.audit.recordWrite,
         });
         assetRoutes(scope);
-        const retries = consoleRetries(deps.db);
         orderRoutes(scope, deps);
-        deliveryRoutes(scope, deps, retries);
+        deliveryRoutes(scope, deps);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
         auditRoutes(scope, deps);

@@ -1,4 +1,5 @@
 // The page shell every console page shares: head, navigation, sign-out, notices.
+import type { Actor } from "../actor.js";
 import { type Html, html, type Part } from "./html.js";
 
 export const BASE = "/console";
@@ -6,6 +7,8 @@ export const BASE = "/console";
 export interface PageContext {
   /** The CSRF token of the session, put into every form. */
   csrf: string;
+  /** Who is signed in: the actor of the operations this session's forms call. */
+  actor: Actor;
 }
 
 export interface Page {

@@ -1,10 +1,11 @@
 // /console: the last hour and day at a glance.
 
 import type { FastifyInstance } from "fastify";
+import { throttledLog } from "../ops/log-throttle.js";
 import { type Lag, overviewFigures, SCAN_LIMIT } from "../ops/overview.js";
 import { createReconcileQueue } from "../queue/queue.js";
 import { withTimeout } from "../util.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { barChart } from "./charts.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
@@ -30,15 +31,18 @@ const OUTCOME_LABELS: Record<string, string> = {
 
 export function overviewRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { config } = deps;
+  // Redis down or full fails every flush the same way: one line, then a count a minute.
+  const flushFailures = throttledLog(app.log);
   const history: IngestHistory | undefined =
     deps.redis &&
     ingestHistory(deps.redis, config.redisPrefix, (err) =>
-      app.log.warn({ err }, "console: receiver counts not written to Redis"),
+      flushFailures.warn({ err }, "console: receiver counts not written to Redis"),
     );
   const reconciler =
     deps.redis && config.payzeroApi ? createReconcileQueue(deps.redis, config.redisPrefix) : undefined;
   app.addHook("onClose", async () => {
     history?.stop();
+    flushFailures.stop();
     await reconciler?.close();
   });
 

@@ -2,7 +2,7 @@
 // with its attempts. Building the events is pure; rendering them is plain HTML.
 
 import type { HistoryDelivery, HistoryNotification, Statuses } from "../orders/history.js";
-import { maskUrl } from "../webhooks/url-mask.js";
+import { maskUrl } from "../webhooks/endpoints/url-mask.js";
 import { type Html, html } from "./html.js";
 import {
   actionButton,
@@ -52,11 +52,14 @@ function renderEvent(ctx: PageContext, e: TimelineEvent, back: string): Html {
 }
 
 function notificationEvent(n: HistoryNotification): Html {
-  const outcome = n.problem
-    ? html`<span class="badge bad">problem</span> ${n.problem}`
-    : n.changedOrder
-      ? html`<span class="badge ok">applied</span>`
-      : html`<span class="badge wait">changed nothing</span> a repeat of a known state, or older than it`;
+  // An applied message's problem names the malformed fields it kept (src/payzero/orderResult.ts).
+  const kept = n.applied && n.problem ? html` <span class="badge wait">kept</span> ${n.problem}` : "";
+  const outcome =
+    n.problem && !n.applied
+      ? html`<span class="badge bad">problem</span> ${n.problem}`
+      : n.changedOrder
+        ? html`<span class="badge ok">applied</span>${kept}`
+        : html`<span class="badge wait">changed nothing</span> a repeat of a known state, or older than it${kept}`;
   return html`<h3>${time(n.receivedAt)} · Notification ${n.msgType}</h3>
 <dl class="facts">
   <dt>Payzero time</dt><dd>${time(n.payzeroTime)}</dd>

@@ -1,5 +1,6 @@
 // The notification route's body: JSON in any accepted content type (content-type.ts), read in its
 // declared charset. Register inside the route's own plugin: the /v1 API keeps Fastify's parsers.
+import { isUtf8 } from "node:buffer";
 import type { FastifyInstance } from "fastify";
 import iconv from "iconv-lite";
 import secureJson from "secure-json-parse";
@@ -22,11 +23,22 @@ export function readNotificationBodies(app: FastifyInstance): void {
   });
 }
 
-/** UTF-8, the usual case, is read by Node itself; GBK as Java writes it; GB18030 by iconv-lite. */
-function decode(bytes: Buffer, charset: BodyCharset): string {
+/**
+ * UTF-8, the usual case, is read by Node itself; GBK as Java writes it; GB18030 by iconv-lite. A body
+ * with no declared charset that is not valid UTF-8 is what a JVM whose default charset is GBK sends
+ * with a bare `application/json`: read as Java's GBK, or as GB18030 (its superset, the default of a
+ * zh_CN.GB18030 locale) when it holds sequences GBK does not have. The sign then decides, as for any body.
+ */
+function decode(bytes: Buffer, charset: BodyCharset | null): string {
+  if (charset === null) return isUtf8(bytes) ? bytes.toString("utf8") : decodeChinese(bytes);
   if (charset === "UTF-8") return bytes.toString("utf8");
   if (charset === "GBK") return decodeJavaGbk(bytes);
   return iconv.decode(bytes, "gb18030");
+}
+
+function decodeChinese(bytes: Buffer): string {
+  const gbk = decodeJavaGbk(bytes);
+  return gbk.includes("\ufffd") ? iconv.decode(bytes, "gb18030") : gbk;
 }
 
 /** JSON.parse, refusing `__proto__` and `constructor.prototype` keys like Fastify's own parser. */

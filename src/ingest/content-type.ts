@@ -5,13 +5,20 @@
 // Hand-written rather than the `content-type` package, which throws on any malformed parameter (a
 // stray ";" would then lose a notification); only the media type and the charset matter here.
 
-/** How a body's bytes are read. GB2312 bodies are read as GBK, which contains it. */
+/**
+ * How a body's bytes are read. GB2312 bodies are read as GBK, which contains it. null: no charset
+ * declared (read as UTF-8 when the bytes are UTF-8, else as a JVM with a Chinese default writes them).
+ */
 export type BodyCharset = "UTF-8" | "GBK" | "GB18030";
 
 const CHARSETS = new Map<string, BodyCharset>([
   ["utf-8", "UTF-8"],
   ["utf8", "UTF-8"],
   ["gbk", "GBK"],
+  // Java's and Windows' names for the same code page.
+  ["cp936", "GBK"],
+  ["windows-936", "GBK"],
+  ["x-gbk", "GBK"],
   ["gb2312", "GBK"],
   ["gb18030", "GB18030"],
 ]);
@@ -36,10 +43,10 @@ class UnsupportedBodyError extends Error {
 
 /**
  * The charset to read a body of `contentType` in: JSON is parsed from `application/json` and every
- * `text/*` type, read as UTF-8 unless the type declares GBK, GB2312 or GB18030. Anything else throws
- * an UnsupportedBodyError.
+ * `text/*` type, in the charset it declares (UTF-8, GBK and its aliases, GB2312, GB18030), null when it
+ * declares none. Anything else throws an UnsupportedBodyError.
  */
-export function bodyCharset(contentType: string | undefined): BodyCharset {
+export function bodyCharset(contentType: string | undefined): BodyCharset | null {
   if (contentType === undefined) {
     throw new UnsupportedBodyError("no content-type: send the JSON as application/json or text/plain");
   }
@@ -50,9 +57,9 @@ export function bodyCharset(contentType: string | undefined): BodyCharset {
       `content-type ${shown(mediaType)} is not accepted: send the JSON as application/json or text/plain`,
     );
   }
-  if (end === -1) return "UTF-8";
+  if (end === -1) return null;
   const declared = CHARSET_PARAMETER.exec(contentType.slice(end))?.[1];
-  if (declared === undefined) return "UTF-8";
+  if (declared === undefined) return null;
   const name = declared.replace(/^"|"$/g, "").toLowerCase();
   const charset = CHARSETS.get(name);
   if (charset === undefined) {

@@ -4,10 +4,13 @@ import type { Queue } from "bullmq";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
+import { throttledLog } from "../ops/log-throttle.js";
 import { SpanKind, startTraced, type Traced } from "../ops/tracing.js";
 import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
+import { type Headroom, watchHeadroom } from "../queue/headroom.js";
 import type { NotificationBatch, NotificationMessage } from "../queue/queue.js";
+import type { RedisClient } from "../queue/redis.js";
 import { readNotificationBodies } from "./body.js";
 import { createEnqueue, MAX_PENDING_ENQUEUES } from "./enqueue.js";
 
@@ -18,11 +21,21 @@ export interface IngestOptions {
   enqueueTimeoutMs: number;
   /** Replicas that must have a message before it is answered OK (REDIS_MIN_REPLICAS_ACK); 0: none. */
   minReplicasAck?: number;
+  /** Share of Redis maxmemory past which notifications are refused (REDIS_ACCEPT_MAX_MEMORY_RATIO); unset: no check. */
+  acceptMaxMemoryRatio?: number;
   /** Called with the outcome of every request, for metrics. */
   onOutcome?: (outcome: IngestOutcome, msgType?: string) => void;
 }
 
 export type IngestOutcome = "accepted" | "duplicate" | "bad_sign" | "bad_request" | "unavailable";
+
+/** Redis memory is past REDIS_ACCEPT_MAX_MEMORY_RATIO of maxmemory: the rest is the workers' room to drain. */
+class RedisMemoryFullError extends Error {
+  constructor(ratio: number) {
+    super(`Redis memory is past ${ratio} of maxmemory (REDIS_ACCEPT_MAX_MEMORY_RATIO)`);
+    this.name = "RedisMemoryFullError";
+  }
+}
 
 const envelopeValidator = Compile(Envelope);
 const PlainText = Type.String();
@@ -35,6 +48,20 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     MAX_PENDING_ENQUEUES,
     opts.minReplicasAck ?? 0,
   );
+  const headroom: Headroom | null =
+    opts.acceptMaxMemoryRatio === undefined
+      ? null
+      : watchHeadroom(
+          opts.queue.opts.connection as RedisClient,
+          opts.queue.toKey("wait"),
+          opts.acceptMaxMemoryRatio,
+        );
+  // While Redis is full or down every request fails the same way: one line, then a count a minute.
+  const refusals = throttledLog(app.log);
+  app.addHook("onClose", async () => {
+    await headroom?.stop();
+    refusals.stop();
+  });
   readNotificationBodies(app);
   app.post(
     opts.path,
@@ -53,7 +80,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
           error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 503;
         outcome(status === 503 ? "unavailable" : "bad_request", msgTypeOf(request.body));
         const durationMs = reply.elapsedTime;
-        if (status === 503) request.log.error({ err: error, status, durationMs }, "notification not kept");
+        if (status === 503) refusals.error({ err: error, status, durationMs }, "notification not kept");
         else request.log.warn({ status, durationMs, reason: error.message }, "notification refused");
         return reply
           .code(status)
@@ -109,6 +136,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
     };
     let result: Awaited<ReturnType<typeof enqueue>>;
     try {
+      if (headroom && !headroom.allows()) throw new RedisMemoryFullError(headroom.ratio);
+      headroom?.queued(body.msgBody.length);
       result = await enqueue(key, message);
       publish?.set({ "payzero.enqueue_result": result });
       publish?.end();

@@ -177,6 +177,18 @@ new Gauge({
   },
 });
 
+/**
+ * used_memory / maxmemory of the Redis master holding the notification queue, as the receiver last
+ * read it (src/queue/headroom.ts, every second); 0 when Redis has no maxmemory. The receiver refuses
+ * at REDIS_ACCEPT_MAX_MEMORY_RATIO; past 1, Redis refuses writes.
+ */
+export const redisMemoryUsedRatio = new Gauge({
+  name: "pzn_redis_memory_used_ratio",
+  help: "Redis used_memory / maxmemory as the receiver last read it (0: no maxmemory)",
+  registers: [registry],
+  aggregator: "max",
+});
+
 /** How long a scrape waits for a queue's counts: a hung Redis must not hang /metrics with it. */
 const QUEUE_COUNTS_TIMEOUT_MS = 1000;
 

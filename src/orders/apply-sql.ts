@@ -1,20 +1,21 @@
 // The statements of the apply step, each for a whole batch of notifications. Raw SQL: every
 // message runs through them, and the bench's profiles showed Prisma's per-query cost dominating.
 import { type Order, Prisma } from "../generated/prisma/client.js";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 import type { IncomingNotification } from "./notification.js";
 
 export type Tx = Prisma.TransactionClient;
 
 /**
  * Serialises every message of these orders (across worker processes) for the rest of the
- * transaction. Taken in one fixed order (by lock key), so two batches cannot deadlock.
+ * transaction. Taken in one fixed order (by lock key), so two batches cannot deadlock. Returns
+ * Postgres's now(), the one clock every order's times are written with (null when there is no order).
  */
-export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<void> {
-  if (mchtOrderNos.length === 0) return;
-  await tx.$queryRaw`
-    SELECT count(pg_advisory_xact_lock(k))::int AS locked
+export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<Date | null> {
+  if (mchtOrderNos.length === 0) return null;
+  const [row] = await tx.$queryRaw<Array<{ now: Date }>>`
+    SELECT now()::timestamptz(3) AS now, count(pg_advisory_xact_lock(k))::int AS locked
       FROM (SELECT DISTINCT hashtextextended(o, 0) AS k FROM unnest(${mchtOrderNos}::text[]) AS o ORDER BY k) keys`;
+  return row!.now;
 }
 
 export interface StoredMessage {
@@ -36,13 +37,10 @@ export interface StoredMessage {
 export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): Promise<StoredMessage[]> {
   return tx.$queryRaw<StoredMessage[]>`
     SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
-           mcht_order_no AS "mchtOrderNo",
-           (problem IS NULL AND msg_body IS NOT NULL
-            AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY})) AS applied
+           mcht_order_no AS "mchtOrderNo", (applied AND msg_body IS NOT NULL) AS applied
       FROM notifications
      WHERE content_key = ANY (${keys}::bpchar[])
-        OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND problem IS NULL AND msg_body IS NOT NULL
-            AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY}))`;
+        OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND applied AND msg_body IS NOT NULL)`;
 }
 
 const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
@@ -71,11 +69,24 @@ export async function saveOrders(tx: Tx, orders: Order[]): Promise<void> {
     ON CONFLICT (mcht_order_no) DO UPDATE SET ${Prisma.raw(updated.join(", "))}`;
 }
 
+/**
+ * Rows, with no status yet, for orders that only problem messages are about so far: the reconciler
+ * then asks Payzero about them (as about an order registered as expected). An existing row is left alone.
+ */
+export async function registerOrders(tx: Tx, mchtOrderNos: string[]): Promise<void> {
+  if (mchtOrderNos.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO orders (mcht_order_no, created_at, updated_at)
+    SELECT o, now(), now() FROM unnest(${mchtOrderNos}::text[]) AS o
+    ON CONFLICT (mcht_order_no) DO NOTHING`;
+}
+
 export interface NotificationRow {
   key: string;
   input: IncomingNotification;
   mchtOrderNo: string | null;
   problem: string | null;
+  applied: boolean;
   changedOrder: boolean;
   /** JSON text of the order's state after this message. */
   orderAfter: string | null;
@@ -99,12 +110,12 @@ export async function insertNotifications(
   if (rows.length === 0) return new Map();
   const values = rows.map(
     (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
-      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
+      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
       ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`
     INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
-                               changed_order, order_after, received_at, traceparent)
+                               applied, changed_order, order_after, received_at, traceparent)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (content_key) DO NOTHING
     RETURNING id, content_key AS "contentKey", order_after AS "orderAfter"`;

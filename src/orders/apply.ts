@@ -13,10 +13,12 @@ import {
   loadOrders,
   lockOrders,
   type NotificationRow,
+  registerOrders,
   type StoredMessage,
   saveOrders,
   storedMessages,
 } from "./apply-sql.js";
+import { MAX_ORDER_NO_LENGTH } from "./expected.js";
 import { orderJson } from "./json.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
 import {
@@ -31,8 +33,10 @@ export interface ApplyResult {
   duplicate: boolean;
   notificationId: bigint | null;
   changedOrder: boolean;
-  /** Why the message was stored without being applied to an order. */
+  /** Why the message was stored without being applied to an order, or what of it was kept how when applied. */
   problem?: string | null;
+  /** Applied to its order (its statuses count); false for a problem and for a message not about an order. */
+  applied?: boolean;
   /** The order's statuses after this message (absent for duplicates and problems). */
   order?: { payStatus: string | null; declareStatus: string | null } | null;
 }
@@ -55,14 +59,16 @@ export async function applyNotifications(
   const results = await db.$transaction(
     async (tx) => {
       const orderNos = [...new Set(messages.flatMap((m) => (m.applies ? [m.mchtOrderNo!] : [])))];
-      await lockOrders(tx, orderNos);
+      const now = await lockOrders(tx, orderNos);
       const stored = await storedMessages(
         tx,
         messages.flatMap((m) => [m.key, m.repeatKey]),
         orderNos,
       );
-      const planned = plan(messages, stored, await loadOrders(tx, orderNos));
+      // `now` is null only when no message is about an order, and then no order row is written.
+      const planned = plan(messages, stored, await loadOrders(tx, orderNos), now ?? new Date());
       await saveOrders(tx, planned.orders);
+      await registerOrders(tx, planned.problemOrders);
       const inserted = await insertNotifications(tx, planned.rows);
       const notifications = planned.rows.flatMap((r) => {
         const row = inserted.get(r.key);
@@ -107,11 +113,18 @@ interface Prepared {
 function prepare(input: IncomingNotification): Prepared {
   const parsed = parseOrderResult(input.msgBody);
   const known = ORDER_MSG_TYPES.includes(input.msgType);
-  const problem = !known ? `unknown msgType ${input.msgType}` : parsed.ok ? null : parsed.problem;
+  // The statuses decide: a malformed field the state does not need is reported, not a reason to drop them.
+  const problem = !known
+    ? `unknown msgType ${input.msgType}`
+    : !parsed.ok
+      ? parsed.problem
+      : parsed.kept.length > 0
+        ? parsed.kept.join("; ")
+        : null;
   const mchtOrderNo = parsed.ok ? parsed.dto.mchtOrderNo : parsed.mchtOrderNo;
   const key = contentKey(input.msgType, input.msgBody);
   const repeatKey = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
-  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: problem === null && parsed.ok };
+  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: known && parsed.ok };
 }
 
 /**
@@ -126,19 +139,21 @@ export function repeatContentKey(msgType: string, msgBody: string, timestamp: bi
 
 interface Plan {
   orders: Order[];
+  /** Orders only problem messages of this batch are about (among those with a usable order number). */
+  problemOrders: string[];
   rows: NotificationRow[];
   /** Per input: null for a duplicate, else what to answer once its row has an id. */
   results: Array<{ key: string; result: ApplyResult } | null>;
 }
 
 /** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
-function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>): Plan {
+function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>, now: Date): Plan {
   const seen = new Set(stored.map((s) => s.contentKey));
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
-  const now = new Date();
-  const out: Plan = { orders: [], rows: [], results: [] };
+  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [] };
+  const problemOrders = new Set<string>();
   for (const m of messages) {
     // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
     const again = seen.has(m.key) && !seen.has(m.repeatKey) && isNewState(m, stored, histories, current);
@@ -167,12 +182,16 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
     }
+    // A status Payzero sent that could not be read: the order exists all the same, and the reconciler asks.
+    if (!m.applies && m.mchtOrderNo !== null && ORDER_MSG_TYPES.includes(m.input.msgType))
+      if (m.mchtOrderNo.length <= MAX_ORDER_NO_LENGTH) problemOrders.add(m.mchtOrderNo);
     const orderAfter = order ? orderJson(order) : null;
     out.rows.push({
       key,
       input: m.input,
       mchtOrderNo: m.mchtOrderNo,
       problem: m.problem,
+      applied: m.applies,
       changedOrder,
       orderAfter: orderAfter ? JSON.stringify(orderAfter) : null,
     });
@@ -183,6 +202,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
         notificationId: null,
         changedOrder,
         problem: m.problem,
+        applied: m.applies,
         order: orderAfter
           ? { payStatus: orderAfter.payStatus, declareStatus: orderAfter.declareStatus }
           : null,
@@ -190,6 +210,7 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
     });
   }
   out.orders = [...changed].map((no) => current.get(no)!);
+  out.problemOrders = [...problemOrders].filter((no) => !current.has(no));
   return out;
 }
 
@@ -222,7 +243,8 @@ function isNewState(
 
 /**
  * The derived state with what the merchant registered (POST /v1/orders/expected), which the apply step
- * never overwrites (saveOrders keeps those columns). A message about the order means Payzero knows it.
+ * never overwrites (saveOrders keeps those columns), and one version more than before: the caller holds
+ * the order's lock, so no two changes get the same version. A message about the order means Payzero knows it.
  */
 function withRegistration(state: OrderState, previous: Order | undefined, now: Date): Order {
   return {
@@ -232,6 +254,7 @@ function withRegistration(state: OrderState, previous: Order | undefined, now: D
     expectedAt: previous?.expectedAt ?? null,
     needDeclare: previous?.needDeclare ?? null,
     payzeroUnknownSince: null,
+    version: (previous?.version ?? 0) + 1,
   };
 }
 

@@ -34,19 +34,21 @@ export function orderNosProblem(nos: readonly string[]): string | undefined {
 /**
  * Registers the orders, idempotently: an order already known (from notifications or an earlier
  * registration) keeps its state and first registration time; `needDeclare`, when given, replaces the
- * registered one. New rows count as changed now, so the reconciler asks about them once they are stale.
+ * registered one. New rows count as changed now (Postgres's clock, the one the reconciler measures
+ * staleness on; `at` only in tests), so the reconciler asks about them once they are stale.
  * The caller checks the numbers first (orderNosProblem).
  */
 export async function expectOrders(
   db: Db,
   mchtOrderNos: readonly string[],
   needDeclare: boolean | null,
-  now = new Date(),
+  at: Date | null = null,
 ): Promise<ExpectedResult> {
   const nos = [...new Set(mchtOrderNos)];
   const rows = await db.$queryRaw<Array<{ added: boolean }>>`
+    WITH t AS (SELECT COALESCE(${at}::timestamptz, now()) AS now)
     INSERT INTO orders (mcht_order_no, expected_at, need_declare, created_at, updated_at)
-    SELECT o, ${now}, ${needDeclare}, ${now}, ${now} FROM unnest(${nos}::text[]) AS o
+    SELECT o, t.now, ${needDeclare}, t.now, t.now FROM unnest(${nos}::text[]) AS o, t
     ON CONFLICT (mcht_order_no) DO UPDATE
        SET expected_at = COALESCE(orders.expected_at, EXCLUDED.expected_at),
            need_declare = COALESCE(EXCLUDED.need_declare, orders.need_declare)

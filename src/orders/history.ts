@@ -1,8 +1,9 @@
 // The timeline operation: one order (payer masked) with everything that happened to it, oldest first:
 // its notifications (never their bodies, which hold the payer's data in full), the deliveries of each
 // and their attempts. The console draws its timeline from it, the CLI's `order` prints it.
-import { deliveryInclude, deliveryView } from "../api/views/deliveries.js";
+
 import type { Refusal } from "../refusal.js";
+import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import type { OrdersDeps } from "./deps.js";
 import { orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
@@ -49,6 +50,7 @@ export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: str
       storedAt: n.storedAt,
       source: n.source,
       problem: n.problem,
+      applied: n.applied,
       changedOrder: n.changedOrder,
       statusesAfter: statusesOf(n.orderAfter),
       deliveries: n.deliveries.map((d) => ({

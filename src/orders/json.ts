@@ -38,6 +38,11 @@ export const OrderJson = Type.Object(
     payzeroUnknownSince: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
       description: "an order with no status yet that Payzero's query API has not known since then",
     }),
+    version: Type.Integer({
+      minimum: 0,
+      description:
+        "+1 on every change of the order's state (0: registered, no message yet); webhooks carry it",
+    }),
   },
   { description: "An order as derived from its notifications; paymentAmount in fen" },
 );
@@ -79,7 +84,10 @@ export const NotificationJson = Type.Object({
   source: Type.String(),
   mchtOrderNo: NullableString,
   changedOrder: Type.Boolean(),
-  problem: NullableString,
+  applied: Type.Boolean({ description: "its statuses count in the order's state" }),
+  problem: Type.Union([Type.String(), Type.Null()], {
+    description: "why it was not applied, or (applied) which malformed fields were kept how",
+  }),
   receivedAt: Type.String({ format: "date-time" }),
   storedAt: Type.String({ format: "date-time" }),
   prunedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
@@ -98,6 +106,7 @@ export function notificationJson(n: Notification): NotificationJson {
     source: n.source,
     mchtOrderNo: n.mchtOrderNo,
     changedOrder: n.changedOrder,
+    applied: n.applied,
     problem: n.problem,
     receivedAt: n.receivedAt.toISOString(),
     storedAt: n.storedAt.toISOString(),

@@ -4,10 +4,10 @@
 import type { Actor } from "../actor.js";
 import type { Db } from "../db/client.js";
 import { isRefusal, type Refusal } from "../refusal.js";
-import { subscribedTo } from "../webhooks/delivery-rows.js";
-import { messageStatuses, takes } from "../webhooks/filters.js";
-import { rearmDelivery } from "../webhooks/manual-retry.js";
-import { webhookMessageId } from "../webhooks/payload.js";
+import { subscribedTo } from "../webhooks/delivery/delivery-rows.js";
+import { rearmDelivery } from "../webhooks/delivery/manual-retry.js";
+import { webhookMessageId } from "../webhooks/delivery/payload.js";
+import { messageStatuses, takes } from "../webhooks/endpoints/filters.js";
 import type { OrdersDeps } from "./deps.js";
 
 export interface ReplayStep {

@@ -1,11 +1,12 @@
 // Consumes the notification queue: each job holds a micro-batch of messages, each applied once
 // (src/orders/apply.ts). A failure (Postgres down) retries the whole job with capped backoff for as
 // long as it takes; nothing is dropped, and the messages applied already are duplicates the next time.
-import { type Job, Worker } from "bullmq";
+import type { Job, Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
+import { throttledLog } from "../ops/log-throttle.js";
 import {
   notificationLag,
   notificationsProcessed,
@@ -14,6 +15,7 @@ import {
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
 import { contentKey } from "../payzero/envelope.js";
+import { BackoffWorker } from "../queue/full-redis.js";
 import {
   messagesOf,
   NOTIFICATION_QUEUE,
@@ -93,7 +95,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     notificationLag.observe(Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
     const outcome: Outcome = result.duplicate
       ? "duplicate"
-      : result.problem
+      : !result.applied && result.problem
         ? "problem"
         : result.changedOrder
           ? "changed"
@@ -117,7 +119,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     return outcome;
   };
 
-  const worker = new Worker<NotificationBatch>(
+  const worker = new BackoffWorker<NotificationBatch>(
     NOTIFICATION_QUEUE,
     async (job) => {
       // Every message is handed to the batcher in the job's order, in one turn of the event loop, so
@@ -131,13 +133,17 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     },
     notificationWorkerOptions(deps.connection, deps.config),
   );
+  // A job failing while Postgres is down, or Redis refusing while it is full, fails the same way each
+  // try: logged once whole, then counted (src/ops/log-throttle.ts).
+  const failures = throttledLog(deps.log);
+  worker.on("closed", () => failures.stop());
   worker.on("failed", (job, err) => {
-    deps.log.warn(
+    failures.warn(
       { job: job?.id, messages: job && messagesOf(job.data).length, attempt: job?.attemptsMade, err },
       "notifications not stored yet",
     );
   });
-  worker.on("error", (err) => deps.log.error({ err }, "notification worker error"));
+  worker.on("error", (err) => failures.error({ err }, "notification worker error"));
   return worker;
 }
 

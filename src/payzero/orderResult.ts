@@ -24,17 +24,23 @@ export interface OrderResultDto {
   customsPayCompanyCode: string | null;
 }
 
+/**
+ * `ok`: the message can be applied. `kept` names each malformed field the state does not need (neither
+ * mchtOrderNo nor a status) and what was made of it; msgBody, stored and forwarded as it came, keeps
+ * the raw value.
+ */
 export type ParsedBody =
-  | { ok: true; dto: OrderResultDto }
+  | { ok: true; dto: OrderResultDto; kept: string[] }
   | { ok: false; problem: string; mchtOrderNo: string | null };
 
-const TEXT_FIELDS = [
+/** The fields that decide whether and how the message applies: malformed, the message is a problem. */
+const STATUS_FIELDS = ["payStatus", "declareStatus"] as const;
+
+const OTHER_TEXT_FIELDS = [
   "payerName",
   "payerNumber",
   "payerPhone",
   "subject",
-  "payStatus",
-  "declareStatus",
   "declareFailReason",
   "paymentOrderNo",
   "verDept",
@@ -61,17 +67,16 @@ export function parseOrderResult(msgBody: string): ParsedBody {
   if (mchtOrderNo === null || mchtOrderNo.trim() === "") {
     return { ok: false, problem: "msgBody has no mchtOrderNo", mchtOrderNo: null };
   }
-  const amount = fen(body.paymentAmount);
-  if (amount === undefined) {
-    return { ok: false, problem: "paymentAmount is not a whole number of fen", mchtOrderNo };
-  }
-  const dto = { mchtOrderNo, paymentAmount: amount } as OrderResultDto;
-  for (const field of TEXT_FIELDS) {
+  const dto = { mchtOrderNo } as OrderResultDto;
+  for (const field of STATUS_FIELDS) {
     const value = text(body[field]);
     if (value === undefined) return { ok: false, problem: `${field} is not text`, mchtOrderNo };
     dto[field] = value;
   }
-  return { ok: true, dto };
+  const kept: string[] = [];
+  dto.paymentAmount = fen(body.paymentAmount, kept);
+  for (const field of OTHER_TEXT_FIELDS) dto[field] = lenientText(field, body[field], kept);
+  return { ok: true, dto, kept };
 }
 
 /**
@@ -88,9 +93,31 @@ function text(value: unknown): string | null | undefined {
   return undefined;
 }
 
-function fen(value: unknown): bigint | null | undefined {
+/** A field the state does not need: an object or array is kept as its JSON text, other non-text left out. */
+function lenientText(field: string, value: unknown, kept: string[]): string | null {
+  const read = text(value);
+  if (read !== undefined) return read;
+  if (typeof value === "object") {
+    const json = JSON.stringify(value);
+    if (text(json) !== undefined) {
+      kept.push(`${field} is not text: kept as its JSON`);
+      return json;
+    }
+  }
+  kept.push(`${field} is not text: left out (msgBody has it)`);
+  return null;
+}
+
+/** Fen: a Long (section 2.4). A decimal string of whole fen ("35302.00") is read and reported. */
+function fen(value: unknown, kept: string[]): bigint | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
   if (typeof value === "string" && /^-?[0-9]{1,18}$/.test(value)) return BigInt(value);
-  return undefined;
+  const whole = typeof value === "string" ? /^(-?[0-9]{1,18})\.0+$/.exec(value)?.[1] : undefined;
+  if (whole !== undefined) {
+    kept.push(`paymentAmount ${JSON.stringify(value)} is not a whole number: read as ${BigInt(whole)} fen`);
+    return BigInt(whole);
+  }
+  kept.push("paymentAmount is not a whole number of fen: left out (msgBody has it)");
+  return null;
 }

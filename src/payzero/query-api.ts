@@ -38,7 +38,7 @@ export interface PayzeroClientOptions {
   fetch?: typeof fetch;
   /** Queries tried in turn until one knows the order; default both of QUERY_PATHS. */
   queryPaths?: readonly QueryPath[];
-  /** Milliseconds since the epoch; default Date.now. */
+  /** A monotonic clock in ms, timing the token's lifetime from the login; default performance.now. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -61,21 +61,22 @@ export class PayzeroClient {
       sleep: options.sleep ?? ((ms: number) => delay(ms)),
     };
     this.#credentials = JSON.stringify({ username: options.appId, password: options.appKey });
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.now());
     this.#queryPaths = options.queryPaths?.length ? options.queryPaths : QUERY_PATHS;
   }
 
   /**
-   * The order as Payzero knows it now, from the first query path that knows it: a business error
-   * (success false, e.g. "订单不存在") moves on to the next path. Throws PayzeroApiError when every path
-   * answered one (the order is unknown to Payzero), PayzeroAuthError or PayzeroHttpError.
+   * The order as Payzero knows it now, from the first query path that knows it: an answer that it does
+   * not (knowsNot) moves on to the next path. Throws the last path's error: PayzeroApiError when it
+   * answered a business error or no data (the order is unknown to Payzero), PayzeroAuthError or
+   * PayzeroHttpError.
    */
   async queryOrder(mchtOrderNo: string): Promise<QueriedOrder> {
     for (const [i, path] of this.#queryPaths.entries()) {
       try {
         return await this.#queryAt(path, mchtOrderNo);
       } catch (err) {
-        if (!(err instanceof PayzeroApiError) || i === this.#queryPaths.length - 1) throw err;
+        if (!knowsNot(err) || i === this.#queryPaths.length - 1) throw err;
       }
     }
     throw new Error("no query path configured");
@@ -141,7 +142,20 @@ function isRefused(err: unknown): err is PayzeroHttpError {
   return err instanceof PayzeroHttpError && (err.status === 401 || err.status === 403);
 }
 
+/**
+ * An answer saying this path does not know the order, so another path may: a business error (success
+ * false, e.g. "订单不存在"), success with no data, or a 4xx other than a refused token (a 404 …; 429
+ * is Payzero asking to slow down, which the next path would hear too).
+ */
+function knowsNot(err: unknown): boolean {
+  if (err instanceof PayzeroApiError) return true;
+  const status = err instanceof PayzeroHttpError ? err.status : null;
+  return status !== null && status >= 400 && status < 500 && status !== 429;
+}
+
 function asOrder(data: unknown, mchtOrderNo: string, path: QueryPath): QueriedOrder {
+  if (data === null)
+    throw new PayzeroApiError(null, "success with no data: the order is not known here", path);
   const msgBody = JSON.stringify(data) ?? "null";
   const parsed = parseOrderResult(msgBody);
   if (!parsed.ok) throw new PayzeroHttpError(200, path, `data is not an orderResultDto: ${parsed.problem}`);

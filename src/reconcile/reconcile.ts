@@ -17,7 +17,7 @@ import {
   staleOrdersQuery,
   startOffset,
 } from "./policy.js";
-import { clearUnknown, markUnknown, newestKnown } from "./store.js";
+import { clearUnknown, databaseNow, markUnknown, newestKnown } from "./store.js";
 
 export interface CursorStore {
   load: () => Promise<Cursor | null>;
@@ -32,6 +32,10 @@ export interface ReconcileDeps {
   settings: ReconcileSettings;
   /** Where the walk over stale orders goes on from; default: from the oldest every run. */
   cursor?: CursorStore;
+  /**
+   * The time staleness is measured at; default Postgres's now(), the clock that wrote every order's
+   * updatedAt (tests move it to age orders). The local clock only stamps when an answer was received.
+   */
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -49,9 +53,8 @@ const noCursor: CursorStore = { load: async () => null, save: async () => {} };
 export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResult> {
   const cursorStore = deps.cursor ?? noCursor;
   const cursor = await cursorStore.load();
-  const batch: StoredOrder[] = await deps.db.order.findMany(
-    staleOrdersQuery((deps.now ?? (() => new Date()))(), deps.settings, cursor),
-  );
+  const now = deps.now?.() ?? (await databaseNow(deps.db));
+  const batch: StoredOrder[] = await deps.db.order.findMany(staleOrdersQuery(now, deps.settings, cursor));
   const outcomes = await askPaced(deps, batch);
   // A refused query (it ends the run) asked nothing: the next run starts with that order.
   const askedAbout = outcomes.at(-1) === "refused" ? outcomes.length - 1 : outcomes.length;
@@ -83,7 +86,7 @@ async function askPaced(deps: ReconcileDeps, batch: readonly StoredOrder[]): Pro
 
 async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcome> {
   // The answer is Payzero's state when asked: it comes after everything stored by then (see queryNotification).
-  const askedAt = (deps.now ?? (() => new Date()))();
+  const askedAt = new Date();
   let horizon: bigint | null;
   let answer: QueriedOrder;
   try {
@@ -92,7 +95,7 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
   } catch (err) {
     deps.log.warn({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: Payzero query failed");
     // Every query path answered a business error: Payzero does not know the order (the doc names no code).
-    if (err instanceof PayzeroApiError) await markUnknown(deps.db, order.mchtOrderNo, askedAt);
+    if (err instanceof PayzeroApiError) await markUnknown(deps.db, order.mchtOrderNo);
     return err instanceof PayzeroAuthError ? "refused" : "failed";
   }
   if (order.payzeroUnknownSince !== null) await clearUnknown(deps.db, order.mchtOrderNo);

@@ -1,12 +1,13 @@
 // The reconciler as a BullMQ job scheduler: every worker process registers the same scheduler and runs a
 // worker for its queue, so a run happens once per interval whatever the number of processes.
-import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
+import { throttledLog } from "../ops/log-throttle.js";
 import { reconcileOrders, reconcileRuns } from "../ops/metrics.js";
 import type { FanOut } from "../orders/notification.js";
 import { PayzeroClient } from "../payzero/query-api.js";
+import { BackoffWorker } from "../queue/full-redis.js";
 import { redisKeys } from "../queue/keys.js";
 import {
   closeWorker,
@@ -59,7 +60,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
     .catch((err: Error) => deps.log.error({ err }, "reconciler not scheduled"));
   // Both series from the start: an alert on failed runs, or on no run at all, has something to read.
   for (const outcome of ["succeeded", "failed"]) reconcileRuns.inc({ outcome }, 0);
-  const worker = new Worker<unknown, ReconcileResult>(
+  const worker = new BackoffWorker<unknown, ReconcileResult>(
     RECONCILE_QUEUE,
     async () => {
       const result = await reconcileOnce({ ...deps, client, settings, cursor });
@@ -72,11 +73,13 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
     },
     reconcileWorkerOptions(deps.connection, prefix),
   );
+  const failures = throttledLog(deps.log);
+  worker.on("closed", () => failures.stop());
   worker.on("failed", (_job, err) => {
     reconcileRuns.inc({ outcome: "failed" });
-    deps.log.warn({ err }, "reconcile run failed");
+    failures.warn({ err }, "reconcile run failed");
   });
-  worker.on("error", (err) => deps.log.error({ err }, "reconcile worker error"));
+  worker.on("error", (err) => failures.error({ err }, "reconcile worker error"));
   deps.log.info({ every: settings.intervalSeconds, stale: settings.staleSeconds }, "reconciler started");
   return {
     // Closed before its setup commands are answered, BullMQ rejects them with "Connection is closed".

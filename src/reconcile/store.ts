@@ -1,26 +1,35 @@
 // What the reconciler reads and writes of an order besides applying answers: the newest Payzero
 // timestamp it knows of it, and whether Payzero calls it unknown.
 import type { Db } from "../db/client.js";
-import { ORDER_MSG_TYPES } from "../orders/order-state.js";
 
 /** The newest Payzero timestamp among the order's applied messages, or null when it has none. */
 export async function newestKnown(db: Db, mchtOrderNo: string): Promise<bigint | null> {
   const { _max } = await db.notification.aggregate({
     _max: { timestamp: true },
-    where: { mchtOrderNo, problem: null, msgType: { in: [...ORDER_MSG_TYPES] } },
+    where: { mchtOrderNo, applied: true },
   });
   return _max.timestamp;
 }
 
 /**
- * Payzero answered "no such order" on every query path: an order with no status yet is unknown from now
- * on, unless it already was (the first such answer counts). An order with a status is known by definition.
+ * Postgres's clock: the one that writes every order's times (the apply step, registrations, markUnknown),
+ * so the reconciler measures staleness on it and never compares two hosts' clocks.
  */
-export async function markUnknown(db: Db, mchtOrderNo: string, now: Date): Promise<void> {
-  await db.order.updateMany({
-    where: { mchtOrderNo, payStatus: null, declareStatus: null, payzeroUnknownSince: null },
-    data: { payzeroUnknownSince: now },
-  });
+export async function databaseNow(db: Db): Promise<Date> {
+  const [row] = await db.$queryRaw<Array<{ now: Date }>>`SELECT now() AS now`;
+  return row!.now;
+}
+
+/**
+ * Payzero answered "no such order" on every query path: an order with no status yet is unknown from now
+ * on (Postgres's clock), unless it already was (the first such answer counts). An order with a status is
+ * known by definition.
+ */
+export async function markUnknown(db: Db, mchtOrderNo: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE orders SET payzero_unknown_since = now()
+     WHERE mcht_order_no = ${mchtOrderNo} AND pay_status IS NULL AND declare_status IS NULL
+       AND payzero_unknown_since IS NULL`;
 }
 
 /** Payzero knows the order after all. */

@@ -12,7 +12,6 @@ import { Prisma } from "../generated/prisma/client.js";
 import { historyOf } from "../orders/apply.js";
 import { lockOrders, storedMessages, type Tx } from "../orders/apply-sql.js";
 import { messagesStateNeeds } from "../orders/order-state.js";
-import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 
 export interface PruneSettings {
   days: number;
@@ -94,8 +93,7 @@ interface Candidate {
 export async function pruneNotifications(tx: Tx, cutoff: Date, limit: number): Promise<Batch> {
   const candidates = await tx.$queryRaw<Candidate[]>`
     SELECT id, content_key AS "contentKey", mcht_order_no AS "mchtOrderNo",
-           (problem IS NULL AND msg_body IS NOT NULL
-            AND msg_type IN (${PAY_STATUS_NOTIFY}, ${DECLARE_STATUS_NOTIFY})) AS applied
+           (applied AND msg_body IS NOT NULL) AS applied
       FROM notifications n
      WHERE pruned_at IS NULL AND received_at < ${cutoff}
        AND NOT EXISTS (SELECT 1 FROM deliveries d

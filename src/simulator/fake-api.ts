@@ -36,6 +36,11 @@ interface FakeApiState {
   /** The next N queries are answered with `failStatus` (default 500). */
   failQueries: number;
   failStatus: number;
+  /**
+   * How a query path answers about an order it does not know: `success: false` with an error code (the
+   * default), `success: true` with `data: null`, or an HTTP status (a 404 …) with no envelope.
+   */
+  unknownOrder: "error" | "null" | number;
 }
 
 export interface FakeApi {
@@ -72,6 +77,7 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
     refuseAllTokens: false,
     failQueries: 0,
     failStatus: 500,
+    unknownOrder: "error",
   };
   const setOrders = (orders: Iterable<OrderResultJson>) => {
     for (const o of orders) state.orders.set(o.mchtOrderNo, o);
@@ -116,7 +122,11 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
         return reply.code(state.failStatus).send({ message: "simulated failure" });
       }
       const order = store.get(no);
-      return order ? ok(order) : fail("30004", `订单不存在: ${no}`);
+      if (order) return ok(order);
+      if (state.unknownOrder === "null") return ok(null);
+      if (typeof state.unknownOrder === "number")
+        return reply.code(state.unknownOrder).send({ error: "Not Found", message: `no order ${no}` });
+      return fail("30004", `订单不存在: ${no}`);
     };
   app.get("/order/queryOrder", queryRoute(state.queries, state.orders));
   app.get("/order/feedback", queryRoute(state.feedbackQueries, state.batchOrders));

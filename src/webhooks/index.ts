@@ -9,9 +9,8 @@ import { createBatcher } from "../db/group-commit.js";
 import { watchDeliveries } from "../ops/metrics.js";
 import type { FanOut } from "../orders/notification.js";
 import type { RedisClient } from "../queue/redis.js";
-import { destinationPolicy } from "./address-rule.js";
-import { type AttemptDeps, runAttempt } from "./attempt.js";
-import { startBackfillWorker } from "./backfill-worker.js";
+import { type AttemptDeps, runAttempt } from "./delivery/attempt.js";
+import { startBackfillWorker } from "./delivery/backfill-worker.js";
 import {
   type AttemptRecord,
   deferHolds,
@@ -19,14 +18,15 @@ import {
   recordAttempts,
   releaseHolds,
   renewHolds,
-} from "./delivery-queue.js";
-import { createFanOut } from "./delivery-rows.js";
-import { createDestinations } from "./destination.js";
-import { createDispatcher } from "./dispatcher.js";
-import { startEndpointMetricsPruner } from "./endpoint-metrics.js";
-import { startPoller } from "./poller.js";
-import { createEndpointLimiter } from "./rate-limit.js";
-import { keyringOf } from "./sealing.js";
+} from "./delivery/delivery-queue.js";
+import { createFanOut } from "./delivery/delivery-rows.js";
+import { createDispatcher } from "./delivery/dispatcher.js";
+import { startEndpointMetricsPruner } from "./delivery/endpoint-metrics.js";
+import { startPoller } from "./delivery/poller.js";
+import { createEndpointLimiter } from "./delivery/rate-limit.js";
+import { destinationPolicy } from "./endpoints/address-rule.js";
+import { keyringOf } from "./endpoints/sealing.js";
+import { createDestinations } from "./transports/destination.js";
 
 export interface WebhookWorkerDeps {
   config: Config;

@@ -1,21 +1,28 @@
 // The webhook stage against real Postgres and a local HTTP receiver; notifications stored like the
 // order worker stores them (one transaction, then afterCommit).
+import { lookup } from "node:dns";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import type { Actor } from "../../src/actor.js";
 import { buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import type { FanOut } from "../../src/orders/notification.js";
 import { contentKey } from "../../src/payzero/envelope.js";
-import type { HeldDelivery } from "../../src/webhooks/delivery-queue.js";
-import { sealHeaders } from "../../src/webhooks/endpoint-sealing.js";
+import { isRefusal } from "../../src/refusal.js";
+import type { HeldDelivery } from "../../src/webhooks/delivery/delivery-queue.js";
+import { webhookDeps } from "../../src/webhooks/deps.js";
+import type { DestinationPolicy } from "../../src/webhooks/endpoints/address-rule.js";
+import {
+  changeEndpoint,
+  createEndpoint as createOperation,
+} from "../../src/webhooks/endpoints/operations.js";
+import { keyringOf } from "../../src/webhooks/endpoints/sealing.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
-import { keyringOf } from "../../src/webhooks/sealing.js";
-import { generateEndpointId, generateSecret } from "../../src/webhooks/secret.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "./db.js";
 import { type Receiver, startReceiver } from "./receiver.js";
@@ -90,23 +97,25 @@ export async function rawEndpointRow(db: Db, id: string) {
   return rows[0]!;
 }
 
-/** Stored as the API stores it (secret and headers sealed); answers with the secret in plaintext. */
+/** Every destination allowed: tests store endpoints the address rule would refuse, to check the send-time check. */
+const anyDestination: DestinationPolicy = { refusal: () => undefined, resolve: lookup };
+
+const testActor: Actor = { kind: "system", name: "test" };
+
+/** Stored by the create operation, as the API stores it (secret and headers sealed); answers the row with the secret in plaintext. */
 export async function createEndpoint(db: Db, spec: EndpointSpec) {
-  const id = generateEndpointId();
-  const secret = generateSecret();
-  const row = await db.webhookEndpoint.create({
-    data: {
-      id,
-      url: spec.url,
-      msgTypes: spec.msgTypes ?? [],
-      payStatuses: spec.payStatuses ?? [],
-      declareStatuses: spec.declareStatuses ?? [],
-      headers: sealHeaders(testKeyring, id, spec.headers ?? {}),
-      secret: testKeyring.seal(id, secret),
-      enabled: spec.enabled ?? true,
-    },
+  const deps = webhookDeps(testConfig(), db, async () => {}, anyDestination);
+  const created = await createOperation(deps, testActor, {
+    url: spec.url,
+    msgTypes: spec.msgTypes?.length ? spec.msgTypes : null,
+    payStatus: spec.payStatuses?.length ? spec.payStatuses : null,
+    declareStatus: spec.declareStatuses?.length ? spec.declareStatuses : null,
+    headers: spec.headers ?? null,
   });
-  return { ...row, secret };
+  if (isRefusal(created)) throw new Error(`endpoint not created: ${created.message}`);
+  if (spec.enabled === false) await changeEndpoint(deps, testActor, created.id, { enabled: false });
+  const row = await db.webhookEndpoint.findUniqueOrThrow({ where: { id: created.id } });
+  return { ...row, secret: created.secret };
 }
 
 export interface NotificationSpec {

@@ -31,12 +31,24 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function startOwnRedis(): Promise<OwnRedis> {
-  if (ownRedisKind() === "container") return startContainerRedis();
+/** `extraArgs`: further redis-server options (e.g. `--maxmemory 24mb`); redis-server from the PATH only. */
+export async function startOwnRedis(extraArgs: string[] = []): Promise<OwnRedis> {
+  if (ownRedisKind() === "container") {
+    if (extraArgs.length > 0) throw new Error("redis-server options need redis-server on the PATH");
+    return startContainerRedis();
+  }
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "pzn-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", ""];
-  args.push("--appendonly", "yes", "--appendfsync", "always", "--maxmemory-policy", "noeviction");
+  args.push(
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--maxmemory-policy",
+    "noeviction",
+    ...extraArgs,
+  );
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   const own: OwnRedis = {

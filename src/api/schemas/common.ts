@@ -1,5 +1,6 @@
 // Pieces every /v1 resource's schemas share: list paging, times, ids.
 import { type TSchema, Type } from "typebox";
+import { BIGINT_ID_PATTERN } from "../../db/bigint-id.js";
 
 export const Limit = Type.Integer({
   minimum: 1,
@@ -23,6 +24,6 @@ export const NullableTime = Type.Union([Time, Type.Null()]);
 export const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 export const WebhookId = Type.String({ minLength: 1, maxLength: 100 });
-export const DeliveryId = Type.String({ pattern: "^[1-9][0-9]{0,17}$", description: "delivery id" });
+export const DeliveryId = Type.String({ pattern: BIGINT_ID_PATTERN, description: "delivery id" });
 
 export const NoContent = Type.Null();

@@ -1,6 +1,7 @@
 // Schemas of /v1/webhooks: the endpoint as shown, and what creating and changing one take.
 import { Type } from "typebox";
 import { MAX_SECRET_OVERLAP_SECONDS } from "../../config.js";
+import { MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH } from "../../webhooks/endpoints/input.js";
 import { Cursor, Limit, NullableString, NullableTime, Page, Time, WebhookId } from "./common.js";
 
 export const WebhookView = Type.Object({
@@ -62,8 +63,8 @@ const HeadersPatch = Type.Union(
   ],
   { description: "merged into the endpoint's headers: a null value removes that one; null removes all" },
 );
-const Url = Type.String({ minLength: 1, maxLength: 2048 });
-const Description = Type.Union([Type.String({ maxLength: 500 }), Type.Null()]);
+const Url = Type.String({ minLength: 1, maxLength: MAX_URL_LENGTH });
+const Description = Type.Union([Type.String({ maxLength: MAX_DESCRIPTION_LENGTH }), Type.Null()]);
 const RateLimit = Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()], {
   description: "most attempts per second to this endpoint, across all worker processes; null: no limit",
 });

@@ -1,10 +1,15 @@
 // `backfill`: start a backfill of a webhook (like POST /v1/webhooks/:id/backfill), or show its
-// backfills' progress (like GET).
+// backfills' progress (like GET): the same operations.
 
 import { isRefusal } from "../../refusal.js";
-import { type BackfillProgress, backfillsOf, startBackfill } from "../../webhooks/backfill.js";
+import {
+  type BackfillView,
+  getBackfills,
+  startBackfill,
+} from "../../webhooks/delivery/backfill-operations.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
+import { cliActor, cliWebhooks } from "../webhooks.js";
 
 export interface BackfillOptions {
   webhookId: string;
@@ -14,31 +19,28 @@ export interface BackfillOptions {
 }
 
 export async function backfillCommand(ctx: CliContext, opts: BackfillOptions): Promise<number> {
-  const { db, out } = ctx;
+  const { out } = ctx;
+  const webhooks = cliWebhooks(ctx);
   const what = `webhook ${cell(opts.webhookId)}`;
   if (opts.since) {
-    const started = await startBackfill(db, opts.webhookId, opts.since, opts.until ?? new Date());
+    const range = { since: opts.since, until: opts.until };
+    const started = await startBackfill(webhooks, cliActor(), opts.webhookId, range);
     if (isRefusal(started)) {
       out.error(`${what}: ${started.message}`);
       return EXIT.notFound;
     }
-    if (opts.json)
-      printJson(out, summary({ ...started, deliveries: { pending: 0, succeeded: 0, failed: 0 } }));
+    if (opts.json) printJson(out, summary(started));
     else
       out.print(
-        `${what}: backfill ${started.id} started for ${started.since.toISOString()} to ${started.until.toISOString()}; the worker processes create and send its deliveries (follow with: backfill ${opts.webhookId})`,
+        `${what}: backfill ${started.id} started for ${started.since} to ${started.until}; the worker processes create and send its deliveries (follow with: backfill ${opts.webhookId})`,
       );
     return EXIT.ok;
   }
-  const endpoint = await db.webhookEndpoint.findUnique({
-    where: { id: opts.webhookId },
-    select: { id: true },
-  });
-  if (!endpoint) {
-    out.error(`${what}: no such webhook`);
+  const backfills = await getBackfills(webhooks, opts.webhookId);
+  if (isRefusal(backfills)) {
+    out.error(`${what}: ${backfills.message}`);
     return EXIT.notFound;
   }
-  const backfills = await backfillsOf(db, endpoint.id);
   if (opts.json) printJson(out, backfills.map(summary));
   else if (backfills.length === 0) out.print(`${what}: no backfills`);
   else
@@ -47,8 +49,8 @@ export async function backfillCommand(ctx: CliContext, opts: BackfillOptions): P
       backfills.map((b) =>
         [
           b.id,
-          b.since.toISOString(),
-          b.until.toISOString(),
+          b.since,
+          b.until,
           b.status,
           b.scanned,
           b.created,
@@ -62,16 +64,17 @@ export async function backfillCommand(ctx: CliContext, opts: BackfillOptions): P
   return EXIT.ok;
 }
 
-function summary(b: BackfillProgress) {
+/** The --json shape (the view without its row times). */
+function summary(b: BackfillView) {
   return {
-    id: String(b.id),
-    webhookId: b.endpointId,
-    since: b.since.toISOString(),
-    until: b.until.toISOString(),
+    id: b.id,
+    webhookId: b.webhookId,
+    since: b.since,
+    until: b.until,
     status: b.status,
     scanned: b.scanned,
     created: b.created,
     deliveries: b.deliveries,
-    finishedAt: b.finishedAt?.toISOString() ?? null,
+    finishedAt: b.finishedAt,
   };
 }

@@ -1,8 +1,10 @@
 // `deliveries`: the outbox rows of one status, newest first (the /v1/deliveries list as a table).
-import { deliveryInclude, deliveryView } from "../../api/views/deliveries.js";
+import { type DeliveryView, listDeliveries as deliveriesOf } from "../../webhooks/delivery/operations.js";
+import { endpointExists } from "../../webhooks/endpoints/operations.js";
 import type { DeliveryStatus } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable, plural } from "../table.js";
+import { cliWebhooks } from "../webhooks.js";
 
 export interface DeliveriesOptions {
   status: DeliveryStatus;
@@ -11,32 +13,25 @@ export interface DeliveriesOptions {
   json: boolean;
 }
 
-type View = ReturnType<typeof deliveryView>;
-
-export async function listDeliveries({ db, out }: CliContext, opts: DeliveriesOptions): Promise<number> {
-  if (opts.webhookId !== undefined) {
-    const endpoint = await db.webhookEndpoint.findUnique({
-      where: { id: opts.webhookId },
-      select: { id: true },
-    });
-    if (!endpoint) {
-      out.error(`no such webhook: ${cell(opts.webhookId)}`);
-      return EXIT.notFound;
-    }
+export async function listDeliveries(ctx: CliContext, opts: DeliveriesOptions): Promise<number> {
+  const { out } = ctx;
+  const webhooks = cliWebhooks(ctx);
+  if (opts.webhookId !== undefined && !(await endpointExists(webhooks, opts.webhookId))) {
+    out.error(`no such webhook: ${cell(opts.webhookId)}`);
+    return EXIT.notFound;
   }
-  const rows = await db.delivery.findMany({
-    where: { status: opts.status, ...(opts.webhookId !== undefined && { endpointId: opts.webhookId }) },
-    orderBy: { id: "desc" },
-    take: opts.limit,
-    include: deliveryInclude,
-  });
-  const views = rows.map(deliveryView);
+  const { items } = await deliveriesOf(webhooks, opts);
+  const views = items.map((i) => i.delivery);
   if (opts.json) printJson(out, { deliveries: views });
   else printDeliveries(out.print, views, opts);
   return EXIT.ok;
 }
 
-function printDeliveries(print: (line: string) => void, views: View[], opts: DeliveriesOptions): void {
+function printDeliveries(
+  print: (line: string) => void,
+  views: DeliveryView[],
+  opts: DeliveriesOptions,
+): void {
   const scope = opts.webhookId === undefined ? "" : ` of webhook ${opts.webhookId}`;
   if (views.length === 0) {
     print(`no ${opts.status} deliveries${scope}`);
@@ -47,7 +42,7 @@ function printDeliveries(print: (line: string) => void, views: View[], opts: Del
   for (const line of deliveriesTable(views)) print(line);
 }
 
-function deliveriesTable(views: View[]): string[] {
+function deliveriesTable(views: DeliveryView[]): string[] {
   return formatTable(
     ["ID", "ENDPOINT", "MESSAGE ID", "STATUS", "ATTEMPTS", "LAST ERROR", "UPDATED"],
     views.map((v) => [

@@ -1,12 +1,13 @@
 // `retry`: re-send failed deliveries now, the way POST /v1/deliveries/:id/retry and
-// POST /v1/webhooks/:id/retry-failed do (re-armed in Postgres for one attempt each).
+// POST /v1/webhooks/:id/retry-failed do (the same operations: re-armed in Postgres for one attempt each).
 
 import { isRefusal, type Refusal } from "../../refusal.js";
-import { type Rearmed, rearmDelivery, rearmFailedOf } from "../../webhooks/manual-retry.js";
+import { retryDelivery, retryFailed } from "../../webhooks/delivery/operations.js";
 import type { RetryTarget } from "../args.js";
 import { type CliContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
 import { cell, plural } from "../table.js";
+import { cliActor, cliWebhooks } from "../webhooks.js";
 
 export interface RetryOptions {
   target: RetryTarget;
@@ -26,7 +27,11 @@ export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Prom
     out.error(`${what}: no failed deliveries, nothing to retry`);
     return EXIT.notFound;
   }
-  const report = await sendNow(ctx, result, opts.wait);
+  const report = await sendNow(
+    ctx,
+    result.map((id) => ({ id })),
+    opts.wait,
+  );
   if (opts.json) printJson(out, report);
   else {
     out.print(
@@ -37,10 +42,15 @@ export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Prom
   return sendExitCode(report);
 }
 
-async function rearm({ db }: CliContext, target: RetryTarget): Promise<Rearmed[] | Refusal> {
-  if ("allFailedOf" in target) return rearmFailedOf(db, target.allFailedOf);
-  const one = await rearmDelivery(db, target.deliveryId);
-  return isRefusal(one) ? one : [one];
+/** The ids re-armed, or why none was. */
+async function rearm(ctx: CliContext, target: RetryTarget): Promise<bigint[] | Refusal> {
+  const webhooks = cliWebhooks(ctx);
+  if ("allFailedOf" in target) {
+    const all = await retryFailed(webhooks, cliActor(), target.allFailedOf);
+    return isRefusal(all) ? all : all.retried;
+  }
+  const one = await retryDelivery(webhooks, cliActor(), String(target.deliveryId));
+  return isRefusal(one) ? one : [target.deliveryId];
 }
 
 function describe(target: RetryTarget): string {

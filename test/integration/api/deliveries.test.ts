@@ -132,6 +132,15 @@ describe("/v1/deliveries", () => {
     expect((await call("POST", `/v1/deliveries/${pendingId}/retry`)).status).toBe(409);
     expect((await call("POST", "/v1/deliveries/999999999/retry")).status).toBe(404);
     expect((await call("POST", "/v1/deliveries/abc/retry")).status).toBe(400);
+    // A bigserial has 19 digits at most: every id it can hold is looked up, one past it is none.
+    for (const id of ["9223372036854775807", "9223372036854775808"]) {
+      expect(await call("GET", `/v1/deliveries/${id}`)).toMatchObject({
+        status: 404,
+        body: { message: "no such delivery" },
+      });
+      expect((await call("POST", `/v1/deliveries/${id}/retry`)).status).toBe(404);
+    }
+    expect((await call("GET", "/v1/deliveries/12345678901234567890")).status).toBe(400);
   });
 
   it("retries every failed delivery of an endpoint, and refuses while it is disabled", async () => {

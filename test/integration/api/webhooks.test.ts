@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEndpoint } from "../../../src/webhooks/endpoint-sealing.js";
-import { generateSecret } from "../../../src/webhooks/secret.js";
+import { openEndpoint } from "../../../src/webhooks/endpoints/endpoint-sealing.js";
+import { generateSecret } from "../../../src/webhooks/endpoints/secret.js";
 import { auth, buildV1, createHarness, type Harness, testKeyring } from "../../support/harness.js";
 
 let h: Harness;

@@ -36,6 +36,52 @@ describe("migrator", () => {
     }
   });
 
+  it("gives orders and stored notifications stored before versions the versions they would have had", async () => {
+    const name = `pzn_migrate_version_${process.pid}_${Date.now()}`;
+    await adminQuery(`CREATE DATABASE "${name}"`);
+    try {
+      const url = databaseUrl(name);
+      const dir = await mkdtemp(join(tmpdir(), "pzn-migrations-"));
+      const all = await readMigrations();
+      const before = all.filter((m) => m.name < "20261207110000_order_version");
+      const write = async (m: (typeof all)[number]) => {
+        await mkdir(join(dir, m.name), { recursive: true });
+        await writeFile(join(dir, m.name, "migration.sql"), m.sql);
+      };
+      for (const m of before) await write(m);
+      await migrate(url, dir);
+      await queryDatabase(
+        url,
+        `INSERT INTO orders (mcht_order_no, pay_status) VALUES ('A', 'PAY_SUCCEED'), ('B', NULL);
+         INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, mcht_order_no, problem,
+                                    changed_order, order_after, received_at) VALUES
+           (repeat('1', 64), 'PAY_STATUS_NOTIFY', 1, '{}', 'A', NULL, true, '{"payStatus": "PAY_APPLIED"}', now()),
+           (repeat('2', 64), 'PAY_STATUS_NOTIFY', 3, '{}', 'A', NULL, true, '{"payStatus": "PAY_SUCCEED"}', now()),
+           (repeat('3', 64), 'PAY_STATUS_NOTIFY', 2, '{}', 'A', NULL, false, '{"payStatus": "PAY_SUCCEED"}', now()),
+           (repeat('4', 64), 'PAY_STATUS_NOTIFY', 2, 'x', 'A', 'msgBody is not JSON', false, NULL, now())`,
+      );
+      for (const m of all) await write(m);
+      expect(await migrate(url, dir)).toEqual(all.filter((m) => !before.includes(m)).map((m) => m.name));
+      const orders = await queryDatabase(url, "SELECT mcht_order_no, version FROM orders ORDER BY 1");
+      expect(orders.rows).toEqual([
+        { mcht_order_no: "A", version: 2 },
+        { mcht_order_no: "B", version: 0 },
+      ]);
+      const stored = await queryDatabase(
+        url,
+        "SELECT applied, order_after->'version' AS version FROM notifications ORDER BY id",
+      );
+      expect(stored.rows).toEqual([
+        { applied: true, version: 1 },
+        { applied: true, version: 2 },
+        { applied: true, version: 2 },
+        { applied: false, version: null },
+      ]);
+    } finally {
+      await dropDatabase(name);
+    }
+  });
+
   it("refuses to run past a migration edited after it was applied", async () => {
     const dir = await mkdtemp(join(tmpdir(), "pzn-migrations-"));
     await mkdir(join(dir, "20260101000000_a"));

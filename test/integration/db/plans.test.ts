@@ -17,15 +17,15 @@ import { orderHistory } from "../../../src/orders/history.js";
 import type { FanOut, IncomingNotification } from "../../../src/orders/notification.js";
 import { staleOrdersQuery } from "../../../src/reconcile/policy.js";
 import { deleteFinishedDeliveries, pruneNotifications } from "../../../src/retention/prune.js";
-import { backfillStep } from "../../../src/webhooks/backfill.js";
+import { backfillStep } from "../../../src/webhooks/delivery/backfill.js";
 import {
   claimDue,
   type HeldDelivery,
   recordAttempts,
   releaseHolds,
   renewHolds,
-} from "../../../src/webhooks/delivery-queue.js";
-import { insertDeliveries } from "../../../src/webhooks/delivery-rows.js";
+} from "../../../src/webhooks/delivery/delivery-queue.js";
+import { insertDeliveries } from "../../../src/webhooks/delivery/delivery-rows.js";
 import { queryDatabase } from "../../support/admin.js";
 import { type CapturingDb, capturingDb, type Statement } from "../../support/capture.js";
 import { testConfig } from "../../support/config.js";

@@ -44,6 +44,7 @@ describe("schema.prisma matches the migrations", () => {
       expectedAt: at,
       needDeclare: false,
       payzeroUnknownSince: at,
+      version: 7,
     };
     expect(await db.order.create({ data: order })).toEqual(order);
 
@@ -55,6 +56,7 @@ describe("schema.prisma matches the migrations", () => {
       source: "payzero-query",
       mchtOrderNo: "SCHEMA-1",
       problem: "none",
+      applied: true,
       changedOrder: true,
       orderAfter: { mchtOrderNo: "SCHEMA-1", paymentAmount: 1 },
       receivedAt: at,

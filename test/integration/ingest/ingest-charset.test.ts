@@ -88,6 +88,12 @@ describe("charsets", () => {
     vectors.flatMap((v) => [
       { ...v, type: "application/json;charset=GBK", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
       { ...v, type: "text/plain; charset=gbk", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
+      // What a JVM whose default charset is GBK sends with a bare content type.
+      { ...v, type: "application/json", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
+      { ...v, type: "text/plain", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
+      { ...v, type: "application/json; charset=cp936", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
+      { ...v, type: "application/json; charset=x-gbk", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
+      { ...v, type: "text/plain; charset=Windows-936", bytes: v.envelopeGbk, expected: inGbk(v.msgBody) },
       { ...v, type: "application/json;charset=GB18030", bytes: v.envelopeGb18030, expected: v.msgBody },
     ]),
   )("reads a body Java wrote as $type and checks its GBK sign: $name", async (c) => {
@@ -103,16 +109,31 @@ describe("charsets", () => {
     });
   });
 
+  it("takes a GBK body with no declared charset over real HTTP, as a JVM whose default is GBK sends it", async () => {
+    const url = await h.app.listen({ port: 0, host: "127.0.0.1" });
+    for (const v of vectors) {
+      const bytes = Buffer.from(v.envelopeGbk, "base64");
+      const res = await fetch(`${url}/payzero/notify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: bytes,
+      });
+      expect(await res.text()).toBe("OK");
+      const message = await queuedMessage(h.queue, contentKey(v.msgType, inGbk(v.msgBody)));
+      expect(message).toMatchObject({ msgBody: inGbk(v.msgBody), timestamp: String(v.timestamp) });
+    }
+  });
+
   it("reads a body declared GB2312 as GBK, which contains it", async () => {
     const v = vectors[0]!;
     const res = await post(Buffer.from(v.envelopeGbk, "base64"), "text/plain;charset=GB2312");
     expect(res.body).toBe("OK");
   });
 
-  it("refuses a GBK body declared as UTF-8 or undeclared: the text read is not the text signed", async () => {
+  it("refuses a GBK body declared as UTF-8: the text read is not the text signed", async () => {
     const before = await messageCount();
     for (const v of vectors) {
-      for (const type of ["application/json;charset=UTF-8", "application/json", "text/plain"]) {
+      for (const type of ["application/json;charset=UTF-8", "text/plain; charset=utf8"]) {
         const res = await post(Buffer.from(v.envelopeGbk, "base64"), type);
         expect(res.statusCode).toBe(401);
         expect(res.body).toBe("bad sign");

@@ -68,7 +68,7 @@ type Spec =
       payerName: string;
       ts: number;
     }
-  /** About an order, but not applicable: paymentAmount is not whole fen. */
+  /** About an order, paymentAmount not whole fen: applied, the amount left out and reported. */
   | { kind: "badAmount"; order: number; ts: number }
   /** Not an order at all. */
   | { kind: "notJson" | "noOrderNo"; n: number; ts: number }
@@ -228,13 +228,19 @@ interface Expected {
   duplicate: boolean;
   applies: boolean;
   changedOrder: boolean;
-  state: OrderState | null;
+  state: VersionedState | null;
 }
 
-function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals: Map<string, OrderState> } {
+/** An order's state and its version: the number of messages that changed it. */
+type VersionedState = OrderState & { version: number };
+
+function model(inputs: IncomingNotification[]): {
+  perMessage: Expected[];
+  finals: Map<string, VersionedState>;
+} {
   const seen = new Set<string>();
   const histories = new Map<string, OrderMessage[]>();
-  const finals = new Map<string, OrderState>();
+  const finals = new Map<string, VersionedState>();
   const duplicate: Expected = {
     key: null,
     duplicate: true,
@@ -269,16 +275,12 @@ function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals
       { contentKey: key, msgType: input.msgType, timestamp: input.timestamp, dto: parsed.dto },
     ];
     histories.set(no, history);
-    const state = deriveOrder(history);
+    const derived = deriveOrder(history);
     const before = finals.get(no);
+    const changedOrder = !before || !sameState(derived, before);
+    const state = { ...derived, version: (before?.version ?? 0) + (changedOrder ? 1 : 0) };
     finals.set(no, state);
-    return {
-      key,
-      duplicate: false,
-      applies: true,
-      changedOrder: !before || !sameState(before, state),
-      state,
-    };
+    return { key, duplicate: false, applies: true, changedOrder, state };
   });
   return { perMessage, finals };
 }
@@ -288,7 +290,7 @@ function model(inputs: IncomingNotification[]): { perMessage: Expected[]; finals
 const EPOCH = new Date(0);
 
 /** The API's JSON of an order state, without its createdAt/updatedAt. */
-function stateJson(state: OrderState): Record<string, unknown> {
+function stateJson(state: VersionedState): Record<string, unknown> {
   const {
     createdAt: _c,
     updatedAt: _u,
@@ -409,7 +411,8 @@ describe("applyNotifications (one transaction per batch)", () => {
             const r = oneByOne[i]!;
             if (e.duplicate) continue;
             expect(r.changedOrder, `message ${i}`).toBe(e.changedOrder);
-            expect(r.problem ?? null, `message ${i}`).toEqual(e.applies ? null : expect.any(String));
+            expect(r.applied, `message ${i}`).toBe(e.applies);
+            if (!e.applies) expect(r.problem, `message ${i}`).toEqual(expect.any(String));
             expect(r.order ?? null, `message ${i}`).toEqual(
               e.state ? { payStatus: e.state.payStatus, declareStatus: e.state.declareStatus } : null,
             );
@@ -552,7 +555,7 @@ describe("applyNotifications (one transaction per batch)", () => {
     });
   });
 
-  it("stores a message whose body escapes a NUL or a lone surrogate as a problem, and applies the rest of its batch", async () => {
+  it("applies a message whose body escapes a NUL or a lone surrogate in a field the state does not need, leaving it out; one in its order number is a problem", async () => {
     // Escaped inside msgBody, so the envelope holds neither and ingest queues it; Postgres text holds
     // no NUL and jsonb (order_after) neither, nor a lone surrogate.
     const good = orderMessage("EX-3", PAY_STATUS_NOTIFY, 1000, { payStatus: "PAY_APPLIED" });
@@ -567,18 +570,18 @@ describe("applyNotifications (one transaction per batch)", () => {
 
     const results = await applyNotifications(batched.db, [good, nul, surrogate, nulOrderNo, other], noFanOut);
     expect(
-      results.map((r) => [r.duplicate, r.notificationId !== null, r.problem ? "problem" : "applied"]),
+      results.map((r) => [r.duplicate, r.notificationId !== null, r.applied, r.problem ?? null]),
     ).toEqual([
-      [false, true, "applied"],
-      [false, true, "problem"],
-      [false, true, "problem"],
-      [false, true, "problem"],
-      [false, true, "applied"],
+      [false, true, true, null],
+      [false, true, true, "payerName is not text: left out (msgBody has it)"],
+      [false, true, true, "subject is not text: left out (msgBody has it)"],
+      [false, true, false, "msgBody has no mchtOrderNo"],
+      [false, true, true, null],
     ]);
     expect(await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "EX-3" } })).toMatchObject({
-      payStatus: "PAY_APPLIED",
-      payStatusAt: 1000n,
-      payerName: "周Xx",
+      payStatus: "PAY_SUCCEED",
+      payStatusAt: 2000n,
+      payerName: null,
     });
     expect(await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "EX-4" } })).toMatchObject({
       payStatus: "PAY_SUCCEED",

@@ -89,7 +89,7 @@ describe("order state from notifications", () => {
     const odd = [
       signedEnvelope(PAY, "not json at all"),
       signedEnvelope(PAY, '{"payStatus":"PAY_SUCCEED"}'),
-      signedEnvelope(DECLARE, '{"mchtOrderNo":"H-4","paymentAmount":"lots"}'),
+      signedEnvelope(DECLARE, '{"mchtOrderNo":"H-4","declareStatus":["DECLARED"]}'),
       signedEnvelope("REFUND_STATUS_NOTIFY", '{"mchtOrderNo":"H-4","refundStatus":"DONE"}'),
     ];
     for (const env of odd) {
@@ -101,13 +101,72 @@ describe("order state from notifications", () => {
       where: { msgBody: { in: odd.map((e) => e.msgBody) } },
     });
     expect(stored.map((n) => n.problem).sort()).toEqual([
+      "declareStatus is not text",
       "msgBody has no mchtOrderNo",
       "msgBody is not JSON",
-      "paymentAmount is not a whole number of fen",
       "unknown msgType REFUND_STATUS_NOTIFY",
     ]);
-    expect(stored.every((n) => !n.changedOrder)).toBe(true);
+    expect(stored.every((n) => !n.changedOrder && !n.applied)).toBe(true);
     expect(await order("H-4")).toMatchObject({ payStatus: "PAY_SUCCEED" });
     expect(await p.queue.getJobCounts("failed")).toEqual({ failed: 0 });
+  });
+
+  it("writes an order's times with Postgres's clock, the one the reconciler measures staleness on", async () => {
+    await send(PAY, 9000, { mchtOrderNo: "H-7", payStatus: "PAY_APPLIED" });
+    await p.drained();
+    // stored_at defaults to now() in the transaction that applied the message: the same instant.
+    const [row] = await p.db.$queryRaw<Array<{ same: boolean }>>`
+      SELECT o.updated_at = n.stored_at AND o.created_at = n.stored_at AS same
+        FROM orders o JOIN notifications n USING (mcht_order_no) WHERE o.mcht_order_no = 'H-7'`;
+    expect(row).toEqual({ same: true });
+  });
+
+  it("keeps an order whose only message has an unreadable status, with no status, for the reconciler to ask about", async () => {
+    const body = JSON.stringify({ ...JSON.parse(orderBody({ mchtOrderNo: "H-6" })), payStatus: { code: 1 } });
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/payzero/notify",
+      payload: signedEnvelope(PAY, body, 8000),
+    });
+    expect(res.body).toBe("OK");
+    await p.drained();
+    expect(await p.db.notification.findMany({ where: { mchtOrderNo: "H-6" } })).toEqual([
+      expect.objectContaining({ applied: false, changedOrder: false, problem: "payStatus is not text" }),
+    ]);
+    expect(await order("H-6")).toMatchObject({ payStatus: null, declareStatus: null, version: 0 });
+  });
+
+  it("applies the status of a message with an object initResponse and a decimal amount, and reports them", async () => {
+    const body = JSON.stringify({
+      ...JSON.parse(orderBody({ mchtOrderNo: "H-5", payStatus: "PAY_SUCCEED" })),
+      paymentAmount: "35302.00",
+      initResponse: { retcode: "SUCCESS", trxstatus: "0000" },
+    });
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/payzero/notify",
+      payload: signedEnvelope(PAY, body, 7000),
+    });
+    expect(res.body).toBe("OK");
+    await p.drained();
+    expect(await order("H-5")).toMatchObject({
+      payStatus: "PAY_SUCCEED",
+      payStatusAt: 7000,
+      paymentAmount: 35302,
+      initResponse: '{"retcode":"SUCCESS","trxstatus":"0000"}',
+      version: 1,
+    });
+    const res2 = await p.app.inject({ url: "/v1/notifications?mchtOrderNo=H-5", headers: p.authorized });
+    const [stored] = await p.db.notification.findMany({ where: { mchtOrderNo: "H-5" } });
+    expect(stored).toMatchObject({
+      msgBody: body,
+      applied: true,
+      changedOrder: true,
+      problem:
+        'paymentAmount "35302.00" is not a whole number: read as 35302 fen; initResponse is not text: kept as its JSON',
+    });
+    expect(res2.json().items).toEqual([
+      expect.objectContaining({ applied: true, changedOrder: true, problem: stored!.problem }),
+    ]);
   });
 });

@@ -37,7 +37,12 @@ beforeEach(async () => {
   await h.db.order.deleteMany();
   api.state.orders.clear();
   api.state.batchOrders.clear();
-  Object.assign(api.state, { refuseAllTokens: false, failQueries: 0, failStatus: 500 });
+  Object.assign(api.state, {
+    refuseAllTokens: false,
+    failQueries: 0,
+    failStatus: 500,
+    unknownOrder: "error",
+  });
 });
 
 function client(queryPaths?: PayzeroClientOptions["queryPaths"]): PayzeroClient {
@@ -222,6 +227,33 @@ describe("reconcileOnce", () => {
     });
     expect(await run(client(["/order/feedback"]))).toEqual({ queried: 1, changed: 1, failed: 0 });
     expect(await statuses("AUTO-1")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+  });
+
+  it.each([
+    ["success with data: null", "null" as const],
+    ["a 404", 404],
+  ])("asks /order/feedback when /order/queryOrder answers %s", async (_name, unknownOrder) => {
+    api.state.unknownOrder = unknownOrder;
+    await seedOrder(h.db, "AUTO-2", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setBatchOrders([payzeroOrder("AUTO-2", "PAY_SUCCEED", "NOT_DECLARED")]);
+    const feedbackBefore = api.state.feedbackQueries.length;
+    expect(await queriesDuring(() => run())).toEqual(["AUTO-2"]);
+    expect(api.state.feedbackQueries.slice(feedbackBefore)).toEqual(["AUTO-2"]);
+    expect(await statuses("AUTO-2")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "NOT_DECLARED" });
+  });
+
+  it("marks an order no path knows (no data) unknown, and clears the mark once Payzero knows it", async () => {
+    api.state.unknownOrder = "null";
+    await expectOrders(h.db, ["LATE-1"], null, new Date(Date.now() - 3_600_000));
+    expect(await run()).toEqual({ queried: 1, changed: 0, failed: 1 });
+    const marked = await h.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "LATE-1" } });
+    expect(marked.payzeroUnknownSince).not.toBeNull();
+    // Payzero knows it now, still without a status change to apply: the answer alone clears the mark.
+    api.setOrders([{ mchtOrderNo: "LATE-1", payStatus: null, declareStatus: null }]);
+    expect(await run()).toEqual({ queried: 1, changed: 0, failed: 0 });
+    expect(await h.db.order.findUniqueOrThrow({ where: { mchtOrderNo: "LATE-1" } })).toMatchObject({
+      payzeroUnknownSince: null,
+    });
   });
 
   it("takes PAY_CANCELLED as final, and a paid order registered with needDeclare false as finished", async () => {

@@ -13,7 +13,7 @@ import { applyNotifications } from "../../../src/orders/apply.js";
 import type { FanOut, IncomingNotification } from "../../../src/orders/notification.js";
 import { pruneOnce } from "../../../src/retention/prune.js";
 import { startRetention } from "../../../src/retention/runner.js";
-import { insertDeliveries } from "../../../src/webhooks/delivery-rows.js";
+import { insertDeliveries } from "../../../src/webhooks/delivery/delivery-rows.js";
 import { queryDatabase } from "../../support/admin.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";

@@ -4,14 +4,14 @@
 import { globalAgent } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { buildPayload, signRequest } from "../../../src/webhooks/delivery/payload.js";
 import {
   destinationPolicy,
   destinationProblem,
   REFUSED_CODE,
   type Resolver,
-} from "../../../src/webhooks/address-rule.js";
-import { postWebhook } from "../../../src/webhooks/http-post.js";
-import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
+} from "../../../src/webhooks/endpoints/address-rule.js";
+import { postWebhook } from "../../../src/webhooks/transports/http-post.js";
 import {
   auth,
   buildV1,

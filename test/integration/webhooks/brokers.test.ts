@@ -5,8 +5,8 @@ import type { ConfirmChannel, GetMessage } from "amqplib";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
-import { createDestinations } from "../../../src/webhooks/destination.js";
-import { buildPayload, signRequest } from "../../../src/webhooks/payload.js";
+import { buildPayload, signRequest } from "../../../src/webhooks/delivery/payload.js";
+import { createDestinations } from "../../../src/webhooks/transports/destination.js";
 import {
   createStream,
   createVhost,

@@ -2,16 +2,16 @@ import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
-import { destinationPolicy } from "../../../src/webhooks/address-rule.js";
-import { type AttemptDeps, runAttempt } from "../../../src/webhooks/attempt.js";
+import { type AttemptDeps, runAttempt } from "../../../src/webhooks/delivery/attempt.js";
 import {
   claimDue,
   type HeldDelivery,
   recordAttempts,
   renewHolds,
-} from "../../../src/webhooks/delivery-queue.js";
-import { createDestinations } from "../../../src/webhooks/destination.js";
+} from "../../../src/webhooks/delivery/delivery-queue.js";
+import { destinationPolicy } from "../../../src/webhooks/endpoints/address-rule.js";
 import { startWebhookWorkers } from "../../../src/webhooks/index.js";
+import { createDestinations } from "../../../src/webhooks/transports/destination.js";
 import {
   auth,
   buildV1,

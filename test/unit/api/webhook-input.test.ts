@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_MSG_TYPES, inputProblem, storedMsgTypes, urlProblem } from "../../../src/api/webhook-input.js";
+import {
+  EMPTY_MSG_TYPES,
+  inputProblem,
+  storedMsgTypes,
+  urlProblem,
+} from "../../../src/webhooks/endpoints/input.js";
 
 describe("endpoint input", () => {
   it("takes only absolute http(s) URLs", () => {

@@ -252,14 +252,44 @@ describe("parseOrderResult", () => {
     ["an array", "[1]", "msgBody is not a JSON object"],
     ["no order number", '{"payStatus":"PAY_SUCCEED"}', "msgBody has no mchtOrderNo"],
     ["a blank order number", '{"mchtOrderNo":"  "}', "msgBody has no mchtOrderNo"],
-    [
-      "a fractional amount",
-      '{"mchtOrderNo":"A","paymentAmount":1.5}',
-      "paymentAmount is not a whole number of fen",
-    ],
     ["an object status", '{"mchtOrderNo":"A","payStatus":{}}', "payStatus is not text"],
+    [
+      "a NUL in the declare status",
+      '{"mchtOrderNo":"A","declareStatus":"D\\u0000"}',
+      "declareStatus is not text",
+    ],
   ])("marks %s as a problem", (_name, body, problem) => {
     expect(parseOrderResult(body)).toMatchObject({ ok: false, problem });
+  });
+
+  it.each([
+    [
+      "an object initResponse",
+      { initResponse: { retcode: "SUCCESS" } },
+      { initResponse: '{"retcode":"SUCCESS"}' },
+      ["initResponse is not text: kept as its JSON"],
+    ],
+    [
+      "an amount with decimals",
+      { paymentAmount: "35302.00" },
+      { paymentAmount: 35302n },
+      ['paymentAmount "35302.00" is not a whole number: read as 35302 fen'],
+    ],
+    [
+      "a fractional amount",
+      { paymentAmount: 1.5 },
+      { paymentAmount: null },
+      ["paymentAmount is not a whole number of fen: left out (msgBody has it)"],
+    ],
+    [
+      "a NUL in the payer's name and an array subject",
+      { payerName: "A\u0000", subject: ["x"] },
+      { payerName: null, subject: '["x"]' },
+      ["payerName is not text: left out (msgBody has it)", "subject is not text: kept as its JSON"],
+    ],
+  ])("applies a message with %s, saying what it kept how", (_name, fields, read, kept) => {
+    const parsed = parseOrderResult(orderBody({ mchtOrderNo: "A", payStatus: "PAY_SUCCEED", ...fields }));
+    expect(parsed).toMatchObject({ ok: true, dto: { payStatus: "PAY_SUCCEED", ...read }, kept });
   });
 
   it("never throws on arbitrary text (fuzz)", () => {

@@ -91,7 +91,7 @@ describe("PayzeroClient", () => {
 
   it("refuses an answer about another order or one that is not an order", async () => {
     api.state.orders.set("ALIAS", { mchtOrderNo: "A-1" });
-    api.state.orders.set("BAD", { mchtOrderNo: "BAD", paymentAmount: "a lot" });
+    api.state.orders.set("BAD", { mchtOrderNo: "BAD", payStatus: { a: 1 } });
     await expect(client().queryOrder("ALIAS")).rejects.toThrow(/another order/);
     await expect(client().queryOrder("BAD")).rejects.toThrow(/not an orderResultDto/);
   });
@@ -123,11 +123,17 @@ describe("PayzeroClient", () => {
     expect(await counting(() => c.queryOrder("A-1"))).toEqual({ logins: 0, queries: 1 });
   });
 
-  it("renews an expired token (the client's clock is behind) once and goes on", async () => {
-    const c = client({ now: () => clock - 5 * 3600_000 });
+  it.each([
+    ["5 hours behind", -5 * 3600_000],
+    ["4 hours ahead", 4 * 3600_000],
+  ])("renews on the token's lifetime with a client clock %s of Payzero's", async (_name, offset) => {
+    const c = client({ now: () => clock + offset });
     await c.queryOrder("A-1");
-    clock += 5 * 3600_000; // the fake API now sees the token expired; the client does not know
-    expect(await counting(() => c.queryOrder("A-1"))).toEqual({ logins: 1, queries: 2 });
+    clock += 4 * 3600_000 - 6 * 60_000;
+    expect(await counting(() => c.queryOrder("A-1"))).toEqual({ logins: 0, queries: 1 });
+    clock += 2 * 60_000;
+    // Renewed before Payzero would refuse the token: no refused query.
+    expect(await counting(() => c.queryOrder("A-1"))).toEqual({ logins: 1, queries: 1 });
   });
 
   it("fails after one renewal when every token is refused, never loops", async () => {

@@ -1,7 +1,7 @@
 // The broker URL helpers: what a publish and a connection take from a URL, and the credential mask. Pure.
 import { describe, expect, it } from "vitest";
-import { amqpTarget, destinationKind, natsTarget } from "../../../src/webhooks/broker-url.js";
-import { maskUrl, unmaskUrl } from "../../../src/webhooks/url-mask.js";
+import { maskUrl, unmaskUrl } from "../../../src/webhooks/endpoints/url-mask.js";
+import { amqpTarget, destinationKind, natsTarget } from "../../../src/webhooks/transports/broker-url.js";
 
 describe("broker URLs", () => {
   it("pick the destination by scheme, whatever its case", () => {

@@ -2,9 +2,9 @@
 // release and defer that record what they were given, and fake timers for the pauses.
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { HeldDelivery } from "../../../src/webhooks/delivery-queue.js";
-import { createDispatcher, type DispatcherOptions } from "../../../src/webhooks/dispatcher.js";
-import type { PayloadSource } from "../../../src/webhooks/payload.js";
+import type { HeldDelivery } from "../../../src/webhooks/delivery/delivery-queue.js";
+import { createDispatcher, type DispatcherOptions } from "../../../src/webhooks/delivery/dispatcher.js";
+import type { PayloadSource } from "../../../src/webhooks/delivery/payload.js";
 
 const NOW = Date.parse("2026-12-07T12:00:00Z");
 beforeEach(() => {

@@ -7,8 +7,8 @@ import {
   signRequest,
   standardSignature,
   webhookMessageId,
-} from "../../../src/webhooks/payload.js";
-import { generateSecret } from "../../../src/webhooks/secret.js";
+} from "../../../src/webhooks/delivery/payload.js";
+import { generateSecret } from "../../../src/webhooks/endpoints/secret.js";
 
 const key = "a".repeat(64);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/retry-schedule.js";
+import { afterFailure, isSuccess, resultOf } from "../../../src/webhooks/delivery/retry-schedule.js";
 
 describe("retry schedule", () => {
   const schedule = [5, 30, 120];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { rotateSecret } from "../../../src/webhooks/rotation.js";
-import { generateSecret, signingSecrets } from "../../../src/webhooks/secret.js";
+import { rotateSecret } from "../../../src/webhooks/endpoints/rotation.js";
+import { generateSecret, signingSecrets } from "../../../src/webhooks/endpoints/secret.js";
 
 describe("secret rotation", () => {
   const now = new Date("2026-11-26T12:00:00Z");

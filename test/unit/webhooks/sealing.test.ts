@@ -2,7 +2,13 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config.js";
-import { createKeyring, keyId, keyringOf, SealingError, sealedKeyId } from "../../../src/webhooks/sealing.js";
+import {
+  createKeyring,
+  keyId,
+  keyringOf,
+  SealingError,
+  sealedKeyId,
+} from "../../../src/webhooks/endpoints/sealing.js";
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { generateEndpointId, generateSecret, secretProblem } from "../../../src/webhooks/secret.js";
+import { generateEndpointId, generateSecret, secretProblem } from "../../../src/webhooks/endpoints/secret.js";
 
 describe("secrets and ids", () => {
   it("generates whsec_ keys that standardwebhooks accepts and that pass our own check", () => {

@@ -5,7 +5,7 @@ import {
   THROTTLE_BASE_MS,
   throttledResult,
   throttleWaitMs,
-} from "../../../src/webhooks/throttle.js";
+} from "../../../src/webhooks/delivery/throttle.js";
 
 describe("a 429's wait", () => {
   const now = Date.parse("2026-11-28T12:00:00Z");

@@ -1,0 +1,72 @@
+// Fan-out: the delivery rows of a batch of notifications, written in the transaction that stored them
+// and held by this process, which dispatches them as soon as that transaction commits.
+import type { Prisma } from "../../generated/prisma/client.js";
+import type { FanOut, StoredNotification } from "../../orders/notification.js";
+import { type MessageStatuses, messageStatuses } from "../endpoints/filters.js";
+import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
+import type { Dispatcher } from "./dispatcher.js";
+import type { PayloadSource } from "./payload.js";
+
+/** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */
+export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {
+  const within = (field: "payStatuses" | "declareStatuses", value: string | null) =>
+    value === null
+      ? { [field]: { isEmpty: true } }
+      : { OR: [{ [field]: { isEmpty: true } }, { [field]: { has: value } }] };
+  return {
+    enabled: true,
+    AND: [
+      { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] },
+      within("payStatuses", statuses.payStatus),
+      within("declareStatuses", statuses.declareStatus),
+    ],
+  };
+}
+
+type InsertedRow = Omit<HeldRow, keyof PayloadSource> & { notificationId: bigint };
+
+/**
+ * One row per notification and subscribed endpoint, in one statement, held by this process for
+ * `leaseMs` (the time it may take to send them; past it any process may claim them).
+ */
+export async function insertDeliveries(
+  tx: Prisma.TransactionClient,
+  notifications: StoredNotification[],
+  leaseMs: number,
+): Promise<HeldDelivery[]> {
+  if (notifications.length === 0) return [];
+  // Before the statement: the hold is certain until then + leaseMs on this process's clock.
+  const localDeadline = Date.now() + leaseMs;
+  // The same filter as subscribedTo(). Fanning the same notification out again adds nothing.
+  const statuses = notifications.map((n) => messageStatuses(n.msgBody));
+  const rows = await tx.$queryRaw<InsertedRow[]>`
+    WITH inserted AS (
+      INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
+      SELECT n.id, e.id, statement_timestamp() + ${interval(leaseMs)}
+        FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[],
+                    ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[])
+             AS n (id, msg_type, pay_status, declare_status)
+        JOIN webhook_endpoints e
+          ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
+         -- A NULL status (none in the message) is not = ANY of a list: only endpoints without that filter.
+         AND (cardinality(e.pay_statuses) = 0 OR n.pay_status = ANY (e.pay_statuses))
+         AND (cardinality(e.declare_statuses) = 0 OR n.declare_status = ANY (e.declare_statuses))
+       ORDER BY n.id, e.id
+      ON CONFLICT (notification_id, endpoint_id) DO NOTHING
+      RETURNING id, notification_id, endpoint_id, next_attempt_at
+    )
+    SELECT i.id, i.notification_id AS "notificationId", i.endpoint_id AS "endpointId", 0 AS "attemptCount",
+           false AS "manualRetry", 0 AS "throttledCount", i.next_attempt_at AS "heldUntil", ${ENDPOINT_COLUMNS}
+      FROM inserted i JOIN webhook_endpoints e ON e.id = i.endpoint_id
+     ORDER BY i.id`;
+  const byId = new Map(notifications.map((n) => [n.id, n]));
+  // The notification's fields first: the row's own id (the delivery's) wins.
+  return rows.map((r) => held({ ...byId.get(r.notificationId)!, ...r }, localDeadline));
+}
+
+export function createFanOut(dispatcher: Dispatcher, leaseMs: number): FanOut<HeldDelivery[]> {
+  return {
+    inTransaction: (tx, notifications) => insertDeliveries(tx, notifications, leaseMs),
+    afterCommit: (rows) => dispatcher.submit(rows),
+  };
+}

@@ -1,0 +1,122 @@
+// What of an endpoint is sealed at rest (secret, previous secret, headers), opened where a delivery
+// or the API needs it, and the start-up pass that checks the keys and seals everything with the first.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { Config } from "../../config.js";
+import type { Db } from "../../db/client.js";
+import { type Keyring, keyringOf, SealingError, sealedKeyId } from "./sealing.js";
+
+export interface SealedColumns {
+  id: string;
+  secret: string;
+  previousSecret: string | null;
+  headers: string | null;
+}
+
+export type EndpointHeaders = Record<string, string>;
+
+export function sealHeaders(keyring: Keyring, endpointId: string, headers: EndpointHeaders): string | null {
+  return Object.keys(headers).length === 0 ? null : keyring.seal(endpointId, JSON.stringify(headers));
+}
+
+function openHeaders(keyring: Keyring, endpointId: string, stored: string | null): EndpointHeaders {
+  return stored === null ? {} : (JSON.parse(keyring.open(endpointId, stored)) as EndpointHeaders);
+}
+
+/** The endpoint's secrets and headers in plaintext (throws SealingError when a key is missing). */
+export function openEndpoint<T extends SealedColumns>(keyring: Keyring, e: T) {
+  return {
+    secret: keyring.open(e.id, e.secret),
+    previousSecret: e.previousSecret === null ? null : keyring.open(e.id, e.previousSecret),
+    headers: openHeaders(keyring, e.id, e.headers),
+  };
+}
+
+const COLUMNS = { secret: "secret", previousSecret: "previous_secret", headers: "headers" } as const;
+
+export interface SealingReport {
+  /** Values found in plaintext (stored before sealing existed) and sealed now. */
+  sealed: number;
+  /** Values sealed with an older key and sealed again with the first. */
+  resealed: number;
+}
+
+/**
+ * Run at start (every role) and by `migrate`: refuses to go on when a stored value was sealed with a
+ * key ENCRYPTION_KEYS does not hold (a missing or wrong key is a start-up error, not failed
+ * deliveries later), then seals plaintext values and those of older keys with the first key. Each
+ * value is replaced only if unchanged meanwhile, so processes starting together do no harm.
+ */
+export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingReport> {
+  const rows = await db.$queryRaw<SealedColumns[]>`
+    SELECT id, secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints ORDER BY id`;
+  const unknown = new Map<string, number>();
+  for (const row of rows)
+    for (const field of Object.keys(COLUMNS) as Array<keyof typeof COLUMNS>) {
+      const stored = row[field];
+      const id = stored === null ? null : sealedKeyId(stored);
+      if (stored === null || id === null) continue;
+      if (!keyring.ids.includes(id)) unknown.set(id, (unknown.get(id) ?? 0) + 1);
+      else keyring.open(row.id, stored);
+    }
+  if (unknown.size > 0)
+    throw new SealingError(
+      `ENCRYPTION_KEYS cannot open the webhook endpoints' secrets: ${[...unknown]
+        .map(([id, n]) => `${n} value(s) are sealed with key ${id}`)
+        .join(", ")}, and ENCRYPTION_KEYS holds only ${keyring.ids.join(", ")}. ` +
+        "Set the key they were sealed with (the ENCRYPTION_KEYS before), after the new one: NEW,OLD.",
+    );
+  const report: SealingReport = { sealed: 0, resealed: 0 };
+  for (const row of rows)
+    for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, string]>) {
+      const stored = row[field];
+      if (stored === null) continue;
+      const id = sealedKeyId(stored);
+      if (id === keyring.sealingId) continue;
+      const resealed = keyring.seal(row.id, keyring.open(row.id, stored));
+      // The column name comes from COLUMNS above, never from input.
+      const changed = await db.$executeRawUnsafe(
+        `UPDATE webhook_endpoints SET "${column}" = $1 WHERE id = $2 AND "${column}" = $3`,
+        resealed,
+        row.id,
+        stored,
+      );
+      if (changed > 0) report[id === null ? "sealed" : "resealed"]++;
+    }
+  return report;
+}
+
+/**
+ * Start-up of the api and worker roles: no key is a ConfigError and a key missing for stored values a
+ * SealingError, both before the role serves anything. Postgres not reachable yet does not stop the
+ * start (the roles wait for it elsewhere too): the pass runs again in the background until it is done.
+ */
+export async function sealAtStart(db: Db, config: Config, log: Logger): Promise<void> {
+  const keyring = keyringOf(config);
+  const run = async () => {
+    const report = await checkAndSeal(db, keyring);
+    if (report.sealed + report.resealed > 0)
+      log.info(
+        { ...report, key: keyring.sealingId },
+        "endpoint secrets and headers sealed with the first of ENCRYPTION_KEYS",
+      );
+  };
+  try {
+    await run();
+  } catch (err) {
+    if (err instanceof SealingError) throw err;
+    log.warn({ err }, "endpoint secrets not checked yet (Postgres?): trying again");
+    void retry(run, log);
+  }
+}
+
+async function retry(run: () => Promise<void>, log: Logger): Promise<void> {
+  for (let pause = 1000; ; pause = Math.min(pause * 2, 30_000)) {
+    await sleep(pause);
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof SealingError) return log.error({ err }, "ENCRYPTION_KEYS");
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// The endpoint operations every door offers (/v1/webhooks, the console's endpoint pages): one
+// function each, a view or a Refusal back; each write recorded once (deps.recordWrite).
+import type { Actor } from "../../actor.js";
+import { isRefusal, type Refusal } from "../../refusal.js";
+import type { WebhookDeps } from "../deps.js";
+import { openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import {
+  type EndpointInput,
+  type EndpointPatch,
+  inputProblem,
+  type NewEndpoint,
+  normalizedHeaders,
+  storedMsgTypes,
+  urlDestinationProblem,
+} from "./input.js";
+import { changeEndpoint as applyChange, type EndpointChange } from "./rotation.js";
+import { generateEndpointId, generateSecret } from "./secret.js";
+import { sendTestEvent, type TestEventResult } from "./test-event.js";
+import { carriesMask, unmaskUrl } from "./url-mask.js";
+import { webhookView } from "./view.js";
+
+export type EndpointView = ReturnType<typeof webhookView>;
+
+const NO_SUCH_WEBHOOK: Refusal = { code: 404, message: "no such webhook" };
+
+async function problemOf(deps: WebhookDeps, input: EndpointInput): Promise<Refusal | undefined> {
+  const problem =
+    inputProblem(input) ??
+    (input.url === undefined ? undefined : await urlDestinationProblem(deps.policy, input.url));
+  return problem === undefined ? undefined : { code: 400, message: problem };
+}
+
+/** The names of the fields given: what a write record says changed (never their values). */
+const fieldsOf = (input: object) =>
+  Object.entries(input)
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => name);
+
+export async function createEndpoint(
+  deps: WebhookDeps,
+  actor: Actor,
+  input: NewEndpoint,
+): Promise<EndpointView | Refusal> {
+  const problem = await problemOf(deps, input);
+  if (problem) return problem;
+  const { db, keyring } = deps;
+  const id = generateEndpointId();
+  const row = await db.webhookEndpoint.create({
+    data: {
+      id,
+      url: input.url,
+      msgTypes: storedMsgTypes(input.msgTypes),
+      payStatuses: storedMsgTypes(input.payStatus),
+      declareStatuses: storedMsgTypes(input.declareStatus),
+      headers: sealHeaders(keyring, id, normalizedHeaders(input.headers ?? {})),
+      secret: keyring.seal(id, input.secret ?? generateSecret()),
+      description: input.description ?? null,
+      rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+    },
+  });
+  await deps.recordWrite({
+    actor,
+    action: "endpoint.create",
+    target: id,
+    summary: { fields: fieldsOf(input) },
+  });
+  return webhookView(row, keyring);
+}
+
+export async function getEndpoint(deps: WebhookDeps, id: string): Promise<EndpointView | Refusal> {
+  const row = await deps.db.webhookEndpoint.findUnique({ where: { id } });
+  return row ? webhookView(row, deps.keyring) : NO_SUCH_WEBHOOK;
+}
+
+/** Whether the endpoint exists (for the doors that refuse a filter naming none). */
+export async function endpointExists(deps: WebhookDeps, id: string): Promise<boolean> {
+  return (await deps.db.webhookEndpoint.count({ where: { id } })) > 0;
+}
+
+/** Endpoints in id order, which is creation order (ids start with the creation time); all when no limit. */
+export async function listEndpoints(
+  deps: WebhookDeps,
+  page: { limit?: number; after?: string } = {},
+): Promise<{ items: EndpointView[]; next: string | null }> {
+  const rows = await deps.db.webhookEndpoint.findMany({
+    where: page.after === undefined ? {} : { id: { gt: page.after } },
+    orderBy: { id: "asc" },
+    ...(page.limit !== undefined && { take: page.limit + 1 }),
+  });
+  const items = page.limit === undefined ? rows : rows.slice(0, page.limit);
+  const more = page.limit !== undefined && rows.length > page.limit;
+  return { items: items.map((row) => webhookView(row, deps.keyring)), next: more ? items.at(-1)!.id : null };
+}
+
+/**
+ * Changes the fields given (headers merged; enabled: true starts the failure clock afresh); a secret
+ * given (null: generated) rotates, the old one signing beside it for previousSecretValidSeconds.
+ */
+export async function changeEndpoint(
+  deps: WebhookDeps,
+  actor: Actor,
+  id: string,
+  patch: EndpointPatch,
+): Promise<EndpointView | Refusal> {
+  return change(deps, actor, id, patch, "endpoint.change");
+}
+
+/** A new generated secret; the old one keeps signing for overlapSeconds (default: the setting). */
+export async function rotateEndpointSecret(
+  deps: WebhookDeps,
+  actor: Actor,
+  id: string,
+  rotation: { overlapSeconds?: number } = {},
+): Promise<EndpointView | Refusal> {
+  const patch = { secret: null, previousSecretValidSeconds: rotation.overlapSeconds };
+  return change(deps, actor, id, patch, "endpoint.rotate");
+}
+
+async function change(
+  deps: WebhookDeps,
+  actor: Actor,
+  id: string,
+  given: EndpointPatch,
+  action: "endpoint.change" | "endpoint.rotate",
+): Promise<EndpointView | Refusal> {
+  const patch = await withStoredCredential(deps, id, given);
+  const problem = await problemOf(deps, patch);
+  if (problem) return problem;
+  const row = await applyChange(deps.db, deps.keyring, id, endpointChange(patch, deps.secretOverlapSeconds));
+  if (isRefusal(row)) return row;
+  const summary = { fields: fieldsOf(given), rotated: given.secret !== undefined };
+  await deps.recordWrite({ actor, action, target: id, summary });
+  return webhookView(row, deps.keyring);
+}
+
+/** Removes the endpoint and its deliveries. */
+export async function removeEndpoint(
+  deps: WebhookDeps,
+  actor: Actor,
+  id: string,
+): Promise<{ removed: string } | Refusal> {
+  const { count } = await deps.db.webhookEndpoint.deleteMany({ where: { id } });
+  if (count === 0) return NO_SUCH_WEBHOOK;
+  await deps.recordWrite({ actor, action: "endpoint.remove", target: id });
+  return { removed: id };
+}
+
+/** Sends one signed test event to the endpoint now and answers what happened; nothing is stored. */
+export async function testEndpoint(
+  deps: WebhookDeps,
+  actor: Actor,
+  id: string,
+): Promise<TestEventResult | Refusal> {
+  const row = await deps.db.webhookEndpoint.findUnique({ where: { id } });
+  if (!row) return NO_SUCH_WEBHOOK;
+  const opened = { ...row, ...openEndpoint(deps.keyring, row) };
+  const result = await sendTestEvent(opened, deps.timeoutMs, deps.policy);
+  await deps.recordWrite({
+    actor,
+    action: "endpoint.test",
+    target: id,
+    summary: { messageId: result.messageId, ok: result.outcome.ok },
+  });
+  return result;
+}
+
+/** A url written back as the views show it (password masked) keeps the stored password. */
+async function withStoredCredential<T extends { url?: string }>(
+  deps: WebhookDeps,
+  id: string,
+  patch: T,
+): Promise<T> {
+  if (patch.url === undefined || !carriesMask(patch.url)) return patch;
+  const stored = await deps.db.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
+  return stored ? { ...patch, url: unmaskUrl(patch.url, stored.url) } : patch;
+}
+
+function endpointChange(patch: EndpointPatch, defaultOverlapSeconds: number): EndpointChange {
+  const rotation = patch.secret !== undefined && {
+    secret: patch.secret ?? generateSecret(),
+    overlapSeconds: patch.previousSecretValidSeconds ?? defaultOverlapSeconds,
+  };
+  const headers = patch.headers && normalizedHeaders(patch.headers);
+  return {
+    data: columnsOf(patch),
+    ...(rotation && { rotation }),
+    ...(patch.headers !== undefined && { headers: headers ?? null }),
+  };
+}
+
+function columnsOf(patch: EndpointPatch) {
+  return {
+    ...(patch.url !== undefined && { url: patch.url }),
+    ...(patch.msgTypes !== undefined && { msgTypes: storedMsgTypes(patch.msgTypes) }),
+    ...(patch.payStatus !== undefined && { payStatuses: storedMsgTypes(patch.payStatus) }),
+    ...(patch.declareStatus !== undefined && { declareStatuses: storedMsgTypes(patch.declareStatus) }),
+    // Re-enabling starts the failure clock afresh, or the next failure would disable it again at once.
+    ...(patch.enabled !== undefined && {
+      enabled: patch.enabled,
+      ...(patch.enabled && { failingSince: null }),
+    }),
+    ...(patch.description !== undefined && { description: patch.description }),
+    ...(patch.rateLimitPerSecond !== undefined && { rateLimitPerSecond: patch.rateLimitPerSecond }),
+    updatedAt: new Date(),
+  };
+}

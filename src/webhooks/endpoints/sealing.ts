@@ -1,0 +1,90 @@
+// Endpoint secrets and headers sealed at rest: AES-256-GCM (node:crypto) with the first key of
+// ENCRYPTION_KEYS, bound to the endpoint's id. Every key of the list opens what it sealed, so a
+// rotation adds the new key first and keeps the old one until everything is sealed again. Pure.
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../../config.js";
+
+const SEALED_PREFIX = "enc:v1:";
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class SealingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SealingError";
+  }
+}
+
+/** A key's public name: stored next to what it sealed, so the right key is found (and a missing one named). */
+export function keyId(key: Buffer): string {
+  return createHash("sha256").update("payzero-notify sealing key\n").update(key).digest("hex").slice(0, 8);
+}
+
+/** The id of the key a stored value was sealed with; null for a value stored in plaintext (before sealing). */
+export function sealedKeyId(stored: string): string | null {
+  if (!stored.startsWith(SEALED_PREFIX)) return null;
+  return stored.slice(SEALED_PREFIX.length).split(":", 1)[0] ?? "";
+}
+
+export interface Keyring {
+  /** The id of the key that seals (the first of ENCRYPTION_KEYS). */
+  sealingId: string;
+  /** Every configured key's id, the sealing one first. */
+  ids: string[];
+  seal(endpointId: string, plaintext: string): string;
+  /** The plaintext; a value stored before sealing existed is returned as it is (start-up seals those). */
+  open(endpointId: string, stored: string): string;
+}
+
+export function createKeyring(keys: readonly Buffer[]): Keyring {
+  if (keys.length === 0) throw new SealingError("no encryption key");
+  const byId = new Map(keys.map((k) => [keyId(k), k]));
+  const first = keys[0]!;
+  const sealingId = keyId(first);
+  return {
+    sealingId,
+    ids: [...byId.keys()],
+    seal(endpointId, plaintext) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv("aes-256-gcm", first, iv).setAAD(Buffer.from(endpointId, "utf8"));
+      const sealed = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+      const packed = Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64url");
+      return `${SEALED_PREFIX}${sealingId}:${packed}`;
+    },
+    open(endpointId, stored) {
+      const id = sealedKeyId(stored);
+      if (id === null) return stored;
+      const key = byId.get(id);
+      if (!key)
+        throw new SealingError(
+          `sealed with key ${id}, which ENCRYPTION_KEYS does not hold (it holds ${[...byId.keys()].join(", ")})`,
+        );
+      const packed = Buffer.from(stored.slice(SEALED_PREFIX.length + id.length + 1), "base64url");
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, packed.subarray(0, IV_BYTES))
+          .setAAD(Buffer.from(endpointId, "utf8"))
+          .setAuthTag(packed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+        return Buffer.concat([
+          decipher.update(packed.subarray(IV_BYTES + TAG_BYTES)),
+          decipher.final(),
+        ]).toString("utf8");
+      } catch {
+        throw new SealingError(
+          `does not open with key ${id}: the stored value was changed or belongs to another endpoint`,
+        );
+      }
+    },
+  };
+}
+
+/** The keyring of a configuration, made once per key list; a ConfigError when ENCRYPTION_KEYS is not set. */
+const keyrings = new WeakMap<readonly Buffer[], Keyring>();
+export function keyringOf(config: { encryptionKeys: readonly Buffer[] }): Keyring {
+  if (config.encryptionKeys.length === 0) throw new ConfigError([MISSING_ENCRYPTION_KEYS]);
+  let keyring = keyrings.get(config.encryptionKeys);
+  if (!keyring) {
+    keyring = createKeyring(config.encryptionKeys);
+    keyrings.set(config.encryptionKeys, keyring);
+  }
+  return keyring;
+}

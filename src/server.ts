@@ -22,7 +22,10 @@ const KNOWN_MSG_TYPES = new Set(["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"]);
 export interface AppDeps {
   config: Config;
   notificationQueue?: Queue<NotificationBatch>;
+  /** What this process's listener needs to serve (/readyz is 503 while one fails; src/ops/health.ts). */
   probes: Record<string, Probe>;
+  /** Checked and named by /readyz, never its 503 (the api role's Postgres: the receiver runs without it). */
+  reportedProbes?: Record<string, Probe>;
   /** A pino logger to use instead of one made from config.logLevel (tests capture logs with it). */
   logger?: FastifyBaseLogger;
   /** Further route plugins (buildApiApp: the /v1 API and the console), registered after the receiver. */
@@ -57,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   cutSlowBodies(app, deps.config.httpTimeoutMs);
   refuseNulCharacters(app);
   await registerOpenApi(app, deps.config);
-  await app.register(healthRoutes, { probes: deps.probes });
+  await app.register(healthRoutes, { probes: deps.probes, reported: deps.reportedProbes });
   await app.register(metricsRoute, { token: deps.config.metricsToken });
   if (deps.notificationQueue) {
     startNotificationCounts();

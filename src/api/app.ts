@@ -59,10 +59,12 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
     config,
     notificationQueue,
     logger: deps.logger,
-    probes: {
-      postgres: () => pingDatabase(db),
-      ...(redis && { redis: () => redis.ping() }),
-    },
+    // Readiness is the receiver's: it needs Redis only, and a Postgres outage must not take every
+    // receiver out of its Service (Payzero keeps getting OK; /v1 answers 503 meanwhile). Postgres is
+    // reported beside. Without the receiver (tests' /v1 apps) the API needs Postgres.
+    ...(notificationQueue && redis
+      ? { probes: { redis: () => redis.ping() }, reportedProbes: { postgres: () => pingDatabase(db) } }
+      : { probes: { postgres: () => pingDatabase(db), ...(redis && { redis: () => redis.ping() }) } }),
     plugins: [
       v1Api({ config, db, orders, webhooks, audit }, V1_ROUTES),
       consoleUi({ config, db, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),

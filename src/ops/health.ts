@@ -1,4 +1,7 @@
-// Liveness (/healthz: the process answers) and readiness (/readyz: Postgres and Redis answer).
+// Liveness (/healthz: the process answers) and readiness (/readyz: what this listener's routes need
+// answers). Readiness takes a process out of its Service: it names only what the listener cannot serve
+// without (the receiver: Redis, not Postgres, so a Postgres outage leaves every receiver answering OK);
+// what it can do without is checked and reported beside, never turned into a 503.
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
 import { errorMessage, withTimeout } from "../util.js";
@@ -9,7 +12,10 @@ export type Probe = () => Promise<unknown>;
 export const PROBE_LOG_LEVEL = "warn";
 
 export interface HealthOptions {
+  /** What the listener's routes need: any of them failing makes /readyz 503. */
   probes: Record<string, Probe>;
+  /** Checked and named in the answer, but the listener serves its main route without them. */
+  reported?: Record<string, Probe>;
   timeoutMs?: number;
 }
 
@@ -33,21 +39,24 @@ export async function healthRoutes(app: FastifyInstance, opts: HealthOptions): P
     {
       logLevel: PROBE_LOG_LEVEL,
       schema: {
-        description: "Postgres and Redis answer: 200, else 503 naming what is wrong.",
+        description:
+          "What this process needs to serve its main route answers (the receiver: Redis; a worker: Postgres and Redis): 200, else 503. Every check is named with its result.",
         tags: ["ops"],
         response: { 200: Health, 503: Health },
       },
     },
     async (_request, reply) => {
-      const names = Object.keys(opts.probes);
-      const failures = await Promise.all(names.map((name) => runProbe(opts.probes[name]!, timeoutMs)));
+      const needed = Object.keys(opts.probes);
+      const all = { ...opts.reported, ...opts.probes };
+      const names = Object.keys(all);
+      const failures = await Promise.all(names.map((name) => runProbe(all[name]!, timeoutMs)));
       // The app's logger, not the request's: the route's PROBE_LOG_LEVEL would raise a LOG_LEVEL of error.
       for (const [i, err] of failures.entries())
         if (err) app.log.warn({ err, probe: names[i] }, "readiness probe failed");
       const checks = Object.fromEntries(
         names.map((name, i) => [name, failures[i] ? errorMessage(failures[i]) : "ok"]),
       );
-      const ok = failures.every((err) => err === undefined);
+      const ok = names.every((name, i) => failures[i] === undefined || !needed.includes(name));
       return reply.code(ok ? 200 : 503).send({ status: ok ? "ok" : "unavailable", checks });
     },
   );

@@ -12,7 +12,13 @@ export interface ServiceProcess {
   output: () => string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   stop: (graceMs?: number) => Promise<number | null>;
+  /** SIGKILL to the parent only (`all`: its worker child notices and stops in order). */
   kill: () => Promise<void>;
+  /**
+   * A crash: SIGKILL to every process of the service at once (`all`: the worker child too, which then
+   * stops nothing in order); resolves with their pids once all are gone.
+   */
+  crash: () => Promise<number[]>;
 }
 
 /** The environment of a service on `port` against this database and Redis prefix (shared Redis by default). */
@@ -31,7 +37,9 @@ export function serviceEnv(databaseUrl: string, redisPrefix: string, port: numbe
 export function startService(role: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", role], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    // A clean environment: the service sees the settings the test gives it and nothing of the test
+    // runner's (a setting exported in the shell running the tests would change what is tested).
+    env: { ...systemEnv(), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -58,7 +66,51 @@ export function startService(role: string, env: Record<string, string>): Service
       child.kill("SIGKILL");
       await exited;
     },
+    crash: async () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return [];
+      const pids = processTree(child.pid);
+      // Deepest first: the parent, killed last, never sees its child die (and never restarts it).
+      for (const pid of pids) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      await exited;
+      await waitGone(pids, 10_000);
+      return pids;
+    },
   };
+}
+
+/** What a process needs of the environment to run at all, whatever the test runner's holds. */
+function systemEnv(): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ"];
+  return Object.fromEntries(
+    keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])),
+  );
+}
+
+/** `pid` and its descendants, deepest first. */
+function processTree(pid: number): number[] {
+  return [...childPids(pid).flatMap(processTree), pid];
+}
+
+/** Resolves once none of `pids` runs (a zombie waiting for its reaper counts as gone). */
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const running = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(running)) {
+    if (Date.now() > deadline) throw new Error(`still running after SIGKILL: ${pids.filter(running)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** A process's children (Linux): npm start's service is the receiver and its worker child. */

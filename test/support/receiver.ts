@@ -11,8 +11,9 @@ export interface Received {
   at: number;
 }
 
-/** The answer to the n-th request (1-based) on a path. `hang` never answers. */
-type Behaviour = (n: number) => { status: number; body?: string; headers?: Record<string, string> } | "hang";
+type Answer = { status: number; body?: string; headers?: Record<string, string> };
+/** The answer to the n-th request (1-based) on a path. `hang` never answers; a promise holds the answer until it resolves. */
+type Behaviour = (n: number) => Answer | "hang" | Promise<Answer>;
 
 export interface Receiver {
   url: (path: string) => string;
@@ -43,9 +44,12 @@ export async function startReceiver(): Promise<Receiver> {
       const n = received.filter((r) => r.path === path).length;
       const answer = (behaviours.get(path) ?? ok)(n);
       if (answer === "hang") return;
-      res
-        .writeHead(answer.status, { "content-type": "text/plain", ...answer.headers })
-        .end(answer.body ?? "");
+      const send = (a: Answer) => {
+        if (res.destroyed) return; // the sender is gone (crashed) meanwhile
+        res.writeHead(a.status, { "content-type": "text/plain", ...a.headers }).end(a.body ?? "");
+      };
+      if (answer instanceof Promise) void answer.then(send);
+      else send(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { freePort } from "./redis-server.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 const run = promisify(execFile);
 
@@ -55,6 +56,28 @@ export async function ask(port: number, ...args: Array<string | number>): Promis
   }
 }
 
+/**
+ * The replica has the master's data and acknowledges its writes: a write on the master, then WAIT on
+ * the same connection, counts it (what the receiver's WAIT will need of it).
+ */
+async function inSync(masterPort: number, replicaPort: number): Promise<boolean> {
+  if (!String(await ask(replicaPort, "INFO", "replication")).includes("master_link_status:up")) return false;
+  const master = new Redis({
+    port: masterPort,
+    host: "127.0.0.1",
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+  });
+  master.on("error", () => {});
+  try {
+    await master.connect();
+    await master.set("pzn-test:replica-probe", String(Date.now()));
+    return (await master.wait(1, 500)) >= 1;
+  } finally {
+    master.disconnect();
+  }
+}
+
 class Servers {
   readonly all: Server[] = [];
   constructor(readonly dir: string) {}
@@ -86,7 +109,18 @@ class Servers {
   }
 }
 
-const DATA = ["--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"];
+// A replica's full sync starts at once (Redis waits 5 s by default for more replicas to share a
+// diskless transfer): a test waiting for "in sync" waits for the sync, not for that delay.
+const DATA = [
+  "--save",
+  "",
+  "--appendonly",
+  "no",
+  "--maxmemory-policy",
+  "noeviction",
+  "--repl-diskless-sync-delay",
+  "0",
+];
 
 export interface SentinelSetup {
   masterName: string;
@@ -101,23 +135,24 @@ export interface SentinelSetup {
   killMaster: () => Promise<void>;
   /** Starts an empty server on the killed master's port: the Sentinels make it a replica of the new master. */
   restartOldMaster: () => Promise<void>;
+  /**
+   * Cuts the replica's link to the master (it replicates through a proxy): what the master takes from
+   * then on never reaches the replica. Resolves once the master counts no replica.
+   */
+  cutReplication: () => Promise<void>;
   destroy: () => Promise<void>;
 }
 
 export async function startSentinelSetup(masterName = "pzn-master"): Promise<SentinelSetup> {
   const servers = new Servers(await mkdtemp(join(tmpdir(), "pzn-sentinel-")));
+  let link: TcpProxy | undefined;
   try {
     const master = await servers.start("master", DATA);
-    const replica = await servers.start("replica", [
-      ...DATA,
-      "--replicaof",
-      "127.0.0.1",
-      String(master.port),
-    ]);
-    await waitUntil("replica in sync", async () => {
-      const info = String(await ask(replica.port, "INFO", "replication"));
-      return info.includes("master_link_status:up") ? true : undefined;
-    });
+    link = await startTcpProxy(master.port);
+    const replica = await servers.start("replica", [...DATA, "--replicaof", "127.0.0.1", String(link.port)]);
+    await waitUntil("replica in sync", async () =>
+      (await inSync(master.port, replica.port)) ? true : undefined,
+    );
     const sentinels: Server[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
@@ -127,7 +162,9 @@ export async function startSentinelSetup(masterName = "pzn-master"): Promise<Sen
         [
           `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
           `sentinel down-after-milliseconds ${masterName} 1000`,
-          `sentinel failover-timeout ${masterName} 5000`,
+          // Also how long a Sentinel leaves a replica that names another master address (the replica
+          // replicates through the proxy) before it points it at the master itself: longer than a test.
+          `sentinel failover-timeout ${masterName} 120000`,
           `sentinel parallel-syncs ${masterName} 1`,
           "",
         ].join("\n"),
@@ -173,9 +210,21 @@ export async function startSentinelSetup(masterName = "pzn-master"): Promise<Sen
       restartOldMaster: async () => {
         await servers.start("old-master", DATA, master.port);
       },
-      destroy: () => servers.destroy(),
+      cutReplication: async () => {
+        link?.down();
+        await waitUntil("the master counts no replica", async () =>
+          String(await ask(master.port, "INFO", "replication")).includes("connected_slaves:0")
+            ? true
+            : undefined,
+        );
+      },
+      destroy: async () => {
+        await link?.close();
+        await servers.destroy();
+      },
     };
   } catch (err) {
+    await link?.close();
     await servers.destroy();
     throw err;
   }
@@ -235,10 +284,12 @@ export async function startReplicaOf(masterPort: number): Promise<{ destroy: () 
   const servers = new Servers(await mkdtemp(join(tmpdir(), "pzn-replica-")));
   try {
     const replica = await servers.start("replica", [...DATA, "--replicaof", "127.0.0.1", String(masterPort)]);
-    await waitUntil("replica in sync", async () =>
-      String(await ask(replica.port, "INFO", "replication")).includes("master_link_status:up")
-        ? true
-        : undefined,
+    // Well within a test's timeout, so a replica that never syncs is killed here (the catch below)
+    // rather than left running after the test gave up.
+    await waitUntil(
+      "replica in sync",
+      async () => ((await inSync(masterPort, replica.port)) ? true : undefined),
+      20_000,
     );
     return { destroy: () => servers.destroy() };
   } catch (err) {

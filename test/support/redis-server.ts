@@ -49,6 +49,8 @@ export async function startOwnRedis(extraArgs: string[] = []): Promise<OwnRedis>
     "noeviction",
     ...extraArgs,
   );
+  // A replica a test attaches syncs at once, not after the 5 s Redis waits by default for others.
+  args.push("--repl-diskless-sync-delay", "0");
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   const own: OwnRedis = {

@@ -1,4 +1,3 @@
-import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
@@ -10,7 +9,6 @@ import {
   renewHolds,
 } from "../../../src/webhooks/delivery/delivery-queue.js";
 import { destinationPolicy } from "../../../src/webhooks/endpoints/address-rule.js";
-import { startWebhookWorkers } from "../../../src/webhooks/index.js";
 import { createDestinations } from "../../../src/webhooks/transports/destination.js";
 import {
   auth,
@@ -269,14 +267,16 @@ describe("a crash", () => {
     await h.stopWorkers();
     expect(await h.db.delivery.count({ where: { status: "pending" } })).toBe(10);
 
-    h.start();
     // Held by the dead process for webhookTimeoutMs + webhookLeaseGraceMs: nothing goes before that.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(rx.received).toHaveLength(0);
+    const held = await h.db.delivery.findMany({ where: { status: "pending" } });
+    const holdEnds = Math.min(...held.map((d) => d.nextAttemptAt!.getTime()));
+    h.start();
     await waitSettled(h.db);
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();
     expect(ids(on("/a")).sort()).toEqual(keys);
     expect(ids(on("/b")).sort()).toEqual(keys);
+    // Every POST came once the whole hold was over, however long the wait (no fixed look).
+    expect(Math.min(...[...on("/a"), ...on("/b")].map((r) => r.at))).toBeGreaterThanOrEqual(holdEnds);
   });
 
   it("mid-send leaves a claimed row that another claim takes once the hold has run out", async () => {
@@ -311,39 +311,6 @@ describe("a backlog", () => {
     const keys = stored.map((s) => `msg_${s.notification.contentKey}`).sort();
     expect(ids(on("/backlog")).sort()).toEqual(keys);
     expect(await h.db.deliveryAttempt.count()).toBe(60);
-  });
-
-  it("of due rows is shared by two worker processes, each row posted once", async () => {
-    rx.on("/shared", () => ({ status: 200 }));
-    await createEndpoint(h.db, { url: rx.url("/shared") });
-    const idle = h.start({ webhookPollIntervalMs: 60_000 });
-    for (let i = 0; i < 200; i++)
-      await storeNotification(h.db, idle.fanOut, { msgType: "T_SHARED", msgBody: `{"n":${i}}` }, false);
-    await h.stopWorkers();
-    await h.db.delivery.updateMany({ data: { nextAttemptAt: new Date(Date.now() - 1000) } });
-    const config = { ...h.config, webhookConcurrency: 8, webhookEndpointConcurrency: 8 };
-    // Each "process" counts the attempts it made through its own log.
-    const made = [0, 0];
-    const processes = [0, 1].map((i) =>
-      startWebhookWorkers({
-        config,
-        db: h.db,
-        log: pino(
-          { level: "info" },
-          { write: (line: string) => void (line.includes("webhook attempt") && made[i]!++) },
-        ),
-      }),
-    );
-    try {
-      await waitSettled(h.db, 30_000);
-    } finally {
-      await Promise.all(processes.map((p) => p.stop()));
-    }
-    const posted = ids(on("/shared"));
-    expect(posted).toHaveLength(200);
-    expect(new Set(posted).size).toBe(200);
-    expect(made[0]! + made[1]!).toBe(200);
-    expect(made.every((n) => n > 0)).toBe(true);
   });
 });
 

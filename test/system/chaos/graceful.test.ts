@@ -11,6 +11,7 @@ import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type ServiceProcess, serviceEnv, startService } from "../../support/processes.js";
 import { deleteKeys } from "../../support/redis.js";
 import { freePort } from "../../support/redis-server.js";
+import { lockTable } from "../../support/table-lock.js";
 
 let database: TestDatabase;
 let db: Db;
@@ -19,8 +20,8 @@ let port: number;
 const prefix = testRedisPrefix();
 let service: ServiceProcess | undefined;
 
-async function startAndWait(): Promise<ServiceProcess> {
-  const s = startService("all", env);
+async function startAndWait(more: Record<string, string> = {}): Promise<ServiceProcess> {
+  const s = startService("all", { ...env, ...more });
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(50)) {
     if (
       await fetch(`http://127.0.0.1:${port}/healthz`).then(
@@ -31,6 +32,13 @@ async function startAndWait(): Promise<ServiceProcess> {
       return s;
   }
   throw new Error(`service did not start:\n${s.output()}`);
+}
+
+const stoppingLines = (output: string) => output.split('"msg":"stopping"').length - 1;
+
+async function waitUntil(what: string, done: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await done()); await sleep(20))
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
@@ -91,6 +99,41 @@ describe("SIGTERM", () => {
       await sleep(100);
     }
     expect(await db.notification.count({ where: { contentKey: { in: ok } } })).toBe(ok.length);
+  }, 90_000);
+
+  it("waits for the job in hand: a message held mid-apply is stored before the service exits", async () => {
+    await service?.stop(20_000);
+    service = await startAndWait({ LOG_LEVEL: "info" });
+    // The test holds the notifications table: the worker's transaction waits, its job in hand.
+    const lock = await lockTable(database.url, "notifications");
+    let released = false;
+    try {
+      const env = signedEnvelope(
+        "PAY_STATUS_NOTIFY",
+        orderBody({ mchtOrderNo: "HELD-1", payStatus: "PAY_SUCCEED" }),
+      );
+      const res = await fetch(`http://127.0.0.1:${port}/payzero/notify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(env),
+      });
+      expect(await res.text()).toBe("OK");
+      await waitUntil("the worker's transaction waiting on the lock", () => lock.waiters(db));
+      const s = service;
+      const stopped = s.stop(30_000);
+      // Both processes are stopping (the receiver, then its worker process): only then does the apply go on.
+      await waitUntil("the worker process stopping", async () => stoppingLines(s.output()) >= 2);
+      await lock.release();
+      released = true;
+      expect(await stopped, s.output().slice(-2000)).toBe(0);
+      service = undefined;
+      // Before any restart: the stop waited for the job, whose message is stored.
+      expect(
+        await db.notification.count({ where: { contentKey: contentKey(env.msgType, env.msgBody) } }),
+      ).toBe(1);
+    } finally {
+      if (!released) await lock.release();
+    }
   }, 90_000);
 
   it("is not held by a client trickling its body: exits 0 well within compose's 10 s stop grace", async () => {

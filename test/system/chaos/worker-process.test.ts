@@ -81,6 +81,8 @@ describe("the worker process of role all", () => {
 
   it("stops when its parent is SIGKILLed", async () => {
     const child = await workerPid();
+    // A child to watch: without one, "it is gone" below would hold of nothing.
+    expect(child).toBeGreaterThan(0);
     await service.kill();
     const alive = () => {
       try {

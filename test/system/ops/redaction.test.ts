@@ -1,4 +1,5 @@
-// Personal data and secrets never reach the logs: payer fields, msgBody, signs, tokens, secrets.
+// Personal data and secrets never reach the logs: payer fields, msgBody, signs, tokens, secrets, an
+// endpoint's headers, through the receiver, the worker, the /v1 API and a webhook delivery.
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,9 +14,12 @@ import {
   waitUntilConnected,
 } from "../../../src/queue/queue.js";
 import { buildApp } from "../../../src/server.js";
+import { startWebhookWorkers } from "../../../src/webhooks/index.js";
 import { TEST_ADMIN_TOKEN, TEST_SIGN_TOKEN, testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
+import { createEndpoint, createHarness, storeNotification, waitSettled } from "../../support/harness.js";
 import { signedEnvelope } from "../../support/payzero.js";
+import { startReceiver } from "../../support/receiver.js";
 import { startOwnRedis } from "../../support/redis-server.js";
 
 const SECRETS = ["王秘密", "110101199003071234", "13912345678", TEST_SIGN_TOKEN, TEST_ADMIN_TOKEN];
@@ -99,16 +103,35 @@ describe("logs", () => {
       },
     });
     const l = pino(loggerOptions("info"), out);
-    l.info(
-      { payerName: "a", order: { payerNumber: "b", deep: { payerPhone: "c" } }, secret: "d", msgBody: "e" },
-      "x",
-    );
-    const entry = JSON.parse(captured[0]!);
-    expect(entry.payerName).toBe("[redacted]");
-    expect(entry.order.payerNumber).toBe("[redacted]");
-    expect(entry.order.deep.payerPhone).toBe("[redacted]");
-    expect(entry.secret).toBe("[redacted]");
-    expect(entry.msgBody).toBe("[redacted]");
+    // Every key the docs promise (docs/guarantees.md, docs/operations.md), at each depth redaction covers.
+    const keys = [
+      "payerName",
+      "payerNumber",
+      "payerPhone",
+      "msgBody",
+      "sign",
+      "signToken",
+      "secret",
+      "authorization",
+      "adminToken",
+      "metricsToken",
+    ];
+    for (const key of keys) {
+      const value = `value-of-${key}`;
+      l.info({ [key]: value, outer: { [key]: value, inner: { [key]: value } } }, key);
+    }
+    l.info({ req: { headers: { "webhook-signature": "v1,abc" } } }, "a webhook's request");
+    l.info({ err: { command: { name: "evalsha", args: ["payerName", "周某"] } } }, "a Redis error");
+    const entries = captured.map((line) => JSON.parse(line));
+    for (const [i, key] of keys.entries()) {
+      const entry = entries[i];
+      expect([entry[key], entry.outer[key], entry.outer.inner[key]], key).toEqual(
+        Array(3).fill("[redacted]"),
+      );
+    }
+    expect(entries[keys.length].req.headers["webhook-signature"]).toBe("[redacted]");
+    expect(entries[keys.length + 1].err.command.args).toBe("[redacted]");
+    expect(captured.join("")).not.toMatch(/value-of-|周某|v1,abc/);
   });
 });
 
@@ -158,6 +181,55 @@ describe("a Redis error while queueing", () => {
       await queue.close();
       producer.disconnect();
       await own.destroy();
+    }
+  });
+});
+
+describe("a webhook delivery with secret headers", () => {
+  it("is logged, failed attempt and success, without the endpoint's headers, its secret or payer data", async () => {
+    const captured: string[] = [];
+    const out = new Writable({
+      write(chunk, _enc, done) {
+        captured.push(chunk.toString());
+        done();
+      },
+    });
+    const h = await createHarness();
+    const rx = await startReceiver();
+    const workers = startWebhookWorkers({
+      config: h.config,
+      db: h.db,
+      log: pino(loggerOptions("trace"), out),
+    });
+    try {
+      // The first attempt fails (logged with its error and the response), the second succeeds.
+      rx.on("/secret", (n) => (n === 1 ? { status: 500, body: "try again" } : { status: 200 }));
+      const headerValues = ["Bearer endpoint-bearer-0123456789", "api-key-0123456789"];
+      const endpoint = await createEndpoint(h.db, {
+        url: rx.url("/secret"),
+        headers: { authorization: headerValues[0]!, "x-api-key": headerValues[1]! },
+      });
+      const body = JSON.stringify({
+        mchtOrderNo: "R-3",
+        payerName: SECRETS[0],
+        payerNumber: SECRETS[1],
+        payerPhone: SECRETS[2],
+        payStatus: "PAY_SUCCEED",
+      });
+      await storeNotification(h.db, workers.fanOut, { msgType: "PAY_STATUS_NOTIFY", msgBody: body });
+      await waitSettled(h.db);
+      // The endpoint got the headers and the payer data: only the logs must not.
+      expect(rx.received).toHaveLength(2);
+      expect(rx.received[1]!.headers["x-api-key"]).toBe(headerValues[1]);
+      const signature = String(rx.received[1]!.headers["webhook-signature"]);
+      const text = captured.join("");
+      expect(text.match(/webhook attempt/g)?.length).toBe(2);
+      for (const secret of [...SECRETS, ...headerValues, endpoint.secret, signature.split(",")[1]!])
+        expect(text).not.toContain(secret);
+    } finally {
+      await workers.stop();
+      await rx.close();
+      await h.close();
     }
   });
 });

@@ -1,8 +1,11 @@
-// Redis fails over under a burst: the service (receiver + worker processes) follows three Sentinels;
-// its master is SIGKILLed once some notifications were answered OK, its replica is promoted, and the
-// old master comes back empty as the new master's replica. Payzero's stand-in resends whatever was
-// not answered OK. Every message answered OK is stored once and forwarded once: the receiver answered
-// OK only after the replica had the job (REDIS_MIN_REPLICAS_ACK, 1 by default with Sentinel).
+// Redis fails over under a burst: the service (receiver + worker processes) follows three Sentinels.
+// Once some notifications were answered OK, the replica's link is cut (replication held back), so the
+// master takes jobs no replica has: the receiver answers them 503, as WAIT gets no confirmation. The
+// master is then SIGKILLed with requests still waiting on WAIT, its replica is promoted, and the old
+// master comes back empty as the new master's replica. Payzero's stand-in resends whatever was not
+// answered OK. Every message answered OK is stored once and forwarded once: the receiver answered OK
+// only after the replica had the job (REDIS_MIN_REPLICAS_ACK, 1 by default with Sentinel); without
+// WAIT, the messages answered OK while the link was cut are lost with the master.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
@@ -81,6 +84,11 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/** Every answer the receiver gave (status null: no answer), with when its request was sent. */
+const answers: Array<{ sentAt: number; answeredAt: number; status: number | null }> = [];
+/** Requests sent and not answered yet. */
+let inFlight = 0;
+
 /** Payzero's stand-in: posts the message again every second until it is answered OK. */
 async function sendUntilOk(
   m: { msgType: string; msgBody: string },
@@ -88,16 +96,20 @@ async function sendUntilOk(
   deadline: number,
 ): Promise<void> {
   while (Date.now() < deadline) {
+    const sentAt = Date.now();
+    inFlight++;
     const answer = await fetch(`http://127.0.0.1:${port}/payzero/notify`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(signNotification(TEST_SIGN_TOKEN, m, Date.now())),
       signal: AbortSignal.timeout(5000),
     }).then(
-      async (r) => (r.ok ? r.text() : `status ${r.status}`),
-      (err: Error) => err.message,
+      async (r) => ({ status: r.status, text: await r.text() }),
+      (err: Error) => ({ status: null, text: err.message }),
     );
-    if (answer === "OK") return onOk();
+    inFlight--;
+    answers.push({ sentAt, answeredAt: Date.now(), status: answer.status });
+    if (answer.text === "OK") return onOk();
     await sleep(1000);
   }
 }
@@ -130,9 +142,19 @@ describe("Redis Sentinel failover", () => {
     await waitUntil("some messages answered OK", async () =>
       answeredOk.size >= KILL_AFTER_OK ? true : undefined,
     );
+    // Replication held back: from here the master takes jobs its replica never gets.
+    await redis.cutReplication();
+    const windowOpened = Date.now();
+    await waitUntil("requests sent without a replica answered", async () =>
+      answers.filter((a) => a.sentAt >= windowOpened).length >= 3 ? true : undefined,
+    );
+    const inFlightAtKill = inFlight;
     await redis.killMaster();
+    const killedAt = Date.now();
     const okBeforeKill = answeredOk.size;
     const sentBeforeKill = senders.length;
+    // Every request sent once the master had no replica, and answered before the kill, was a 503.
+    const inWindow = answers.filter((a) => a.sentAt >= windowOpened && a.answeredAt < killedAt);
     await waitUntil("sentinels promote the replica", async () =>
       (await redis.masterPort()) === redis.replica.port ? true : undefined,
     );
@@ -170,6 +192,7 @@ describe("Redis Sentinel failover", () => {
         "sentinel failover figures:",
         `  messages                 ${messages.length} (${sentBeforeKill} sent before the SIGKILL)`,
         `  answered OK              ${answeredOk.size} (${okBeforeKill} before the SIGKILL)`,
+        `  replication cut          ${inWindow.length} answered meanwhile (${inWindow.filter((a) => a.status === 503).length} with 503); ${inFlightAtKill} requests in flight at the SIGKILL`,
         `  stored                   ${stored}`,
         `  forwarded POSTs          ${ids.length} (${new Set(ids).size} distinct)`,
         `  failed attempts          ${failedAttempts.length} ${JSON.stringify(failedAttempts.slice(0, 3))}`,
@@ -185,6 +208,9 @@ describe("Redis Sentinel failover", () => {
           .slice(-20000),
       );
     // The kill came mid-burst: some messages were answered OK before it, others only after it.
+    expect(inWindow.length).toBeGreaterThan(0);
+    expect(inWindow.map((a) => a.status)).toEqual(inWindow.map(() => 503));
+    expect(inFlightAtKill).toBeGreaterThan(0);
     expect(okBeforeKill).toBeGreaterThanOrEqual(KILL_AFTER_OK);
     expect(okBeforeKill).toBeLessThan(messages.length);
     expect(await redis.masterPort()).toBe(redis.replica.port);

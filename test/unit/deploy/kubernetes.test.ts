@@ -254,6 +254,23 @@ describe("deploy/kubernetes manifests", () => {
     }
   });
 
+  it("take a pod out of its Service only for what its role needs (the api: Redis, not Postgres)", () => {
+    // The receiver's readiness names Redis alone (src/api/app.ts): a Postgres outage keeps every
+    // receiver in the Service (checked against a real outage in test/integration/orders/postgres-outage.test.ts).
+    const appSource = read(new URL("src/api/app.ts", root));
+    expect(appSource).toMatch(/probes: \{ redis: \(\) => redis\.ping\(\) \}, reportedProbes: \{ postgres:/);
+    // The workers' readiness needs both (src/workers.ts).
+    expect(read(new URL("src/workers.ts", root))).toMatch(/probes: \{ postgres: .*, redis: /);
+    // Each probe of /readyz gives up after 1 s (src/ops/health.ts): the kubelet waits longer than that.
+    expect(read(new URL("src/ops/health.ts", root))).toMatch(/opts\.timeoutMs \?\? 1000/);
+    for (const d of deployments()) {
+      const probe = d.spec!.template!.spec.containers[0]!.readinessProbe as Probe & {
+        timeoutSeconds?: number;
+      };
+      expect(probe.timeoutSeconds, d.metadata.name).toBeGreaterThan(1);
+    }
+  });
+
   it("give each pod longer to stop than the service's own stop bound plus its preStop", () => {
     const bound = /closeWithGrace\(\{ delay: ([\d_]+)/.exec(read(new URL("src/main.ts", root)));
     const stopSeconds = Number(bound![1]!.replaceAll("_", "")) / 1000;

@@ -4,7 +4,8 @@
 // the public one (the receiver and /healthz) and the admin one (everything else).
 import type { Queue } from "bullmq";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { logWrites } from "../audit.js";
+import { auditDeps } from "../audit/deps.js";
+import { auditWrites, type RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import { type Db, pingDatabase } from "../db/client.js";
@@ -13,6 +14,7 @@ import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp, type Listener } from "../server.js";
 import { webhookDeps } from "../webhooks/deps.js";
+import { auditRoutes } from "./audit.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
@@ -29,6 +31,7 @@ const V1_ROUTES: readonly V1RouteModule[] = [
   webhookRoutes,
   deliveryRoutes,
   backfillRoutes,
+  auditRoutes,
 ];
 
 export interface ApiAppDeps {
@@ -64,10 +67,13 @@ export async function buildApiListeners(deps: ApiAppDeps): Promise<ApiListeners>
 
 export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const { config, db, notificationQueue, redis } = deps;
-  // Writes are recorded through the app's logger, which buildApp makes; none happens before it exists.
+  // Writes are appended to the audit log and logged through the app's logger, which buildApp makes;
+  // none happens before it exists.
   let log: FastifyBaseLogger | undefined;
-  const orders = ordersDeps(db, (record) => logWrites(log!)(record));
-  const webhooks = webhookDeps(config, db, (record) => logWrites(log!)(record));
+  const recordWrite: RecordWrite = (record) => auditWrites(db, log!)(record);
+  const orders = ordersDeps(db, recordWrite);
+  const webhooks = webhookDeps(config, db, recordWrite);
+  const audit = auditDeps(db, recordWrite);
   const app = await buildApp({
     config,
     notificationQueue,
@@ -81,8 +87,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ? { probes: { redis: () => redis.ping() }, reportedProbes: { postgres: () => pingDatabase(db) } }
       : { probes: { postgres: () => pingDatabase(db), ...(redis && { redis: () => redis.ping() }) } }),
     plugins: [
-      v1Api({ config, db, orders, webhooks }, V1_ROUTES),
-      consoleUi({ config, db, orders, webhooks, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, db, orders, webhooks, audit }, V1_ROUTES),
+      consoleUi({ config, db, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

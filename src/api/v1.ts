@@ -8,6 +8,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from "fastify";
+import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
@@ -23,6 +24,8 @@ export interface V1Deps {
   orders: OrdersDeps;
   /** What the endpoint, delivery and backfill operations need. */
   webhooks: WebhookDeps;
+  /** The audit log's operations (list). */
+  audit: AuditDeps;
 }
 
 /** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */

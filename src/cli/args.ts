@@ -19,11 +19,13 @@ export type Invocation =
   | { command: "order"; json: boolean; mchtOrderNo: string }
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
-  | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date };
+  | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
+  | { command: "audit-verify"; json: boolean; anchor?: { id: bigint; hash: string } }
+  | { command: "audit-list"; json: boolean; action?: string; target?: string; limit: number };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
-const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "help"] as const;
+const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "audit", "help"] as const;
 const MAX_LIMIT = 1000;
 
 const common = {
@@ -49,6 +51,8 @@ export function parseInvocation(argv: string[]): Invocation {
       return replay(rest);
     case "backfill":
       return backfill(rest);
+    case "audit":
+      return audit(rest);
     default:
       throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(", ")})`);
   }
@@ -77,6 +81,13 @@ function parseId(text: string, what: string): bigint {
   return id;
 }
 
+function parseLimit(text: string | undefined): number {
+  const limit = Number(text ?? 50);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got "${text}")`);
+  return limit;
+}
+
 function webhookId(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   if (text.length === 0 || text.length > 100) throw new UsageError("--webhook needs an endpoint id");
@@ -93,9 +104,7 @@ function deliveries(args: string[]): Invocation {
   const status = values.status ?? "failed";
   if (!(STATUSES as readonly string[]).includes(status))
     throw new UsageError(`--status must be one of ${STATUSES.join(", ")} (got "${status}")`);
-  const limit = Number(values.limit ?? 50);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_LIMIT} (got "${values.limit}")`);
+  const limit = parseLimit(values.limit);
   return {
     command: "deliveries",
     json: values.json ?? false,
@@ -186,4 +195,44 @@ function backfill(args: string[]): Invocation {
     ...(since && { since }),
     ...(until && { until }),
   };
+}
+
+function audit(args: string[]): Invocation {
+  const [sub, ...rest] = args;
+  if (sub === "verify") {
+    const { values, positionals: given } = parse(rest, { anchor: { type: "string" } });
+    positionals(given, [], "audit verify");
+    const anchor =
+      values.anchor === undefined ? undefined : /^([1-9][0-9]{0,18}):([0-9a-f]{64})$/.exec(values.anchor);
+    if (anchor === null)
+      throw new UsageError(`--anchor must be <entry id>:<its hash, 64 hex digits> (got "${values.anchor}")`);
+    return {
+      command: "audit-verify",
+      json: values.json ?? false,
+      ...(anchor && { anchor: { id: BigInt(anchor[1]!), hash: anchor[2]! } }),
+    };
+  }
+  if (sub === "list") {
+    const { values, positionals: given } = parse(rest, {
+      action: { type: "string" },
+      target: { type: "string" },
+      limit: { type: "string" },
+    });
+    positionals(given, [], "audit list");
+    const text = (value: string | undefined, option: string) => {
+      if (value !== undefined && (value.length === 0 || value.length > 300))
+        throw new UsageError(`${option} must be 1 to 300 characters`);
+      return value;
+    };
+    return {
+      command: "audit-list",
+      json: values.json ?? false,
+      action: text(values.action, "--action"),
+      target: text(values.target, "--target"),
+      limit: parseLimit(values.limit),
+    };
+  }
+  throw new UsageError(
+    sub === undefined ? "audit: missing verify or list" : `audit: unknown "${sub}" (verify, list)`,
+  );
 }

@@ -1,5 +1,6 @@
 // What every command gets, and what it answers.
 import type { Actor } from "../actor.js";
+import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
@@ -20,6 +21,7 @@ export interface CliContext {
 /** What a command gets: the invocation's context, the operations' deps built from it, who runs it. */
 export interface CommandContext extends CliContext {
   orders: OrdersDeps;
+  audit: AuditDeps;
   actor: Actor;
 }
 

@@ -23,6 +23,12 @@ commands:
       create the deliveries in batches and send them oldest first, at the webhook's rate limit
   backfill <webhookId>
       the webhook's backfills and their progress, newest first
+  audit verify [--anchor <entryId>:<hash>]
+      recompute the audit log's hash chain from its first entry; exit 1 naming the first entry that
+      does not match (changed or removed by hand); --anchor: an id and hash kept elsewhere earlier,
+      which the entry must still have (a chain rewritten from the start up to it is found)
+  audit list [--action <action>] [--target <target>] [--limit N]
+      audit entries, newest first (like GET /v1/audit)
   help
       this text
 

@@ -2,9 +2,11 @@
 // operations' deps are built here, once per invocation (one per process).
 import { userInfo } from "node:os";
 import type { Actor } from "../actor.js";
-import type { RecordWrite } from "../audit.js";
+import { auditDeps } from "../audit/deps.js";
+import { auditWrites } from "../audit/record.js";
 import { ordersDeps } from "../orders/deps.js";
 import type { Invocation } from "./args.js";
+import { listAuditCommand, verifyAuditCommand } from "./commands/audit.js";
 import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
@@ -13,12 +15,6 @@ import { replayCommand } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
 import { type CliContext, type CommandContext, EXIT } from "./context.js";
 import { HELP } from "./help.js";
-
-/**
- * Not recorded yet: a log line on stderr would change every write command's output (scripts read it).
- * The audit table replaces this sink.
- */
-const recordNothing: RecordWrite = async () => {};
 
 function cliActor(): Actor {
   try {
@@ -30,9 +26,12 @@ function cliActor(): Actor {
 }
 
 export async function runInvocation(invocation: CliContext, inv: Invocation): Promise<number> {
+  // Writes go to the audit log only: a log line on stderr would change every command's output.
+  const recordWrite = auditWrites(invocation.db);
   const ctx: CommandContext = {
     ...invocation,
-    orders: ordersDeps(invocation.db, recordNothing),
+    orders: ordersDeps(invocation.db, recordWrite),
+    audit: auditDeps(invocation.db, recordWrite),
     actor: cliActor(),
   };
   switch (inv.command) {
@@ -51,5 +50,9 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return replayCommand(ctx, inv);
     case "backfill":
       return backfillCommand(ctx, inv);
+    case "audit-verify":
+      return verifyAuditCommand(ctx, inv);
+    case "audit-list":
+      return listAuditCommand(ctx, inv);
   }
 }

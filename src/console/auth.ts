@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import { isAuthorized } from "../api/bearer-auth.js";
+import type { RecordWrite } from "../audit/record.js";
 import { html } from "./html.js";
 import { BASE, document, type PageContext } from "./layout.js";
 import { cameOverHttps, crossSite } from "./security.js";
@@ -34,7 +35,20 @@ export interface AuthOptions {
   adminToken: string;
   sessions: Sessions;
   now: () => number;
+  /** The audit log: every sign-in, and every refused token, is recorded there. */
+  recordWrite: RecordWrite;
 }
+
+/** A wrong token given: no session, and nothing of what was typed. */
+const SIGN_IN_REFUSED = {
+  actor: { kind: "console", session: "none" },
+  action: "console.sign-in-refused",
+  target: "console",
+  summary: { reason: "not the admin token" },
+} as const;
+
+const signedIn = (session: string) =>
+  ({ actor: { kind: "console", session }, action: "console.sign-in", target: "console" }) as const;
 
 /** Where to go after signing in: only a console path of ours, never another site. */
 export function safeNext(next: unknown): string {
@@ -111,9 +125,12 @@ export function authGate(scope: FastifyInstance, opts: AuthOptions): void {
         return sendSignIn(reply, 403, next, undefined, "Sign in from this console's own page.");
       if (opts.adminToken === "")
         return sendSignIn(reply, 401, next, undefined, "The console is closed: ADMIN_TOKEN is not set.");
-      if (!isAuthorized(`Bearer ${formText(body, "token").trim()}`, opts.adminToken))
+      if (!isAuthorized(`Bearer ${formText(body, "token").trim()}`, opts.adminToken)) {
+        await opts.recordWrite(SIGN_IN_REFUSED);
         return sendSignIn(reply, 401, next, undefined, "That is not the admin token.");
+      }
       const session = await opts.sessions.create(opts.now());
+      await opts.recordWrite(signedIn(opts.sessions.sessionId(session)));
       const cookie = cookieOf(request);
       reply.setCookie(cookie.name, session.id, {
         path: cookie.path,

@@ -1,5 +1,6 @@
 // What the console needs from the api role.
 import type { Queue } from "bullmq";
+import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
@@ -14,6 +15,8 @@ export interface ConsoleDeps {
   orders: OrdersDeps;
   /** What the endpoint and delivery operations need. */
   webhooks: WebhookDeps;
+  /** The audit log: its page, and where sign-ins are recorded. */
+  audit: AuditDeps;
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */

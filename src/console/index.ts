@@ -4,6 +4,7 @@ import formbody from "@fastify/formbody";
 import type { FastifyInstance } from "fastify";
 import { formValidatorCompiler } from "../api/validation.js";
 import { assetRoutes } from "./assets.js";
+import { auditRoutes } from "./audit.js";
 import { authGate } from "./auth.js";
 import { deliveryRoutes } from "./deliveries.js";
 import type { ConsoleDeps } from "./deps.js";
@@ -48,12 +49,14 @@ export function consoleUi(deps: ConsoleDeps) {
               (deps.redis ? redisSessionStore(deps.redis, deps.config.redisPrefix) : memorySessionStore()),
           }),
           now,
+          recordWrite: deps.audit.recordWrite,
         });
         assetRoutes(scope);
         orderRoutes(scope, deps);
         deliveryRoutes(scope, deps);
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
+        auditRoutes(scope, deps);
       },
       { prefix: BASE },
     );

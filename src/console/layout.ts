@@ -14,7 +14,7 @@ export interface PageContext {
 export interface Page {
   title: string;
   /** Which navigation entry is current. */
-  section?: "overview" | "orders" | "deliveries" | "endpoints";
+  section?: "overview" | "orders" | "deliveries" | "endpoints" | "audit";
   notice?: string | undefined;
   error?: string | undefined;
   body: Part;
@@ -25,6 +25,7 @@ const NAV = [
   ["orders", "Orders", `${BASE}/orders`],
   ["deliveries", "Deliveries", `${BASE}/deliveries`],
   ["endpoints", "Endpoints", `${BASE}/endpoints`],
+  ["audit", "Audit log", `${BASE}/audit`],
 ] as const;
 
 export function document(title: string, main: Part, header: Part = ""): Html {

@@ -1,6 +1,6 @@
 // What the orders operations need, built once per process by ordersDeps: the api role's app, the
 // console (the same object) and the CLI all call the same factory.
-import type { RecordWrite } from "../audit.js";
+import type { RecordWrite } from "../audit/record.js";
 import type { Db } from "../db/client.js";
 
 export interface OrdersDeps {

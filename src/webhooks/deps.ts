@@ -1,6 +1,6 @@
 // What the webhook operations (endpoints/operations.ts, delivery/operations.ts, delivery/backfill-operations.ts)
 // need, built once per door by webhookDeps: /v1 and the console (api/app.ts), the CLI (cli/webhooks.ts).
-import type { RecordWrite } from "../audit.js";
+import type { RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { type DestinationPolicy, destinationPolicy } from "./endpoints/address-rule.js";

@@ -1,12 +1,14 @@
 // Every write of an endpoint, a delivery or a backfill, through /v1 or the console, is recorded once by
-// the operation that made it: who (the token, or the console session), what, on what, and never a
-// secret or a header value. A refused write records nothing.
+// the operation that made it, in the log line and in the audit log: who (the token, or the console
+// session), what, on what, and never a secret or a header value. A refused write records nothing.
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
-import type { WriteRecord } from "../../../src/audit.js";
+import { auditDeps } from "../../../src/audit/deps.js";
+import type { WriteRecord } from "../../../src/audit/record.js";
+import { verifyAudit } from "../../../src/audit/verify.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
 import { auth, createHarness, type Harness } from "../../support/harness.js";
 import { type Receiver, startReceiver } from "../../support/receiver.js";
@@ -78,6 +80,7 @@ describe("write records", () => {
       [token, "endpoint.change", id],
       [token, "delivery.retry-failed", id],
       [token, "backfill.start", id],
+      ["console", "console.sign-in", "console"],
       ["console", "endpoint.rotate", id],
       ["console", "endpoint.test", id],
       [token, "endpoint.remove", id],
@@ -87,7 +90,23 @@ describe("write records", () => {
     // The session is named, never by its cookie.
     const session = all[4]!.actor.slice("console session ".length);
     expect(session).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(all[5]!.actor).toBe(all[4]!.actor);
     expect(browser.cookie).not.toContain(session);
+    // The same writes, in the same order, are in the audit log, which verifies.
+    const entries = await h.db.auditEntry.findMany({ orderBy: { id: "asc" } });
+    expect(entries.map((e) => [e.actorKind, e.actorId, e.action, e.target, e.summary])).toEqual(
+      all.map((r) => [
+        r.actor.startsWith("console session ") ? "console" : "token",
+        r.actor.startsWith("console session ") ? session : "admin",
+        r.action,
+        r.target,
+        r.summary ?? {},
+      ]),
+    );
+    expect(await verifyAudit(auditDeps(h.db, async () => {}))).toMatchObject({ ok: true, entries: "8" });
+    const stored = JSON.stringify(entries.map((e) => e.summary));
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(headerValue);
     for (const line of lines.filter((l) => l.includes('"audit"'))) {
       expect(line).not.toContain(secret);
       expect(line).not.toContain(headerValue);

@@ -1,7 +1,7 @@
 // `replay`: a stored notification forwarded again, to new endpoints and failed ones, same webhook-id.
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RecordWrite } from "../../../src/audit.js";
+import type { RecordWrite } from "../../../src/audit/record.js";
 import { ordersDeps } from "../../../src/orders/deps.js";
 import { noFanOut } from "../../../src/orders/notification.js";
 import { replayNotification } from "../../../src/orders/replay.js";

@@ -20,7 +20,8 @@ interface Served {
   cookie: string;
 }
 
-async function serve(db: Db): Promise<Served> {
+/** `cookie`: a session signed in elsewhere (signing in records it in the audit log, in Postgres). */
+async function serve(db: Db, cookie?: string): Promise<Served> {
   const logs: Served["logs"] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -30,6 +31,7 @@ async function serve(db: Db): Promise<Served> {
   });
   const app = await buildApiApp({ config: testConfig(), db, logger: pino(loggerOptions("error"), sink) });
   const origin = await app.listen({ host: "127.0.0.1", port: 0 });
+  if (cookie !== undefined) return { app, origin, logs, cookie };
   const signedIn = await fetch(`${origin}/console/login`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -37,9 +39,9 @@ async function serve(db: Db): Promise<Served> {
     redirect: "manual",
   });
   expect(signedIn.status).toBe(303);
-  const cookie = /^(pzn_console=[^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")?.[1];
-  expect(cookie).toBeDefined();
-  return { app, origin, logs, cookie: cookie! };
+  const session = /^(pzn_console=[^;]+)/.exec(signedIn.headers.get("set-cookie") ?? "")?.[1];
+  expect(session).toBeDefined();
+  return { app, origin, logs, cookie: session! };
 }
 
 const get = (s: Served, path: string, headers: Record<string, string> = { cookie: s.cookie }) =>
@@ -101,8 +103,18 @@ describe("a console page that fails", () => {
 
   it("answers 503 with the console's HTML page while Postgres is out of reach", async () => {
     const dead = createDb("postgresql://postgres@127.0.0.1:1/none", 1);
-    const down = await serve(dead);
+    const down = await serve(dead, s.cookie);
     try {
+      // No sign-in that the audit log cannot record: no session is given.
+      const signIn = await fetch(`${down.origin}/console/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: TEST_ADMIN_TOKEN, next: "/console" }),
+        redirect: "manual",
+      });
+      expect(signIn.status).toBe(503);
+      expect(signIn.headers.get("set-cookie")).toBeNull();
+
       const res = await get(down, "/console/orders/ANY-1");
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");

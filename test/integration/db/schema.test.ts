@@ -130,6 +130,22 @@ describe("schema.prisma matches the migrations", () => {
     };
     const a = await db.deliveryAttempt.create({ data: attempt });
     expect(a).toEqual({ id: a.id, ...attempt });
+
+    const entry = {
+      id: 1n,
+      at,
+      actorKind: "token",
+      actorId: "admin",
+      actorName: "ADMIN_TOKEN",
+      action: "order.expect",
+      target: "SCHEMA-1",
+      summary: { expected: 1, added: 1 },
+      prevHash: "0".repeat(64),
+      hash: "f".repeat(64),
+    };
+    expect(await db.auditEntry.create({ data: entry })).toEqual(entry);
+    // The migration's one head row.
+    expect(await db.auditHead.findMany()).toEqual([{ id: 1, entries: 0n, lastHash: "0".repeat(64) }]);
   });
 
   it("has no column, and no table, that the schema does not know", async () => {
@@ -140,6 +156,8 @@ describe("schema.prisma matches the migrations", () => {
       deliveries: Prisma.DeliveryScalarFieldEnum,
       delivery_attempts: Prisma.DeliveryAttemptScalarFieldEnum,
       webhook_backfills: Prisma.WebhookBackfillScalarFieldEnum,
+      audit_log: Prisma.AuditEntryScalarFieldEnum,
+      audit_head: Prisma.AuditHeadScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

@@ -87,8 +87,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ? { probes: { redis: () => redis.ping() }, reportedProbes: { postgres: () => pingDatabase(db) } }
       : { probes: { postgres: () => pingDatabase(db), ...(redis && { redis: () => redis.ping() }) } }),
     plugins: [
-      v1Api({ config, db, orders, webhooks, audit }, V1_ROUTES),
-      consoleUi({ config, db, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, orders, webhooks, audit }, V1_ROUTES),
+      consoleUi({ config, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

@@ -10,7 +10,6 @@ import type {
 } from "fastify";
 import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
-import type { Db } from "../db/client.js";
 import { sendError } from "../ops/error-reply.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
@@ -19,7 +18,6 @@ import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {
   config: Config;
-  db: Db;
   /** The orders operations' deps (orders, expected orders, notifications). */
   orders: OrdersDeps;
   /** What the endpoint, delivery and backfill operations need. */

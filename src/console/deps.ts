@@ -2,7 +2,6 @@
 import type { Queue } from "bullmq";
 import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
-import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { RedisClient } from "../queue/redis.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
@@ -10,7 +9,6 @@ import type { SessionStore } from "./session.js";
 
 export interface ConsoleDeps {
   config: Config;
-  db: Db;
   /** The orders operations' deps (the same object /v1 uses). */
   orders: OrdersDeps;
   /** What the endpoint and delivery operations need. */

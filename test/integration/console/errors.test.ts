@@ -1,11 +1,13 @@
 // The console's own error answers, over real HTTP: a console page that fails answers with an HTML
 // page (its status kept, nothing internal shown, the failure logged whole), an unknown console path with
 // the HTML 404, a query or sign-in form its schema refuses with an HTML 400; /v1 keeps its JSON answer.
+
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
+import { memorySessionStore } from "../../../src/console/session.js";
 import { createDb, type Db } from "../../../src/db/client.js";
 import { loggerOptions } from "../../../src/ops/logger.js";
 import { queryDatabase } from "../../support/admin.js";
@@ -21,6 +23,10 @@ interface Served {
 }
 
 /** `cookie`: a session signed in elsewhere (signing in records it in the audit log, in Postgres). */
+// One session store for every app of this file, as Redis is for every api process: a session begun on
+// one app opens the others' pages.
+const sessionsOfEveryApp = memorySessionStore();
+
 async function serve(db: Db, cookie?: string): Promise<Served> {
   const logs: Served["logs"] = [];
   const sink = new Writable({
@@ -29,7 +35,12 @@ async function serve(db: Db, cookie?: string): Promise<Served> {
       done();
     },
   });
-  const app = await buildApiApp({ config: testConfig(), db, logger: pino(loggerOptions("error"), sink) });
+  const app = await buildApiApp({
+    config: testConfig(),
+    db,
+    logger: pino(loggerOptions("error"), sink),
+    console: { sessionStore: sessionsOfEveryApp },
+  });
   const origin = await app.listen({ host: "127.0.0.1", port: 0 });
   if (cookie !== undefined) return { app, origin, logs, cookie };
   const signedIn = await fetch(`${origin}/console/login`, {

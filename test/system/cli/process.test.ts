@@ -69,7 +69,7 @@ describe("the cli process", () => {
       code: 2,
       stdout: "",
       stderr:
-        'error: unknown command "frobnicate" (commands: deliveries, retry, order, expect, replay, backfill, help) (see "help")\n',
+        'error: unknown command "frobnicate" (commands: deliveries, retry, order, expect, replay, backfill, audit, help) (see "help")\n',
     });
   });
 

@@ -4,6 +4,7 @@ import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { WebhookDeps } from "../webhooks/deps.js";
 
 /** Where a command writes: `print` for its answer (stdout), `error` for one-line problems (stderr). */
 export interface Output {
@@ -21,7 +22,9 @@ export interface CliContext {
 /** What a command gets: the invocation's context, the operations' deps built from it, who runs it. */
 export interface CommandContext extends CliContext {
   orders: OrdersDeps;
+  webhooks: WebhookDeps;
   audit: AuditDeps;
+  /** The operating-system user who ran the command. */
   actor: Actor;
 }
 

@@ -3,9 +3,8 @@
 
 import { deliveryStates } from "../webhooks/delivery/operations.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
-import { type CliContext, EXIT, type Output } from "./context.js";
+import { type CommandContext, EXIT, type Output } from "./context.js";
 import { cell, formatTable, plural } from "./table.js";
-import { cliWebhooks } from "./webhooks.js";
 
 /** `--wait`: follows deliveries until none is pending (a worker sent them), bounded in time. */
 async function waitForDeliveries(webhooks: WebhookDeps, ids: bigint[], timeoutMs: number) {
@@ -37,13 +36,13 @@ export interface SendReport {
 }
 
 export async function sendNow(
-  ctx: CliContext,
+  ctx: CommandContext,
   rows: Array<{ id: bigint }>,
   wait: boolean,
 ): Promise<SendReport> {
   const ids = rows.map((r) => r.id);
   const settled = wait
-    ? await waitForDeliveries(cliWebhooks(ctx), ids, waitBudgetMs(ctx.config.webhookTimeoutMs))
+    ? await waitForDeliveries(ctx.webhooks, ids, waitBudgetMs(ctx.config.webhookTimeoutMs))
     : null;
   return { deliveryIds: ids.map(String), settled };
 }

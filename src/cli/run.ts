@@ -5,6 +5,7 @@ import type { Actor } from "../actor.js";
 import { auditDeps } from "../audit/deps.js";
 import { auditWrites } from "../audit/record.js";
 import { ordersDeps } from "../orders/deps.js";
+import { webhookDeps } from "../webhooks/deps.js";
 import type { Invocation } from "./args.js";
 import { listAuditCommand, verifyAuditCommand } from "./commands/audit.js";
 import { backfillCommand } from "./commands/backfill.js";
@@ -25,15 +26,21 @@ function cliActor(): Actor {
   }
 }
 
-export async function runInvocation(invocation: CliContext, inv: Invocation): Promise<number> {
+/** What every command gets: the operations' deps, built once per invocation, and who ran it. */
+export function commandContext(invocation: CliContext): CommandContext {
   // Writes go to the audit log only: a log line on stderr would change every command's output.
   const recordWrite = auditWrites(invocation.db);
-  const ctx: CommandContext = {
+  return {
     ...invocation,
     orders: ordersDeps(invocation.db, recordWrite),
+    webhooks: webhookDeps(invocation.config, invocation.db, recordWrite),
     audit: auditDeps(invocation.db, recordWrite),
     actor: cliActor(),
   };
+}
+
+export async function runInvocation(invocation: CliContext, inv: Invocation): Promise<number> {
+  const ctx = commandContext(invocation);
   switch (inv.command) {
     case "help":
       ctx.out.print(HELP);

@@ -1,5 +1,5 @@
 // What the webhook operations (endpoints/operations.ts, delivery/operations.ts, delivery/backfill-operations.ts)
-// need, built once per door by webhookDeps: /v1 and the console (api/app.ts), the CLI (cli/webhooks.ts).
+// need, built once per door by webhookDeps: /v1 and the console (api/app.ts), the CLI (cli/run.ts).
 import type { RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
@@ -22,7 +22,12 @@ export interface WebhookDeps {
 
 type WebhookConfig = Pick<
   Config,
-  "encryptionKeys" | "port" | "webhookAllowAddresses" | "webhookSecretOverlapSeconds" | "webhookTimeoutMs"
+  | "encryptionKeys"
+  | "port"
+  | "adminPort"
+  | "webhookAllowAddresses"
+  | "webhookSecretOverlapSeconds"
+  | "webhookTimeoutMs"
 >;
 
 export function webhookDeps(

@@ -7,9 +7,8 @@ import {
   getBackfills,
   startBackfill,
 } from "../../webhooks/delivery/backfill-operations.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable } from "../table.js";
-import { cliActor, cliWebhooks } from "../webhooks.js";
 
 export interface BackfillOptions {
   webhookId: string;
@@ -18,13 +17,13 @@ export interface BackfillOptions {
   json: boolean;
 }
 
-export async function backfillCommand(ctx: CliContext, opts: BackfillOptions): Promise<number> {
+export async function backfillCommand(ctx: CommandContext, opts: BackfillOptions): Promise<number> {
   const { out } = ctx;
-  const webhooks = cliWebhooks(ctx);
+  const webhooks = ctx.webhooks;
   const what = `webhook ${cell(opts.webhookId)}`;
   if (opts.since) {
     const range = { since: opts.since, until: opts.until };
-    const started = await startBackfill(webhooks, cliActor(), opts.webhookId, range);
+    const started = await startBackfill(webhooks, ctx.actor, opts.webhookId, range);
     if (isRefusal(started)) {
       out.error(`${what}: ${started.message}`);
       return EXIT.notFound;

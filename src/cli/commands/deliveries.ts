@@ -2,9 +2,8 @@
 import { type DeliveryView, listDeliveries as deliveriesOf } from "../../webhooks/delivery/operations.js";
 import { endpointExists } from "../../webhooks/endpoints/operations.js";
 import type { DeliveryStatus } from "../args.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
 import { cell, formatTable, plural } from "../table.js";
-import { cliWebhooks } from "../webhooks.js";
 
 export interface DeliveriesOptions {
   status: DeliveryStatus;
@@ -13,9 +12,9 @@ export interface DeliveriesOptions {
   json: boolean;
 }
 
-export async function listDeliveries(ctx: CliContext, opts: DeliveriesOptions): Promise<number> {
+export async function listDeliveries(ctx: CommandContext, opts: DeliveriesOptions): Promise<number> {
   const { out } = ctx;
-  const webhooks = cliWebhooks(ctx);
+  const webhooks = ctx.webhooks;
   if (opts.webhookId !== undefined && !(await endpointExists(webhooks, opts.webhookId))) {
     out.error(`no such webhook: ${cell(opts.webhookId)}`);
     return EXIT.notFound;

@@ -4,10 +4,9 @@
 import { isRefusal, type Refusal } from "../../refusal.js";
 import { retryDelivery, retryFailed } from "../../webhooks/delivery/operations.js";
 import type { RetryTarget } from "../args.js";
-import { type CliContext, EXIT, printJson } from "../context.js";
+import { type CommandContext, EXIT, printJson } from "../context.js";
 import { printSendReport, sendExitCode, sendNow } from "../dispatch-now.js";
 import { cell, plural } from "../table.js";
-import { cliActor, cliWebhooks } from "../webhooks.js";
 
 export interface RetryOptions {
   target: RetryTarget;
@@ -15,7 +14,7 @@ export interface RetryOptions {
   json: boolean;
 }
 
-export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Promise<number> {
+export async function retryDeliveries(ctx: CommandContext, opts: RetryOptions): Promise<number> {
   const { out } = ctx;
   const what = describe(opts.target);
   const result = await rearm(ctx, opts.target);
@@ -43,13 +42,13 @@ export async function retryDeliveries(ctx: CliContext, opts: RetryOptions): Prom
 }
 
 /** The ids re-armed, or why none was. */
-async function rearm(ctx: CliContext, target: RetryTarget): Promise<bigint[] | Refusal> {
-  const webhooks = cliWebhooks(ctx);
+async function rearm(ctx: CommandContext, target: RetryTarget): Promise<bigint[] | Refusal> {
+  const webhooks = ctx.webhooks;
   if ("allFailedOf" in target) {
-    const all = await retryFailed(webhooks, cliActor(), target.allFailedOf);
+    const all = await retryFailed(webhooks, ctx.actor, target.allFailedOf);
     return isRefusal(all) ? all : all.retried;
   }
-  const one = await retryDelivery(webhooks, cliActor(), String(target.deliveryId));
+  const one = await retryDelivery(webhooks, ctx.actor, String(target.deliveryId));
   return isRefusal(one) ? one : [target.deliveryId];
 }
 

@@ -9,6 +9,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApiApp } from "../../../src/api/app.js";
 import { listDeliveries } from "../../../src/cli/commands/deliveries.js";
+import { commandContext } from "../../../src/cli/run.js";
 import type { Config } from "../../../src/config.js";
 import type { Db } from "../../../src/db/client.js";
 import { applyNotifications } from "../../../src/orders/apply.js";
@@ -124,7 +125,7 @@ async function twoPages(url: string): Promise<void> {
 }
 
 const out = { print: () => {}, error: () => {} };
-const cli = () => ({ db, config, out });
+const cli = () => commandContext({ db, config, out });
 const hourAgo = () => new Date(Date.now() - 3_600_000);
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 

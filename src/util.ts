@@ -13,6 +13,11 @@ export function withTimeout<T>(
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The wait before try `n` (1, 2, 3 …) of something that keeps failing: firstMs, doubled each time, at most capMs. */
+export function doublingDelay(n: number, firstMs: number, capMs: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, n - 1), capMs);
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 // One call to Payzero's API: timeout, retries with backoff for transient failures, envelope decoding.
 // Redirects are not followed: a 307 would send the login's {appId, appKey} to wherever it points.
 import { isIP } from "node:net";
+import { doublingDelay } from "../util.js";
 import { PayzeroApiError, PayzeroError, PayzeroHttpError } from "./errors.js";
 
 /**
@@ -38,7 +39,7 @@ export interface Transport {
 }
 
 export function backoffDelay(backoffMs: number, attempt: number): number {
-  return Math.min(backoffMs * 2 ** attempt, 30_000);
+  return doublingDelay(attempt + 1, backoffMs, 30_000);
 }
 
 /** Resolves to the envelope's `data`; throws a PayzeroError. `path` names the call in errors. */

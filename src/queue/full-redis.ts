@@ -9,6 +9,7 @@
 import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type RedisClient as BullRedisClient, type Job, Worker } from "bullmq";
+import { doublingDelay } from "../util.js";
 import type { RedisClient } from "./redis.js";
 
 interface BullScript {
@@ -51,7 +52,7 @@ export function letWorkersTakeJobsWhenFull(connection: RedisClient): void {
 
 /** 100 ms, 200 ms, 400 ms … capped at 5 s: a worker refused for a while asks 12 times a minute. */
 function refusedBackoffMs(refusals: number): number {
-  return Math.min(100 * 2 ** Math.max(0, refusals - 1), 5000);
+  return doublingDelay(refusals, 100, 5000);
 }
 
 /** A Worker that waits after Redis refuses it a job (BullMQ waits only after connection errors). */

@@ -6,6 +6,7 @@
 // adds one blocking duplicate per Worker).
 import { type JobsOptions, Queue, type Worker, type WorkerOptions } from "bullmq";
 import type { Config } from "../config.js";
+import { doublingDelay } from "../util.js";
 import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
 
 /** Notifications, from the receiver (producer) to the order workers (consumers). */
@@ -103,7 +104,7 @@ export function createNotificationQueue(connection: RedisClient, prefix: string)
 
 /** 1 s, 2 s, 4 s … capped at 60 s: a Postgres outage is waited out, never turned into a dropped message. */
 function cappedBackoff(attemptsMade: number): number {
-  return Math.min(1000 * 2 ** Math.max(0, attemptsMade - 1), 60_000);
+  return doublingDelay(attemptsMade, 1000, 60_000);
 }
 
 /**

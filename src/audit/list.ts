@@ -1,5 +1,6 @@
 // The audit log for the three doors, newest first (GET /v1/audit, /console/audit, the CLI's
 // `audit list`): the view every door shows.
+import { pageOf } from "../db/page.js";
 import type { ChainedEntry } from "./chain.js";
 import type { AuditDeps } from "./deps.js";
 import { type AuditFilter, findEntries } from "./store.js";
@@ -36,7 +37,6 @@ export interface AuditPage {
 
 export async function listAudit({ db }: AuditDeps, filter: AuditFilter): Promise<AuditPage> {
   const rows = await findEntries(db, filter);
-  const items = rows.slice(0, filter.limit);
-  const last = items.at(-1);
-  return { items: items.map(auditEntryJson), next: rows.length > filter.limit && last ? last.id : null };
+  const { items, next } = pageOf(rows, filter.limit, (row) => row.id);
+  return { items: items.map(auditEntryJson), next };
 }

@@ -1,5 +1,6 @@
 // Operations on stored notifications for the three doors: one by id, a page newest first. Each
 // returns the view /v1 shows (orders/json.ts) or a Refusal. Replaying one is orders/replay.ts.
+import { pageOf } from "../db/page.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type NotificationJson, notificationJson } from "./json.js";
@@ -46,7 +47,6 @@ export async function listNotifications(
     orderBy: { id: "desc" },
     take: f.limit + 1,
   });
-  const items = rows.slice(0, f.limit);
-  const last = items.at(-1);
-  return { items: items.map(notificationJson), next: rows.length > f.limit && last ? last.id : null };
+  const { items, next } = pageOf(rows, f.limit, (row) => row.id);
+  return { items: items.map(notificationJson), next };
 }

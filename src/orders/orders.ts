@@ -1,6 +1,7 @@
 // Operations on orders for the three doors (/v1, the console, the CLI): one order, a page of orders.
 // Each returns the view /v1 shows (orders/json.ts) or a Refusal; the console and the CLI mask the
 // payer themselves (orders/mask.ts), as they always did.
+import { pageOf } from "../db/page.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
@@ -45,7 +46,6 @@ export async function listOrders({ db }: OrdersDeps, f: OrderFilter): Promise<Or
     orderBy: { mchtOrderNo: "asc" },
     take: f.limit + 1,
   });
-  const items = rows.slice(0, f.limit).map(orderJson);
-  const last = items.at(-1);
-  return { items, next: rows.length > f.limit && last ? last.mchtOrderNo : null };
+  const { items, next } = pageOf(rows, f.limit, (row) => row.mchtOrderNo);
+  return { items: items.map(orderJson), next };
 }

@@ -1,7 +1,9 @@
 // The delivery operations every door offers (/v1/deliveries, the console's delivery pages, the CLI's
 // `deliveries` and `retry`): one function each, a view or a Refusal back; each write recorded once.
+
 import type { Actor } from "../../actor.js";
 import { parseBigintId } from "../../db/bigint-id.js";
+import { pageOf } from "../../db/page.js";
 import { isRefusal, type Refusal } from "../../refusal.js";
 import type { WebhookDeps } from "../deps.js";
 import { maskUrl } from "../endpoints/url-mask.js";
@@ -43,10 +45,10 @@ export async function listDeliveries(
     take: limit + 1,
     include,
   });
-  const items = rows.slice(0, limit);
+  const { items, next } = pageOf(rows, limit, (row) => row.id);
   return {
     items: items.map((row) => ({ delivery: deliveryView(row), mchtOrderNo: row.notification.mchtOrderNo })),
-    next: rows.length > limit ? items.at(-1)!.id : null,
+    next,
   };
 }
 

@@ -1,6 +1,8 @@
 // The endpoint operations every door offers (/v1/webhooks, the console's endpoint pages): one
 // function each, a view or a Refusal back; each write recorded once (deps.recordWrite).
+
 import type { Actor } from "../../actor.js";
+import { pageOf } from "../../db/page.js";
 import { isRefusal, type Refusal } from "../../refusal.js";
 import type { WebhookDeps } from "../deps.js";
 import { openEndpoint, sealHeaders } from "./endpoint-sealing.js";
@@ -89,9 +91,9 @@ export async function listEndpoints(
     orderBy: { id: "asc" },
     ...(page.limit !== undefined && { take: page.limit + 1 }),
   });
-  const items = page.limit === undefined ? rows : rows.slice(0, page.limit);
-  const more = page.limit !== undefined && rows.length > page.limit;
-  return { items: items.map((row) => webhookView(row, deps.keyring)), next: more ? items.at(-1)!.id : null };
+  const { items, next } =
+    page.limit === undefined ? { items: rows, next: null } : pageOf(rows, page.limit, (row) => row.id);
+  return { items: items.map((row) => webhookView(row, deps.keyring)), next };
 }
 
 /**

@@ -3,20 +3,17 @@
 // one PATCH and a test event, so the change drops them unless the same request sets them again, as
 // url-mask.ts does for a URL's password. Pure.
 
-/** scheme://host:port of a URL, default ports made explicit; null for a URL that does not parse. */
+import { urlDestination } from "./address-rule.js";
+
+/** scheme://host:port of a URL, default ports made explicit (as a send connects); null for a URL that does not parse. */
 function destinationOf(url: string): string | null {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.hostname.toLowerCase()}:${u.port || defaultPort(u.protocol)}`;
+    const { host, port } = urlDestination(u);
+    return `${u.protocol}//${host.toLowerCase()}:${port}`;
   } catch {
     return null;
   }
-}
-
-function defaultPort(protocol: string): string {
-  return (
-    { "http:": "80", "https:": "443", "amqp:": "5672", "amqps:": "5671", "nats:": "4222" }[protocol] ?? ""
-  );
 }
 
 /** Whether a change of URL from `before` to `after` sends the endpoint somewhere else. */

@@ -6,7 +6,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders, RequestError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { throttledLog } from "../../ops/log-throttle.js";
-import { checkedAddress, type DestinationPolicy } from "../endpoints/address-rule.js";
+import { checkedAddress, type DestinationPolicy, urlDestination } from "../endpoints/address-rule.js";
 import { type NatsTarget, natsTarget } from "./broker-url.js";
 import {
   brokerHeaders,
@@ -129,10 +129,9 @@ export function createNatsPublisher(log?: Logger, policy?: DestinationPolicy): P
 
 /** host:port with the host replaced by the checked address it resolves to ([v6]:port). */
 async function checkedServer(policy: DestinationPolicy, server: string): Promise<string> {
-  const { hostname, port } = new URL(`nats://${server}`);
-  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
-  const address = await checkedAddress(policy, host, Number(port || 4222));
-  return `${address.includes(":") ? `[${address}]` : address}:${port || 4222}`;
+  const { host, port } = urlDestination(new URL(`nats://${server}`));
+  const address = await checkedAddress(policy, host, port);
+  return `${address.includes(":") ? `[${address}]` : address}:${port}`;
 }
 
 function noResponders(err: unknown): boolean {

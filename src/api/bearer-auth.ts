@@ -1,6 +1,7 @@
 // Who may use the /v1 API: Authorization: Bearer <ADMIN_TOKEN>, compared in constant time.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { adminTokenActor } from "../actor.js";
 import { sendError } from "../ops/error-reply.js";
 
 /** Hashing both sides first makes the comparison constant-time whatever the lengths. */
@@ -20,6 +21,8 @@ export function bearerAuth(adminToken: string) {
     if (!isAuthorized(request.headers.authorization, adminToken)) {
       reply.header("www-authenticate", 'Bearer realm="payzero-notify"');
       await sendError(reply, 401, "missing or wrong bearer token");
+      return;
     }
+    request.actor = adminTokenActor;
   };
 }

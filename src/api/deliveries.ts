@@ -1,6 +1,5 @@
 // /v1/deliveries: the outbox as the merchant sees it (status and attempts), and manual retries; each
 // route a delivery operation (webhooks/delivery/operations.ts) for the admin token.
-import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
 import { getDelivery, listDeliveries, retryDelivery } from "../webhooks/delivery/operations.js";
@@ -59,7 +58,7 @@ export const deliveryRoutes: V1RouteModule = async (app, { webhooks }) => {
       },
     },
     async (request, reply) => {
-      const retried = await retryDelivery(webhooks, adminTokenActor, request.params.id);
+      const retried = await retryDelivery(webhooks, request.actor, request.params.id);
       if (isRefusal(retried)) return sendError(reply, retried.code, retried.message);
       return reply.code(202).send(retried);
     },

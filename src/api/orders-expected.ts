@@ -1,6 +1,5 @@
 // POST /v1/orders/expected: the merchant's systems name the orders to expect, so the reconciler finds
 // an order even when every notification of it was lost (sections 4.3, 5.6: query what never arrived).
-import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { registerExpectedOrders } from "../orders/expected.js";
 import { isRefusal } from "../refusal.js";
@@ -11,6 +10,7 @@ export const expectedRoutes: V1RouteModule = async (app, { orders }) => {
   app.post(
     "/orders/expected",
     {
+      config: { scope: "orders:expect" },
       schema: {
         description:
           "Registers orders to expect: each shows in GET /v1/orders/:mchtOrderNo with no status until a notification or the reconciler's query brings one. Idempotent.",
@@ -21,7 +21,7 @@ export const expectedRoutes: V1RouteModule = async (app, { orders }) => {
     },
     async (request, reply) => {
       const { mchtOrderNos, needDeclare } = request.body;
-      const result = await registerExpectedOrders(orders, adminTokenActor, {
+      const result = await registerExpectedOrders(orders, request.actor, {
         mchtOrderNos,
         needDeclare: needDeclare ?? null,
       });

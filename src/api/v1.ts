@@ -14,6 +14,7 @@ import { sendError } from "../ops/error-reply.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
 import { bearerAuth } from "./bearer-auth.js";
+import "./scopes.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {
@@ -49,6 +50,8 @@ export function v1Api(deps: V1Deps, modules: readonly V1RouteModule[]) {
           "onRequest",
           v1.rateLimit({ max: deps.config.v1RateLimitPerMinute, timeWindow: "1 minute" }),
         );
+        // Set by auth before any handler; null until then (fastify wants reference decorations null).
+        v1.decorateRequest("actor", null as never);
         const auth = bearerAuth(deps.config.adminToken);
         v1.addHook("onRoute", (route) => {
           route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };

@@ -1,6 +1,5 @@
 // /v1/webhooks/:id/backfill: start a backfill of an endpoint (202; the worker processes do the work)
 // and follow its progress; the backfill operations (webhooks/delivery/backfill-operations.ts).
-import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
 import { parseIsoTime } from "../webhooks/delivery/backfill.js";
@@ -32,7 +31,7 @@ export const backfillRoutes: V1RouteModule = async (app, { webhooks }) => {
       const until = request.body.until === undefined ? undefined : parseIsoTime(request.body.until);
       if (request.body.until !== undefined && !until)
         return sendError(reply, 400, "until must be an ISO 8601 time, e.g. 2026-11-02T00:00:00Z");
-      const started = await startBackfill(webhooks, adminTokenActor, request.params.id, { since, until });
+      const started = await startBackfill(webhooks, request.actor, request.params.id, { since, until });
       if (isRefusal(started)) return sendError(reply, started.code, started.message);
       return reply.code(202).send(started);
     },

@@ -1,6 +1,5 @@
 // /v1/webhooks: the merchant's endpoints (create, list, read, update, delete, retry failed deliveries),
 // each route the endpoint operation of the same name (webhooks/endpoints/operations.ts) for the admin token.
-import { adminTokenActor } from "../actor.js";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
 import { retryFailed } from "../webhooks/delivery/operations.js";
@@ -28,7 +27,6 @@ const errors = { "4xx": ErrorReply };
 
 export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
   const tags = ["webhooks"];
-  const actor = adminTokenActor;
 
   app.post(
     "/webhooks",
@@ -41,7 +39,7 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       },
     },
     async (request, reply) => {
-      const created = await createEndpoint(webhooks, actor, request.body);
+      const created = await createEndpoint(webhooks, request.actor, request.body);
       if (isRefusal(created)) return sendError(reply, created.code, created.message);
       return reply.code(201).send(created);
     },
@@ -96,7 +94,7 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       },
     },
     async (request, reply) => {
-      const changed = await changeEndpoint(webhooks, actor, request.params.id, request.body);
+      const changed = await changeEndpoint(webhooks, request.actor, request.params.id, request.body);
       return isRefusal(changed) ? sendError(reply, changed.code, changed.message) : changed;
     },
   );
@@ -112,7 +110,7 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       },
     },
     async (request, reply) => {
-      const removed = await removeEndpoint(webhooks, actor, request.params.id);
+      const removed = await removeEndpoint(webhooks, request.actor, request.params.id);
       return isRefusal(removed)
         ? sendError(reply, removed.code, removed.message)
         : reply.code(204).send(null);
@@ -130,7 +128,7 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       },
     },
     async (request, reply) => {
-      const result = await retryFailed(webhooks, actor, request.params.id);
+      const result = await retryFailed(webhooks, request.actor, request.params.id);
       if (isRefusal(result)) return sendError(reply, result.code, result.message);
       return reply.code(202).send({ retried: result.retried.length });
     },

@@ -83,7 +83,13 @@ export function startWebhookWorkers({ config, db, log, redis }: WebhookWorkerDep
     release: (rows) => releaseHolds(db, rows),
     defer: (rows, until) => deferHolds(db, rows, until),
     gate: (row) => limiter.gate(row),
-    attempt: (row) => runAttempt(attemptDeps, row),
+    attempt: async (row) => {
+      const outcome = await runAttempt(attemptDeps, row);
+      // The next delivery of this order to a per-order endpoint is due and waited for this one.
+      if (row.endpoint.ordering === "per-order" && (outcome === "succeeded" || outcome === "failed"))
+        poller.claimSoon();
+      return outcome;
+    },
   });
   const unwatch = watchDeliveries(dispatcher.counts);
   const poller = startPoller({
@@ -97,7 +103,7 @@ export function startWebhookWorkers({ config, db, log, redis }: WebhookWorkerDep
   const pruner = startEndpointMetricsPruner(db, log, 10 * config.webhookPollIntervalMs);
   const backfills = startBackfillWorker(db, log, config.webhookBackfillBatch, config.webhookPollIntervalMs);
   return {
-    fanOut: createFanOut(dispatcher, lease),
+    fanOut: createFanOut(dispatcher, lease, () => poller.claimSoon()),
     stop: async () => {
       await pruner.stop();
       await backfills.stop();

@@ -4,6 +4,12 @@ import { MAX_SECRET_OVERLAP_SECONDS } from "../../config.js";
 import { MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH } from "../../webhooks/endpoints/input.js";
 import { Cursor, Limit, NullableString, NullableTime, Page, Time, WebhookId } from "./common.js";
 
+const ORDERING_DESCRIPTION =
+  '"per-order": deliveries of one order to this endpoint go one at a time, in order.version order (a later one waits while an earlier one is retried, until it succeeds or fails for good); different orders still go in parallel. "none" (default): no waiting';
+const Ordering = Type.Union([Type.Literal("none"), Type.Literal("per-order")], {
+  description: ORDERING_DESCRIPTION,
+});
+
 export const WebhookView = Type.Object({
   id: Type.String(),
   url: Type.String({ description: "a password in it (or a NATS token) shown as ****" }),
@@ -34,6 +40,7 @@ export const WebhookView = Type.Object({
   throttledUntil: Type.Union([Time, Type.Null()], {
     description: "the endpoint answered 429: no attempt before then (null once past)",
   }),
+  ordering: Ordering,
   headersDropped: Type.Optional(
     Type.Array(Type.String(), {
       description:
@@ -85,6 +92,7 @@ export const CreateWebhookBody = Type.Object(
     secret: Type.Optional(Type.String({ description: "whsec_…; generated when absent" })),
     description: Type.Optional(Description),
     rateLimitPerSecond: Type.Optional(RateLimit),
+    ordering: Type.Optional(Ordering),
   },
   { additionalProperties: false },
 );
@@ -112,6 +120,7 @@ export const PatchWebhookBody = Type.Object(
       }),
     ),
     rateLimitPerSecond: Type.Optional(RateLimit),
+    ordering: Type.Optional(Ordering),
   },
   { additionalProperties: false },
 );

@@ -31,12 +31,14 @@ interface EndpointPace {
   rateLimitPerSecond: number | null;
   /** A 429 asked for no attempt before then. */
   throttledUntil: Date | null;
+  /** "per-order": the claim holds one delivery of an order at a time (see claimDue). */
+  ordering: string;
 }
 
 /** The endpoint columns a hold returns (the fan-out's insert returns them too). */
 export const ENDPOINT_COLUMNS = Prisma.sql`e.url, e.secret, e.previous_secret AS "previousSecret",
   e.previous_secret_expires_at AS "previousSecretExpiresAt", e.rate_limit_per_second AS "rateLimitPerSecond",
-  e.throttled_until AS "throttledUntil", e.headers`;
+  e.throttled_until AS "throttledUntil", e.headers, e.ordering`;
 
 /** The columns a hold returns, named as HeldDelivery's flat parts (see held()). */
 const HELD_COLUMNS = Prisma.sql`d.id, d.endpoint_id AS "endpointId", d.attempt_count AS "attemptCount",
@@ -65,6 +67,7 @@ export function held(r: HeldRow, localDeadline: number): HeldDelivery {
       headers: r.headers,
       rateLimitPerSecond: r.rateLimitPerSecond ?? null,
       throttledUntil: r.throttledUntil ?? null,
+      ordering: r.ordering ?? "none",
     },
     notification: r,
   };
@@ -94,9 +97,27 @@ export interface ClaimRequest {
 }
 
 /**
+ * Whether delivery `d` of a per-order endpoint must wait: another delivery of the same order to the
+ * same endpoint is still pending (due, held, or waiting for a retry) and comes earlier, by the
+ * order's version after each message, then by notification id (the order in which they were
+ * applied, under the order's lock). A delivery whose notification carries no order version (not
+ * about an order, a test event, pruned) never waits and holds none back. Reads notifications by
+ * (mcht_order_no, id) and deliveries by (notification_id, endpoint_id): a few rows per order.
+ */
+const waitsForEarlier = Prisma.sql`EXISTS (
+      SELECT 1 FROM notifications dn
+        JOIN notifications pn ON pn.mcht_order_no = dn.mcht_order_no AND pn.id <> dn.id
+        JOIN deliveries p ON p.notification_id = pn.id AND p.endpoint_id = d.endpoint_id
+       WHERE dn.id = d.notification_id AND p.status = 'pending'
+         AND ((pn.order_after ->> 'version')::int, pn.id) < ((dn.order_after ->> 'version')::int, dn.id))`;
+
+/**
  * Claims due rows (oldest first within each endpoint, endpoints in random order so none starves) and
  * holds them for `leaseMs`; endpoints a 429 throttled are skipped until their throttled_until; in the same statement, due rows of disabled endpoints fail without an
  * attempt. SKIP LOCKED: processes claiming at once each get other rows, none waits for another.
+ * A per-order endpoint's row is claimed only while no earlier one of its order is pending
+ * (waitsForEarlier): the gate is this statement, so it holds across worker processes; the row stays
+ * due and is claimed once the earlier one succeeds or fails for good.
  */
 export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[]> {
   const localDeadline = Date.now() + req.leaseMs;
@@ -111,13 +132,14 @@ export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[
       SELECT * FROM unnest(${limited.map(([id]) => id)}::text[], ${limited.map(([, n]) => n)}::int[])
     ), due AS (
       SELECT c.id
-        FROM (SELECT id FROM webhook_endpoints
+        FROM (SELECT id, ordering FROM webhook_endpoints
                WHERE enabled AND (throttled_until IS NULL OR throttled_until <= now()) ORDER BY random()) e
         LEFT JOIN limits l ON l.endpoint_id = e.id
        CROSS JOIN LATERAL (
-             SELECT id FROM deliveries
-              WHERE endpoint_id = e.id AND status = 'pending' AND next_attempt_at <= now()
-              ORDER BY next_attempt_at
+             SELECT d.id FROM deliveries d
+              WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= now()
+                AND (e.ordering <> 'per-order' OR NOT ${waitsForEarlier})
+              ORDER BY d.next_attempt_at
               LIMIT COALESCE(l.n, ${req.perEndpointDefault})
                 FOR UPDATE SKIP LOCKED) c
        LIMIT ${req.total}

@@ -27,7 +27,9 @@ type InsertedRow = Omit<HeldRow, keyof PayloadSource> & { notificationId: bigint
 
 /**
  * One row per notification and subscribed endpoint, in one statement, held by this process for
- * `leaseMs` (the time it may take to send them; past it any process may claim them).
+ * `leaseMs` (the time it may take to send them; past it any process may claim them). Rows of
+ * per-order endpoints are not held (returned, but due at once): a claim takes them, which is where the
+ * gate that keeps an order's deliveries in order is (claimDue).
  */
 export async function insertDeliveries(
   tx: Prisma.TransactionClient,
@@ -42,7 +44,8 @@ export async function insertDeliveries(
   const rows = await tx.$queryRaw<InsertedRow[]>`
     WITH inserted AS (
       INSERT INTO deliveries (notification_id, endpoint_id, next_attempt_at)
-      SELECT n.id, e.id, statement_timestamp() + ${interval(leaseMs)}
+      SELECT n.id, e.id,
+             statement_timestamp() + CASE WHEN e.ordering = 'per-order' THEN interval '0' ELSE ${interval(leaseMs)} END
         FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[],
                     ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[])
              AS n (id, msg_type, pay_status, declare_status)
@@ -64,9 +67,20 @@ export async function insertDeliveries(
   return rows.map((r) => held({ ...byId.get(r.notificationId)!, ...r }, localDeadline));
 }
 
-export function createFanOut(dispatcher: Dispatcher, leaseMs: number): FanOut<HeldDelivery[]> {
+const perOrder = (row: HeldDelivery) => row.endpoint.ordering === "per-order";
+
+/** `claimSoon` asks this process's poller for a claim (the per-order rows wait for one). */
+export function createFanOut(
+  dispatcher: Dispatcher,
+  leaseMs: number,
+  claimSoon: () => void,
+): FanOut<HeldDelivery[]> {
   return {
     inTransaction: (tx, notifications) => insertDeliveries(tx, notifications, leaseMs),
-    afterCommit: (rows) => dispatcher.submit(rows),
+    afterCommit: (rows) => {
+      const sendNow = rows.filter((r) => !perOrder(r));
+      dispatcher.submit(sendNow);
+      if (sendNow.length < rows.length) claimSoon();
+    },
   };
 }

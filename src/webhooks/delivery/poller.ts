@@ -17,6 +17,8 @@ export interface PollerDeps {
 }
 
 export interface Poller {
+  /** A claim as soon as possible: right away, or after the one running (which may not see new rows). */
+  claimSoon(): void;
   stop(): Promise<void>;
 }
 
@@ -25,8 +27,10 @@ export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: Poller
   let found = false;
   // Postgres down fails every claim the same way: one line, then a count a minute.
   const failures = throttledLog(log);
+  let again = false;
   const loop = repeat(
     async () => {
+      again = false;
       found = false;
       const capacity = dispatcher.capacity();
       if (capacity.total === 0) return;
@@ -40,8 +44,23 @@ export function startPoller({ db, dispatcher, log, intervalMs, leaseMs }: Poller
   dispatcher.onLow(() => {
     if (found && !loop.isRunning()) void loop.runNow();
   });
+  let stopped = false;
+  const claimSoon = () => {
+    if (stopped) return;
+    if (!loop.isRunning()) {
+      void loop.runNow();
+      return;
+    }
+    if (again) return;
+    again = true;
+    void loop.runNow().then(() => {
+      if (again) claimSoon();
+    });
+  };
   return {
+    claimSoon,
     stop: async () => {
+      stopped = true;
       await loop.stop();
       failures.stop();
     },

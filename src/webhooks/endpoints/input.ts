@@ -99,7 +99,15 @@ export interface EndpointInput {
   secret?: string | null;
   previousSecretValidSeconds?: number;
   description?: string | null;
+  ordering?: string;
 }
+
+/**
+ * "none": deliveries go out as they come, in parallel. "per-order": one delivery of an order at a
+ * time, in the order's version order (the gate is in the claim, delivery-queue.ts).
+ */
+export const ORDERINGS = ["none", "per-order"] as const;
+export type Ordering = (typeof ORDERINGS)[number];
 
 /** A new endpoint: its url and, optionally, everything else (the secret is generated when absent). */
 export interface NewEndpoint extends EndpointInput {
@@ -136,6 +144,8 @@ export function inputProblem(input: EndpointInput): string | undefined {
   if (statuses) return statuses;
   const headers = headersProblem(input.headers);
   if (headers) return headers;
+  if (input.ordering !== undefined && !(ORDERINGS as readonly string[]).includes(input.ordering))
+    return `ordering: ${JSON.stringify(input.ordering)} is not one of ${ORDERINGS.join(", ")}`;
   if (input.previousSecretValidSeconds !== undefined && input.secret === undefined)
     return "previousSecretValidSeconds applies to a rotation: give secret too";
   if (typeof input.secret === "string") return secretProblem(input.secret);

@@ -60,6 +60,7 @@ export async function createEndpoint(
       secret: keyring.seal(id, "secret", input.secret ?? generateSecret()),
       description: input.description ?? null,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+      ordering: input.ordering ?? "none",
     },
   });
   await deps.recordWrite({
@@ -210,6 +211,7 @@ function columnsOf(patch: EndpointPatch) {
     }),
     ...(patch.description !== undefined && { description: patch.description }),
     ...(patch.rateLimitPerSecond !== undefined && { rateLimitPerSecond: patch.rateLimitPerSecond }),
+    ...(patch.ordering !== undefined && { ordering: patch.ordering }),
     updatedAt: new Date(),
   };
 }

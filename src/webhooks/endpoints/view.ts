@@ -1,6 +1,7 @@
 // An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): secrets opened, headers and URL
 // password masked, times as ISO. The console shows the same.
 import { openEndpoint } from "./endpoint-sealing.js";
+import type { Ordering } from "./input.js";
 import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
 import { maskUrl } from "./url-mask.js";
@@ -22,7 +23,11 @@ interface EndpointRow {
   updatedAt: Date;
   rateLimitPerSecond: number | null;
   throttledUntil: Date | null;
+  ordering: string;
 }
+
+/** The column's CHECK allows these two only. */
+const orderingOf = (stored: string): Ordering => (stored === "per-order" ? "per-order" : "none");
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -54,5 +59,6 @@ export function webhookView(e: EndpointRow, keyring: Keyring) {
     updatedAt: e.updatedAt.toISOString(),
     rateLimitPerSecond: e.rateLimitPerSecond,
     throttledUntil: e.throttledUntil && e.throttledUntil > new Date() ? iso(e.throttledUntil) : null,
+    ordering: orderingOf(e.ordering),
   };
 }

@@ -41,6 +41,7 @@ function row(
       previousSecretExpiresAt: null,
       rateLimitPerSecond: pace.rateLimitPerSecond ?? null,
       throttledUntil: pace.throttledUntil ?? null,
+      ordering: "none",
     },
     // The dispatcher never reads the notification: the attempt it calls does.
     notification: {} as PayloadSource,

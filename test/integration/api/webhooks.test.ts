@@ -164,6 +164,33 @@ describe("/v1/webhooks", () => {
     expect(retired.body.previousSecretExpiresAt).toBeNull();
     expect(await stored()).toMatchObject({ previousSecret: null, previousSecretExpiresAt: null });
   });
+  it('takes "ordering": "per-order" at create and change, "none" by default; refuses others with 400, changing nothing', async () => {
+    const plain = await call("POST", "/v1/webhooks", { url: "https://merchant.test/plain" });
+    expect(plain.body.ordering).toBe("none");
+    const created = await call("POST", "/v1/webhooks", {
+      url: "https://merchant.test/ordered",
+      ordering: "per-order",
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.ordering).toBe("per-order");
+    const id = String(created.body.id);
+    expect((await call("GET", `/v1/webhooks/${id}`)).body.ordering).toBe("per-order");
+
+    const bad = await call("PATCH", `/v1/webhooks/${id}`, { ordering: "fifo" });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body.message)).toContain("ordering");
+    expect((await call("POST", "/v1/webhooks", { url: "https://merchant.test/x", ordering: "" })).status).toBe(
+      400,
+    );
+    expect((await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).ordering).toBe("per-order");
+
+    const changed = await call("PATCH", `/v1/webhooks/${id}`, { ordering: "none" });
+    expect(changed.status).toBe(200);
+    expect(changed.body.ordering).toBe("none");
+    await call("DELETE", `/v1/webhooks/${id}`);
+    await call("DELETE", `/v1/webhooks/${String(plain.body.id)}`);
+  });
+
   it("lists endpoints in creation order, a page at a time", async () => {
     await h.db.webhookEndpoint.deleteMany();
     const urls = ["https://m.test/1", "https://m.test/2", "https://m.test/3"];

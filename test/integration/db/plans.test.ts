@@ -163,6 +163,16 @@ const PATHS: Array<[string, () => Promise<unknown>]> = [
       }),
   ],
   [
+    "deliveries: claim due rows of a per-order endpoint (the gate looks up each row's order)",
+    async () => {
+      await db.$executeRaw`UPDATE webhook_endpoints SET ordering = 'per-order' WHERE id = 'ep-declare'`;
+      // Its new rows are due, not held: a claim takes them, one per order.
+      await apply(newOrders(4));
+      await claimDue(db, { total: 64, perEndpointDefault: 32, perEndpoint: new Map(), leaseMs: 60_000 });
+      await db.$executeRaw`UPDATE webhook_endpoints SET ordering = 'none' WHERE id = 'ep-declare'`;
+    },
+  ],
+  [
     "deliveries: renew, record and give back held rows",
     async () => {
       await apply(newOrders(4));

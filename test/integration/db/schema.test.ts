@@ -84,6 +84,7 @@ describe("schema.prisma matches the migrations", () => {
       declareStatuses: ["DECLARED"],
       rateLimitPerSecond: 50,
       throttledUntil: at,
+      ordering: "per-order",
     };
     expect(await db.webhookEndpoint.create({ data: endpoint })).toEqual(endpoint);
 

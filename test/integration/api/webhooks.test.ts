@@ -179,9 +179,9 @@ describe("/v1/webhooks", () => {
     const bad = await call("PATCH", `/v1/webhooks/${id}`, { ordering: "fifo" });
     expect(bad.status).toBe(400);
     expect(String(bad.body.message)).toContain("ordering");
-    expect((await call("POST", "/v1/webhooks", { url: "https://merchant.test/x", ordering: "" })).status).toBe(
-      400,
-    );
+    expect(
+      (await call("POST", "/v1/webhooks", { url: "https://merchant.test/x", ordering: "" })).status,
+    ).toBe(400);
     expect((await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).ordering).toBe("per-order");
 
     const changed = await call("PATCH", `/v1/webhooks/${id}`, { ordering: "none" });

@@ -2,6 +2,7 @@
 // Payzero pushes → queue → worker → webhook POSTs to it, with the network made to reorder deliveries
 // (one is refused until a newer state of its order is in) and repeat them (an answer lost after the
 // event was stored), then its table compared with GET /v1/orders/:no.
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
@@ -101,6 +102,12 @@ async function notify(msgType: string, msgBody: string, timestamp: number): Prom
 }
 
 describe("the documented receiver (docs/examples/receiver.ts)", () => {
+  it("is the one docs/webhooks.md shows", () => {
+    const doc = readFileSync(new URL("../../../docs/webhooks.md", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../../docs/examples/receiver.ts", import.meta.url), "utf8");
+    expect(doc).toContain(source);
+  });
+
   it("ends with each order's state as the service has it, whatever the order and repeats of delivery", async () => {
     const t = Date.now() - 3_600_000;
     for (const no of ORDERS) {

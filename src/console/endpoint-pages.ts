@@ -22,6 +22,7 @@ export interface EndpointFields {
   url: string;
   description: string;
   msgTypes: string[] | null;
+  ordering: string;
 }
 
 export function endpointList(endpoints: Endpoint[], counts: (id: string, status: string) => number): Html {
@@ -54,7 +55,9 @@ ${types.map(
     html`<div><input type="checkbox" id="type-${i}" name="msgTypes" value="${t}"${f.msgTypes?.includes(t) ? html` checked` : ""}> <label for="type-${i}">${t}</label></div>`,
 )}
 <p class="hint">None ticked: every type, including types Payzero adds later.</p>
-</fieldset>`;
+</fieldset>
+<div><input type="checkbox" id="ordering" name="ordering" value="per-order"${f.ordering === "per-order" ? html` checked` : ""}> <label for="ordering">One delivery of an order at a time, in <code>order.version</code> order (per-order)</label>
+<p class="hint">A later event of an order waits while an earlier one is retried; other orders go on. Unticked: no waiting.</p></div>`;
 }
 
 export function newEndpointForm(ctx: PageContext, f: EndpointFields): Html {
@@ -78,7 +81,12 @@ export function endpointPage(
   s: EndpointPageState,
 ): Html {
   const self = `${BASE}/endpoints/${encodeURIComponent(e.id)}`;
-  const fields = s.fields ?? { url: e.url, description: e.description ?? "", msgTypes: e.msgTypes };
+  const fields = s.fields ?? {
+    url: e.url,
+    description: e.description ?? "",
+    msgTypes: e.msgTypes,
+    ordering: e.ordering,
+  };
   return html`<section class="card" aria-labelledby="about-h">
 <h2 id="about-h">Endpoint</h2>
 <dl class="facts">
@@ -86,6 +94,7 @@ export function endpointPage(
   <dt>URL</dt><dd>${e.url}</dd>
   <dt>Types</dt><dd>${e.msgTypes ? e.msgTypes.join(", ") : "every type"}</dd>
   <dt>Status filter</dt><dd>${statusFilter(e)}</dd>
+  <dt>Ordering</dt><dd>${e.ordering === "per-order" ? "per order: one delivery of an order at a time, in version order" : "none: deliveries go as they come"}</dd>
   <dt>Headers</dt><dd>${e.headers.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="plain">${e.headers.map((h) => html`<li><code>${h.name}</code>: <span class="muted">${h.value}</span></li>`)}</ul>`}</dd>
   <dt>State</dt><dd>${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` failing since ${time(e.failingSince)}` : ""}</dd>
   <dt>Deliveries</dt><dd><a href="${BASE}/deliveries?status=failed&amp;webhookId=${encodeURIComponent(e.id)}">${counts.failed} failed</a> · <a href="${BASE}/deliveries?status=pending&amp;webhookId=${encodeURIComponent(e.id)}">${counts.pending} pending</a></dd>

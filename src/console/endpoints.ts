@@ -31,7 +31,7 @@ import {
   RotateForm,
 } from "./webhook-schemas.js";
 
-type Form = { url?: string; description?: string; msgTypes?: string[] };
+type Form = { url?: string; description?: string; msgTypes?: string[]; ordering?: string };
 
 export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: ConsoleDeps): void {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
@@ -55,7 +55,7 @@ export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: Con
     );
 
   app.get("/endpoints/new", async (request, reply) =>
-    newForm(request, reply, { url: "", description: "", msgTypes: null }),
+    newForm(request, reply, { url: "", description: "", msgTypes: null, ordering: "none" }),
   );
 
   app.post("/endpoints", { schema: { body: EndpointForm } }, async (request, reply) => {
@@ -157,9 +157,15 @@ function readFields(body: Form): EndpointFields {
     url: (body.url ?? "").trim(),
     description: (body.description ?? "").trim(),
     msgTypes: msgTypes.length === 0 ? null : msgTypes,
+    ordering: body.ordering ?? "none",
   };
 }
 
 function inputOf(f: EndpointFields) {
-  return { url: f.url, description: f.description === "" ? null : f.description, msgTypes: f.msgTypes };
+  return {
+    url: f.url,
+    description: f.description === "" ? null : f.description,
+    msgTypes: f.msgTypes,
+    ordering: f.ordering,
+  };
 }

@@ -24,6 +24,8 @@ export const EndpointForm = Form({
   url: Type.Optional(Text),
   description: Type.Optional(Text),
   msgTypes: Type.Optional(Type.Array(Text, { maxItems: 50 })),
+  /** The box ticked: "per-order"; absent: "none" (the operation refuses anything else). */
+  ordering: Type.Optional(Text),
 });
 
 export const EnabledForm = Form({ enabled: Type.Optional(Text) });

@@ -106,7 +106,7 @@ export interface EndpointInput {
  * "none": deliveries go out as they come, in parallel. "per-order": one delivery of an order at a
  * time, in the order's version order (the gate is in the claim, delivery-queue.ts).
  */
-export const ORDERINGS = ["none", "per-order"] as const;
+const ORDERINGS = ["none", "per-order"] as const;
 export type Ordering = (typeof ORDERINGS)[number];
 
 /** A new endpoint: its url and, optionally, everything else (the secret is generated when absent). */

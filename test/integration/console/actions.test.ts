@@ -77,10 +77,18 @@ describe("endpoints", () => {
     await b.post(`/console/endpoints/${id}/enabled`, { enabled: "false" });
     expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).enabled).toBe(false);
     await b.post(`/console/endpoints/${id}/enabled`, { enabled: "true" });
+    // The ordering box: ticked, per-order; a value the form does not offer is refused; unticked, none.
+    await b.post(`/console/endpoints/${id}`, { url: receiver.url("/erp"), ordering: "per-order" });
+    expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).ordering).toBe("per-order");
+    expect((await b.get(`/console/endpoints/${id}`)).body).toContain("per order: one delivery");
+    const odd = await b.post(`/console/endpoints/${id}`, { url: receiver.url("/erp"), ordering: "fifo" });
+    expect(odd.statusCode).toBe(400);
+    expect(odd.body).toContain("ordering");
     await b.post(`/console/endpoints/${id}`, { url: receiver.url("/erp"), description: "ERP" });
     expect(await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toMatchObject({
       enabled: true,
       msgTypes: [],
+      ordering: "none",
     });
   });
 

@@ -2,3 +2,7 @@
 -- to this endpoint, in the order's version order (src/webhooks/delivery/delivery-queue.ts, claimDue).
 ALTER TABLE "webhook_endpoints" ADD COLUMN "ordering" TEXT NOT NULL DEFAULT 'none';
 ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_ordering_check" CHECK ("ordering" IN ('none', 'per-order'));
+
+-- A per-order endpoint's delivery that waits for an earlier one of its order: set aside (not due) by
+-- the claim that found it waiting, and made due again when that earlier one ends.
+ALTER TABLE "deliveries" ADD COLUMN "waiting" BOOLEAN NOT NULL DEFAULT false;

@@ -87,6 +87,13 @@ function stillHeld(holds: HeldDelivery[]): Prisma.Sql {
        AND d.next_attempt_at = h.held_until`;
 }
 
+/**
+ * How long a claim sets aside a per-order delivery that waits for an earlier one: it is not looked at
+ * again before then, unless the earlier one ends (recordAttempts wakes it at once). Bounds the wait
+ * should a wake be missed (the earlier one ended while the claim that set this one aside ran).
+ */
+const SET_ASIDE_MS = 30_000;
+
 export interface ClaimRequest {
   /** Most rows in all. */
   total: number;
@@ -116,8 +123,9 @@ const waitsForEarlier = Prisma.sql`EXISTS (
  * holds them for `leaseMs`; endpoints a 429 throttled are skipped until their throttled_until; in the same statement, due rows of disabled endpoints fail without an
  * attempt. SKIP LOCKED: processes claiming at once each get other rows, none waits for another.
  * A per-order endpoint's row is claimed only while no earlier one of its order is pending
- * (waitsForEarlier): the gate is this statement, so it holds across worker processes; the row stays
- * due and is claimed once the earlier one succeeds or fails for good.
+ * (waitsForEarlier): the gate is this statement, so it holds across worker processes. A row that
+ * waits is set aside (`waiting`, due in SET_ASIDE_MS) so that later claims do not look at it again;
+ * recordAttempts makes it due when the earlier one succeeds or fails for good.
  */
 export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[]> {
   const localDeadline = Date.now() + req.leaseMs;
@@ -128,6 +136,14 @@ export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[
          SET status = 'failed', next_attempt_at = NULL, last_error = 'endpoint disabled', updated_at = now()
         FROM webhook_endpoints e
        WHERE e.id = d.endpoint_id AND NOT e.enabled AND d.status = 'pending' AND d.next_attempt_at <= now()
+    ), set_aside AS (
+      UPDATE deliveries d
+         SET next_attempt_at = now() + ${interval(SET_ASIDE_MS)}, waiting = true, updated_at = now()
+       WHERE d.id IN (
+             SELECT d.id FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+              WHERE e.enabled AND e.ordering = 'per-order' AND d.status = 'pending'
+                AND d.next_attempt_at <= now() AND ${waitsForEarlier}
+                FOR UPDATE OF d SKIP LOCKED)
     ), limits (endpoint_id, n) AS (
       SELECT * FROM unnest(${limited.map(([id]) => id)}::text[], ${limited.map(([, n]) => n)}::int[])
     ), due AS (
@@ -145,7 +161,7 @@ export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[
        LIMIT ${req.total}
     )
     UPDATE deliveries d
-       SET next_attempt_at = now() + ${interval(req.leaseMs)}, updated_at = now()
+       SET next_attempt_at = now() + ${interval(req.leaseMs)}, waiting = false, updated_at = now()
       FROM due, webhook_endpoints e, notifications n
      WHERE d.id = due.id AND e.id = d.endpoint_id AND n.id = d.notification_id
     RETURNING ${HELD_COLUMNS}`;
@@ -234,6 +250,16 @@ export async function recordAttempts(db: Db, records: AttemptRecord[]): Promise<
              updated_at = ${now}, succeeded_at = CASE WHEN a.ok THEN ${now}::timestamptz ELSE d.succeeded_at END
         FROM a
        WHERE d.id = a.delivery_id AND d.status = 'pending' AND d.attempt_count = a.attempts_before
+      RETURNING d.id, d.endpoint_id, d.notification_id, d.status
+    ), woken AS (
+      -- The deliveries set aside behind one that ended (per-order endpoints): due now.
+      UPDATE deliveries w
+         SET next_attempt_at = now(), waiting = false, updated_at = ${now}
+        FROM delivery ended
+        JOIN notifications en ON en.id = ended.notification_id
+        JOIN notifications wn ON wn.mcht_order_no = en.mcht_order_no
+       WHERE ended.status <> 'pending' AND w.notification_id = wn.id AND w.endpoint_id = ended.endpoint_id
+         AND w.waiting AND w.status = 'pending'
     )
     UPDATE webhook_endpoints e
        SET failing_since = CASE WHEN h.ok THEN NULL WHEN h.reset THEN h.since ELSE COALESCE(e.failing_since, h.since) END,

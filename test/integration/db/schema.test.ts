@@ -101,6 +101,7 @@ describe("schema.prisma matches the migrations", () => {
       succeededAt: at,
       throttledCount: 2,
       backfillId: 7n,
+      waiting: true,
     };
     const d = await db.delivery.create({ data: delivery });
     expect(d).toEqual({ id: d.id, ...delivery });

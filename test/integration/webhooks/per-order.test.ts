@@ -99,6 +99,17 @@ describe('"ordering": "per-order"', () => {
     await waitFor("SLOW's first event attempted three times", async () =>
       versions("/ordered", SLOW).filter((v) => v === 1).length >= 3 ? true : undefined,
     );
+    // Its later ones are set aside (not due, so claims do not look at them again) until it ends.
+    const setAside = await p.db.$queryRaw<Array<{ version: number; waiting: boolean }>>`
+      SELECT (n.order_after ->> 'version')::int AS version, d.waiting
+        FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+        JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE n.mcht_order_no = ${SLOW} AND e.ordering = 'per-order' ORDER BY 1`;
+    expect(setAside).toEqual([
+      { version: 1, waiting: false },
+      { version: 2, waiting: true },
+      { version: 3, waiting: true },
+    ]);
     // Per-order: nothing of SLOW but its first event; the default endpoint did not wait for it.
     expect(new Set(versions("/ordered", SLOW))).toEqual(new Set([1]));
     await waitFor("SLOW's later events at the default endpoint", async () =>
@@ -107,6 +118,7 @@ describe('"ordering": "per-order"', () => {
     for (const no of OTHERS) expect(versions("/ordered", no)).toEqual([1, 2, 3]);
 
     failing = false;
+    // Woken when the first succeeds: well before the set-aside time (30 s) ends.
     await waitFor("every delivery to succeed", async () =>
       (await p.db.delivery.count({ where: { status: { not: "succeeded" } } })) === 0 ? true : undefined,
     );

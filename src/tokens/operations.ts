@@ -45,10 +45,10 @@ function tokenView(row: TokenRow): TokenView {
   };
 }
 
-export const isScope = (text: string): text is Scope => (SCOPES as readonly string[]).includes(text);
+const isScope = (text: string): text is Scope => (SCOPES as readonly string[]).includes(text);
 
 /** Why a name and scopes cannot make a token, or undefined. */
-export function tokenInputProblem(input: { name: string; scopes: readonly string[] }): string | undefined {
+function tokenInputProblem(input: { name: string; scopes: readonly string[] }): string | undefined {
   const name = input.name.trim();
   if (name.length === 0 || name.length > MAX_TOKEN_NAME_LENGTH)
     return `name must be 1 to ${MAX_TOKEN_NAME_LENGTH} characters`;

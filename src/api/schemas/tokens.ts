@@ -6,7 +6,7 @@ import { NullableTime, Time } from "./common.js";
 
 const scopeList = SCOPES.join(", ");
 
-export const TokenView = Type.Object({
+const TokenView = Type.Object({
   id: Type.String({ description: "tok_…" }),
   name: Type.String(),
   scopes: Type.Array(Type.String(), { description: `some of ${scopeList}` }),

@@ -21,7 +21,7 @@ const createForm = (name: string, scopes: string[], csrf = b.csrf) =>
     payload: new URLSearchParams([
       ["_csrf", csrf],
       ["name", name],
-      ...scopes.map((s) => ["scopes", s]),
+      ...scopes.map((s): [string, string] => ["scopes", s]),
     ]).toString(),
   });
 

@@ -146,6 +146,7 @@ describe("scopes", () => {
     const { token } = await create("ops", ["admin"]);
     expect((await get("/v1/tokens", token)).statusCode).toBe(200);
     expect((await get("/v1/orders/Q-0", token)).json().payerName).toBe("周Xx");
+    expect((await get("/v1/no-such-route", token)).statusCode).toBe(404);
   });
 });
 
@@ -191,6 +192,7 @@ describe("GET and DELETE /v1/tokens", () => {
   it("refuse tokens that are not ours, and a revoke or create without the admin scope", async () => {
     expect((await get("/v1/orders/Q-0", "pzn_not-a-token")).statusCode).toBe(401);
     expect((await get("/v1/tokens", "pzn_not-a-token")).statusCode).toBe(401);
+    expect((await get("/v1/no-such-route", "pzn_not-a-token")).statusCode).toBe(401);
     const { id, token } = await create("reader", ["read"]);
     const res = await p.app.inject({ method: "DELETE", url: `/v1/tokens/${id}`, headers: bearer(token) });
     expect(res.statusCode).toBe(403);

@@ -2,7 +2,7 @@
 import { Type } from "typebox";
 import { MAX_TOKEN_NAME_LENGTH } from "../../tokens/operations.js";
 import { SCOPES } from "../scopes.js";
-import { NullableTime, Time } from "./common.js";
+import { Time } from "./common.js";
 
 const scopeList = SCOPES.join(", ");
 
@@ -12,7 +12,7 @@ const TokenView = Type.Object({
   scopes: Type.Array(Type.String(), { description: `some of ${scopeList}` }),
   createdAt: Time,
   lastUsedAt: Type.Union([Time, Type.Null()], { description: "to the minute; null: never used" }),
-  revokedAt: Type.Union([NullableTime], { description: "null while the token works" }),
+  revokedAt: Type.Union([Time, Type.Null()], { description: "null while the token works" }),
 });
 
 export const CreatedToken = Type.Object({

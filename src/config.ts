@@ -191,7 +191,7 @@ export const SETTINGS = {
   ADMIN_TOKEN: setting({
     type: Text,
     default: "",
-    doc: "Bearer token of the `/v1` query and admin API, 16 characters at least (e.g. `openssl rand -hex 24`); empty: `/v1` refuses every request; the example's `change-me` is refused at start",
+    doc: "Bearer token of the `/v1` query and admin API, 16 characters at least (e.g. `openssl rand -hex 24`); it holds every scope, and API tokens (`tokens create`) are what other systems get; empty: only API tokens open `/v1`; the example's `change-me` is refused at start",
     roles: ["api"],
     secret: true,
     example: "change-me",

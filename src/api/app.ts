@@ -13,12 +13,14 @@ import { ordersDeps } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp, type Listener } from "../server.js";
+import { tokensDeps } from "../tokens/deps.js";
 import { webhookDeps } from "../webhooks/deps.js";
 import { auditRoutes } from "./audit.js";
 import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { tokenRoutes } from "./tokens.js";
 import { type V1RouteModule, v1Api } from "./v1.js";
 import { webhookRoutes } from "./webhooks.js";
 import { backfillRoutes } from "./webhooks-backfill.js";
@@ -32,6 +34,7 @@ const V1_ROUTES: readonly V1RouteModule[] = [
   deliveryRoutes,
   backfillRoutes,
   auditRoutes,
+  tokenRoutes,
 ];
 
 export interface ApiAppDeps {
@@ -74,6 +77,7 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   const orders = ordersDeps(db, recordWrite);
   const webhooks = webhookDeps(config, db, recordWrite);
   const audit = auditDeps(db, recordWrite);
+  const tokens = tokensDeps(db, recordWrite);
   const app = await buildApp({
     config,
     notificationQueue,
@@ -87,8 +91,8 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
       ? { probes: { redis: () => redis.ping() }, reportedProbes: { postgres: () => pingDatabase(db) } }
       : { probes: { postgres: () => pingDatabase(db), ...(redis && { redis: () => redis.ping() }) } }),
     plugins: [
-      v1Api({ config, orders, webhooks, audit }, V1_ROUTES),
-      consoleUi({ config, orders, webhooks, audit, notificationQueue, redis, ...deps.console }),
+      v1Api({ config, orders, webhooks, audit, tokens }, V1_ROUTES),
+      consoleUi({ config, orders, webhooks, audit, tokens, notificationQueue, redis, ...deps.console }),
     ],
   });
   log = app.log;

@@ -6,6 +6,7 @@ import { isRefusal } from "../refusal.js";
 import { cursorAfter, idCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";
 import { NotificationParams, NotificationsQuery } from "./schemas/notifications.js";
+import { seesPersonalData } from "./scopes.js";
 import type { V1RouteModule } from "./v1.js";
 
 export const notificationRoutes: V1RouteModule = async (app, { orders }) => {
@@ -26,6 +27,7 @@ export const notificationRoutes: V1RouteModule = async (app, { orders }) => {
         msgType,
         before: idCursor(cursor),
         limit: request.query.limit ?? 50,
+        personalData: seesPersonalData(request),
       });
       return { items: result.items, nextCursor: cursorAfter(result.next) };
     },
@@ -42,7 +44,10 @@ export const notificationRoutes: V1RouteModule = async (app, { orders }) => {
       },
     },
     async (request, reply) => {
-      const n = await getNotification(orders, { id: BigInt(request.params.id) });
+      const n = await getNotification(orders, {
+        id: BigInt(request.params.id),
+        personalData: seesPersonalData(request),
+      });
       return isRefusal(n) ? sendError(reply, n.code, n.message) : n;
     },
   );

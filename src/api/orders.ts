@@ -7,6 +7,7 @@ import { isRefusal } from "../refusal.js";
 import { cursorAfter, textCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";
 import { OrderParams, OrdersQuery } from "./schemas/orders.js";
+import { seesPersonalData } from "./scopes.js";
 import type { V1RouteModule } from "./v1.js";
 
 export const orderRoutes: V1RouteModule = async (app, { orders }) => {
@@ -14,14 +15,17 @@ export const orderRoutes: V1RouteModule = async (app, { orders }) => {
     "/orders/:mchtOrderNo",
     {
       schema: {
-        description: "One order's current state.",
+        description: "One order's current state (payer fields masked without the personal-data scope).",
         tags: ["orders"],
         params: OrderParams,
         response: { 200: OrderJson, "4xx": ErrorReply },
       },
     },
     async (request, reply) => {
-      const order = await getOrder(orders, request.params);
+      const order = await getOrder(orders, {
+        mchtOrderNo: request.params.mchtOrderNo,
+        personalData: seesPersonalData(request),
+      });
       return isRefusal(order) ? sendError(reply, order.code, order.message) : order;
     },
   );
@@ -43,6 +47,7 @@ export const orderRoutes: V1RouteModule = async (app, { orders }) => {
         declareStatus,
         after: textCursor(cursor),
         limit: request.query.limit ?? 50,
+        personalData: seesPersonalData(request),
       });
       return { items: result.items, nextCursor: cursorAfter(result.next) };
     },

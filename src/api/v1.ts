@@ -12,9 +12,10 @@ import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import { sendError } from "../ops/error-reply.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { TokensDeps } from "../tokens/deps.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
-import { bearerAuth } from "./bearer-auth.js";
-import "./scopes.js";
+import { v1Auth } from "./bearer-auth.js";
+import { defaultScope } from "./scopes.js";
 import { v1ValidatorCompiler } from "./validation.js";
 
 export interface V1Deps {
@@ -25,6 +26,8 @@ export interface V1Deps {
   webhooks: WebhookDeps;
   /** The audit log's operations (list). */
   audit: AuditDeps;
+  /** The API token operations (create, list, revoke), and the lookup of the auth hook. */
+  tokens: TokensDeps;
 }
 
 /** The app scoped under /v1, auth applied, handlers typed from their TypeBox schemas. */
@@ -52,9 +55,17 @@ export function v1Api(deps: V1Deps, modules: readonly V1RouteModule[]) {
         );
         // Set by auth before any handler; null until then (fastify wants reference decorations null).
         v1.decorateRequest("actor", null as never);
-        const auth = bearerAuth(deps.config.adminToken);
+        v1.decorateRequest("scopes", null as never);
+        const auth = v1Auth(deps.config.adminToken, deps.tokens.db);
+        // The document names each route's scope (OpenAPI 3.1: a bearer scheme's list holds roles).
         v1.addHook("onRoute", (route) => {
-          route.schema = { ...route.schema, security: [{ bearerAuth: [] }] };
+          const scope = route.config?.scope ?? defaultScope(route.method);
+          const description = route.schema?.description;
+          route.schema = {
+            ...route.schema,
+            security: [{ bearerAuth: [scope] }],
+            description: `${description ? `${description} ` : ""}Scope: \`${scope}\`.`,
+          };
         });
         v1.addHook("onRequest", auth);
         // Unknown /v1 paths need the token too: without it, nothing is revealed about what exists.

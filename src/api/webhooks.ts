@@ -1,5 +1,6 @@
 // /v1/webhooks: the merchant's endpoints (create, list, read, update, delete, retry failed deliveries),
-// each route the endpoint operation of the same name (webhooks/endpoints/operations.ts) for the admin token.
+// each route the endpoint operation of the same name (webhooks/endpoints/operations.ts) for the admin
+// scope. The signing secret is in the answers of a creation and a rotation only.
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { isRefusal } from "../refusal.js";
 import { retryFailed } from "../webhooks/delivery/operations.js";
@@ -13,6 +14,8 @@ import {
 import { cursorAfter, textCursor } from "./pagination.js";
 import { NoContent } from "./schemas/common.js";
 import {
+  ChangedWebhookView,
+  CreatedWebhookView,
   CreateWebhookBody,
   PatchWebhookBody,
   RetriedReply,
@@ -33,9 +36,10 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
     {
       schema: {
         tags,
-        description: "Adds an endpoint; its secret (whsec_…) is generated when not given.",
+        description:
+          "Adds an endpoint; its secret (whsec_…) is generated when not given, and this answer is the only one that shows it.",
         body: CreateWebhookBody,
-        response: { 201: WebhookView, ...errors },
+        response: { 201: CreatedWebhookView, ...errors },
       },
     },
     async (request, reply) => {
@@ -87,10 +91,10 @@ export const webhookRoutes: V1RouteModule = async (app, { webhooks }) => {
       schema: {
         tags,
         description:
-          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds). A url to another scheme, host or port drops the stored headers unless the request sets them again (headersDropped names them).",
+          "Changes url, msgTypes, payStatus, declareStatus, headers (merged), enabled, description, or rotates the secret (the old one keeps signing, next to the new, for previousSecretValidSeconds; the new one is in this answer only). A url to another scheme, host or port drops the stored headers unless the request sets them again (headersDropped names them).",
         params: WebhookParams,
         body: PatchWebhookBody,
-        response: { 200: WebhookView, ...errors },
+        response: { 200: ChangedWebhookView, ...errors },
       },
     },
     async (request, reply) => {

@@ -21,11 +21,24 @@ export type Invocation =
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
   | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
   | { command: "audit-verify"; json: boolean; anchor?: { id: bigint; hash: string } }
-  | { command: "audit-list"; json: boolean; action?: string; target?: string; limit: number };
+  | { command: "audit-list"; json: boolean; action?: string; target?: string; limit: number }
+  | { command: "tokens-create"; json: boolean; name: string; scopes: string[] }
+  | { command: "tokens-list"; json: boolean }
+  | { command: "tokens-revoke"; json: boolean; id: string };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
-const COMMANDS = ["deliveries", "retry", "order", "expect", "replay", "backfill", "audit", "help"] as const;
+const COMMANDS = [
+  "deliveries",
+  "retry",
+  "order",
+  "expect",
+  "replay",
+  "backfill",
+  "audit",
+  "tokens",
+  "help",
+] as const;
 const MAX_LIMIT = 1000;
 
 const common = {
@@ -53,6 +66,8 @@ export function parseInvocation(argv: string[]): Invocation {
       return backfill(rest);
     case "audit":
       return audit(rest);
+    case "tokens":
+      return tokens(rest);
     default:
       throw new UsageError(`unknown command "${command}" (commands: ${COMMANDS.join(", ")})`);
   }
@@ -234,5 +249,35 @@ function audit(args: string[]): Invocation {
   }
   throw new UsageError(
     sub === undefined ? "audit: missing verify or list" : `audit: unknown "${sub}" (verify, list)`,
+  );
+}
+
+function tokens(args: string[]): Invocation {
+  const [sub, ...rest] = args;
+  if (sub === "create") {
+    // The scopes are checked by the operation, whose refusal names the ones there are.
+    const { values, positionals: given } = parse(rest, {
+      name: { type: "string" },
+      scope: { type: "string", multiple: true },
+    });
+    positionals(given, [], "tokens create");
+    if (values.name === undefined) throw new UsageError("tokens create: missing --name <name>");
+    if (values.scope === undefined) throw new UsageError("tokens create: missing --scope <scope>");
+    return { command: "tokens-create", json: values.json ?? false, name: values.name, scopes: values.scope };
+  }
+  if (sub === "list") {
+    const { values, positionals: given } = parse(rest, {});
+    positionals(given, [], "tokens list");
+    return { command: "tokens-list", json: values.json ?? false };
+  }
+  if (sub === "revoke") {
+    const { values, positionals: given } = parse(rest, {});
+    const [id] = positionals(given, ["<tokenId>"], "tokens revoke");
+    return { command: "tokens-revoke", json: values.json ?? false, id: id! };
+  }
+  throw new UsageError(
+    sub === undefined
+      ? "tokens: missing create, list or revoke"
+      : `tokens: unknown "${sub}" (create, list, revoke)`,
   );
 }

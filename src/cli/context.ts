@@ -4,6 +4,7 @@ import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import type { OrdersDeps } from "../orders/deps.js";
+import type { TokensDeps } from "../tokens/deps.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
 
 /** Where a command writes: `print` for its answer (stdout), `error` for one-line problems (stderr). */
@@ -24,6 +25,7 @@ export interface CommandContext extends CliContext {
   orders: OrdersDeps;
   webhooks: WebhookDeps;
   audit: AuditDeps;
+  tokens: TokensDeps;
   /** The operating-system user who ran the command. */
   actor: Actor;
 }

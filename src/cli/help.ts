@@ -29,6 +29,13 @@ commands:
       which the entry must still have (a chain rewritten from the start up to it is found)
   audit list [--action <action>] [--target <target>] [--limit N]
       audit entries, newest first (like GET /v1/audit)
+  tokens create --name <name> --scope <scope> [--scope <scope>…]
+      a new API token for /v1 (like POST /v1/tokens); scopes: admin, read, personal-data,
+      orders:expect; its value is printed this once, only its hash is kept
+  tokens list
+      every API token, newest first, with its scopes and last use (never a value)
+  tokens revoke <tokenId>
+      refuse the token from now on (like DELETE /v1/tokens/:id)
   help
       this text
 

@@ -5,6 +5,7 @@ import type { Actor } from "../actor.js";
 import { auditDeps } from "../audit/deps.js";
 import { auditWrites } from "../audit/record.js";
 import { ordersDeps } from "../orders/deps.js";
+import { tokensDeps } from "../tokens/deps.js";
 import { webhookDeps } from "../webhooks/deps.js";
 import type { Invocation } from "./args.js";
 import { listAuditCommand, verifyAuditCommand } from "./commands/audit.js";
@@ -14,6 +15,7 @@ import { expectOrdersCommand } from "./commands/expect.js";
 import { showOrder } from "./commands/order.js";
 import { replayCommand } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
+import { createTokenCommand, listTokensCommand, revokeTokenCommand } from "./commands/tokens.js";
 import { type CliContext, type CommandContext, EXIT } from "./context.js";
 import { HELP } from "./help.js";
 
@@ -35,6 +37,7 @@ export function commandContext(invocation: CliContext): CommandContext {
     orders: ordersDeps(invocation.db, recordWrite),
     webhooks: webhookDeps(invocation.config, invocation.db, recordWrite),
     audit: auditDeps(invocation.db, recordWrite),
+    tokens: tokensDeps(invocation.db, recordWrite),
     actor: cliActor(),
   };
 }
@@ -61,5 +64,11 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return verifyAuditCommand(ctx, inv);
     case "audit-list":
       return listAuditCommand(ctx, inv);
+    case "tokens-create":
+      return createTokenCommand(ctx, inv);
+    case "tokens-list":
+      return listTokensCommand(ctx, inv);
+    case "tokens-revoke":
+      return revokeTokenCommand(ctx, inv);
   }
 }

@@ -4,6 +4,7 @@ import type { AuditDeps } from "../audit/deps.js";
 import type { Config } from "../config.js";
 import type { OrdersDeps } from "../orders/deps.js";
 import type { RedisClient } from "../queue/redis.js";
+import type { TokensDeps } from "../tokens/deps.js";
 import type { WebhookDeps } from "../webhooks/deps.js";
 import type { SessionStore } from "./session.js";
 
@@ -15,6 +16,8 @@ export interface ConsoleDeps {
   webhooks: WebhookDeps;
   /** The audit log: its page, and where sign-ins are recorded. */
   audit: AuditDeps;
+  /** The API token operations: the tokens page. */
+  tokens: TokensDeps;
   /** The receiver's notification queue (its depth on the overview). */
   notificationQueue?: Queue;
   /** A producer connection, for the reconciler's recent runs. */

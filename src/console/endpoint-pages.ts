@@ -68,7 +68,8 @@ ${csrfField(ctx)}${endpointFields(f)}
 }
 
 export interface EndpointPageState {
-  revealSecret?: boolean;
+  /** The secret just made (added, rotated): shown in this answer only. */
+  newSecret?: string | undefined;
   test?: TestEventResult;
   fields?: EndpointFields;
   overlapHours: number;
@@ -98,7 +99,7 @@ export function endpointPage(
   <dt>Headers</dt><dd>${e.headers.length === 0 ? html`<span class="muted">none</span>` : html`<ul class="plain">${e.headers.map((h) => html`<li><code>${h.name}</code>: <span class="muted">${h.value}</span></li>`)}</ul>`}</dd>
   <dt>State</dt><dd>${statusBadge(e.enabled ? "enabled" : "disabled")}${e.failingSince ? html` failing since ${time(e.failingSince)}` : ""}</dd>
   <dt>Deliveries</dt><dd><a href="${BASE}/deliveries?status=failed&amp;webhookId=${encodeURIComponent(e.id)}">${counts.failed} failed</a> · <a href="${BASE}/deliveries?status=pending&amp;webhookId=${encodeURIComponent(e.id)}">${counts.pending} pending</a></dd>
-  <dt>Secret</dt><dd>${s.revealSecret ? html`<code class="secret" id="secret">${e.secret}</code>` : html`<span class="muted">hidden</span> ${actionButton(ctx, `${self}/secret`, "Show secret")}`}</dd>
+  <dt>Secret</dt><dd>${s.newSecret ? html`<code class="secret" id="secret">${s.newSecret}</code><br><strong>Copy it now: it is not shown again.</strong>` : html`<span class="muted">shown only when added or rotated</span>`}</dd>
   ${e.previousSecretExpiresAt ? html`<dt>Old secret</dt><dd>still signs deliveries until ${time(e.previousSecretExpiresAt)}</dd>` : ""}
 </dl>
 <p>${actionButton(ctx, `${self}/enabled`, e.enabled ? "Disable endpoint" : "Enable endpoint", html`<input type="hidden" name="enabled" value="${e.enabled ? "false" : "true"}">`)}

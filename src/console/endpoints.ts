@@ -1,5 +1,7 @@
-// /console/endpoints: list, add, edit, enable/disable, rotate the secret, show it on request, test it;
-// each page the endpoint operations (webhooks/endpoints/operations.ts) for the signed-in session.
+// /console/endpoints: list, add, edit, enable/disable, rotate the secret, test it; each page the
+// endpoint operations (webhooks/endpoints/operations.ts) for the signed-in session. The signing secret
+// is shown once: in the page answering the POST that added the endpoint or rotated it, never in a
+// page a GET (history, cache) brings back.
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isRefusal } from "../refusal.js";
@@ -62,7 +64,9 @@ export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: Con
     const fields = readFields(request.body);
     const created = await createEndpoint(webhooks, request.consoleCtx!.actor, inputOf(fields));
     if (isRefusal(created)) return newForm(request, reply.code(400), fields, created.message);
-    return reply.redirect(withNotice(`${BASE}/endpoints/${encodeURIComponent(created.id)}`, "created"), 303);
+    return show({ ...request, params: { id: created.id }, query: { notice: "created" } }, reply, {
+      newSecret: created.secret,
+    });
   });
 
   const show = async (
@@ -130,15 +134,8 @@ export function endpointRoutes(scope: FastifyInstance, { config, webhooks }: Con
         overlapSeconds: hours * 3600,
       });
       if (isRefusal(rotated)) return show(request, reply.code(400), { error: rotated.message });
-      return reply.redirect(self(id, "rotated"), 303);
+      return show({ ...request, query: { notice: "rotated" } }, reply, { newSecret: rotated.secret });
     },
-  );
-
-  // Shown only in the answer to this POST: never in a page a GET (history, cache) brings back.
-  app.post(
-    "/endpoints/:id/secret",
-    { schema: { params: IdParams, querystring: NoticeQuery, body: EmptyForm } },
-    async (request, reply) => show(request, reply, { revealSecret: true }),
   );
 
   app.post(

@@ -15,6 +15,7 @@ import { orderRoutes } from "./orders.js";
 import { overviewRoutes } from "./overview.js";
 import { securityHeaders } from "./security.js";
 import { memorySessionStore, redisSessionStore, sessionSecret, sessions } from "./session.js";
+import { tokenRoutes } from "./tokens.js";
 
 export type { ConsoleDeps } from "./deps.js";
 
@@ -57,6 +58,7 @@ export function consoleUi(deps: ConsoleDeps) {
         endpointRoutes(scope, deps);
         overviewRoutes(scope, deps);
         auditRoutes(scope, deps);
+        tokenRoutes(scope, deps);
       },
       { prefix: BASE },
     );

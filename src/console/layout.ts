@@ -14,7 +14,7 @@ export interface PageContext {
 export interface Page {
   title: string;
   /** Which navigation entry is current. */
-  section?: "overview" | "orders" | "deliveries" | "endpoints" | "audit";
+  section?: "overview" | "orders" | "deliveries" | "endpoints" | "tokens" | "audit";
   notice?: string | undefined;
   error?: string | undefined;
   body: Part;
@@ -25,6 +25,7 @@ const NAV = [
   ["orders", "Orders", `${BASE}/orders`],
   ["deliveries", "Deliveries", `${BASE}/deliveries`],
   ["endpoints", "Endpoints", `${BASE}/endpoints`],
+  ["tokens", "Tokens", `${BASE}/tokens`],
   ["audit", "Audit log", `${BASE}/audit`],
 ] as const;
 

@@ -8,7 +8,6 @@ import {
   type MaskedOrder,
   orderHistory,
 } from "../orders/history.js";
-import { maskPayer } from "../orders/mask.js";
 import { listOrders } from "../orders/orders.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
 import { isRefusal } from "../refusal.js";
@@ -47,8 +46,9 @@ export function orderRoutes(scope: FastifyInstance, { orders }: ConsoleDeps): vo
       declareStatus: filter.declareStatus,
       after: filter.after || undefined,
       limit: ORDERS_PER_PAGE,
+      personalData: false,
     });
-    const items = found.items.map(maskPayer);
+    const items = found.items;
     const nextHref = found.next
       ? `${BASE}/orders?${new URLSearchParams({ q: filter.prefix, payStatus: filter.payStatus, declareStatus: filter.declareStatus, after: found.next })}`
       : null;

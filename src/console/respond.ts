@@ -15,13 +15,15 @@ export function sendPage(reply: FastifyReply, doc: Html) {
 const NOTICES: Record<string, string> = {
   retried: "Retry sent: the delivery gets one attempt now. Reload to see it.",
   "retried-all": "Every failed delivery of the endpoint gets one attempt now.",
-  created: "Endpoint added. Its secret is below, behind “Show secret”.",
+  created: "Endpoint added. Its signing secret is below, shown this once.",
   saved: "Endpoint saved.",
   "saved-headers-dropped":
     "Endpoint saved. Its URL now points to another scheme, host or port, so its stored headers were removed: add them again if the new destination needs them.",
   enabled: "Endpoint enabled.",
   disabled: "Endpoint disabled: it gets no deliveries until enabled.",
-  rotated: "Secret rotated. Deliveries are signed with the old secret too until the time shown.",
+  "token-revoked": "Token revoked: /v1 refuses it from now on.",
+  rotated:
+    "Secret rotated: the new one is below, shown this once. Deliveries are signed with the old secret too until the time shown.",
 };
 
 export function noticeOf(query: Record<string, string | undefined>): { notice?: string } {

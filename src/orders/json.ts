@@ -79,7 +79,8 @@ export const NotificationJson = Type.Object({
   msgType: Type.String(),
   timestamp: Type.Integer({ description: "Payzero's, ms since the epoch" }),
   msgBody: Type.Union([Type.String(), Type.Null()], {
-    description: "null once retention removed it (see prunedAt)",
+    description:
+      "payer fields masked without the personal-data scope (null then when it is not JSON); null once retention removed it (see prunedAt)",
   }),
   source: Type.String(),
   mchtOrderNo: NullableString,

@@ -1,5 +1,5 @@
-// Masks the payer's personal data wherever an operator reads an order (console, CLI): terminals and tickets
-// are logs too. Pure.
+// Masks the payer's personal data wherever an operator reads an order (console, CLI) and for /v1
+// callers without the personal-data scope: terminals and tickets are logs too. Pure.
 
 /** 周Xx → 周**: the first character, the rest starred (at least one star). */
 export function maskName(name: string): string {
@@ -35,4 +35,34 @@ export function maskPayer<T extends PayerFields>(order: T): T {
     payerNumber: order.payerNumber === null ? null : maskIdNumber(order.payerNumber),
     payerPhone: order.payerPhone === null ? null : maskPhone(order.payerPhone),
   };
+}
+
+const PAYER_MASKS: Record<string, (value: string) => string> = {
+  payerName: maskName,
+  payerNumber: maskIdNumber,
+  payerPhone: maskPhone,
+};
+
+function maskPayerFieldsDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskPayerFieldsDeep);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => {
+      const mask = PAYER_MASKS[key];
+      return [key, mask && typeof v === "string" ? mask(v) : maskPayerFieldsDeep(v)];
+    }),
+  );
+}
+
+/**
+ * A stored notification body with its payer fields masked, at any depth. A body that is not JSON
+ * cannot be searched for them, so none of it is shown (null).
+ */
+export function maskMsgBody(body: string | null): string | null {
+  if (body === null) return null;
+  try {
+    return JSON.stringify(maskPayerFieldsDeep(JSON.parse(body)));
+  } catch {
+    return null;
+  }
 }

@@ -4,19 +4,24 @@ import { pageOf } from "../db/page.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type NotificationJson, notificationJson } from "./json.js";
+import { maskMsgBody } from "./mask.js";
+
+/** The notification as shown: the payer's fields in its body masked unless `personalData`. */
+const shown = (personalData: boolean) => (n: NotificationJson) =>
+  personalData ? n : { ...n, msgBody: maskMsgBody(n.msgBody) };
 
 /** Largest Postgres bigint: ids are bigserial, so a larger one names no notification. */
 const MAX_ID = 9_223_372_036_854_775_807n;
 
 export async function getNotification(
   { db }: OrdersDeps,
-  input: { id: bigint },
+  input: { id: bigint; personalData: boolean },
 ): Promise<NotificationJson | Refusal> {
   const n =
     input.id > 0n && input.id <= MAX_ID
       ? await db.notification.findUnique({ where: { id: input.id } })
       : null;
-  return n ? notificationJson(n) : { code: 404, message: "no such notification" };
+  return n ? shown(input.personalData)(notificationJson(n)) : { code: 404, message: "no such notification" };
 }
 
 export interface NotificationFilter {
@@ -25,6 +30,8 @@ export interface NotificationFilter {
   /** The last id of the previous page: the page holds older ones. */
   before?: bigint;
   limit: number;
+  /** Payer fields in the bodies unmasked. */
+  personalData: boolean;
 }
 
 export interface NotificationPage {
@@ -48,5 +55,5 @@ export async function listNotifications(
     take: f.limit + 1,
   });
   const { items, next } = pageOf(rows, f.limit, (row) => row.id);
-  return { items: items.map(notificationJson), next };
+  return { items: items.map(notificationJson).map(shown(f.personalData)), next };
 }

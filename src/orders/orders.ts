@@ -1,18 +1,22 @@
 // Operations on orders for the three doors (/v1, the console, the CLI): one order, a page of orders.
-// Each returns the view /v1 shows (orders/json.ts) or a Refusal; the console and the CLI mask the
-// payer themselves (orders/mask.ts), as they always did.
+// Each returns the view /v1 shows (orders/json.ts) or a Refusal, the payer's fields masked
+// (orders/mask.ts) unless the caller may see personal data.
 import { pageOf } from "../db/page.js";
 import type { Prisma } from "../generated/prisma/client.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type OrderJson, orderJson } from "./json.js";
+import { maskPayer } from "./mask.js";
+
+/** The order as shown: the payer's fields masked unless `personalData`. */
+const shown = (personalData: boolean) => (order: OrderJson) => (personalData ? order : maskPayer(order));
 
 export async function getOrder(
   { db }: OrdersDeps,
-  input: { mchtOrderNo: string },
+  input: { mchtOrderNo: string; personalData: boolean },
 ): Promise<OrderJson | Refusal> {
   const order = await db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
-  return order ? orderJson(order) : { code: 404, message: "no such order" };
+  return order ? shown(input.personalData)(orderJson(order)) : { code: 404, message: "no such order" };
 }
 
 export interface OrderFilter {
@@ -23,6 +27,8 @@ export interface OrderFilter {
   /** The last mchtOrderNo of the previous page. */
   after?: string;
   limit: number;
+  /** Payer fields unmasked. */
+  personalData: boolean;
 }
 
 export interface OrderPage {
@@ -47,5 +53,5 @@ export async function listOrders({ db }: OrdersDeps, f: OrderFilter): Promise<Or
     take: f.limit + 1,
   });
   const { items, next } = pageOf(rows, f.limit, (row) => row.mchtOrderNo);
-  return { items: items.map(orderJson), next };
+  return { items: items.map(orderJson).map(shown(f.personalData)), next };
 }

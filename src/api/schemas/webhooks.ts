@@ -25,7 +25,6 @@ export const WebhookView = Type.Object({
   headers: Type.Array(Type.Object({ name: Type.String(), value: Type.String({ description: "masked" }) }), {
     description: "sent with every attempt; values are never shown in full",
   }),
-  secret: Type.String({ description: "Standard Webhooks key (whsec_…)" }),
   previousSecretExpiresAt: Type.Union([Time, Type.Null()], {
     description: "until then deliveries are signed with the secret before the last rotation too",
   }),
@@ -50,6 +49,16 @@ export const WebhookView = Type.Object({
 });
 
 export const WebhookPage = Page(WebhookView);
+
+const Secret = Type.String({
+  description: "Standard Webhooks key (whsec_…): in this answer only, never in a GET or a list",
+});
+
+/** POST's answer: the endpoint and its secret, shown this once. */
+export const CreatedWebhookView = Type.Object({ ...WebhookView.properties, secret: Secret });
+
+/** PATCH's answer: the endpoint, and the new secret when the change rotated it. */
+export const ChangedWebhookView = Type.Object({ ...WebhookView.properties, secret: Type.Optional(Secret) });
 
 const MsgTypes = Type.Union(
   [Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50 }), Type.Null()],

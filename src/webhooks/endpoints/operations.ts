@@ -22,8 +22,13 @@ import { carriesMask, unmaskUrl } from "./url-mask.js";
 import { webhookView } from "./view.js";
 
 export type EndpointView = ReturnType<typeof webhookView>;
-/** A changed endpoint, with the names of the stored headers dropped because its URL moved (header-policy.ts). */
-export type ChangedView = EndpointView & { headersDropped?: string[] };
+/** A created endpoint: the one answer, with a rotation's, that carries the signing secret. */
+export type CreatedView = EndpointView & { secret: string };
+/**
+ * A changed endpoint, with the names of the stored headers dropped because its URL moved
+ * (header-policy.ts), and the new secret when the change rotated it.
+ */
+export type ChangedView = EndpointView & { headersDropped?: string[]; secret?: string };
 
 const NO_SUCH_WEBHOOK: Refusal = { code: 404, message: "no such webhook" };
 
@@ -44,11 +49,12 @@ export async function createEndpoint(
   deps: WebhookDeps,
   actor: Actor,
   input: NewEndpoint,
-): Promise<EndpointView | Refusal> {
+): Promise<CreatedView | Refusal> {
   const problem = await problemOf(deps, input);
   if (problem) return problem;
   const { db, keyring } = deps;
   const id = generateEndpointId();
+  const secret = input.secret ?? generateSecret();
   const row = await db.webhookEndpoint.create({
     data: {
       id,
@@ -57,7 +63,7 @@ export async function createEndpoint(
       payStatuses: storedMsgTypes(input.payStatus),
       declareStatuses: storedMsgTypes(input.declareStatus),
       headers: sealHeaders(keyring, id, normalizedHeaders(input.headers ?? {})),
-      secret: keyring.seal(id, "secret", input.secret ?? generateSecret()),
+      secret: keyring.seal(id, "secret", secret),
       description: input.description ?? null,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
       ordering: input.ordering ?? "none",
@@ -69,7 +75,7 @@ export async function createEndpoint(
     target: id,
     summary: { fields: fieldsOf(input) },
   });
-  return webhookView(row, keyring);
+  return { ...webhookView(row, keyring), secret };
 }
 
 export async function getEndpoint(deps: WebhookDeps, id: string): Promise<EndpointView | Refusal> {
@@ -116,7 +122,7 @@ export async function rotateEndpointSecret(
   actor: Actor,
   id: string,
   rotation: { overlapSeconds?: number } = {},
-): Promise<EndpointView | Refusal> {
+): Promise<ChangedView | Refusal> {
   const patch = { secret: null, previousSecretValidSeconds: rotation.overlapSeconds };
   return change(deps, actor, id, patch, "endpoint.rotate");
 }
@@ -131,7 +137,8 @@ async function change(
   const patch = await withStoredCredential(deps, id, given);
   const problem = await problemOf(deps, patch);
   if (problem) return problem;
-  const row = await applyChange(deps.db, deps.keyring, id, endpointChange(patch, deps.secretOverlapSeconds));
+  const change = endpointChange(patch, deps.secretOverlapSeconds);
+  const row = await applyChange(deps.db, deps.keyring, id, change);
   if (isRefusal(row)) return row;
   const dropped = row.headersDropped;
   const summary = {
@@ -140,7 +147,11 @@ async function change(
     ...(dropped.length > 0 && { headersDropped: dropped }),
   };
   await deps.recordWrite({ actor, action, target: id, summary });
-  return { ...webhookView(row, deps.keyring), ...(dropped.length > 0 && { headersDropped: dropped }) };
+  return {
+    ...webhookView(row, deps.keyring),
+    ...(dropped.length > 0 && { headersDropped: dropped }),
+    ...(change.rotation && { secret: change.rotation.secret }),
+  };
 }
 
 /** Removes the endpoint and its deliveries. */

@@ -1,5 +1,6 @@
-// An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): secrets opened, headers and URL
-// password masked, times as ISO. The console shows the same.
+// An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): headers and URL password masked, times
+// as ISO, and never its signing secret (only the answers of a creation and a rotation carry it:
+// operations.ts). The console shows the same.
 import { openEndpoint } from "./endpoint-sealing.js";
 import type { Ordering } from "./input.js";
 import type { Keyring } from "./sealing.js";
@@ -49,7 +50,6 @@ export function webhookView(e: EndpointRow, keyring: Keyring) {
     payStatus: anyIfEmpty(e.payStatuses),
     declareStatus: anyIfEmpty(e.declareStatuses),
     headers: Object.entries(opened.headers).map(([name, value]) => ({ name, value: maskHeaderValue(value) })),
-    secret: opened.secret,
     previousSecretExpiresAt:
       signingSecrets({ ...e, ...opened }, new Date()).length > 1 ? iso(e.previousSecretExpiresAt) : null,
     enabled: e.enabled,

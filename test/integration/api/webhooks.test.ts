@@ -17,11 +17,40 @@ afterAll(async () => {
 });
 
 type Json = Record<string, unknown>;
+
+/** An endpoint as a GET shows it: what its creation answered, without the secret. */
+function shown({ secret: _secret, ...rest }: Json): Json {
+  return rest;
+}
 async function call(method: "GET" | "POST" | "PATCH" | "DELETE", url: string, payload?: Json) {
   const res = await app.inject({ method, url, headers: auth, ...(payload && { payload }) });
   const body = (res.body === "" ? {} : res.json()) as Json;
   return { status: res.statusCode, body, raw: res.body };
 }
+
+describe("/v1/webhooks secrets", () => {
+  it("shows the secret in the answers of a creation and a rotation only, never in a GET or the list", async () => {
+    const created = await call("POST", "/v1/webhooks", { url: "https://merchant.test/once" });
+    const id = String(created.body.id);
+    const first = String(created.body.secret);
+    expect(first).toMatch(/^whsec_/);
+    const rotated = await call("PATCH", `/v1/webhooks/${id}`, { secret: null });
+    const second = String(rotated.body.secret);
+    expect(second).toMatch(/^whsec_/);
+    const reads = [
+      await call("GET", `/v1/webhooks/${id}`),
+      await call("GET", "/v1/webhooks?limit=100"),
+      await call("PATCH", `/v1/webhooks/${id}`, { description: "no rotation" }),
+    ];
+    for (const read of reads) {
+      expect(read.status).toBe(200);
+      expect(read.raw).not.toContain("whsec_");
+      expect(read.raw).not.toContain(first.slice(6));
+      expect(read.raw).not.toContain(second.slice(6));
+    }
+    expect(reads[0]!.body).not.toHaveProperty("secret");
+  });
+});
 
 describe("/v1/webhooks", () => {
   it("needs the bearer token", async () => {
@@ -82,13 +111,13 @@ describe("/v1/webhooks", () => {
     const created = await call("POST", "/v1/webhooks", { url: "https://merchant.test/s" });
     const res = await call("PATCH", `/v1/webhooks/${created.body.id}`, { msgTypes: ["\udc00"] });
     expect(res.status, res.raw).toBe(400);
-    expect((await call("GET", `/v1/webhooks/${created.body.id}`)).body).toEqual(created.body);
+    expect((await call("GET", `/v1/webhooks/${created.body.id}`)).body).toEqual(shown(created.body));
   });
 
   it("reads, updates, rotates the secret of and deletes an endpoint", async () => {
     const created = await call("POST", "/v1/webhooks", { url: "https://merchant.test/a", msgTypes: ["X"] });
     const id = String(created.body.id);
-    expect((await call("GET", `/v1/webhooks/${id}`)).body).toEqual(created.body);
+    expect((await call("GET", `/v1/webhooks/${id}`)).body).toEqual(shown(created.body));
 
     const patched = await call("PATCH", `/v1/webhooks/${id}`, {
       url: "https://merchant.test/b",
@@ -103,7 +132,8 @@ describe("/v1/webhooks", () => {
       enabled: false,
       description: "moved",
     });
-    expect(patched.body.secret).toBe(created.body.secret);
+    // No rotation, no secret in the answer.
+    expect(patched.body).not.toHaveProperty("secret");
 
     const given = generateSecret();
     expect((await call("PATCH", `/v1/webhooks/${id}`, { secret: given })).body.secret).toBe(given);

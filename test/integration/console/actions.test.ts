@@ -46,21 +46,28 @@ describe("endpoints", () => {
     expect(bad.body).toContain("url must be http or https");
     expect(bad.body).toContain('value="ftp://erp"');
     const res = await b.post("/console/endpoints", { url: receiver.url("/erp"), description: "ERP" });
-    expect(res.statusCode).toBe(303);
-    id = /\/console\/endpoints\/([^?]+)\?notice=created$/.exec(location(res))?.[1] ?? "";
+    expect(res.statusCode).toBe(200);
+    id = /<dt>ID<\/dt><dd><code>([^<]+)<\/code>/.exec(res.body)?.[1] ?? "";
     const row = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ url: receiver.url("/erp"), description: "ERP", msgTypes: [], enabled: true });
+    // The answer to the addition is the one page that shows the secret.
+    const secret = keyringOf(p.config).open(id, "secret", row.secret);
+    expect(secret).toMatch(/^whsec_/);
+    expect(res.body).toContain(secret);
   });
 
-  it("show the secret only in the answer to an explicit click", async () => {
+  it("never show the secret in a page a GET brings back, and have no way to reveal it later", async () => {
     const sealed = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
-    const row = { secret: keyringOf(p.config).open(id, "secret", sealed.secret) };
-    expect(row.secret).toMatch(/^whsec_/);
-    expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(row.secret);
-    expect((await b.get("/console/endpoints")).body).not.toContain(row.secret);
-    const shown = await b.post(`/console/endpoints/${id}/secret`, {});
-    expect(shown.statusCode).toBe(200);
-    expect(shown.body).toContain(row.secret);
+    const secret = keyringOf(p.config).open(id, "secret", sealed.secret);
+    for (const url of [
+      `/console/endpoints/${id}`,
+      "/console/endpoints",
+      `/console/endpoints/${id}?notice=created`,
+    ])
+      expect((await b.get(url)).body).not.toContain(secret);
+    expect((await b.post(`/console/endpoints/${id}/secret`, {})).statusCode).toBe(404);
+    // Nor in the answer to another action.
+    expect((await b.post(`/console/endpoints/${id}/test`, {})).body).not.toContain(secret);
   });
 
   it("are edited, disabled and enabled", async () => {
@@ -127,13 +134,17 @@ describe("endpoints", () => {
     };
     const before = await opened();
     const res = await b.post(`/console/endpoints/${id}/rotate`, { overlapHours: "2" });
-    expect(res.statusCode).toBe(303);
+    expect(res.statusCode).toBe(200);
     const after = await opened();
+    // The new secret in the rotation's answer, once; the old one not at all.
+    expect(res.body).toContain(after.secret);
+    expect(res.body).not.toContain(before.secret);
+    expect((await b.get(`/console/endpoints/${id}`)).body).not.toContain(after.secret);
     expect(after.secret).not.toBe(before.secret);
     expect(after.previousSecret).toBe(before.secret);
     const overlapMs = after.previousSecretExpiresAt!.getTime() - after.updatedAt.getTime();
     expect(Math.round(overlapMs / 3600_000)).toBe(2);
-    expect((await b.get(location(res))).body).toContain("still signs deliveries until");
+    expect(res.body).toContain("still signs deliveries until");
   });
 
   it("get a signed test event and show its attempt", async () => {

@@ -148,6 +148,17 @@ describe("schema.prisma matches the migrations", () => {
     expect(await db.auditEntry.create({ data: entry })).toEqual(entry);
     // The migration's one head row.
     expect(await db.auditHead.findMany()).toEqual([{ id: 1, entries: 0n, lastHash: "0".repeat(64) }]);
+
+    const token = {
+      id: "tok_0123456789abcdef",
+      name: "erp",
+      scopes: ["orders:expect", "read"],
+      tokenHash: "a".repeat(64),
+      createdAt: at,
+      lastUsedAt: at,
+      revokedAt: at,
+    };
+    expect(await db.apiToken.create({ data: token })).toEqual(token);
   });
 
   it("has no column, and no table, that the schema does not know", async () => {
@@ -160,6 +171,7 @@ describe("schema.prisma matches the migrations", () => {
       webhook_backfills: Prisma.WebhookBackfillScalarFieldEnum,
       audit_log: Prisma.AuditEntryScalarFieldEnum,
       audit_head: Prisma.AuditHeadScalarFieldEnum,
+      api_tokens: Prisma.ApiTokenScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

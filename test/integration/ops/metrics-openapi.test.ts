@@ -121,7 +121,9 @@ describe("OpenAPI", () => {
     ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
-    expect(doc.paths["/v1/orders/{mchtOrderNo}"].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths["/v1/orders/{mchtOrderNo}"].get.security).toEqual([{ bearerAuth: ["read"] }]);
+    expect(doc.paths["/v1/orders/expected"].post.security).toEqual([{ bearerAuth: ["orders:expect"] }]);
+    expect(doc.paths["/v1/tokens"].post.description).toContain("Scope: `admin`.");
     expect(doc.paths["/payzero/notify"].post.requestBody.content["application/json"].schema.required).toEqual(
       expect.arrayContaining(["timestamp", "msgType", "msgBody", "sign"]),
     );

@@ -90,4 +90,24 @@ describe("the command line", () => {
     ])
       expect(usage(argv)).not.toContain("\n");
   });
+
+  it("parses the tokens commands, scopes repeated, and names what is missing", () => {
+    expect(
+      parseInvocation(["tokens", "create", "--name", "erp", "--scope", "read", "--scope", "personal-data"]),
+    ).toEqual({
+      command: "tokens-create",
+      json: false,
+      name: "erp",
+      scopes: ["read", "personal-data"],
+    });
+    expect(parseInvocation(["tokens", "list", "--json"])).toEqual({ command: "tokens-list", json: true });
+    expect(parseInvocation(["tokens", "revoke", "tok_1"])).toEqual({
+      command: "tokens-revoke",
+      json: false,
+      id: "tok_1",
+    });
+    expect(usage(["tokens"])).toBe("tokens: missing create, list or revoke");
+    expect(usage(["tokens", "revoke"])).toBe("tokens revoke: missing <tokenId>");
+    expect(usage(["tokens", "create", "--name", "x"])).toBe("tokens create: missing --scope <scope>");
+  });
 });

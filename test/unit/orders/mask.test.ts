@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskIdNumber, maskName, maskPayer, maskPhone } from "../../../src/orders/mask.js";
+import { maskIdNumber, maskMsgBody, maskName, maskPayer, maskPhone } from "../../../src/orders/mask.js";
 
 describe("masking", () => {
   it("keeps a name's first character, an ID card's first and last four, a phone's 3 + 4", () => {
@@ -23,5 +23,20 @@ describe("masking", () => {
       payerPhone: "139****5678",
       subject: "x",
     });
+  });
+
+  it("masks the payer fields of a notification body at any depth, and shows no body it cannot read", () => {
+    const body = JSON.stringify({
+      mchtOrderNo: "M-1",
+      payerName: "周Xx",
+      orders: [{ payerNumber: "610327198509271234", payerPhone: "13800138000", payerName: null }],
+    });
+    expect(JSON.parse(maskMsgBody(body)!)).toEqual({
+      mchtOrderNo: "M-1",
+      payerName: "周**",
+      orders: [{ payerNumber: "6103**********1234", payerPhone: "138****8000", payerName: null }],
+    });
+    expect(maskMsgBody('{"payerName":"周Xx"')).toBeNull();
+    expect(maskMsgBody(null)).toBeNull();
   });
 });

@@ -7,7 +7,8 @@ import type { NotificationMessage } from "../queue/queue.js";
 /** As the receiver takes it (payzero/envelope.ts): a job that names anything else was not queued by it. */
 const TIMESTAMP = /^[0-9]{1,18}$/;
 
-export type QueuedRejection = "bad_sign_in_queue" | "unsigned_in_queue";
+export const QUEUED_REJECTIONS = ["bad_sign_in_queue", "unsigned_in_queue"] as const;
+export type QueuedRejection = (typeof QUEUED_REJECTIONS)[number];
 
 export type QueuedCheck =
   | { ok: true; sign: string }

@@ -29,7 +29,7 @@ import type { RedisClient } from "../queue/redis.js";
 import { type ApplyResult, applyNotifications } from "./apply.js";
 import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
 import { ORDER_MSG_TYPES } from "./order-state.js";
-import { checkQueued } from "./queued-sign.js";
+import { checkQueued, QUEUED_REJECTIONS } from "./queued-sign.js";
 
 export interface NotificationWorkerDeps {
   config: Config;
@@ -65,6 +65,8 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   );
 
   const unsigned = { startedAt: Date.now(), graceMs: deps.config.unsignedJobsGraceSeconds * 1000 };
+  // From 0, so an increase() alert sees the first one.
+  for (const reason of QUEUED_REJECTIONS) notificationsRejected.inc({ reason }, 0);
 
   const applyMessage = async (
     job: Job,

@@ -4,7 +4,7 @@
 // in order, each seeing the ones before it, exactly as if they had come one per transaction.
 import type { Db } from "../db/client.js";
 import type { Order } from "../generated/prisma/client.js";
-import { bodyKey, PAYZERO_MSG_TYPES, signedKey, unsignedKey } from "../payzero/envelope.js";
+import { bodyKey, PAYZERO_MSG_TYPES, queryBodyKey, signedKey, unsignedKey } from "../payzero/envelope.js";
 import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
 import {
   type InsertedNotification,
@@ -126,7 +126,10 @@ function prepare(incoming: IncomingNotification): Prepared {
   return {
     input,
     key,
-    bodyKey: bodyKey(input.msgBody),
+    // The reconciler types its findings itself (one answer may be stored as both types): its body key
+    // keeps them apart. A notification's is its body alone, whatever msgType came with it.
+    bodyKey:
+      input.source === "payzero-query" ? queryBodyKey(input.msgType, input.msgBody) : bodyKey(input.msgBody),
     parsed,
     problem,
     mchtOrderNo,
@@ -183,10 +186,9 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
     }
-    // A status Payzero sent that could not be read, or one under a msgType it does not send (the sign
-    // does not cover msgType): the order exists all the same, and the reconciler asks.
-    if (!m.applies && m.mchtOrderNo !== null && m.mchtOrderNo.length <= MAX_ORDER_NO_LENGTH)
-      problemOrders.add(m.mchtOrderNo);
+    // A status Payzero sent that could not be read: the order exists all the same, and the reconciler asks.
+    if (!m.applies && m.mchtOrderNo !== null && PAYZERO_MSG_TYPES.includes(m.input.msgType))
+      if (m.mchtOrderNo.length <= MAX_ORDER_NO_LENGTH) problemOrders.add(m.mchtOrderNo);
     const orderAfter = order ? orderJson(order) : null;
     out.rows.push({
       key,

@@ -66,6 +66,11 @@ export function bodyKey(msgBody: string): string {
   return sha256(msgBody);
 }
 
+/** The body key of the reconciler's findings, which it types itself: the body under that type. */
+export function queryBodyKey(msgType: string, msgBody: string): string {
+  return sha256(`${msgType}\n${msgBody}`);
+}
+
 function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }

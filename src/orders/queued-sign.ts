@@ -8,7 +8,7 @@ import type { NotificationMessage } from "../queue/queue.js";
 const TIMESTAMP = /^[0-9]{1,18}$/;
 
 export const QUEUED_REJECTIONS = ["bad_sign_in_queue", "unsigned_in_queue"] as const;
-export type QueuedRejection = (typeof QUEUED_REJECTIONS)[number];
+type QueuedRejection = (typeof QUEUED_REJECTIONS)[number];
 
 export type QueuedCheck =
   | { ok: true; sign: string }

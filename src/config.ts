@@ -115,9 +115,9 @@ export const SETTINGS = {
   PAYZERO_SIGN_TOKEN: setting({
     type: Text,
     default: "",
-    doc: "The signToken(s) set in Payzero's merchant console (商户配置), comma-separated: all are accepted (rotation); the example's `change-me` is refused at start",
-    roles: ["api"],
-    required: { by: ["api"] },
+    doc: "The signToken(s) set in Payzero's merchant console (商户配置), comma-separated: all are accepted (rotation); the example's `change-me` is refused at start. The workers check every queued notification's sign against them again before applying it",
+    roles: ["api", "worker"],
+    required: { by: ["api", "worker"] },
     secret: true,
     example: "change-me",
     field: "signTokens",
@@ -291,6 +291,13 @@ export const SETTINGS = {
     doc: "How long a worker's hold on a job lasts without renewal: after a crash, its jobs run again this much later",
     roles: ["worker"],
     field: "workerLockMs",
+  }),
+  UNSIGNED_JOBS_GRACE_SECONDS: setting({
+    type: Type.Integer({ minimum: 0 }),
+    default: "3600",
+    doc: 'For this long after a worker starts, it applies notification jobs without a sign that were queued before it started (by a receiver older than signed jobs: an upgrade\'s backlog), each with a warning; later, or queued after it started, they are rejected. 0: never (docs/operations.md, "Upgrading")',
+    roles: ["worker"],
+    field: "unsignedJobsGraceSeconds",
   }),
   WEBHOOK_RETRY_SCHEDULE: setting({
     type: Type.String({ pattern: "^\\s*\\d+(\\s*,\\s*\\d+)*\\s*$" }),

@@ -25,7 +25,7 @@ export class QueueUnavailableError extends Error {
 }
 
 /**
- * "duplicate": a copy of the message (same timestamp) was being queued by this process at the same
+ * "duplicate": a copy of the message (same sign) was being queued by this process at the same
  * time, and this one rides on it. Best effort: copies queued apart (other processes, later) are
  * "accepted" here and collapse in Postgres (notifications.content_key), where the workers count them
  * as duplicates.
@@ -116,16 +116,15 @@ export function createEnqueue(
     if (typeof outcome === "object") throw outcome.failed;
     return outcome;
   };
-  // Copies of one message (same content key and timestamp: the same occurrence) arriving while the
-  // first is being queued wait for its job (answered once it is in Redis) instead of adding theirs:
-  // "duplicate". A body with another timestamp is queued: Postgres tells a resend from a new state.
+  // Copies of one message (same content key: the same sign, so the same timestamp and body) arriving
+  // while the first is being queued wait for its job (answered once it is in Redis) instead of adding
+  // theirs: "duplicate". A body with another timestamp is queued: Postgres tells a resend from a new state.
   const adding = new Map<string, Promise<EnqueueResult>>();
   const addOnce = (contentKey: string, message: NotificationMessage): Promise<EnqueueResult> => {
-    const occurrence = `${contentKey}:${message.timestamp}`;
-    const first = adding.get(occurrence);
+    const first = adding.get(contentKey);
     if (first) return first.then((): EnqueueResult => "duplicate");
-    const added = add({ message, askedAt: Date.now() }).finally(() => adding.delete(occurrence));
-    adding.set(occurrence, added);
+    const added = add({ message, askedAt: Date.now() }).finally(() => adding.delete(contentKey));
+    adding.set(contentKey, added);
     return added;
   };
   return async (contentKey, message) => {

@@ -6,7 +6,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { throttledLog } from "../ops/log-throttle.js";
 import { SpanKind, startTraced, type Traced } from "../ops/tracing.js";
-import { contentKey, Envelope, timestampText } from "../payzero/envelope.js";
+import { Envelope, signedKey, timestampText } from "../payzero/envelope.js";
 import { payzeroSignCharset } from "../payzero/sign.js";
 import { type Headroom, watchHeadroom } from "../queue/headroom.js";
 import type { NotificationBatch, NotificationMessage } from "../queue/queue.js";
@@ -121,7 +121,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       );
       return reply.code(401).type("text/plain; charset=utf-8").send("bad sign");
     }
-    const key = contentKey(body.msgType, body.msgBody);
+    const key = signedKey(body.sign);
     receipt?.set({ "payzero.msg_type": body.msgType, "payzero.content_key": key });
     const publish = startTraced(`${opts.queue.name} publish`, SpanKind.PRODUCER, receipt?.context, {
       "messaging.system": "bullmq",
@@ -133,6 +133,8 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions): P
       msgType: body.msgType,
       timestamp,
       msgBody: body.msgBody,
+      sign: body.sign,
+      signedOver,
       receivedAt: new Date().toISOString(),
       // The worker's span continues this one: only while tracing is on (no field otherwise).
       ...(publish && { traceparent: publish.traceparent }),

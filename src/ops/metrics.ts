@@ -42,6 +42,13 @@ export const notificationsProcessed = new Counter({
   registers: [registry],
 });
 
+export const notificationsRejected = new Counter({
+  name: "pzn_notifications_rejected_total",
+  help: "Queued notifications the workers refused to apply, by reason (bad_sign_in_queue: the sign does not match what the job holds; unsigned_in_queue: a job without a sign, outside UNSIGNED_JOBS_GRACE_SECONDS)",
+  labelNames: ["reason"] as const,
+  registers: [registry],
+});
+
 export const processingLatency = new Histogram({
   name: "pzn_notification_processing_seconds",
   help: "Time a worker takes to apply one notification (its batch's transaction, and the wait for it)",

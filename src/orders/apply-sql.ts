@@ -20,6 +20,8 @@ export async function lockOrders(tx: Tx, mchtOrderNos: string[]): Promise<Date |
 
 export interface StoredMessage {
   contentKey: string;
+  /** sha256 of the body (null for a row stored before body keys whose body retention had removed). */
+  bodyKey: string | null;
   msgType: string;
   timestamp: bigint;
   /** Null once retention removed it: the row then only says the message was seen. */
@@ -30,16 +32,22 @@ export interface StoredMessage {
 }
 
 /**
- * In one statement: those of these messages already stored, and the applied history of these orders.
- * The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
+ * In one statement: those of these messages already stored (by key, or their body by body key), and
+ * the applied history of these orders. The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
  * char(64) column cannot serve and every batch reads the whole table (test/integration/db/plans.test.ts).
  */
-export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): Promise<StoredMessage[]> {
+export function storedMessages(
+  tx: Tx,
+  keys: string[],
+  bodyKeys: string[],
+  mchtOrderNos: string[],
+): Promise<StoredMessage[]> {
   return tx.$queryRaw<StoredMessage[]>`
-    SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
+    SELECT content_key AS "contentKey", body_key AS "bodyKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
            mcht_order_no AS "mchtOrderNo", (applied AND msg_body IS NOT NULL) AS applied
       FROM notifications
      WHERE content_key = ANY (${keys}::bpchar[])
+        OR body_key = ANY (${bodyKeys}::bpchar[])
         OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND applied AND msg_body IS NOT NULL)`;
 }
 
@@ -83,6 +91,7 @@ export async function registerOrders(tx: Tx, mchtOrderNos: string[]): Promise<vo
 
 export interface NotificationRow {
   key: string;
+  bodyKey: string;
   input: IncomingNotification;
   mchtOrderNo: string | null;
   problem: string | null;
@@ -109,12 +118,12 @@ export async function insertNotifications(
 ): Promise<Map<string, InsertedNotification>> {
   if (rows.length === 0) return new Map();
   const values = rows.map(
-    (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
+    (r) => Prisma.sql`(${r.key}, ${r.bodyKey}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
       ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
       ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`
-    INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
+    INSERT INTO notifications (content_key, body_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem,
                                applied, changed_order, order_after, received_at, traceparent)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (content_key) DO NOTHING

@@ -2,10 +2,9 @@
 // state from the order's whole history, and inserts the delivery rows (fan-out). Shared by the
 // notification worker (batches) and the reconciler (one at a time). Messages of a batch are taken
 // in order, each seeing the ones before it, exactly as if they had come one per transaction.
-import { createHash } from "node:crypto";
 import type { Db } from "../db/client.js";
 import type { Order } from "../generated/prisma/client.js";
-import { contentKey } from "../payzero/envelope.js";
+import { bodyKey, PAYZERO_MSG_TYPES, queryBodyKey, signedKey, unsignedKey } from "../payzero/envelope.js";
 import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
 import {
   type InsertedNotification,
@@ -20,14 +19,9 @@ import {
 } from "./apply-sql.js";
 import { MAX_ORDER_NO_LENGTH } from "./expected.js";
 import { orderJson } from "./json.js";
+import { takenType } from "./message-type.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
-import {
-  deriveOrder,
-  ORDER_MSG_TYPES,
-  type OrderMessage,
-  type OrderState,
-  sameState,
-} from "./order-state.js";
+import { deriveOrder, type OrderMessage, type OrderState, sameState } from "./order-state.js";
 
 export interface ApplyResult {
   duplicate: boolean;
@@ -62,7 +56,8 @@ export async function applyNotifications(
       const now = await lockOrders(tx, orderNos);
       const stored = await storedMessages(
         tx,
-        messages.flatMap((m) => [m.key, m.repeatKey]),
+        messages.map((m) => m.key),
+        messages.map((m) => m.bodyKey),
         orderNos,
       );
       // `now` is null only when no message is about an order, and then no order row is written.
@@ -99,10 +94,12 @@ function asStored(row: NotificationRow, inserted: InsertedNotification): StoredN
 }
 
 interface Prepared {
+  /** As it came, but for msgType: the type it is taken as (message-type.ts). */
   input: IncomingNotification;
+  /** Its identity: from its sign, or, unsigned, from its type, body and timestamp (payzero/envelope.ts). */
   key: string;
-  /** Its key should the same body come again as a new state (see repeatKey). */
-  repeatKey: string;
+  /** Finds a copy of the same body stored under another timestamp or sign. */
+  bodyKey: string;
   parsed: ParsedBody;
   problem: string | null;
   mchtOrderNo: string | null;
@@ -110,31 +107,34 @@ interface Prepared {
   applies: boolean;
 }
 
-function prepare(input: IncomingNotification): Prepared {
-  const parsed = parseOrderResult(input.msgBody);
-  const known = ORDER_MSG_TYPES.includes(input.msgType);
+function prepare(incoming: IncomingNotification): Prepared {
+  const parsed = parseOrderResult(incoming.msgBody);
+  const taken = takenType(incoming.msgType, parsed.ok ? parsed.dto : null);
+  const input = { ...incoming, msgType: taken.msgType };
+  const known = PAYZERO_MSG_TYPES.includes(input.msgType);
   // The statuses decide: a malformed field the state does not need is reported, not a reason to drop them.
+  const notes = parsed.ok ? [...(taken.note ? [taken.note] : []), ...parsed.kept] : [];
   const problem = !known
     ? `unknown msgType ${input.msgType}`
     : !parsed.ok
       ? parsed.problem
-      : parsed.kept.length > 0
-        ? parsed.kept.join("; ")
+      : notes.length > 0
+        ? notes.join("; ")
         : null;
   const mchtOrderNo = parsed.ok ? parsed.dto.mchtOrderNo : parsed.mchtOrderNo;
-  const key = contentKey(input.msgType, input.msgBody);
-  const repeatKey = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
-  return { input, key, repeatKey, parsed, problem, mchtOrderNo, applies: known && parsed.ok };
-}
-
-/**
- * The content key of a body that was stored before and comes again as a new state: a re-declaration
- * (section 8.1) failing again for the same reason, with the same data, has a byte-identical msgBody.
- * Payzero's timestamp tells the occurrences apart, so receivers get a new webhook-id (msg_<key>) for it,
- * while every copy of this occurrence (a resend, a retried job) gets this same key again.
- */
-export function repeatContentKey(msgType: string, msgBody: string, timestamp: bigint): string {
-  return createHash("sha256").update(`${msgType}\n${msgBody}\n${timestamp}`, "utf8").digest("hex");
+  const key = input.sign ? signedKey(input.sign) : unsignedKey(input.msgType, input.msgBody, input.timestamp);
+  return {
+    input,
+    key,
+    // The reconciler types its findings itself (one answer may be stored as both types): its body key
+    // keeps them apart. A notification's is its body alone, whatever msgType came with it.
+    bodyKey:
+      input.source === "payzero-query" ? queryBodyKey(input.msgType, input.msgBody) : bodyKey(input.msgBody),
+    parsed,
+    problem,
+    mchtOrderNo,
+    applies: known && parsed.ok,
+  };
 }
 
 interface Plan {
@@ -149,20 +149,24 @@ interface Plan {
 /** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
 function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>, now: Date): Plan {
   const seen = new Set(stored.map((s) => s.contentKey));
+  const seenBodies = new Set(stored.flatMap((s) => (s.bodyKey === null ? [] : [s.bodyKey])));
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
   const out: Plan = { orders: [], problemOrders: [], rows: [], results: [] };
   const problemOrders = new Set<string>();
   for (const m of messages) {
-    // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
-    const again = seen.has(m.key) && !seen.has(m.repeatKey) && isNewState(m, stored, histories, current);
-    const key = !seen.has(m.key) ? m.key : again ? m.repeatKey : null;
-    if (key === null) {
+    // A copy of a message stored before (same sign, whatever its msgType) is a duplicate; so is its
+    // body under another timestamp or sign, unless it comes again as a new state.
+    const duplicate =
+      seen.has(m.key) || (seenBodies.has(m.bodyKey) && !isNewState(m, stored, histories, current));
+    if (duplicate) {
       out.results.push(null);
       continue;
     }
+    const key = m.key;
     seen.add(key);
+    seenBodies.add(m.bodyKey);
     let order: Order | undefined;
     let changedOrder = false;
     if (m.applies && m.parsed.ok) {
@@ -183,11 +187,12 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       if (changedOrder) changed.add(orderNo);
     }
     // A status Payzero sent that could not be read: the order exists all the same, and the reconciler asks.
-    if (!m.applies && m.mchtOrderNo !== null && ORDER_MSG_TYPES.includes(m.input.msgType))
+    if (!m.applies && m.mchtOrderNo !== null && PAYZERO_MSG_TYPES.includes(m.input.msgType))
       if (m.mchtOrderNo.length <= MAX_ORDER_NO_LENGTH) problemOrders.add(m.mchtOrderNo);
     const orderAfter = order ? orderJson(order) : null;
     out.rows.push({
       key,
+      bodyKey: m.bodyKey,
       input: m.input,
       mchtOrderNo: m.mchtOrderNo,
       problem: m.problem,
@@ -217,7 +222,8 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
 /**
  * Whether a body stored before, come again, is a new state rather than a resend: it is if, taken as one
  * more message at its own timestamp, it changes the order's pay or declare status. A resend never does
- * when Payzero keeps a message's timestamp across resends: it sits at or before a copy already applied.
+ * when Payzero keeps a message's timestamp across resends: it sits at or before a copy already applied
+ * (and a copy with the same sign never gets here: it is a duplicate by its key).
  * (A resend stamped anew would count when the order's status moved in between; see docs/payzero.md, "Order state".)
  */
 function isNewState(
@@ -232,7 +238,7 @@ function isNewState(
   const history = histories.get(orderNo) ?? historyOf(stored, orderNo);
   const after = deriveOrder([
     ...history,
-    { contentKey: m.repeatKey, msgType: m.input.msgType, timestamp: m.input.timestamp, dto: m.parsed.dto },
+    { contentKey: m.key, msgType: m.input.msgType, timestamp: m.input.timestamp, dto: m.parsed.dto },
   ]);
   return (
     before === undefined ||

@@ -10,6 +10,11 @@ export interface IncomingNotification {
   msgBody: string;
   receivedAt: Date;
   source: "payzero-notify" | "payzero-query";
+  /**
+   * Payzero's sign, verified (by the receiver, and again by the worker): the message's identity derives
+   * from it (payzero/envelope.ts signedKey). Absent for the reconciler's answers and old unsigned jobs.
+   */
+  sign?: string | null;
   /** W3C traceparent of the span applying it, while tracing is on: its delivery attempts continue it. */
   traceparent?: string | null;
 }

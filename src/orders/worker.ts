@@ -1,5 +1,6 @@
-// Consumes the notification queue: each job holds a micro-batch of messages, each applied once
-// (src/orders/apply.ts). A failure (Postgres down) retries the whole job with capped backoff for as
+// Consumes the notification queue: each job holds a micro-batch of messages, each verified again
+// (./queued-sign.ts: a message whose sign does not match is dropped, counted and logged, never
+// retried) and applied once (src/orders/apply.ts). A failure (Postgres down) retries the whole job with capped backoff for as
 // long as it takes; nothing is dropped, and the messages applied already are duplicates the next time.
 import type { Job, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -10,11 +11,12 @@ import { throttledLog } from "../ops/log-throttle.js";
 import {
   notificationLag,
   notificationsProcessed,
+  notificationsRejected,
   orderStatusChanges,
   processingLatency,
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
-import { contentKey } from "../payzero/envelope.js";
+import { signedKey, unsignedKey } from "../payzero/envelope.js";
 import { BackoffWorker } from "../queue/full-redis.js";
 import {
   messagesOf,
@@ -27,6 +29,7 @@ import type { RedisClient } from "../queue/redis.js";
 import { type ApplyResult, applyNotifications } from "./apply.js";
 import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
 import { ORDER_MSG_TYPES } from "./order-state.js";
+import { checkQueued, QUEUED_REJECTIONS } from "./queued-sign.js";
 
 export interface NotificationWorkerDeps {
   config: Config;
@@ -45,7 +48,7 @@ export function transactionsAtOnce(config: Pick<Config, "workerConcurrency" | "w
   return Math.ceil(config.workerConcurrency / config.workerBatchSize);
 }
 
-type Outcome = "changed" | "unchanged" | "duplicate" | "problem";
+type Outcome = "changed" | "unchanged" | "duplicate" | "problem" | "rejected";
 
 export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<NotificationBatch> {
   const fanOut = deps.fanOut ?? noFanOut;
@@ -61,8 +64,17 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     },
   );
 
-  const applyMessage = async (job: Job, message: NotificationMessage, count: number): Promise<Outcome> => {
-    const key = contentKey(message.msgType, message.msgBody);
+  const unsigned = { startedAt: Date.now(), graceMs: deps.config.unsignedJobsGraceSeconds * 1000 };
+  // From 0, so an increase() alert sees the first one.
+  for (const reason of QUEUED_REJECTIONS) notificationsRejected.inc({ reason }, 0);
+
+  const applyMessage = async (
+    job: Job,
+    message: NotificationMessage,
+    sign: string | null,
+    count: number,
+  ): Promise<Outcome> => {
+    const key = sign ? signedKey(sign) : unsignedKey(message.msgType, message.msgBody, message.timestamp);
     const stopTimer = processingLatency.startTimer();
     // One span per message, child of its own enqueue span, though a job and a transaction hold several:
     // a batch span could only link to the messages' traces, splitting each notification's trace.
@@ -82,7 +94,8 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
         msgType: message.msgType,
         timestamp: BigInt(message.timestamp),
         msgBody: message.msgBody,
-        receivedAt: new Date(message.receivedAt),
+        sign,
+        receivedAt: receivedAt(message, job),
         source: "payzero-notify",
         // Stored with the notification: each delivery attempt, whenever and wherever, continues it.
         traceparent: span?.traceparent ?? null,
@@ -92,7 +105,7 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       throw err;
     }
     stopTimer();
-    notificationLag.observe(Math.max(0, Date.now() - Date.parse(message.receivedAt)) / 1000);
+    notificationLag.observe(Math.max(0, Date.now() - receivedAt(message, job).getTime()) / 1000);
     const outcome: Outcome = result.duplicate
       ? "duplicate"
       : !result.applied && result.problem
@@ -119,6 +132,25 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
     return outcome;
   };
 
+  // Not applied and not retried (it would fail the same way each time): counted and logged, so whoever
+  // watches pzn_notifications_rejected_total learns that something other than the receiver wrote to Redis.
+  const reject = (job: Job, message: NotificationMessage, reason: string): Outcome => {
+    notificationsRejected.inc({ reason });
+    deps.log.error(
+      {
+        job: job.id,
+        reason,
+        msgType: typeof message.msgType === "string" ? message.msgType.slice(0, 64) : typeof message.msgType,
+        timestamp:
+          typeof message.timestamp === "string" ? message.timestamp.slice(0, 20) : typeof message.timestamp,
+      },
+      reason === "unsigned_in_queue"
+        ? "queued notification not applied: it has no sign (UNSIGNED_JOBS_GRACE_SECONDS)"
+        : "queued notification not applied: its sign does not verify (was the job written into Redis by someone else?)",
+    );
+    return "rejected";
+  };
+
   const worker = new BackoffWorker<NotificationBatch>(
     NOTIFICATION_QUEUE,
     async (job) => {
@@ -126,7 +158,18 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
       // they share transactions in that order. The job fails (and is retried whole, the messages
       // applied already then collapsing as duplicates) only once none of its messages is still running.
       const messages = messagesOf(job.data);
-      const settled = await Promise.allSettled(messages.map((m) => applyMessage(job, m, messages.length)));
+      const settled = await Promise.allSettled(
+        messages.map((m) => {
+          const check = checkQueued(m, job.timestamp, deps.config.signTokens, unsigned, Date.now());
+          if (!check.ok) return Promise.resolve(reject(job, m, check.reason));
+          if (check.sign === null)
+            deps.log.warn(
+              { job: job.id, msgType: m.msgType, timestamp: m.timestamp },
+              "notification job without a sign (queued by an older receiver) applied: UNSIGNED_JOBS_GRACE_SECONDS",
+            );
+          return applyMessage(job, m, check.sign, messages.length);
+        }),
+      );
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) throw failed.reason;
       return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
@@ -145,6 +188,12 @@ export function startNotificationWorker(deps: NotificationWorkerDeps): Worker<No
   });
   worker.on("error", (err) => failures.error({ err }, "notification worker error"));
   return worker;
+}
+
+/** When the receiver took it; a job whose receivedAt is not a time (not written by the receiver) says when it was queued. */
+function receivedAt(message: NotificationMessage, job: Job): Date {
+  const at = new Date(message.receivedAt);
+  return Number.isNaN(at.getTime()) ? new Date(job.timestamp) : at;
 }
 
 function recordMetrics(msgType: string, outcome: Outcome, result: ApplyResult): void {

@@ -87,3 +87,28 @@ export function verifyPayzeroSign(
 ): boolean {
   return payzeroSignCharset(signTokens, timestamp, msgBody, sign) !== undefined;
 }
+
+/**
+ * True when `sign` was made with one of `signTokens` over `charset` alone: the worker's check of what
+ * the receiver verified over that charset (one hash per token, GBK never tried for a UTF-8 sign).
+ */
+export function verifyPayzeroSignOver(
+  signTokens: readonly string[],
+  timestamp: string,
+  msgBody: string,
+  sign: string,
+  charset: SignCharset,
+): boolean {
+  if (!SIGN_PATTERN.test(sign)) return false;
+  const given = Buffer.from(sign.toLowerCase(), "latin1");
+  const signs =
+    charset === "UTF-8"
+      ? signTokens.map((token) => payzeroSign(token, timestamp, msgBody))
+      : gbkSigns(signTokens, timestamp, msgBody);
+  return matchesAny(given, signs);
+}
+
+/** Whether `value` names a charset a sign is checked over. */
+export function isSignCharset(value: unknown): value is SignCharset {
+  return (SIGN_CHARSETS as readonly unknown[]).includes(value);
+}

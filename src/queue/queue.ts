@@ -6,6 +6,7 @@
 // adds one blocking duplicate per Worker).
 import { type JobsOptions, Queue, type Worker, type WorkerOptions } from "bullmq";
 import type { Config } from "../config.js";
+import type { SignCharset } from "../payzero/sign.js";
 import { doublingDelay } from "../util.js";
 import { closingOnPurpose, createRedisClient, isReady, type RedisClient, type RedisTarget } from "./redis.js";
 
@@ -16,12 +17,20 @@ export const RECONCILE_QUEUE = "payzero-reconcile";
 /** The reconciler's job scheduler: every worker process registers this same one, so a run happens once per interval. */
 export const RECONCILE_SCHEDULER = "reconcile-stale-orders";
 
-/** What the receiver keeps of a verified notification (its content key is derived from it again). */
+/**
+ * What the receiver keeps of a verified notification: enough for the worker to verify its sign again
+ * (src/orders/queued-sign.ts) and derive its identity from it.
+ */
 export interface NotificationMessage {
+  /** Not signed by Payzero: the worker takes it only where the body does not contradict it. */
   msgType: string;
   /** Decimal text, as signed. */
   timestamp: string;
   msgBody: string;
+  /** Payzero's sign, as it came. Absent only in jobs of a receiver older than signed jobs. */
+  sign?: string;
+  /** The charset the receiver verified the sign over: the worker checks it over the same. */
+  signedOver?: SignCharset;
   /** ISO time the receiver accepted this copy. */
   receivedAt: string;
   /** W3C traceparent of its enqueue span; only while tracing is on (src/ops/tracing.ts). */

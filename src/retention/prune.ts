@@ -106,7 +106,7 @@ export async function pruneNotifications(tx: Tx, cutoff: Date, limit: number): P
   ];
   // The orders' own lock: no message of theirs is applied meanwhile, so what is kept is what it will read.
   await lockOrders(tx, orderNos);
-  const stored = await storedMessages(tx, [], orderNos);
+  const stored = await storedMessages(tx, [], [], orderNos);
   const needed = new Set<string>();
   for (const orderNo of orderNos)
     for (const key of messagesStateNeeds(historyOf(stored, orderNo))) needed.add(key);

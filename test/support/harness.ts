@@ -12,7 +12,7 @@ import type { Config } from "../../src/config.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import type { FanOut } from "../../src/orders/notification.js";
-import { contentKey } from "../../src/payzero/envelope.js";
+import { bodyKey, unsignedKey } from "../../src/payzero/envelope.js";
 import { isRefusal } from "../../src/refusal.js";
 import type { HeldDelivery } from "../../src/webhooks/delivery/delivery-queue.js";
 import { webhookDeps } from "../../src/webhooks/deps.js";
@@ -150,7 +150,8 @@ export async function storeNotifications(
       for (const spec of specs) {
         const row = await tx.notification.create({
           data: {
-            contentKey: contentKey(spec.msgType, spec.msgBody),
+            contentKey: unsignedKey(spec.msgType, spec.msgBody, BigInt(spec.timestamp ?? 1_554_990_000_000)),
+            bodyKey: bodyKey(spec.msgBody),
             msgType: spec.msgType,
             timestamp: BigInt(spec.timestamp ?? 1_554_990_000_000),
             msgBody: spec.msgBody,

@@ -1,7 +1,7 @@
 import type { JobType, Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../../src/config.js";
-import { contentKey } from "../../src/payzero/envelope.js";
+import { bodyKey, signedKey } from "../../src/payzero/envelope.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -82,11 +82,13 @@ export async function queuedMessages(
 ): Promise<Array<NotificationMessage & { jobId: string; contentKey: string }>> {
   const jobs = await queue.getJobs(states, 0, -1);
   return jobs.flatMap((job) =>
-    job.data.messages.map((m) => ({ ...m, jobId: job.id!, contentKey: contentKey(m.msgType, m.msgBody) })),
+    job.data.messages.map((m) => ({ ...m, jobId: job.id!, contentKey: m.sign ? signedKey(m.sign) : "" })),
   );
 }
 
-/** The first queued message with this content key (in a job of any state), or undefined. */
+/** The first queued message with this content key or body key (in a job of any state), or undefined. */
 export async function queuedMessage(queue: Queue<NotificationBatch>, key: string, states?: JobType[]) {
-  return (await queuedMessages(queue, states)).find((m) => m.contentKey === key);
+  return (await queuedMessages(queue, states)).find(
+    (m) => m.contentKey === key || bodyKey(m.msgBody) === key,
+  );
 }

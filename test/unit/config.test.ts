@@ -285,17 +285,19 @@ describe("each role requires what it reads, and only that", () => {
       .filter((p) => / is required/.test(p))
       .map((p) => p.split(" ")[0]);
 
-  it("the receiver needs the sign token and the keys; the worker the keys; migrate and the CLI neither", () => {
+  it("the receiver and the worker (which verifies queued signs again) need the sign token and the keys; migrate and the CLI neither", () => {
     expect(required({}, "api")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
     expect(required({}, "all")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
-    expect(required({}, "worker")).toEqual(["ENCRYPTION_KEYS"]);
+    expect(required({}, "worker")).toEqual(["PAYZERO_SIGN_TOKEN", "ENCRYPTION_KEYS"]);
     expect(required({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: " , " }, "api")).toEqual(["ENCRYPTION_KEYS"]);
     for (const role of ["migrate", "cli"] as const) {
       const c = loadConfig({}, role);
       expect(c.signTokens, role).toEqual([]);
       expect(c.encryptionKeys, role).toEqual([]);
     }
-    expect(loadConfig({ ENCRYPTION_KEYS: key }, "worker").encryptionKeys).toHaveLength(1);
+    expect(
+      loadConfig({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: key }, "worker").encryptionKeys,
+    ).toHaveLength(1);
     expect(loadConfig({ PAYZERO_SIGN_TOKEN: "t", ENCRYPTION_KEYS: key }, "all").signTokens).toEqual(["t"]);
   });
 

@@ -1,9 +1,11 @@
 // One attempt of a held delivery: make sure the hold outlasts it, send the signed payload (POST or broker publish), record it.
+
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../../ops/metrics.js";
 import { SpanKind, startTraced } from "../../ops/tracing.js";
+import { PAYZERO_MSG_TYPES } from "../../payzero/envelope.js";
 import { errorMessage } from "../../util.js";
 import { openEndpoint } from "../endpoints/endpoint-sealing.js";
 import type { Keyring } from "../endpoints/sealing.js";
@@ -87,7 +89,13 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   } else {
     if (span) request.headers.traceparent = span.traceparent;
     // Broker destinations carry the same headers, traceparent included, as message headers.
-    const message = { ...request, type: row.notification.msgType };
+    // msgType is not signed: a type other than Payzero's never becomes a routing key by default.
+    const type = row.notification.msgType;
+    const message = {
+      ...request,
+      type,
+      ...(PAYZERO_MSG_TYPES.includes(type) && { defaultRoutingKey: type }),
+    };
     outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
   }
   if (span) {

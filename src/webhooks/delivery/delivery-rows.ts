@@ -2,12 +2,16 @@
 // and held by this process, which dispatches them as soon as that transaction commits.
 import type { Prisma } from "../../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../../orders/notification.js";
+import { PAYZERO_MSG_TYPES } from "../../payzero/envelope.js";
 import { type MessageStatuses, messageStatuses } from "../endpoints/filters.js";
 import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { PayloadSource } from "./payload.js";
 
-/** Enabled endpoints that take this message: its msgType and statuses (an empty list means any; see filters.ts). */
+/**
+ * Enabled endpoints that take this message: its msgType and statuses (an empty list means any; no
+ * msgType filter takes only the types Payzero sends; see filters.ts).
+ */
 export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {
   const within = (field: "payStatuses" | "declareStatuses", value: string | null) =>
     value === null
@@ -16,7 +20,9 @@ export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma
   return {
     enabled: true,
     AND: [
-      { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] },
+      PAYZERO_MSG_TYPES.includes(msgType)
+        ? { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] }
+        : { msgTypes: { has: msgType } },
       within("payStatuses", statuses.payStatus),
       within("declareStatuses", statuses.declareStatus),
     ],
@@ -50,7 +56,10 @@ export async function insertDeliveries(
                     ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[])
              AS n (id, msg_type, pay_status, declare_status)
         JOIN webhook_endpoints e
-          ON e.enabled AND (cardinality(e.msg_types) = 0 OR n.msg_type = ANY (e.msg_types))
+          ON e.enabled
+         -- No msgType filter: the types Payzero sends only (it does not sign msgType).
+         AND ((cardinality(e.msg_types) = 0 AND n.msg_type = ANY (${[...PAYZERO_MSG_TYPES]}::text[]))
+              OR n.msg_type = ANY (e.msg_types))
          -- A NULL status (none in the message) is not = ANY of a list: only endpoints without that filter.
          AND (cardinality(e.pay_statuses) = 0 OR n.pay_status = ANY (e.pay_statuses))
          AND (cardinality(e.declare_statuses) = 0 OR n.declare_status = ANY (e.declare_statuses))

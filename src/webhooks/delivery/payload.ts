@@ -2,6 +2,9 @@
 import { createHmac } from "node:crypto";
 import type { StoredNotification } from "../../orders/notification.js";
 
+/** The type of the console's "send test event" (endpoints/test-event.ts): never a notification's. */
+export const TEST_EVENT_TYPE = "CONSOLE_TEST";
+
 /** The stored notification fields the payload is built from. */
 export type PayloadSource = Omit<StoredNotification, "id">;
 

@@ -1,13 +1,16 @@
 // "Send test event": one signed POST (or broker publish) to the endpoint, made from the api process and shown at once,
 // never stored (no notification, no delivery row). Same signing and sending code as real deliveries.
 import { randomBytes } from "node:crypto";
-import { type SignedRequest, signRequest, type WebhookPayload } from "../delivery/payload.js";
+import {
+  type SignedRequest,
+  signRequest,
+  TEST_EVENT_TYPE,
+  type WebhookPayload,
+} from "../delivery/payload.js";
 import { createDestinations } from "../transports/destination.js";
 import type { SendOutcome } from "../transports/publisher.js";
 import type { DestinationPolicy } from "./address-rule.js";
 import { type EndpointSecrets, signingSecrets } from "./secret.js";
-
-const TEST_EVENT_TYPE = "CONSOLE_TEST";
 
 export interface TestEventResult {
   sentAt: Date;
@@ -39,6 +42,7 @@ export async function sendTestEvent(
     ...request,
     headers: { ...endpoint.headers, ...request.headers },
     type: TEST_EVENT_TYPE,
+    defaultRoutingKey: TEST_EVENT_TYPE,
   };
   // A broker connection of its own, closed after: test events are rare, and the api process keeps none.
   const destinations = createDestinations(undefined, policy);

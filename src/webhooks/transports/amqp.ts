@@ -23,6 +23,19 @@ import {
   publishOutcome,
 } from "./publisher.js";
 
+/**
+ * An endpoint without a routingKey publishes under the message's type, but only where the sender of
+ * the message (attempt.ts) vouches for it: msgType is not signed, so a type other than Payzero's is
+ * the poster's choice. An endpoint that names such a type in its msgTypes filter must set ?routingKey=;
+ * without one the attempt fails, saying so, and nothing is published.
+ */
+function routingKeyOf(message: OutgoingMessage): string {
+  if (message.defaultRoutingKey !== undefined) return message.defaultRoutingKey;
+  throw new Error(
+    `msgType ${JSON.stringify(message.type.slice(0, 64))} is not one Payzero sends, so it is no routing key: set ?routingKey= in the endpoint's url`,
+  );
+}
+
 /** A publish waiting for its confirm; `returned` is set when the broker returned it unroutable. */
 interface InFlight {
   messageId: string;
@@ -130,7 +143,7 @@ export function createAmqpPublisher(log?: Logger, policy?: DestinationPolicy): P
     const state = await channelFor(broker, target.exchange);
     const headers = brokerHeaders(message);
     const messageId = headers["webhook-id"] ?? "";
-    const routingKey = target.routingKey ?? message.type;
+    const routingKey = target.routingKey ?? routingKeyOf(message);
     const inFlight: InFlight = { messageId, routingKey, returned: null };
     state.inFlight.add(inFlight);
     try {

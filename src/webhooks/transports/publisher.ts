@@ -6,6 +6,11 @@ import type { SignedRequest } from "../delivery/payload.js";
 /** The signed request, and the msgType (an AMQP routing key defaults to it). */
 export interface OutgoingMessage extends SignedRequest {
   type: string;
+  /**
+   * The routing key of an AMQP endpoint whose url names none: set only where the type is one this
+   * service vouches for (a type Payzero sends, the console's test event), never a msgType as it came.
+   */
+  defaultRoutingKey?: string;
 }
 
 /** What one send came to: what an attempt row records. */

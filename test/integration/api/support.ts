@@ -24,11 +24,14 @@ async function seed(p: Pipeline): Promise<void> {
       ["PAY_STATUS_NOTIFY", 1000 + i],
       ["DECLARE_STATUS_NOTIFY", 2000 + i],
     ] as const) {
+      // The two bodies differ (as two notifications of Payzero's do, each of its own moment): a body
+      // byte-identical to one stored is a resend whatever its msgType says (docs/payzero.md, "Identity").
       const msgBody = orderBody({
         mchtOrderNo,
         payStatus,
         declareStatus: "DECLARING",
         paymentAmount: 100 + i,
+        notifiedAs: msgType,
       });
       await applyNotification(
         p.db,

@@ -90,9 +90,11 @@ describe("replay", () => {
   it("replays to one webhook only, and says why a disabled one gets nothing", async () => {
     const { fanOut } = h.start();
     const { notification } = await storeNotification(h.db, fanOut, { msgType: "T_ONE", msgBody: "{}" });
-    const one = await createEndpoint(h.db, { url: rx.url("/one-only") });
-    const other = await createEndpoint(h.db, { url: rx.url("/not-this") });
-    const off = await createEndpoint(h.db, { url: rx.url("/off"), enabled: false });
+    // T_ONE is no type Payzero sends: only endpoints that name it take it.
+    const msgTypes = ["T_ONE"];
+    const one = await createEndpoint(h.db, { url: rx.url("/one-only"), msgTypes });
+    const other = await createEndpoint(h.db, { url: rx.url("/not-this"), msgTypes });
+    const off = await createEndpoint(h.db, { url: rx.url("/off"), enabled: false, msgTypes });
     const id = String(notification.id);
 
     const result = await cli(h, "replay", id, "--webhook", one.id, "--wait");

@@ -3,9 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate, readMigrations } from "../../../src/db/migrate.js";
+import { bodyKey } from "../../../src/payzero/envelope.js";
 import { adminQuery, dropDatabase, queryDatabase } from "../../support/admin.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
 import { databaseUrl } from "../../support/env.js";
+import { orderBody } from "../../support/payzero.js";
 
 describe("migrator", () => {
   let db: TestDatabase;
@@ -76,6 +78,39 @@ describe("migrator", () => {
         { applied: true, version: 2 },
         { applied: true, version: 2 },
         { applied: false, version: null },
+      ]);
+    } finally {
+      await dropDatabase(name);
+    }
+  });
+
+  it("gives notifications stored before body keys the key the apply step computes for their body", async () => {
+    const name = `pzn_migrate_body_key_${process.pid}_${Date.now()}`;
+    await adminQuery(`CREATE DATABASE "${name}"`);
+    try {
+      const url = databaseUrl(name);
+      const dir = await mkdtemp(join(tmpdir(), "pzn-migrations-"));
+      const all = await readMigrations();
+      const before = all.filter((m) => m.name < "20261207130000_notification_body_key");
+      const write = async (m: (typeof all)[number]) => {
+        await mkdir(join(dir, m.name), { recursive: true });
+        await writeFile(join(dir, m.name, "migration.sql"), m.sql);
+      };
+      for (const m of before) await write(m);
+      await migrate(url, dir);
+      const body = orderBody({ mchtOrderNo: "BODY-KEY", payStatus: "PAY_SUCCEED" });
+      await queryDatabase(
+        url,
+        `INSERT INTO notifications (content_key, msg_type, timestamp, msg_body, received_at) VALUES
+           (repeat('1', 64), 'PAY_STATUS_NOTIFY', 1, $body$${body}$body$, now()),
+           (repeat('2', 64), 'PAY_STATUS_NOTIFY', 2, NULL, now())`,
+      );
+      for (const m of all) await write(m);
+      await migrate(url, dir);
+      const stored = await queryDatabase(url, "SELECT content_key, body_key FROM notifications ORDER BY id");
+      expect(stored.rows).toEqual([
+        { content_key: "1".repeat(64), body_key: bodyKey(body) },
+        { content_key: "2".repeat(64), body_key: null },
       ]);
     } finally {
       await dropDatabase(name);

@@ -50,6 +50,7 @@ describe("schema.prisma matches the migrations", () => {
 
     const notification = {
       contentKey: "a".repeat(64),
+      bodyKey: "d".repeat(64),
       msgType: "PAY_STATUS_NOTIFY",
       timestamp: 1555816968018n,
       msgBody: '{"mchtOrderNo":"SCHEMA-1"}',

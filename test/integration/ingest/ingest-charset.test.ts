@@ -2,7 +2,7 @@
 // or in the charset it declares (GBK, GB2312, GB18030); anything else is refused with 415, and every
 // guard holds for every accepted type.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { bodyKey, signedKey } from "../../../src/payzero/envelope.js";
 import { type IngestHarness, queuedMessage, queuedMessages, startIngest } from "../../support/ingest.js";
 import { gbkFixture, orderBody, signedEnvelope } from "../../support/payzero.js";
 
@@ -44,7 +44,7 @@ describe("content types", () => {
     const res = await post(JSON.stringify(env), type);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.body).toBe("OK");
-    expect((await queuedMessage(h.queue, contentKey(env.msgType, env.msgBody)))?.msgBody).toBe(env.msgBody);
+    expect((await queuedMessage(h.queue, signedKey(env.sign)))?.msgBody).toBe(env.msgBody);
   });
 
   it.each([
@@ -101,7 +101,7 @@ describe("charsets", () => {
     const res = await post(Buffer.from(c.bytes, "base64"), c.type);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.body).toBe("OK");
-    const message = await queuedMessage(h.queue, contentKey(c.msgType, c.expected));
+    const message = await queuedMessage(h.queue, bodyKey(c.expected));
     expect(message).toMatchObject({
       msgType: c.msgType,
       msgBody: c.expected,
@@ -119,7 +119,7 @@ describe("charsets", () => {
         body: bytes,
       });
       expect(await res.text()).toBe("OK");
-      const message = await queuedMessage(h.queue, contentKey(v.msgType, inGbk(v.msgBody)));
+      const message = await queuedMessage(h.queue, bodyKey(inGbk(v.msgBody)));
       expect(message).toMatchObject({ msgBody: inGbk(v.msgBody), timestamp: String(v.timestamp) });
     }
   });

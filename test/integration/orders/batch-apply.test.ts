@@ -7,13 +7,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
 import type { Order } from "../../../src/generated/prisma/client.js";
-import {
-  type ApplyResult,
-  applyNotification,
-  applyNotifications,
-  repeatContentKey,
-} from "../../../src/orders/apply.js";
+import { type ApplyResult, applyNotification, applyNotifications } from "../../../src/orders/apply.js";
 import { orderJson } from "../../../src/orders/json.js";
+import { takenType } from "../../../src/orders/message-type.js";
 import { type IncomingNotification, noFanOut } from "../../../src/orders/notification.js";
 import {
   deriveOrder,
@@ -22,7 +18,13 @@ import {
   type OrderState,
   sameState,
 } from "../../../src/orders/order-state.js";
-import { contentKey, DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import {
+  bodyKey,
+  DECLARE_STATUS_NOTIFY,
+  PAY_STATUS_NOTIFY,
+  signedKey,
+  unsignedKey,
+} from "../../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";
 import { createTestDatabase, type TestDatabase } from "../../support/db.js";
@@ -239,6 +241,7 @@ function model(inputs: IncomingNotification[]): {
   finals: Map<string, VersionedState>;
 } {
   const seen = new Set<string>();
+  const seenBodies = new Set<string>();
   const histories = new Map<string, OrderMessage[]>();
   const finals = new Map<string, VersionedState>();
   const duplicate: Expected = {
@@ -250,29 +253,31 @@ function model(inputs: IncomingNotification[]): {
   };
   const perMessage = inputs.map((input): Expected => {
     const parsed = parseOrderResult(input.msgBody);
-    const applies = parsed.ok && ORDER_MSG_TYPES.includes(input.msgType);
-    let key = contentKey(input.msgType, input.msgBody);
-    if (seen.has(key)) {
+    // The type it is taken as: the body's only status decides against msgType (message-type.ts).
+    const msgType = takenType(input.msgType, parsed.ok ? parsed.dto : null).msgType;
+    const applies = parsed.ok && ORDER_MSG_TYPES.includes(msgType);
+    const key = input.sign ? signedKey(input.sign) : unsignedKey(msgType, input.msgBody, input.timestamp);
+    if (seen.has(key)) return duplicate;
+    if (seenBodies.has(bodyKey(input.msgBody))) {
       // The same body again is stored only as a new state: it moves a status (docs/payzero.md, "Order state").
-      const repeat = repeatContentKey(input.msgType, input.msgBody, input.timestamp);
-      if (!applies || !parsed.ok || seen.has(repeat)) return duplicate;
+      if (!applies || !parsed.ok) return duplicate;
       const no = parsed.dto.mchtOrderNo;
-      const before = finals.get(no)!;
+      const before = finals.get(no);
       const after = deriveOrder([
         ...(histories.get(no) ?? []),
-        { contentKey: repeat, msgType: input.msgType, timestamp: input.timestamp, dto: parsed.dto },
+        { contentKey: key, msgType: msgType, timestamp: input.timestamp, dto: parsed.dto },
       ]);
-      if (after.payStatus === before.payStatus && after.declareStatus === before.declareStatus)
+      if (before && after.payStatus === before.payStatus && after.declareStatus === before.declareStatus)
         return duplicate;
-      key = repeat;
     }
     seen.add(key);
+    seenBodies.add(bodyKey(input.msgBody));
     if (!applies || !parsed.ok)
       return { key, duplicate: false, applies: false, changedOrder: false, state: null };
     const no = parsed.dto.mchtOrderNo;
     const history = [
       ...(histories.get(no) ?? []),
-      { contentKey: key, msgType: input.msgType, timestamp: input.timestamp, dto: parsed.dto },
+      { contentKey: key, msgType: msgType, timestamp: input.timestamp, dto: parsed.dto },
     ];
     histories.set(no, history);
     const derived = deriveOrder(history);

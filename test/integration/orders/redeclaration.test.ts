@@ -3,8 +3,7 @@
 // failure is a new state (applied, forwarded under a new webhook-id), Payzero's resends are not.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repeatContentKey } from "../../../src/orders/apply.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { signedKey } from "../../../src/payzero/envelope.js";
 import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { reconcileOnce } from "../../../src/reconcile/reconcile.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
@@ -95,7 +94,7 @@ describe("a failed declaration declared again (section 8.1)", () => {
     await notify("DECLARE_STATUS_NOTIFY", failed, t3);
     expect(await order()).toMatchObject({ declareStatus: "DECLARE_FAILED", declareStatusAt: BigInt(t3) });
     const second = await p.db.notification.findUniqueOrThrow({
-      where: { contentKey: repeatContentKey("DECLARE_STATUS_NOTIFY", failed, BigInt(t3)) },
+      where: { contentKey: signedKey(signedEnvelope("DECLARE_STATUS_NOTIFY", failed, t3).sign) },
     });
     expect(second).toMatchObject({ changedOrder: true, timestamp: BigInt(t3), msgBody: failed });
 
@@ -117,7 +116,9 @@ describe("a failed declaration declared again (section 8.1)", () => {
       ["DECLARE_STATUS_NOTIFY", "payzero-notify", "DECLARE_FAILED"],
     ]);
     expect(new Set(forwarded.map((f) => f.id)).size).toBe(4);
-    expect(forwarded[1]!.id).toBe(`msg_${contentKey("DECLARE_STATUS_NOTIFY", failed)}`);
+    expect(forwarded[1]!.id).toBe(
+      `msg_${signedKey(signedEnvelope("DECLARE_STATUS_NOTIFY", failed, t1).sign)}`,
+    );
     expect(forwarded[3]!.id).toBe(`msg_${second.contentKey}`);
     expect(forwarded[3]!.data).toEqual(forwarded[1]!.data);
     expect([forwarded[1]!.timestamp, forwarded[3]!.timestamp]).toEqual([t1, t3]);

@@ -104,8 +104,10 @@ async function notificationsByOrder() {
 beforeAll(async () => {
   database = await createTestDatabase();
   db = createDb(database.url, 4);
+  // Names SOMETHING_NEW: a msgType Payzero does not send goes only to endpoints that name it.
   await sql(`INSERT INTO webhook_endpoints (id, url, msg_types, secret)
-             VALUES ('ep-1', 'http://127.0.0.1:9/hook', '{}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')`);
+             VALUES ('ep-1', 'http://127.0.0.1:9/hook', '{PAY_STATUS_NOTIFY,DECLARE_STATUS_NOTIFY,SOMETHING_NEW}',
+                     'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')`);
   // One at a time, each its own batch, as Payzero sent them.
   for (const m of [A1, A2, A3, B1, C1, ODD]) await applyNotifications(db, [m], fanOut);
   await ageHistory();

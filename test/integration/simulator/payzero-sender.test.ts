@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
+import { bodyKey, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { generateBatch } from "../../../src/simulator/batch.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { type AttemptReport, sendAll, sendWithResends } from "../../../src/simulator/payzero-sender.js";
@@ -46,7 +46,7 @@ describe("sendWithResends", () => {
     const [m] = generateBatch({ orders: 1, failRate: 0, seed: 1, prefix: "SEND-" }).messages;
     const result = await sendWithResends(m!, { url: notifyUrl, signToken: TEST_SIGN_TOKEN, offsetsMs: fast });
     expect(result).toEqual({ delivered: true, attempts: 1 });
-    expect(await queuedMessage(h.queue, contentKey(m!.msgType, m!.msgBody))).toBeDefined();
+    expect(await queuedMessage(h.queue, bodyKey(m!.msgBody))).toBeDefined();
   });
 
   it("sends again on the schedule until it reads exactly OK", async () => {
@@ -105,8 +105,7 @@ describe("sendAll", () => {
       4,
     );
     expect(result).toEqual({ delivered: batch.messages.length, undelivered: 0 });
-    for (const m of batch.messages)
-      expect(await queuedMessage(h.queue, contentKey(m.msgType, m.msgBody))).toBeDefined();
+    for (const m of batch.messages) expect(await queuedMessage(h.queue, bodyKey(m.msgBody))).toBeDefined();
   });
 });
 

@@ -8,7 +8,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { bodyKey } from "../../../src/payzero/envelope.js";
 import { NOTIFICATION_QUEUE, type NotificationBatch } from "../../../src/queue/queue.js";
 import { sendWithResends } from "../../../src/simulator/payzero-sender.js";
 import { PAYZERO_RESEND_OFFSETS_MS, scaleSchedule } from "../../../src/simulator/resend-schedule.js";
@@ -162,7 +162,7 @@ describe("chaos", () => {
           sendWithResends(m, {
             ...target,
             onAttempt: (r) => {
-              if (r.delivered) answeredOk.add(contentKey(m.msgType, m.msgBody));
+              if (r.delivered) answeredOk.add(bodyKey(m.msgBody));
             },
           }),
         );
@@ -260,8 +260,8 @@ async function waitUntil(what: string, done: () => Promise<boolean>, timeoutMs: 
 }
 
 async function storedKeys(): Promise<Set<string>> {
-  const rows = await db.notification.findMany({ select: { contentKey: true } });
-  return new Set(rows.map((n) => n.contentKey));
+  const rows = await db.notification.findMany({ select: { bodyKey: true } });
+  return new Set(rows.map((n) => n.bodyKey ?? ""));
 }
 
 /** The content keys of the messages in jobs Redis counts as active (held by a worker, alive or not). */
@@ -269,7 +269,7 @@ async function activeMessages(): Promise<string[]> {
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   const queue = new Queue<NotificationBatch>(NOTIFICATION_QUEUE, { connection, prefix: redisPrefix });
   try {
-    return (await queuedMessages(queue, ["active"])).map((m) => m.contentKey);
+    return (await queuedMessages(queue, ["active"])).map((m) => bodyKey(m.msgBody));
   } finally {
     await queue.close();
     connection.disconnect();

@@ -4,7 +4,7 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { signedKey } from "../../../src/payzero/envelope.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
@@ -70,11 +70,11 @@ describe("SIGTERM", () => {
           body: JSON.stringify(env),
         }).then(
           async (r) => ({
-            key: contentKey(env.msgType, env.msgBody),
+            key: signedKey(env.sign),
             status: r.status,
             body: await r.text(),
           }),
-          () => ({ key: contentKey(env.msgType, env.msgBody), status: "refused" as const, body: "" }),
+          () => ({ key: signedKey(env.sign), status: "refused" as const, body: "" }),
         ),
       );
       if (i === 100) stopped = service.stop(20_000);
@@ -128,9 +128,7 @@ describe("SIGTERM", () => {
       expect(await stopped, s.output().slice(-2000)).toBe(0);
       service = undefined;
       // Before any restart: the stop waited for the job, whose message is stored.
-      expect(
-        await db.notification.count({ where: { contentKey: contentKey(env.msgType, env.msgBody) } }),
-      ).toBe(1);
+      expect(await db.notification.count({ where: { contentKey: signedKey(env.sign) } })).toBe(1);
     } finally {
       if (!released) await lock.release();
     }

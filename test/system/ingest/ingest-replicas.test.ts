@@ -3,7 +3,7 @@
 // (The replica's start waits at most 20 s for its sync, within this test's 60 s: one that never syncs
 // is killed there, not left running.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { signedKey } from "../../../src/payzero/envelope.js";
 import { type IngestHarness, queuedMessages, startIngest } from "../../support/ingest.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { ask, startReplicaOf } from "../../support/redis-ha.js";
@@ -36,7 +36,7 @@ describe("the replica acknowledgement", () => {
     expect(alone.statusCode).toBe(503);
     expect(alone.body).toBe("unavailable");
     // The master has the job holding it (Redis took it); only the confirmation was missing.
-    const key = contentKey(envelope.msgType, envelope.msgBody);
+    const key = signedKey(envelope.sign);
     const copies = async () =>
       (await queuedMessages(h.queue, ["waiting"])).filter((m) => m.contentKey === key);
     expect(await copies()).toHaveLength(1);

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { signedKey } from "../../../src/payzero/envelope.js";
 import { queryDatabase } from "../../support/admin.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { REDIS_URL } from "../../support/env.js";
@@ -115,7 +115,7 @@ async function notify(port: number, mchtOrderNo: string): Promise<string> {
     body: JSON.stringify(envelope),
   });
   expect(await res.text()).toBe("OK");
-  return `msg_${contentKey(envelope.msgType, envelope.msgBody)}`;
+  return `msg_${signedKey(envelope.sign)}`;
 }
 
 async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { bodyKey } from "../../../src/payzero/envelope.js";
 import type { SimNotification } from "../../../src/simulator/payzero-sender.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
@@ -94,7 +94,7 @@ async function memory(): Promise<{ used: number; max: number }> {
 
 async function storedKeys(keys: string[]): Promise<number> {
   const rows = await db.$queryRaw<Array<{ n: bigint }>>`
-    SELECT count(*) AS n FROM notifications WHERE content_key = ANY(${keys})`;
+    SELECT count(*) AS n FROM notifications WHERE body_key = ANY(${keys})`;
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -175,7 +175,7 @@ async function fillThenDrain(
   expect(otherAnswers).toEqual([]);
 
   // 3. Everything answered OK is stored.
-  const keys = [...answeredOk, ...resent].map((n) => contentKey(n.msgType, n.msgBody));
+  const keys = [...answeredOk, ...resent].map((n) => bodyKey(n.msgBody));
   const storedUntil = Date.now() + 120_000;
   let stored = await storedKeys(keys);
   while (stored < keys.length && Date.now() < storedUntil) {

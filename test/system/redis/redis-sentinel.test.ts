@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { bodyKey } from "../../../src/payzero/envelope.js";
 import { signNotification } from "../../../src/simulator/payzero-sender.js";
 import {
   TEST_ADMIN_TOKEN,
@@ -139,7 +139,7 @@ describe("Redis Sentinel failover", () => {
     const senders: Array<Promise<void>> = [];
     const burst = (async () => {
       for (const [i, m] of messages.entries()) {
-        const key = contentKey(m.msgType, m.msgBody);
+        const key = bodyKey(m.msgBody);
         senders.push(sendUntilOk(m, () => answeredOk.add(key), deadline));
         if (i % 5 === 4) await sleep(50);
       }
@@ -185,7 +185,7 @@ describe("Redis Sentinel failover", () => {
       90_000,
     ).catch(() => {}); // the assertions below say what is missing
     const storedKeys = new Set(
-      (await db.notification.findMany({ select: { contentKey: true } })).map((n) => n.contentKey),
+      (await db.notification.findMany({ select: { bodyKey: true } })).map((n) => n.bodyKey),
     );
     const lost = [...answeredOk].filter((k) => !storedKeys.has(k));
     const ids = receiver.received.map((r) => String(r.headers["webhook-id"]));

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../../src/db/client.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { bodyKey } from "../../../src/payzero/envelope.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -213,11 +213,12 @@ describe("two api and two worker replicas", () => {
     }
 
     // Each distinct message stored once, every order in its final state.
-    const keys = new Set(messages.map((m) => contentKey(m.msgType, m.msgBody)));
+    const keys = new Set(messages.map((m) => bodyKey(m.msgBody)));
     expect(keys.size).toBe(messages.length);
-    const stored = await db!.notification.findMany({ select: { contentKey: true } });
+    const stored = await db!.notification.findMany({ select: { contentKey: true, bodyKey: true } });
     expect(stored).toHaveLength(keys.size);
-    expect(new Set(stored.map((n) => n.contentKey))).toEqual(keys);
+    expect(new Set(stored.map((n) => n.bodyKey))).toEqual(keys);
+    const idOf = new Map(stored.map((n) => [n.bodyKey, `msg_${n.contentKey}`]));
     expect(await db!.order.count({ where: { payStatus: "PAY_SUCCEED", declareStatus: "DECLARED" } })).toBe(
       ORDERS,
     );
@@ -249,7 +250,7 @@ describe("two api and two worker replicas", () => {
     }
     expect(new Set(all.map((r) => r.headers["webhook-id"])).size).toBe(messages.length);
     expect(new Set(declare.map((r) => r.headers["webhook-id"])).size).toBe(declares);
-    const expectedIds = (ms: Message[]) => new Set(ms.map((m) => `msg_${contentKey(m.msgType, m.msgBody)}`));
+    const expectedIds = (ms: Message[]) => new Set(ms.map((m) => idOf.get(bodyKey(m.msgBody))));
     expect(new Set(all.map((r) => r.headers["webhook-id"]))).toEqual(expectedIds(messages));
     expect(new Set(declare.map((r) => r.headers["webhook-id"]))).toEqual(
       expectedIds(messages.filter((m) => m.msgType === "DECLARE_STATUS_NOTIFY")),

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deriveOrder, messagesStateNeeds, type OrderMessage } from "../../../src/orders/order-state.js";
-import { contentKey } from "../../../src/payzero/envelope.js";
+import { unsignedKey } from "../../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../../../src/payzero/statuses.js";
 import { orderBody } from "../../support/payzero.js";
@@ -13,7 +13,12 @@ function msg(msgType: string, timestamp: number, fields: Record<string, unknown>
   const body = orderBody({ mchtOrderNo: "O-1", ...fields });
   const parsed = parseOrderResult(body);
   if (!parsed.ok) throw new Error(parsed.problem);
-  return { contentKey: contentKey(msgType, body), msgType, timestamp: BigInt(timestamp), dto: parsed.dto };
+  return {
+    contentKey: unsignedKey(msgType, body, BigInt(timestamp)),
+    msgType,
+    timestamp: BigInt(timestamp),
+    dto: parsed.dto,
+  };
 }
 
 describe("deriveOrder", () => {

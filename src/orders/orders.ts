@@ -3,16 +3,20 @@
 // payer themselves (orders/mask.ts), as they always did.
 import { pageOf } from "../db/page.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import type { RefundJson } from "../refunds/json.js";
+import { refundsOf } from "../refunds/read.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type OrderJson, orderJson } from "./json.js";
 
+/** One order, with the refunds registered for it (src/refunds). */
 export async function getOrder(
-  { db }: OrdersDeps,
+  deps: OrdersDeps,
   input: { mchtOrderNo: string },
-): Promise<OrderJson | Refusal> {
-  const order = await db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
-  return order ? orderJson(order) : { code: 404, message: "no such order" };
+): Promise<(OrderJson & { refunds: RefundJson[] }) | Refusal> {
+  const order = await deps.db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
+  if (!order) return { code: 404, message: "no such order" };
+  return { ...orderJson(order), refunds: await refundsOf(deps, order.mchtOrderNo) };
 }
 
 export interface OrderFilter {

@@ -10,8 +10,8 @@ CREATE TABLE refunds (
   polls                integer NOT NULL DEFAULT 0,
   next_poll_at         timestamptz(3),
   last_error           text,
-  created_at           timestamptz(3) NOT NULL DEFAULT now(),
-  updated_at           timestamptz(3) NOT NULL DEFAULT now()
+  created_at           timestamptz(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  updated_at           timestamptz(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE INDEX refunds_mcht_order_no_idx ON refunds (mcht_order_no);

@@ -144,6 +144,19 @@ describe("schema.prisma matches the migrations", () => {
       hash: "f".repeat(64),
     };
     expect(await db.auditEntry.create({ data: entry })).toEqual(entry);
+    const refund = {
+      mchtRefundOrderNo: "SCHEMA-R1",
+      mchtOrderNo: "SCHEMA-1",
+      refundAmount: 1225n,
+      refundStatus: "REFUND_REQUESTED",
+      version: 1,
+      polls: 2,
+      nextPollAt: at,
+      lastError: "timeout",
+      createdAt: at,
+      updatedAt: at,
+    };
+    expect(await db.refund.create({ data: refund })).toEqual(refund);
     // The migration's one head row.
     expect(await db.auditHead.findMany()).toEqual([{ id: 1, entries: 0n, lastHash: "0".repeat(64) }]);
   });
@@ -158,6 +171,7 @@ describe("schema.prisma matches the migrations", () => {
       webhook_backfills: Prisma.WebhookBackfillScalarFieldEnum,
       audit_log: Prisma.AuditEntryScalarFieldEnum,
       audit_head: Prisma.AuditHeadScalarFieldEnum,
+      refunds: Prisma.RefundScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

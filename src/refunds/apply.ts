@@ -28,7 +28,8 @@ export async function applyRefundAnswer(
   maxAgeSeconds: number,
   fanOut: FanOut,
 ): Promise<RefundAnswerResult> {
-  let outbox: { rows: unknown } | null = null;
+  // Set inside the transaction, so not narrowed to null by TypeScript.
+  let outbox = null as { rows: unknown } | null;
   const result = await db.$transaction(async (tx) => {
     const { refund, now } = await lockRefund(tx, mchtRefundOrderNo);
     const status = answer.dto.refundStatus;

@@ -5,14 +5,9 @@
 export const REFUND_STATUS_NOTIFY = "REFUND_STATUS_NOTIFY";
 
 /** Appendix A.8, in lifecycle order; the last two are final. */
-export const REFUND_STATUSES = [
-  "REFUND_INIT",
-  "REFUND_REQUESTED",
-  "REFUND_SUCCEED",
-  "REFUND_FAILED",
-] as const;
-export const REFUND_SUCCEED = "REFUND_SUCCEED";
-export const REFUND_FAILED = "REFUND_FAILED";
+const REFUND_STATUSES = ["REFUND_INIT", "REFUND_REQUESTED", "REFUND_SUCCEED", "REFUND_FAILED"] as const;
+const REFUND_SUCCEED = "REFUND_SUCCEED";
+const REFUND_FAILED = "REFUND_FAILED";
 
 export function isFinalRefundStatus(status: string | null): boolean {
   return status === REFUND_SUCCEED || status === REFUND_FAILED;

@@ -11,7 +11,7 @@ export const REFUND_POLL_EVERY_MS = 10_000;
 export const FIRST_DELAY_MS = 10_000;
 export const MAX_DELAY_MS = 10 * 60_000;
 /** Most queries in one run, at the reconciler's rate, so a run ends within about this long. */
-export const RUN_SECONDS = 10;
+const RUN_SECONDS = 10;
 
 /** The wait after the `polls`-th query (1-based). */
 export function pollDelayMs(polls: number): number {

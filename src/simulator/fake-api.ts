@@ -22,7 +22,7 @@ export interface FakeApiOptions {
  * A refund as the fake knows it: each query of it answers the next of `statuses` (A.8), the last one
  * for ever after, e.g. ["REFUND_REQUESTED", "REFUND_REQUESTED", "REFUND_SUCCEED"].
  */
-export interface ScriptedRefund {
+interface ScriptedRefund {
   mchtRefundOrderNo: string;
   mchtOrderNo: string;
   refundAmount: number;

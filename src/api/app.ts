@@ -20,6 +20,7 @@ import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { refundRoutes } from "./refunds.js";
 import { tokenRoutes } from "./tokens.js";
 import { type V1RouteModule, v1Api } from "./v1.js";
 import { webhookRoutes } from "./webhooks.js";
@@ -29,6 +30,7 @@ import { backfillRoutes } from "./webhooks-backfill.js";
 const V1_ROUTES: readonly V1RouteModule[] = [
   orderRoutes,
   expectedRoutes,
+  refundRoutes,
   notificationRoutes,
   webhookRoutes,
   deliveryRoutes,

@@ -1,8 +1,10 @@
 // GET /v1/orders/:mchtOrderNo and GET /v1/orders (filtered, cursor pages by mchtOrderNo).
 
+import { Type } from "typebox";
 import { ErrorReply, sendError } from "../ops/error-reply.js";
 import { OrderJson } from "../orders/json.js";
 import { getOrder, listOrders } from "../orders/orders.js";
+import { RefundJson } from "../refunds/json.js";
 import { isRefusal } from "../refusal.js";
 import { cursorAfter, textCursor } from "./pagination.js";
 import { Page } from "./schemas/common.js";
@@ -10,15 +12,24 @@ import { OrderParams, OrdersQuery } from "./schemas/orders.js";
 import { seesPersonalData } from "./scopes.js";
 import type { V1RouteModule } from "./v1.js";
 
+const OrderWithRefunds = Type.Object(
+  {
+    ...OrderJson.properties,
+    refunds: Type.Array(RefundJson, { description: "registered with POST /v1/refunds" }),
+  },
+  { description: "An order as derived from its notifications, with its refunds; amounts in fen" },
+);
+
 export const orderRoutes: V1RouteModule = async (app, { orders }) => {
   app.get(
     "/orders/:mchtOrderNo",
     {
       schema: {
-        description: "One order's current state (payer fields masked without the personal-data scope).",
+        description:
+          "One order's current state (payer fields masked without the personal-data scope), with the refunds registered for it (POST /v1/refunds).",
         tags: ["orders"],
         params: OrderParams,
-        response: { 200: OrderJson, "4xx": ErrorReply },
+        response: { 200: OrderWithRefunds, "4xx": ErrorReply },
       },
     },
     async (request, reply) => {

@@ -24,7 +24,15 @@ export type Invocation =
   | { command: "audit-list"; json: boolean; action?: string; target?: string; limit: number }
   | { command: "tokens-create"; json: boolean; name: string; scopes: string[] }
   | { command: "tokens-list"; json: boolean }
-  | { command: "tokens-revoke"; json: boolean; id: string };
+  | { command: "tokens-revoke"; json: boolean; id: string }
+  | {
+      command: "refund-register";
+      json: boolean;
+      mchtRefundOrderNo: string;
+      mchtOrderNo: string;
+      refundAmount: number | null;
+    }
+  | { command: "refund-show"; json: boolean; mchtRefundOrderNo: string };
 
 export type RetryTarget = { deliveryId: bigint } | { allFailedOf: string };
 
@@ -33,6 +41,7 @@ const COMMANDS = [
   "retry",
   "order",
   "expect",
+  "refund",
   "replay",
   "backfill",
   "audit",
@@ -60,6 +69,8 @@ export function parseInvocation(argv: string[]): Invocation {
       return order(rest);
     case "expect":
       return expect(rest);
+    case "refund":
+      return refund(rest);
     case "replay":
       return replay(rest);
     case "backfill":
@@ -169,6 +180,28 @@ function expect(args: string[]): Invocation {
     json: values.json ?? false,
     mchtOrderNos: given,
     needDeclare: values.declare ? true : values["no-declare"] ? false : null,
+  };
+}
+
+function refund(args: string[]): Invocation {
+  const [sub, ...rest] = args;
+  if (sub === "show") {
+    const { values, positionals: given } = parse(rest, {});
+    const [no] = positionals(given, ["<mchtRefundOrderNo>"], "refund show");
+    return { command: "refund-show", json: values.json ?? false, mchtRefundOrderNo: no! };
+  }
+  if (sub !== "register") throw new UsageError('refund: "register" or "show"');
+  const { values, positionals: given } = parse(rest, { amount: { type: "string" } });
+  const [refundNo, orderNo] = positionals(given, ["<mchtRefundOrderNo>", "<mchtOrderNo>"], "refund register");
+  const amount = values.amount === undefined ? null : Number(values.amount);
+  if (amount !== null && !/^[1-9][0-9]{0,14}$/.test(values.amount ?? ""))
+    throw new UsageError(`--amount must be a positive whole number of fen (got "${values.amount}")`);
+  return {
+    command: "refund-register",
+    json: values.json ?? false,
+    mchtRefundOrderNo: refundNo!,
+    mchtOrderNo: orderNo!,
+    refundAmount: amount,
   };
 }
 

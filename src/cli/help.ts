@@ -14,6 +14,11 @@ commands:
   expect <mchtOrderNo>… [--declare | --no-declare]
       register up to 1000 orders to expect (like POST /v1/orders/expected): the reconciler asks Payzero
       about them even if no notification comes; --no-declare: never declared, finished once paid
+  refund register <mchtRefundOrderNo> <mchtOrderNo> [--amount <fen>]
+      register a refund applied for with Payzero (like POST /v1/refunds): polled with Payzero's refund
+      status query until REFUND_SUCCEED or REFUND_FAILED, each change forwarded as REFUND_STATUS_NOTIFY
+  refund show <mchtRefundOrderNo>
+      the refund as Payzero last answered about it (like GET /v1/refunds/:mchtRefundOrderNo)
   replay <notificationId> [--webhook <id>] [--wait]
       forward a stored notification again: new deliveries for enabled, subscribed endpoints that have
       none, failed ones re-sent; the webhook-id stays msg_<contentKey> so receivers de-duplicate

@@ -13,6 +13,7 @@ import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
 import { showOrder } from "./commands/order.js";
+import { registerRefundCommand, showRefundCommand } from "./commands/refund.js";
 import { replayCommand } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
 import { createTokenCommand, listTokensCommand, revokeTokenCommand } from "./commands/tokens.js";
@@ -56,6 +57,10 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return showOrder(ctx, inv);
     case "expect":
       return expectOrdersCommand(ctx, inv);
+    case "refund-register":
+      return registerRefundCommand(ctx, inv);
+    case "refund-show":
+      return showRefundCommand(ctx, inv);
     case "replay":
       return replayCommand(ctx, inv);
     case "backfill":

@@ -1,5 +1,6 @@
 // The HTML of the endpoint pages: the list, the add form, one endpoint with its forms.
 
+import { REFUND_STATUS_NOTIFY } from "../payzero/refund.js";
 import type { EndpointView } from "../webhooks/endpoints/operations.js";
 import type { TestEventResult } from "../webhooks/endpoints/test-event.js";
 import { type Html, html } from "./html.js";
@@ -16,7 +17,7 @@ import {
 import { attemptsTable } from "./timeline.js";
 
 export type Endpoint = EndpointView;
-const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY"];
+const KNOWN_MSG_TYPES = ["PAY_STATUS_NOTIFY", "DECLARE_STATUS_NOTIFY", REFUND_STATUS_NOTIFY];
 
 export interface EndpointFields {
   url: string;

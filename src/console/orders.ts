@@ -6,6 +6,7 @@ import {
   HISTORY_LIMIT,
   type HistoryNotification,
   type MaskedOrder,
+  type OrderHistory,
   orderHistory,
 } from "../orders/history.js";
 import { listOrders } from "../orders/orders.js";
@@ -82,6 +83,7 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
       const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
       const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
 ${deliverySummary(history.notifications)}
+${refundsTable(history.refunds)}
 <h2>Timeline</h2>
 ${history.truncated ? html`<p class="hint">Only the first ${HISTORY_LIMIT} notifications are shown.</p>` : ""}
 ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
@@ -110,6 +112,18 @@ function deliverySummary(notifications: HistoryNotification[]): Html {
   const count = (s: string) => all.filter((d) => d.status === s).length;
   const failed = count("failed");
   return html`<p class="${failed > 0 ? "error" : "notice"}">Deliveries: ${count("succeeded")} succeeded, ${count("pending")} pending, ${failed} failed.${failed > 0 ? " Each failed one shows its attempts and a retry button below." : ""}</p>`;
+}
+
+/** The refunds registered for the order (POST /v1/refunds), as Payzero last answered about them. */
+function refundsTable(refunds: OrderHistory["refunds"]): Html {
+  if (refunds.length === 0) return html``;
+  return html`<div class="scroll"><table>
+<caption>Refunds (polled with Payzero's refund status query until final)</caption>
+<thead><tr><th scope="col">mchtRefundOrderNo</th><th scope="col">Status</th><th scope="col">Amount</th><th scope="col">Registered</th><th scope="col">Next query</th></tr></thead>
+<tbody>${refunds.map(
+    (r) =>
+      html`<tr><td><code>${r.mchtRefundOrderNo}</code></td><td>${r.refundStatus ? statusBadge(r.refundStatus) : html`<span class="muted">not answered yet</span>`}${r.lastError ? html`<br><span class="muted">${r.lastError}</span>` : ""}</td><td class="num">${amount(r.refundAmount)}</td><td>${time(r.createdAt)}</td><td>${r.nextPollAt ? time(r.nextPollAt) : r.final ? "final" : "given up"}</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 function amount(fen: number | null): string {

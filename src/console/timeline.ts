@@ -54,8 +54,9 @@ function renderEvent(ctx: PageContext, e: TimelineEvent, back: string): Html {
 function notificationEvent(n: HistoryNotification): Html {
   // An applied message's problem names the malformed fields it kept (src/payzero/orderResult.ts).
   const kept = n.applied && n.problem ? html` <span class="badge wait">kept</span> ${n.problem}` : "";
-  const outcome =
-    n.problem && !n.applied
+  const outcome = n.refund
+    ? html`refund <code>${n.refund.mchtRefundOrderNo}</code>: ${statusBadge(n.refund.refundStatus)} (the order's state is unchanged)`
+    : n.problem && !n.applied
       ? html`<span class="badge bad">problem</span> ${n.problem}`
       : n.changedOrder
         ? html`<span class="badge ok">applied</span>${kept}`
@@ -64,7 +65,7 @@ function notificationEvent(n: HistoryNotification): Html {
 <dl class="facts">
   <dt>Payzero time</dt><dd>${time(n.payzeroTime)}</dd>
   <dt>Arrived</dt><dd>${time(n.receivedAt)}</dd>
-  <dt>Source</dt><dd>${n.source}${n.source === "payzero-query" ? " (found by the reconciler)" : ""}</dd>
+  <dt>Source</dt><dd>${n.source}${n.source === "payzero-query" ? (n.refund ? " (Payzero's refund status query)" : " (found by the reconciler)") : ""}</dd>
   <dt>Outcome</dt><dd>${outcome}</dd>
 </dl>`;
 }

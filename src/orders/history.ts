@@ -1,7 +1,9 @@
 // The timeline operation: one order (payer masked) with everything that happened to it, oldest first:
 // its notifications (never their bodies, which hold the payer's data in full), the deliveries of each
-// and their attempts. The console draws its timeline from it, the CLI's `order` prints it.
+// and their attempts, and its refunds. The console draws its timeline from it, the CLI's `order` prints it.
 
+import { parseRefundResult, REFUND_STATUS_NOTIFY } from "../payzero/refund.js";
+import { refundsOf } from "../refunds/read.js";
 import type { Refusal } from "../refusal.js";
 import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import type { OrdersDeps } from "./deps.js";
@@ -17,9 +19,10 @@ export interface Statuses {
 }
 
 /** The order (masked) and its history oldest first; a 404 when neither exists. */
-export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: string }) {
+export async function orderHistory(deps: OrdersDeps, input: { mchtOrderNo: string }) {
+  const { db } = deps;
   const { mchtOrderNo } = input;
-  const [order, notifications] = await Promise.all([
+  const [order, notifications, refunds] = await Promise.all([
     db.order.findUnique({ where: { mchtOrderNo } }),
     db.notification.findMany({
       where: { mchtOrderNo },
@@ -35,11 +38,13 @@ export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: str
         },
       },
     }),
+    refundsOf(deps, mchtOrderNo),
   ]);
   if (!order && notifications.length === 0) return { code: 404, message: "no such order" } satisfies Refusal;
   return {
     order: order ? maskPayer(orderJson(order)) : null,
     truncated: notifications.length === HISTORY_LIMIT,
+    refunds,
     notifications: notifications.map((n) => ({
       id: String(n.id),
       msgType: n.msgType,
@@ -53,6 +58,7 @@ export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: str
       applied: n.applied,
       changedOrder: n.changedOrder,
       statusesAfter: statusesOf(n.orderAfter),
+      refund: n.msgType === REFUND_STATUS_NOTIFY ? refundOf(n.msgBody) : null,
       deliveries: n.deliveries.map((d) => ({
         ...deliveryView(d),
         endpoint: d.endpoint,
@@ -72,4 +78,17 @@ function statusesOf(orderAfter: unknown): Statuses | null {
   const o = orderAfter as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === "string" ? v : null);
   return { payStatus: text(o.payStatus), declareStatus: text(o.declareStatus) };
+}
+
+/** A refund event's refund and status (its body holds no personal data); null once pruned. */
+function refundOf(msgBody: string | null): { mchtRefundOrderNo: string; refundStatus: string } | null {
+  if (msgBody === null) return null;
+  try {
+    const parsed = parseRefundResult(JSON.parse(msgBody));
+    return parsed.ok
+      ? { mchtRefundOrderNo: parsed.dto.mchtRefundOrderNo, refundStatus: parsed.dto.refundStatus }
+      : null;
+  } catch {
+    return null;
+  }
 }

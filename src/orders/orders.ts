@@ -3,6 +3,8 @@
 // (orders/mask.ts) unless the caller may see personal data.
 import { pageOf } from "../db/page.js";
 import type { Prisma } from "../generated/prisma/client.js";
+import type { RefundJson } from "../refunds/json.js";
+import { refundsOf } from "../refunds/read.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type OrderJson, orderJson } from "./json.js";
@@ -11,12 +13,15 @@ import { maskPayer } from "./mask.js";
 /** The order as shown: the payer's fields masked unless `personalData`. */
 const shown = (personalData: boolean) => (order: OrderJson) => (personalData ? order : maskPayer(order));
 
+/** One order, with the refunds registered for it (src/refunds). */
 export async function getOrder(
-  { db }: OrdersDeps,
+  deps: OrdersDeps,
   input: { mchtOrderNo: string; personalData: boolean },
-): Promise<OrderJson | Refusal> {
-  const order = await db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
-  return order ? shown(input.personalData)(orderJson(order)) : { code: 404, message: "no such order" };
+): Promise<(OrderJson & { refunds: RefundJson[] }) | Refusal> {
+  const order = await deps.db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
+  if (!order) return { code: 404, message: "no such order" };
+  const view = shown(input.personalData)(orderJson(order));
+  return { ...view, refunds: await refundsOf(deps, order.mchtOrderNo) };
 }
 
 export interface OrderFilter {

@@ -27,6 +27,7 @@ interface Target {
   id: bigint;
   msgType: string;
   msgBody: string;
+  source: string;
 }
 
 export interface Replayed extends ReplayPlan {
@@ -49,7 +50,7 @@ export async function replayNotification(
   const { notificationId, webhookId } = input;
   const n = await db.notification.findUnique({
     where: { id: notificationId },
-    select: { id: true, msgType: true, contentKey: true, prunedAt: true, msgBody: true },
+    select: { id: true, msgType: true, contentKey: true, prunedAt: true, msgBody: true, source: true },
   });
   if (!n) return { code: 404, message: `no such notification: ${notificationId}` };
   if (n.msgBody === null)
@@ -117,7 +118,7 @@ function createMissing(db: Db, n: Target, webhookId?: string) {
     const endpoints = await tx.webhookEndpoint.findMany({
       where: {
         AND: [
-          subscribedTo(n.msgType, messageStatuses(n.msgBody)),
+          subscribedTo(n, messageStatuses(n.msgBody)),
           ...(webhookId === undefined ? [] : [{ id: webhookId }]),
         ],
       },
@@ -161,7 +162,7 @@ async function whyNoRow(db: Db, webhookId: string, n: Target): Promise<string> {
   const endpoint = await db.webhookEndpoint.findUnique({ where: { id: webhookId } });
   if (!endpoint) return "no such webhook";
   if (!endpoint.enabled) return "the webhook is disabled: enable it first";
-  if (!takes({ ...endpoint, payStatuses: [], declareStatuses: [] }, n.msgType, messageStatuses(n.msgBody)))
+  if (!takes({ ...endpoint, payStatuses: [], declareStatuses: [] }, n, messageStatuses(n.msgBody)))
     return `the webhook does not take ${n.msgType}`;
   return "the webhook's payStatus/declareStatus filter does not take this message";
 }

@@ -1,9 +1,10 @@
-// Payzero's query API (sections 1, 2.4 and 4.3/5.6/6.3): log in once, share the token, renew it before it
-// expires or once on a 401/403, query orders.
+// Payzero's query API (sections 1, 2.4, 4.3/5.6/6.3 and 9.2): log in once, share the token, renew it
+// before it expires or once on a 401/403, query orders and refunds.
 import { setTimeout as delay } from "node:timers/promises";
 import { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
 import { renewAt } from "./jwt.js";
 import { type OrderResultDto, parseOrderResult } from "./orderResult.js";
+import { parseRefundResult, type RefundResultDto } from "./refund.js";
 import { apiUrlProblem, callApi, type Transport } from "./transport.js";
 
 export { PayzeroApiError, PayzeroAuthError, PayzeroHttpError } from "./errors.js";
@@ -24,6 +25,14 @@ export interface QueriedOrder {
   dto: OrderResultDto;
   path: QueryPath;
 }
+
+/** An answer of the refund status query (9.2): the data as Payzero returned it (JSON text), and read. */
+export interface QueriedRefund {
+  msgBody: string;
+  dto: RefundResultDto;
+}
+
+const REFUND_PATH = "/order/refund";
 
 export interface PayzeroClientOptions {
   baseUrl: string;
@@ -84,8 +93,34 @@ export class PayzeroClient {
     throw new Error("no query path configured");
   }
 
+  /**
+   * The refund as Payzero knows it now (section 9.2). Throws PayzeroApiError when Payzero answered a
+   * business error or no data (it does not know the refund), PayzeroAuthError or PayzeroHttpError.
+   */
+  async queryRefund(mchtRefundOrderNo: string): Promise<QueriedRefund> {
+    const data = await this.#authorizedGet(
+      `${REFUND_PATH}?mchtRefundOrderNo=${encodeURIComponent(mchtRefundOrderNo)}`,
+    );
+    if (data === null)
+      throw new PayzeroApiError(null, "success with no data: the refund is not known", REFUND_PATH);
+    const parsed = parseRefundResult(data);
+    if (!parsed.ok) throw new PayzeroHttpError(200, REFUND_PATH, `data is not a refund: ${parsed.problem}`);
+    if (parsed.dto.mchtRefundOrderNo !== mchtRefundOrderNo)
+      throw new PayzeroHttpError(
+        200,
+        REFUND_PATH,
+        `the answer is about another refund (${parsed.dto.mchtRefundOrderNo})`,
+      );
+    return { msgBody: JSON.stringify(data), dto: parsed.dto };
+  }
+
   async #queryAt(queryPath: QueryPath, mchtOrderNo: string): Promise<QueriedOrder> {
-    const path = `${queryPath}?mchtOrderNo=${encodeURIComponent(mchtOrderNo)}`;
+    const data = await this.#authorizedGet(`${queryPath}?mchtOrderNo=${encodeURIComponent(mchtOrderNo)}`);
+    return asOrder(data, mchtOrderNo, queryPath);
+  }
+
+  /** A GET with the shared token, renewed once when refused. */
+  async #authorizedGet(path: string): Promise<unknown> {
     const token = await this.#currentToken();
     let data: unknown;
     try {
@@ -101,7 +136,7 @@ export class PayzeroClient {
         throw again;
       }
     }
-    return asOrder(data, mchtOrderNo, queryPath);
+    return data;
   }
 
   #get(path: string, token: string): Promise<unknown> {

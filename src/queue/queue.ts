@@ -134,6 +134,12 @@ export function notificationWorkerOptions(
   };
 }
 
+/** The refund poll's job scheduler (src/refunds/schedule.ts), on the reconciler's queue. */
+export const REFUND_POLL_SCHEDULER = "poll-refunds";
+
+/** Every 10 s and of no interest once done: not kept, so the console lists the reconciler's runs only. */
+export const refundPollJobOptions: JobsOptions = { attempts: 1, removeOnComplete: true, removeOnFail: true };
+
 /** A run is not retried (the next interval's run is); the last 100 of each outcome stay for the console. */
 export const reconcileJobOptions: JobsOptions = {
   attempts: 1,

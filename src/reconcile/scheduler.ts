@@ -14,10 +14,14 @@ import {
   createReconcileQueue,
   RECONCILE_QUEUE,
   RECONCILE_SCHEDULER,
+  REFUND_POLL_SCHEDULER,
   reconcileJobOptions,
   reconcileWorkerOptions,
+  refundPollJobOptions,
 } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
+import { pollRefundsOnce } from "../refunds/poll.js";
+import { REFUND_POLL_EVERY_MS } from "../refunds/schedule.js";
 import { decodeCursor, encodeCursor } from "./policy.js";
 import { type CursorStore, type ReconcileResult, reconcileOnce } from "./reconcile.js";
 
@@ -28,8 +32,8 @@ export interface ReconcilerDeps {
   db: Db;
   log: Logger;
   fanOut: FanOut;
-  /** Default: a PayzeroClient on config.payzeroApi. */
-  client?: Pick<PayzeroClient, "queryOrder">;
+  /** Default: a PayzeroClient on config.payzeroApi. One without queryRefund (a test's) polls no refund. */
+  client?: Pick<PayzeroClient, "queryOrder"> & Partial<Pick<PayzeroClient, "queryRefund">>;
 }
 
 export interface Reconciler {
@@ -40,7 +44,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const api = deps.config.payzeroApi;
   if (api === null) return { stop: async () => {} };
   const { redisPrefix: prefix, reconcile: settings } = deps.config;
-  // One client for every run: its login is shared until the token is due for renewal.
+  // One client for every run, of orders and of refunds: its login is shared until the token is due for renewal.
   const client =
     deps.client ??
     new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
@@ -57,12 +61,28 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
         { name: "reconcile", opts: reconcileJobOptions },
       ),
     )
+    // Registered refunds are asked about on the same queue: never beside a reconcile run, so both
+    // together keep to RECONCILE_RATE_PER_SECOND (src/refunds/schedule.ts).
+    .then(() =>
+      queue.upsertJobScheduler(
+        REFUND_POLL_SCHEDULER,
+        { every: REFUND_POLL_EVERY_MS },
+        { name: REFUND_POLL_SCHEDULER, opts: refundPollJobOptions },
+      ),
+    )
     .catch((err: Error) => deps.log.error({ err }, "reconciler not scheduled"));
   // Both series from the start: an alert on failed runs, or on no run at all, has something to read.
   for (const outcome of ["succeeded", "failed"]) reconcileRuns.inc({ outcome }, 0);
   const worker = new BackoffWorker<unknown, ReconcileResult>(
     RECONCILE_QUEUE,
-    async () => {
+    async (job) => {
+      if (job.name === REFUND_POLL_SCHEDULER) {
+        const queryRefund = client.queryRefund?.bind(client);
+        if (!queryRefund) return { queried: 0, changed: 0, failed: 0 };
+        const polled = await pollRefundsOnce({ ...deps, client: { queryRefund }, settings });
+        if (polled.queried > 0) deps.log.info(polled, "refund poll run finished");
+        return polled;
+      }
       const result = await reconcileOnce({ ...deps, client, settings, cursor });
       reconcileRuns.inc({ outcome: "succeeded" });
       reconcileOrders.inc({ result: "changed" }, result.changed);
@@ -75,7 +95,8 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   );
   const failures = throttledLog(deps.log);
   worker.on("closed", () => failures.stop());
-  worker.on("failed", (_job, err) => {
+  worker.on("failed", (job, err) => {
+    if (job?.name === REFUND_POLL_SCHEDULER) return failures.warn({ err }, "refund poll run failed");
     reconcileRuns.inc({ outcome: "failed" });
     failures.warn({ err }, "reconcile run failed");
   });

@@ -1,7 +1,8 @@
 // A fake Payzero query API for development, demos and tests: /auth/login, /order/queryOrder (QR,
 // quick-pay and mock-pay orders, sections 4.3/5.6/6.3) and /order/feedback (auto-pay and batch orders,
-// section 2.4) answered from in-memory stores, each path knowing only its own kind of order, plus
-// POST /_sim/orders[?kind=batch] to fill them from another process. Loopback only.
+// section 2.4) answered from in-memory stores, each path knowing only its own kind of order, the refund
+// status query (GET /order/refund, section 9.2) answering scripted progressions, plus
+// POST /_sim/orders[?kind=batch] and POST /_sim/refunds to fill them from another process. Loopback only.
 import { randomBytes } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { parseOrderResult } from "../payzero/orderResult.js";
@@ -17,8 +18,23 @@ export interface FakeApiOptions {
   now?: () => number;
 }
 
+/**
+ * A refund as the fake knows it: each query of it answers the next of `statuses` (A.8), the last one
+ * for ever after, e.g. ["REFUND_REQUESTED", "REFUND_REQUESTED", "REFUND_SUCCEED"].
+ */
+interface ScriptedRefund {
+  mchtRefundOrderNo: string;
+  mchtOrderNo: string;
+  refundAmount: number;
+  statuses: string[];
+}
+
 /** What the tests and the demo can see and change. */
 interface FakeApiState {
+  /** Refunds /order/refund knows, and how many times each was asked about. */
+  refunds: Map<string, ScriptedRefund & { asked: number }>;
+  /** Every /order/refund request (its mchtRefundOrderNo), answered or not. */
+  refundQueries: string[];
   /** Orders /order/queryOrder knows (created by sections 4, 5 or 6). */
   orders: Map<string, OrderResultJson>;
   /** Orders /order/feedback knows (auto-pay and batch orders, section 2). */
@@ -49,6 +65,8 @@ export interface FakeApi {
   setOrders: (orders: Iterable<OrderResultJson>) => void;
   /** Auto-pay and batch orders: only /order/feedback answers them. */
   setBatchOrders: (orders: Iterable<OrderResultJson>) => void;
+  /** Refunds for /order/refund, each starting its progression again. */
+  setRefunds: (refunds: Iterable<ScriptedRefund>) => void;
   /** Every token issued so far is refused from now on; new logins get working ones. */
   revokeIssuedTokens: () => void;
   close: () => Promise<void>;
@@ -67,6 +85,8 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   const now = options.now ?? Date.now;
   const secret = randomBytes(32).toString("hex");
   const state: FakeApiState = {
+    refunds: new Map(),
+    refundQueries: [],
     orders: new Map(),
     batchOrders: new Map(),
     logins: 0,
@@ -84,6 +104,9 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   };
   const setBatchOrders = (orders: Iterable<OrderResultJson>) => {
     for (const o of orders) state.batchOrders.set(o.mchtOrderNo, o);
+  };
+  const setRefunds = (refunds: Iterable<ScriptedRefund>) => {
+    for (const r of refunds) state.refunds.set(r.mchtRefundOrderNo, { ...r, asked: 0 });
   };
   const issued: string[] = [];
   const revokeIssuedTokens = () => {
@@ -131,6 +154,34 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   app.get("/order/queryOrder", queryRoute(state.queries, state.orders));
   app.get("/order/feedback", queryRoute(state.feedbackQueries, state.batchOrders));
 
+  app.get("/order/refund", async (request, reply) => {
+    const no = (request.query as { mchtRefundOrderNo?: string }).mchtRefundOrderNo ?? "";
+    state.refundQueries.push(no);
+    if (request.headers.authorization === undefined)
+      return reply.code(403).send({ error: "Forbidden", message: "no Authorization header" });
+    if (!authorized(request, secret, state, now())) return refuse(reply);
+    if (state.failQueries > 0) {
+      state.failQueries--;
+      return reply.code(state.failStatus).send({ message: "simulated failure" });
+    }
+    const refund = state.refunds.get(no);
+    if (!refund) return fail("30005", `退款请求不存在: ${no}`);
+    const status = refund.statuses[Math.min(refund.asked, refund.statuses.length - 1)];
+    refund.asked++;
+    const { mchtOrderNo, mchtRefundOrderNo, refundAmount } = refund;
+    return ok({ mchtOrderNo, mchtRefundOrderNo, refundAmount, refundStatus: status });
+  });
+
+  app.post("/_sim/refunds", async (request, reply) => {
+    const list: unknown = request.body;
+    if (!Array.isArray(list) || !list.every(isScriptedRefund))
+      return reply
+        .code(400)
+        .send(fail("30001", "expected an array of {mchtRefundOrderNo, mchtOrderNo, refundAmount, statuses}"));
+    setRefunds(list);
+    return ok({ stored: list.length });
+  });
+
   app.post("/_sim/orders", async (request, reply) => {
     const list: unknown = request.body;
     if (!Array.isArray(list) || !list.every((o) => parseOrderResult(JSON.stringify(o)).ok))
@@ -141,7 +192,28 @@ export async function startFakeApi(options: FakeApiOptions): Promise<FakeApi> {
   });
 
   const address = await app.listen({ host: "127.0.0.1", port: options.port ?? 0 });
-  return { url: address, state, setOrders, setBatchOrders, revokeIssuedTokens, close: () => app.close() };
+  return {
+    url: address,
+    state,
+    setOrders,
+    setBatchOrders,
+    setRefunds,
+    revokeIssuedTokens,
+    close: () => app.close(),
+  };
+}
+
+function isScriptedRefund(v: unknown): v is ScriptedRefund {
+  if (v === null || typeof v !== "object") return false;
+  const r = v as Record<string, unknown>;
+  return (
+    typeof r.mchtRefundOrderNo === "string" &&
+    typeof r.mchtOrderNo === "string" &&
+    Number.isSafeInteger(r.refundAmount) &&
+    Array.isArray(r.statuses) &&
+    r.statuses.length > 0 &&
+    r.statuses.every((s) => typeof s === "string")
+  );
 }
 
 function authorized(request: FastifyRequest, secret: string, state: FakeApiState, nowMs: number): boolean {

@@ -5,9 +5,9 @@ import type { Logger } from "pino";
 import type { Db } from "../../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../../ops/metrics.js";
 import { SpanKind, startTraced } from "../../ops/tracing.js";
-import { PAYZERO_MSG_TYPES } from "../../payzero/envelope.js";
 import { errorMessage } from "../../util.js";
 import { openEndpoint } from "../endpoints/endpoint-sealing.js";
+import { forwardedByDefault } from "../endpoints/filters.js";
 import type { Keyring } from "../endpoints/sealing.js";
 import { signingSecrets } from "../endpoints/secret.js";
 import type { Destinations } from "../transports/destination.js";
@@ -89,12 +89,13 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
   } else {
     if (span) request.headers.traceparent = span.traceparent;
     // Broker destinations carry the same headers, traceparent included, as message headers.
-    // msgType is not signed: a type other than Payzero's never becomes a routing key by default.
+    // msgType is not signed: only a type the service vouches for (forwardedByDefault) becomes a
+    // routing key by default.
     const type = row.notification.msgType;
     const message = {
       ...request,
       type,
-      ...(PAYZERO_MSG_TYPES.includes(type) && { defaultRoutingKey: type }),
+      ...(forwardedByDefault(row.notification) && { defaultRoutingKey: type }),
     };
     outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
   }

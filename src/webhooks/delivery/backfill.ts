@@ -102,16 +102,14 @@ export async function backfillStep(
       // each body here, in memory, since a stored body need not be JSON. A body retention removed
       // has nothing left to send.
       const rows = await tx.$queryRaw<
-        Array<{ id: bigint; receivedAt: Date; msgType: string; msgBody: string | null }>
+        Array<{ id: bigint; receivedAt: Date; msgType: string; msgBody: string | null; source: string }>
       >`
-        SELECT n.id, n.received_at AS "receivedAt", n.msg_type AS "msgType", n.msg_body AS "msgBody"
+        SELECT n.id, n.received_at AS "receivedAt", n.msg_type AS "msgType", n.msg_body AS "msgBody", n.source
           FROM notifications n
          WHERE ${after} AND n.received_at < ${b.until}
          ORDER BY n.received_at, n.id
          LIMIT ${batch}`;
-      const wanted = rows.filter(
-        (n) => n.msgBody !== null && takes(b, n.msgType, messageStatuses(n.msgBody)),
-      );
+      const wanted = rows.filter((n) => n.msgBody !== null && takes(b, n, messageStatuses(n.msgBody)));
       const created =
         wanted.length === 0
           ? 0

@@ -3,7 +3,13 @@
 import type { Prisma } from "../../generated/prisma/client.js";
 import type { FanOut, StoredNotification } from "../../orders/notification.js";
 import { PAYZERO_MSG_TYPES } from "../../payzero/envelope.js";
-import { type MessageStatuses, messageStatuses } from "../endpoints/filters.js";
+import { REFUND_STATUS_NOTIFY } from "../../payzero/refund.js";
+import {
+  type FilteredMessage,
+  forwardedByDefault,
+  type MessageStatuses,
+  messageStatuses,
+} from "../endpoints/filters.js";
 import { ENDPOINT_COLUMNS, type HeldDelivery, type HeldRow, held, interval } from "./delivery-queue.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { PayloadSource } from "./payload.js";
@@ -12,7 +18,10 @@ import type { PayloadSource } from "./payload.js";
  * Enabled endpoints that take this message: its msgType and statuses (an empty list means any; no
  * msgType filter takes only the types Payzero sends; see filters.ts).
  */
-export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma.WebhookEndpointWhereInput {
+export function subscribedTo(
+  message: FilteredMessage,
+  statuses: MessageStatuses,
+): Prisma.WebhookEndpointWhereInput {
   const within = (field: "payStatuses" | "declareStatuses", value: string | null) =>
     value === null
       ? { [field]: { isEmpty: true } }
@@ -20,9 +29,9 @@ export function subscribedTo(msgType: string, statuses: MessageStatuses): Prisma
   return {
     enabled: true,
     AND: [
-      PAYZERO_MSG_TYPES.includes(msgType)
-        ? { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: msgType } }] }
-        : { msgTypes: { has: msgType } },
+      forwardedByDefault(message)
+        ? { OR: [{ msgTypes: { isEmpty: true } }, { msgTypes: { has: message.msgType } }] }
+        : { msgTypes: { has: message.msgType } },
       within("payStatuses", statuses.payStatus),
       within("declareStatuses", statuses.declareStatus),
     ],
@@ -53,12 +62,16 @@ export async function insertDeliveries(
       SELECT n.id, e.id,
              statement_timestamp() + CASE WHEN e.ordering = 'per-order' THEN interval '0' ELSE ${interval(leaseMs)} END
         FROM unnest(${notifications.map((n) => n.id)}::bigint[], ${notifications.map((n) => n.msgType)}::text[],
-                    ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[])
-             AS n (id, msg_type, pay_status, declare_status)
+                    ${statuses.map((s) => s.payStatus)}::text[], ${statuses.map((s) => s.declareStatus)}::text[],
+                    ${notifications.map((n) => n.source)}::text[])
+             AS n (id, msg_type, pay_status, declare_status, source)
         JOIN webhook_endpoints e
           ON e.enabled
-         -- No msgType filter: the types Payzero sends only (it does not sign msgType).
-         AND ((cardinality(e.msg_types) = 0 AND n.msg_type = ANY (${[...PAYZERO_MSG_TYPES]}::text[]))
+         -- No msgType filter: forwardedByDefault (filters.ts): the types Payzero sends (it does not sign
+         -- msgType) and the refund events found by asking Payzero.
+         AND ((cardinality(e.msg_types) = 0
+               AND (n.msg_type = ANY (${[...PAYZERO_MSG_TYPES]}::text[])
+                    OR (n.msg_type = ${REFUND_STATUS_NOTIFY} AND n.source = 'payzero-query')))
               OR n.msg_type = ANY (e.msg_types))
          -- A NULL status (none in the message) is not = ANY of a list: only endpoints without that filter.
          AND (cardinality(e.pay_statuses) = 0 OR n.pay_status = ANY (e.pay_statuses))

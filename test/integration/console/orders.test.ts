@@ -1,5 +1,8 @@
 // The order pages over real Postgres and the real pipeline: search, state (payer masked), one timeline.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { noFanOut } from "../../../src/orders/notification.js";
+import { applyRefundAnswer } from "../../../src/refunds/apply.js";
+import { registerRefund } from "../../../src/refunds/register.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import type { Pipeline } from "../../support/pipeline.js";
 import { type Receiver, startReceiver } from "../../support/receiver.js";
@@ -96,6 +99,36 @@ describe("orders", () => {
     expect(timeline.match(/>Retry delivery \d+<\/button>/g)).toHaveLength(3);
     // The first change sets the pay status; the second moves the declare status on.
     expect(timeline.indexOf("PAY_SUCCEED")).toBeLessThan(timeline.indexOf("DECLARED</span>"));
+  });
+
+  it("show the order's refunds and each change of their status in the timeline", async () => {
+    const registered = await registerRefund(
+      { db: p.db, recordWrite: async () => {} },
+      { kind: "cli", user: "test" },
+      { mchtRefundOrderNo: "TL-RF-1", mchtOrderNo: "TL-1", refundAmount: 1225 },
+    );
+    expect(registered).toMatchObject({ created: true });
+    const answer = {
+      mchtOrderNo: "TL-1",
+      mchtRefundOrderNo: "TL-RF-1",
+      refundAmount: 1225,
+      refundStatus: "REFUND_REQUESTED",
+    };
+    await applyRefundAnswer(
+      p.db,
+      "TL-RF-1",
+      { msgBody: JSON.stringify(answer), dto: answer },
+      new Date(),
+      86_400,
+      noFanOut,
+    );
+    const res = await b.get("/console/orders/TL-1");
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain("<caption>Refunds");
+    expect(res.body).toContain("<code>TL-RF-1</code>");
+    expect(res.body).toContain("12.25 CNY");
+    expect(res.body).toContain("Notification REFUND_STATUS_NOTIFY");
+    expect(res.body).toMatch(/refund <code>TL-RF-1<\/code>: <span[^>]*>REFUND_REQUESTED/);
   });
 
   it("answer 404 for an order nobody heard of", async () => {

@@ -147,6 +147,19 @@ describe("schema.prisma matches the migrations", () => {
       hash: "f".repeat(64),
     };
     expect(await db.auditEntry.create({ data: entry })).toEqual(entry);
+    const refund = {
+      mchtRefundOrderNo: "SCHEMA-R1",
+      mchtOrderNo: "SCHEMA-1",
+      refundAmount: 1225n,
+      refundStatus: "REFUND_REQUESTED",
+      version: 1,
+      polls: 2,
+      nextPollAt: at,
+      lastError: "timeout",
+      createdAt: at,
+      updatedAt: at,
+    };
+    expect(await db.refund.create({ data: refund })).toEqual(refund);
     // The migration's one head row.
     expect(await db.auditHead.findMany()).toEqual([{ id: 1, entries: 0n, lastHash: "0".repeat(64) }]);
 
@@ -173,6 +186,7 @@ describe("schema.prisma matches the migrations", () => {
       audit_log: Prisma.AuditEntryScalarFieldEnum,
       audit_head: Prisma.AuditHeadScalarFieldEnum,
       api_tokens: Prisma.ApiTokenScalarFieldEnum,
+      refunds: Prisma.RefundScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

@@ -10,6 +10,7 @@ import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { createWorkerConnection, RECONCILE_QUEUE } from "../../../src/queue/queue.js";
 import type { RedisClient } from "../../../src/queue/redis.js";
 import { redisCursor, startReconciler } from "../../../src/reconcile/scheduler.js";
+import { registerRefund } from "../../../src/refunds/register.js";
 import { type FakeApi, startFakeApi } from "../../../src/simulator/fake-api.js";
 import { testConfig } from "../../support/config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "../../support/db.js";
@@ -61,9 +62,58 @@ describe("startReconciler", () => {
       });
       expect(order.payStatus).toBe("PAY_SUCCEED");
       const schedulers = await queue.getJobSchedulers();
-      expect(schedulers.map((s) => [s.key, s.every])).toEqual([["reconcile-stale-orders", 1000]]);
+      expect(schedulers.map((s) => [s.key, s.every]).sort()).toEqual([
+        ["poll-refunds", 10_000],
+        ["reconcile-stale-orders", 1000],
+      ]);
     } finally {
       for (const p of processes) await p.stop();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it("asks about registered refunds on the same queue, with the same login, until final", async () => {
+    const config = testConfig({
+      redisPrefix: testRedisPrefix(),
+      databaseUrl: database.url,
+      payzeroApi: { url: api.url, ...APP, queryPaths: ["/order/queryOrder"] },
+      reconcile: { ...settings, intervalSeconds: 1 },
+    });
+    await seedOrder(db, "SCHED-R", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    api.setOrders([payzeroOrder("SCHED-R", "PAY_SUCCEED", "NOT_DECLARED")]);
+    api.setRefunds([
+      {
+        mchtRefundOrderNo: "SCHED-RF",
+        mchtOrderNo: "SCHED-R",
+        refundAmount: 1,
+        statuses: ["REFUND_SUCCEED"],
+      },
+    ]);
+    const registered = await registerRefund(
+      { db, recordWrite: async () => {} },
+      { kind: "cli", user: "test" },
+      { mchtRefundOrderNo: "SCHED-RF", mchtOrderNo: "SCHED-R" },
+    );
+    expect(registered).toMatchObject({ created: true });
+    const loginsBefore = api.state.logins;
+    const reconciler = startReconciler({ config, connection: connect(config), db, log, fanOut: noFanOut });
+    const queue = new Queue(RECONCILE_QUEUE, { connection: connect(config), prefix: config.redisPrefix });
+    try {
+      await waitFor("the refund's final status", async () => {
+        const r = await db.refund.findUniqueOrThrow({ where: { mchtRefundOrderNo: "SCHED-RF" } });
+        return r.refundStatus === "REFUND_SUCCEED" && r.nextPollAt === null ? r : undefined;
+      });
+      await waitFor("the order brought up to date", async () => {
+        const o = await db.order.findUniqueOrThrow({ where: { mchtOrderNo: "SCHED-R" } });
+        return o.payStatus === "PAY_SUCCEED" ? o : undefined;
+      });
+      expect(api.state.logins - loginsBefore).toBe(1);
+      // Refund runs are not kept: the console's list of reconcile runs shows the reconciler's only.
+      const kept = await queue.getJobs(["completed", "failed"]);
+      expect(kept.every((j) => j.name === "reconcile")).toBe(true);
+    } finally {
+      await reconciler.stop();
       await queue.obliterate({ force: true });
       await queue.close();
     }

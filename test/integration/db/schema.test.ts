@@ -67,6 +67,16 @@ describe("schema.prisma matches the migrations", () => {
     const n = await db.notification.create({ data: notification });
     expect(n).toEqual({ id: n.id, ...notification });
 
+    const retry = {
+      mchtOrderNo: "SCHEMA-1",
+      kind: "declare",
+      generation: 3,
+      announcedAt: at,
+      consumedAt: at,
+      notificationId: n.id,
+    };
+    expect(await db.orderRetry.create({ data: retry })).toEqual(retry);
+
     const endpoint = {
       id: "ep_schema",
       url: "https://erp.example/hooks",

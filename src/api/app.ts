@@ -19,6 +19,7 @@ import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { retryRoutes } from "./orders-retries.js";
 import { type V1RouteModule, v1Api } from "./v1.js";
 import { webhookRoutes } from "./webhooks.js";
 import { backfillRoutes } from "./webhooks-backfill.js";
@@ -27,6 +28,7 @@ import { backfillRoutes } from "./webhooks-backfill.js";
 const V1_ROUTES: readonly V1RouteModule[] = [
   orderRoutes,
   expectedRoutes,
+  retryRoutes,
   notificationRoutes,
   webhookRoutes,
   deliveryRoutes,

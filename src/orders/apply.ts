@@ -8,11 +8,13 @@ import type { Order } from "../generated/prisma/client.js";
 import { contentKey } from "../payzero/envelope.js";
 import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
 import {
+  consumeRetries,
   type InsertedNotification,
   insertNotifications,
   loadOrders,
   lockOrders,
   type NotificationRow,
+  pendingRetriesOf,
   registerOrders,
   type StoredMessage,
   saveOrders,
@@ -28,6 +30,7 @@ import {
   type OrderState,
   sameState,
 } from "./order-state.js";
+import { announcedRepeatKey, type PendingRetry, retryKindOf } from "./retries.js";
 
 export interface ApplyResult {
   duplicate: boolean;
@@ -65,11 +68,19 @@ export async function applyNotifications(
         messages.flatMap((m) => [m.key, m.repeatKey]),
         orderNos,
       );
+      const retries = await pendingRetriesOf(tx, orderNos);
       // `now` is null only when no message is about an order, and then no order row is written.
-      const planned = plan(messages, stored, await loadOrders(tx, orderNos), now ?? new Date());
+      const planned = plan(messages, stored, await loadOrders(tx, orderNos), retries, now ?? new Date());
       await saveOrders(tx, planned.orders);
       await registerOrders(tx, planned.problemOrders);
       const inserted = await insertNotifications(tx, planned.rows);
+      await consumeRetries(
+        tx,
+        planned.consumed.flatMap((c) => {
+          const row = inserted.get(c.key);
+          return row ? [{ ...c.retry, notificationId: row.id }] : [];
+        }),
+      );
       const notifications = planned.rows.flatMap((r) => {
         const row = inserted.get(r.key);
         return row ? [asStored(r, row)] : [];
@@ -144,25 +155,47 @@ interface Plan {
   rows: NotificationRow[];
   /** Per input: null for a duplicate, else what to answer once its row has an id. */
   results: Array<{ key: string; result: ApplyResult } | null>;
+  /** Announced retries whose outcome a message of this batch reports, with that message's key. */
+  consumed: Array<{ key: string; retry: PendingRetry }>;
 }
 
 /** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
-function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>, now: Date): Plan {
+function plan(
+  messages: Prepared[],
+  stored: StoredMessage[],
+  before: Map<string, Order>,
+  retries: PendingRetry[],
+  now: Date,
+): Plan {
   const seen = new Set(stored.map((s) => s.contentKey));
+  const pending = new Map(retries.map((r) => [`${r.kind}\n${r.mchtOrderNo}`, r]));
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
-  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [] };
+  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [], consumed: [] };
   const problemOrders = new Set<string>();
   for (const m of messages) {
     // A body stored before is a duplicate, unless it comes again as a new state (not stored yet either).
     const again = seen.has(m.key) && !seen.has(m.repeatKey) && isNewState(m, stored, histories, current);
-    const key = !seen.has(m.key) ? m.key : again ? m.repeatKey : null;
+    let key = !seen.has(m.key) ? m.key : again ? m.repeatKey : null;
+    // The first message of an announced retry's kind reports its outcome: new even if seen before,
+    // unless it is a copy of the stored one (the same Payzero timestamp).
+    const kind = m.applies ? retryKindOf(m.input.msgType) : null;
+    const retry = kind ? pending.get(`${kind}\n${m.mchtOrderNo}`) : undefined;
+    let announced = false;
+    if (key === null && retry && !isStoredCopy(m, stored)) {
+      const repeat = announcedRepeatKey(m.key, retry.kind, retry.generation);
+      if (!seen.has(repeat)) [key, announced] = [repeat, true];
+    }
     if (key === null) {
       out.results.push(null);
       continue;
     }
     seen.add(key);
+    if (retry) {
+      pending.delete(`${retry.kind}\n${retry.mchtOrderNo}`);
+      out.consumed.push({ key, retry });
+    }
     let order: Order | undefined;
     let changedOrder = false;
     if (m.applies && m.parsed.ok) {
@@ -177,7 +210,8 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       histories.set(orderNo, history);
       const state = deriveOrder(history);
       const previous = current.get(orderNo);
-      changedOrder = previous === undefined || !sameState(state, previous);
+      // An announced retry's outcome is an event of the order even when it shows the same state again.
+      changedOrder = previous === undefined || announced || !sameState(state, previous);
       order = changedOrder ? withRegistration(state, previous, now) : previous!;
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
@@ -212,6 +246,11 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   out.orders = [...changed].map((no) => current.get(no)!);
   out.problemOrders = [...problemOrders].filter((no) => !current.has(no));
   return out;
+}
+
+/** A copy of a stored message: the same content with the same Payzero timestamp (a resend keeps it). */
+function isStoredCopy(m: Prepared, stored: StoredMessage[]): boolean {
+  return stored.some((s) => s.contentKey === m.key && s.timestamp === m.input.timestamp);
 }
 
 /**

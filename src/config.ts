@@ -450,8 +450,8 @@ export const SETTINGS = {
   RECONCILE_RATE_PER_SECOND: setting({
     type: PositiveInt,
     default: "5",
-    doc: "Queries per second to Payzero's API at most",
-    roles: ["worker"],
+    doc: "Queries per second to Payzero's API at most, per process: the reconciler's runs, and `POST /v1/orders/:mchtOrderNo/query` in each api process",
+    roles: SERVING,
     group: "reconcile",
     field: "ratePerSecond",
   }),

@@ -99,27 +99,45 @@ async function askAbout(deps: ReconcileDeps, order: StoredOrder): Promise<Outcom
     return err instanceof PayzeroAuthError ? "refused" : "failed";
   }
   if (order.payzeroUnknownSince !== null) await clearUnknown(deps.db, order.mchtOrderNo);
-  const types = differences(order, answer.dto);
-  if (types.length === 0) return "unchanged";
   try {
-    let changed = false;
-    for (const msgType of types) {
-      const result = await applyNotification(
-        deps.db,
-        queryNotification(msgType, answer.msgBody, horizon, askedAt),
-        deps.fanOut,
-      );
-      changed ||= result.changedOrder;
-    }
-    deps.log.info(
-      { mchtOrderNo: order.mchtOrderNo, msgTypes: types, changed },
-      "reconcile: applied Payzero's answer",
-    );
+    const { changed } = await applyAnswer(deps, order, answer, horizon, askedAt);
     return changed ? "changed" : "unchanged";
   } catch (err) {
     deps.log.error({ mchtOrderNo: order.mchtOrderNo, err: errorText(err) }, "reconcile: apply failed");
     return "failed";
   }
+}
+
+/** What applying an answer did: the message types it called for, and whether the order changed. */
+export interface AppliedAnswer {
+  msgTypes: string[];
+  changed: boolean;
+}
+
+/**
+ * Feeds Payzero's answer about an order through the apply step: one message per dimension whose status
+ * differs from the stored one (differences). Shared by the reconciler's runs and POST …/query.
+ */
+export async function applyAnswer(
+  deps: Pick<ReconcileDeps, "db" | "fanOut"> & { log: { info(obj: object, msg: string): void } },
+  order: StoredOrder,
+  answer: QueriedOrder,
+  horizon: bigint | null,
+  askedAt: Date,
+): Promise<AppliedAnswer> {
+  const msgTypes = differences(order, answer.dto);
+  let changed = false;
+  for (const msgType of msgTypes) {
+    const result = await applyNotification(
+      deps.db,
+      queryNotification(msgType, answer.msgBody, horizon, askedAt),
+      deps.fanOut,
+    );
+    changed ||= result.changedOrder;
+  }
+  if (msgTypes.length > 0)
+    deps.log.info({ mchtOrderNo: order.mchtOrderNo, msgTypes, changed }, "applied Payzero's answer");
+  return { msgTypes, changed };
 }
 
 function errorText(err: unknown): string {

@@ -68,3 +68,24 @@ export const RetryReply = Type.Object({
   registered: Type.Boolean({ description: "the order was not known and is now registered as expected" }),
   order: MaskedOrder,
 });
+
+const NullableText = Type.Union([Type.String(), Type.Null()]);
+
+export const QueryReply = Type.Object({
+  order: MaskedOrder,
+  payzero: Type.Object({
+    known: Type.Boolean({ description: 'false: every query path answered "no such order"' }),
+    path: Type.Union([Type.Literal("/order/queryOrder"), Type.Literal("/order/feedback"), Type.Null()]),
+    payStatus: NullableText,
+    declareStatus: NullableText,
+    declareFailReason: NullableText,
+    message: Type.Union([Type.String(), Type.Null()], {
+      description: "Payzero's words when it does not know the order",
+    }),
+    applied: Type.Array(Type.String(), {
+      description:
+        "the messages the answer was applied as (source payzero-query), one per status that differed",
+    }),
+    changedOrder: Type.Boolean(),
+  }),
+});

@@ -463,6 +463,23 @@ export const SETTINGS = {
     group: "reconcile",
     field: "awaitDeclaration",
   }),
+  RECONCILE_ABANDONED_AFTER_SECONDS: setting({
+    type: PositiveInt,
+    default: "86400",
+    doc: "An order unchanged this long in `NOT_PAYED`, `PAY_FAILED` or `DECLARE_FAILED` (and no retry announced) is abandoned: asked about within `RECONCILE_ABANDONED_SHARE_PERCENT` of each run only",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "abandonedAfterSeconds",
+  }),
+  RECONCILE_ABANDONED_SHARE_PERCENT: setting({
+    type: Type.Integer({ minimum: 0, maximum: 100 }),
+    format: "0 to 100",
+    default: "10",
+    doc: "The share of `RECONCILE_BATCH_SIZE` abandoned orders get in a run (at least one order when not 0), walked apart from the others; what they leave unused goes to the others. Announced retries and expected orders come first",
+    roles: ["worker"],
+    group: "reconcile",
+    field: "abandonedSharePercent",
+  }),
   RECONCILE_UNKNOWN_ORDER_SECONDS: setting({
     type: PositiveInt,
     default: "86400",

@@ -8,16 +8,18 @@ import type { FanOut } from "../orders/notification.js";
 import { PayzeroApiError, PayzeroAuthError } from "../payzero/errors.js";
 import type { QueriedOrder } from "../payzero/query-api.js";
 import {
+  abandonedShare,
   type Cursor,
   differences,
   nextCursor,
+  priorityOrdersQuery,
   queryNotification,
   type ReconcileSettings,
   type StoredOrder,
   staleOrdersQuery,
   startOffset,
 } from "./policy.js";
-import { clearUnknown, databaseNow, markUnknown, newestKnown } from "./store.js";
+import { announcedOrders, clearUnknown, databaseNow, markUnknown, newestKnown } from "./store.js";
 
 export interface CursorStore {
   load: () => Promise<Cursor | null>;
@@ -32,6 +34,8 @@ export interface ReconcileDeps {
   settings: ReconcileSettings;
   /** Where the walk over stale orders goes on from; default: from the oldest every run. */
   cursor?: CursorStore;
+  /** Likewise for the walk over abandoned orders (see policy.ts). */
+  abandonedCursor?: CursorStore;
   /**
    * The time staleness is measured at; default Postgres's now(), the clock that wrote every order's
    * updatedAt (tests move it to age orders). The local clock only stamps when an answer was received.
@@ -51,14 +55,56 @@ type Outcome = "changed" | "unchanged" | "failed" | "refused";
 const noCursor: CursorStore = { load: async () => null, save: async () => {} };
 
 export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResult> {
+  const { db, settings: s } = deps;
   const cursorStore = deps.cursor ?? noCursor;
+  const abandonedStore = deps.abandonedCursor ?? noCursor;
   const cursor = await cursorStore.load();
-  const now = deps.now?.() ?? (await databaseNow(deps.db));
-  const batch: StoredOrder[] = await deps.db.order.findMany(staleOrdersQuery(now, deps.settings, cursor));
+  const abandonedCursor = await abandonedStore.load();
+  const now = deps.now?.() ?? (await databaseNow(db));
+  // Announced orders are never abandoned. The abandoned share is taken before the rest, so that what it
+  // leaves unused goes to the others.
+  const announced = await announcedOrders(db, now, s.maxAgeSeconds, s.batchSize);
+  const abandonedTake = abandonedShare(s);
+  const abandoned: StoredOrder[] =
+    abandonedTake > 0
+      ? await db.order.findMany(
+          staleOrdersQuery(now, s, abandonedCursor, {
+            kind: "abandoned",
+            exclude: announced,
+            take: abandonedTake,
+          }),
+        )
+      : [];
+  const othersTake = s.batchSize - abandoned.length;
+  const priority: StoredOrder[] = await db.order.findMany(priorityOrdersQuery(now, s, announced, othersTake));
+  const regularTake = othersTake - priority.length;
+  const regular: StoredOrder[] =
+    regularTake > 0
+      ? await db.order.findMany(
+          staleOrdersQuery(now, s, cursor, {
+            kind: "regular",
+            exclude: priority.map((o) => o.mchtOrderNo),
+            take: regularTake,
+          }),
+        )
+      : [];
+  const batch = [...priority, ...regular, ...abandoned];
   const outcomes = await askPaced(deps, batch);
   // A refused query (it ends the run) asked nothing: the next run starts with that order.
   const askedAbout = outcomes.at(-1) === "refused" ? outcomes.length - 1 : outcomes.length;
-  await cursorStore.save(nextCursor(batch, askedAbout, deps.settings.batchSize, cursor));
+  const askedOf = (offset: number, part: readonly StoredOrder[]) =>
+    Math.max(0, Math.min(part.length, askedAbout - offset));
+  if (regularTake > 0)
+    await cursorStore.save(nextCursor(regular, askedOf(priority.length, regular), regularTake, cursor));
+  if (abandonedTake > 0)
+    await abandonedStore.save(
+      nextCursor(
+        abandoned,
+        askedOf(priority.length + regular.length, abandoned),
+        abandonedTake,
+        abandonedCursor,
+      ),
+    );
   const count = (o: Outcome) => outcomes.filter((x) => x === o).length;
   return { queried: outcomes.length, changed: count("changed"), failed: count("failed") + count("refused") };
 }

@@ -22,6 +22,11 @@ const NOTICES: Record<string, string> = {
   enabled: "Endpoint enabled.",
   disabled: "Endpoint disabled: it gets no deliveries until enabled.",
   rotated: "Secret rotated. Deliveries are signed with the old secret too until the time shown.",
+  "queried-changed": "Payzero answered with a new state: applied below and forwarded (source payzero-query).",
+  "queried-unchanged": "Payzero answered: nothing new.",
+  "queried-unknown": "Payzero does not know this order (neither /order/queryOrder nor /order/feedback).",
+  "retry-announced":
+    "Retry announced: the next notification of its kind is forwarded as a new event, and the reconciler asks about the order until it comes.",
 };
 
 export function noticeOf(query: Record<string, string | undefined>): { notice?: string } {

@@ -9,10 +9,10 @@ import { claimedFanOut } from "../webhooks/delivery/delivery-rows.js";
 import type { FanOut } from "./notification.js";
 
 /** How long POST …/query waits for Payzero at most: a customer may be waiting at checkout. */
-export const ASK_TIMEOUT_MS = 5000;
+const ASK_TIMEOUT_MS = 5000;
 
 /** Where asking Payzero now logs: the api app's logger, the CLI's none. */
-export interface AskLog {
+interface AskLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
 }

@@ -168,6 +168,7 @@ describe("schema.prisma matches the migrations", () => {
       webhook_backfills: Prisma.WebhookBackfillScalarFieldEnum,
       audit_log: Prisma.AuditEntryScalarFieldEnum,
       audit_head: Prisma.AuditHeadScalarFieldEnum,
+      order_retries: Prisma.OrderRetryScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

@@ -9,7 +9,7 @@ import { auditWrites, type RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
 import { type ConsoleDeps, consoleUi } from "../console/index.js";
 import { type Db, pingDatabase } from "../db/client.js";
-import { ordersDeps } from "../orders/deps.js";
+import { ordersDeps, payzeroAsk } from "../orders/deps.js";
 import type { NotificationBatch } from "../queue/queue.js";
 import type { RedisClient } from "../queue/redis.js";
 import { buildApp, type Listener } from "../server.js";
@@ -20,6 +20,8 @@ import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { queryRoutes } from "./orders-query.js";
+import { retryRoutes } from "./orders-retries.js";
 import { refundRoutes } from "./refunds.js";
 import { tokenRoutes } from "./tokens.js";
 import { type V1RouteModule, v1Api } from "./v1.js";
@@ -31,6 +33,8 @@ const V1_ROUTES: readonly V1RouteModule[] = [
   orderRoutes,
   expectedRoutes,
   refundRoutes,
+  retryRoutes,
+  queryRoutes,
   notificationRoutes,
   webhookRoutes,
   deliveryRoutes,
@@ -76,7 +80,12 @@ export async function buildApiApp(deps: ApiAppDeps): Promise<FastifyInstance> {
   // none happens before it exists.
   let log: FastifyBaseLogger | undefined;
   const recordWrite: RecordWrite = (record) => auditWrites(db, log!)(record);
-  const orders = ordersDeps(db, recordWrite);
+  // Asking Payzero now logs through the app's logger too (made below, before any request).
+  const askLog = {
+    info: (obj: object, msg: string) => log?.info(obj, msg),
+    warn: (obj: object, msg: string) => log?.warn(obj, msg),
+  };
+  const orders = ordersDeps(db, recordWrite, payzeroAsk(config, askLog));
   const webhooks = webhookDeps(config, db, recordWrite);
   const audit = auditDeps(db, recordWrite);
   const tokens = tokensDeps(db, recordWrite);

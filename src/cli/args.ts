@@ -17,6 +17,8 @@ export type Invocation =
   | { command: "deliveries"; json: boolean; status: DeliveryStatus; webhookId?: string; limit: number }
   | { command: "retry"; json: boolean; wait: boolean; target: RetryTarget }
   | { command: "order"; json: boolean; mchtOrderNo: string }
+  | { command: "order-retry"; json: boolean; mchtOrderNo: string; kind: string }
+  | { command: "order-query"; json: boolean; mchtOrderNo: string }
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
   | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
@@ -159,10 +161,22 @@ function retry(args: string[]): Invocation {
 }
 
 function order(args: string[]): Invocation {
-  const { values, positionals: given } = parse(args, {});
+  const { values, positionals: given } = parse(args, { kind: { type: "string" } });
+  const json = values.json ?? false;
+  const checked = (no: string) => {
+    if (no.length === 0 || no.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
+    return no;
+  };
+  // `order retry <no> --kind …` and `order query <no>`; `order <no>` alone shows it (even an order named "query").
+  if (given.length === 2 && given[0] === "retry") {
+    if (values.kind === undefined) throw new UsageError("order retry needs --kind pay or --kind declare");
+    return { command: "order-retry", json, mchtOrderNo: checked(given[1]!), kind: values.kind };
+  }
+  if (values.kind !== undefined) throw new UsageError("--kind goes with order retry <mchtOrderNo>");
+  if (given.length === 2 && given[0] === "query")
+    return { command: "order-query", json, mchtOrderNo: checked(given[1]!) };
   const [no] = positionals(given, ["<mchtOrderNo>"], "order");
-  if (no!.length === 0 || no!.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
-  return { command: "order", json: values.json ?? false, mchtOrderNo: no! };
+  return { command: "order", json, mchtOrderNo: checked(no!) };
 }
 
 function expect(args: string[]): Invocation {

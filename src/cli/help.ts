@@ -11,6 +11,13 @@ commands:
       re-send failed deliveries now (one attempt each), like POST /v1/deliveries/:id/retry
   order <mchtOrderNo>
       the order's state and notification history, oldest first (payer data masked)
+  order retry <mchtOrderNo> --kind pay|declare
+      announce that you asked Payzero to pay again (sections 2.7, 4.2, 5.5, 6.2) or to declare again
+      (8.1), like POST /v1/orders/:mchtOrderNo/retries: the next notification of that kind is forwarded
+      as a new event even if identical to an earlier one
+  order query <mchtOrderNo>
+      ask Payzero about the order now and apply its answer (like POST /v1/orders/:mchtOrderNo/query;
+      needs PAYZERO_API_URL, PAYZERO_APP_ID, PAYZERO_APP_KEY); a worker sends what it forwards
   expect <mchtOrderNo>… [--declare | --no-declare]
       register up to 1000 orders to expect (like POST /v1/orders/expected): the reconciler asks Payzero
       about them even if no notification comes; --no-declare: never declared, finished once paid

@@ -4,7 +4,7 @@ import { userInfo } from "node:os";
 import type { Actor } from "../actor.js";
 import { auditDeps } from "../audit/deps.js";
 import { auditWrites } from "../audit/record.js";
-import { ordersDeps } from "../orders/deps.js";
+import { ordersDeps, payzeroAsk } from "../orders/deps.js";
 import { tokensDeps } from "../tokens/deps.js";
 import { webhookDeps } from "../webhooks/deps.js";
 import type { Invocation } from "./args.js";
@@ -13,6 +13,7 @@ import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
 import { showOrder } from "./commands/order.js";
+import { queryOrderCommand, retryOrderCommand } from "./commands/order-actions.js";
 import { registerRefundCommand, showRefundCommand } from "./commands/refund.js";
 import { replayCommand } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
@@ -29,13 +30,16 @@ function cliActor(): Actor {
   }
 }
 
+/** Asking Payzero logs nothing: the command prints its answer. */
+const quiet = { info: () => {}, warn: () => {} };
+
 /** What every command gets: the operations' deps, built once per invocation, and who ran it. */
 export function commandContext(invocation: CliContext): CommandContext {
   // Writes go to the audit log only: a log line on stderr would change every command's output.
   const recordWrite = auditWrites(invocation.db);
   return {
     ...invocation,
-    orders: ordersDeps(invocation.db, recordWrite),
+    orders: ordersDeps(invocation.db, recordWrite, payzeroAsk(invocation.config, quiet)),
     webhooks: webhookDeps(invocation.config, invocation.db, recordWrite),
     audit: auditDeps(invocation.db, recordWrite),
     tokens: tokensDeps(invocation.db, recordWrite),
@@ -55,6 +59,10 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return retryDeliveries(ctx, inv);
     case "order":
       return showOrder(ctx, inv);
+    case "order-retry":
+      return retryOrderCommand(ctx, inv);
+    case "order-query":
+      return queryOrderCommand(ctx, inv);
     case "expect":
       return expectOrdersCommand(ctx, inv);
     case "refund-register":

@@ -1,6 +1,6 @@
 // /console/orders (search by prefix, filter by status) and /console/orders/<mchtOrderNo> (state and timeline).
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { Type } from "typebox";
 import {
   HISTORY_LIMIT,
@@ -10,13 +10,16 @@ import {
   orderHistory,
 } from "../orders/history.js";
 import { listOrders } from "../orders/orders.js";
+import { queryOrderNow } from "../orders/query.js";
+import { announceRetry, pendingRetries, RETRY_KINDS, retryConflict } from "../orders/retries.js";
 import { DECLARE_STATUSES, PAY_STATUSES } from "../payzero/statuses.js";
 import { isRefusal } from "../refusal.js";
 import type { ConsoleDeps } from "./deps.js";
 import { type Html, html } from "./html.js";
-import { BASE, orderLink, page, statusBadge, time } from "./layout.js";
-import { noticeOf, sendPage } from "./respond.js";
+import { actionButton, BASE, orderLink, type PageContext, page, statusBadge, time } from "./layout.js";
+import { noticeOf, sendPage, withNotice } from "./respond.js";
 import { buildTimeline, renderTimeline } from "./timeline.js";
+import { EmptyForm, RetryForm } from "./webhook-schemas.js";
 
 const ORDERS_PER_PAGE = 50;
 
@@ -81,7 +84,9 @@ ${nextHref ? html`<p><a href="${nextHref}">Next page</a></p>` : ""}`;
         return sendPage(reply.code(404), page(ctx, { title: "Order not found", section: "orders", body }));
       }
       const self = `${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`;
+      const pending = await pendingRetries(orders, mchtOrderNo);
       const body = html`${history.order ? stateCard(history.order) : html`<p>No state: no notification about it could be applied.</p>`}
+${actions(ctx, self, history.order, pending, orders.payzero !== null)}
 ${deliverySummary(history.notifications)}
 ${refundsTable(history.refunds)}
 <h2>Timeline</h2>
@@ -91,6 +96,72 @@ ${renderTimeline(ctx, buildTimeline(history.notifications), self)}`;
       return sendPage(reply, page(ctx, { title: `Order ${mchtOrderNo}`, section: "orders", notice, body }));
     },
   );
+
+  app.post(
+    "/orders/:mchtOrderNo/query",
+    { schema: { params: OrderParams, body: EmptyForm } },
+    async (request, reply) => {
+      const { mchtOrderNo } = request.params;
+      const result = await queryOrderNow(orders, request.consoleCtx!.actor, { mchtOrderNo });
+      if (isRefusal(result)) return refused(reply, request.consoleCtx!, "Not asked", result, mchtOrderNo);
+      const notice = !result.payzero.known
+        ? "queried-unknown"
+        : result.payzero.changedOrder
+          ? "queried-changed"
+          : "queried-unchanged";
+      return reply.redirect(withNotice(`${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`, notice), 303);
+    },
+  );
+
+  app.post(
+    "/orders/:mchtOrderNo/retries",
+    { schema: { params: OrderParams, body: RetryForm } },
+    async (request, reply) => {
+      const { mchtOrderNo } = request.params;
+      const result = await announceRetry(orders, request.consoleCtx!.actor, {
+        mchtOrderNo,
+        kind: request.body.kind,
+      });
+      if (isRefusal(result)) return refused(reply, request.consoleCtx!, "Not announced", result, mchtOrderNo);
+      return reply.redirect(
+        withNotice(`${BASE}/orders/${encodeURIComponent(mchtOrderNo)}`, "retry-announced"),
+        303,
+      );
+    },
+  );
+}
+
+function refused(
+  reply: FastifyReply,
+  ctx: PageContext,
+  title: string,
+  refusal: { code: number; message: string },
+  mchtOrderNo: string,
+) {
+  const body = html`<p><a href="${BASE}/orders/${encodeURIComponent(mchtOrderNo)}">Back to the order</a></p>`;
+  return sendPage(
+    reply.code(refusal.code),
+    page(ctx, { title, error: `${title}: ${refusal.message}.`, body }),
+  );
+}
+
+/** Ask Payzero now, and announce the retries the order's state allows (src/orders/retries.ts). */
+function actions(
+  ctx: PageContext,
+  self: string,
+  order: MaskedOrder | null,
+  pending: Array<{ kind: string; generation: number; announcedAt: Date }>,
+  canAsk: boolean,
+): Html {
+  const label = { pay: "Announce a new payment", declare: "Announce a re-declaration" } as const;
+  const allowed = RETRY_KINDS.filter((k) => retryConflict(k, order) === undefined);
+  return html`<section aria-labelledby="actions-h" class="card">
+<h2 id="actions-h">Actions</h2>
+${pending.map((r) => html`<p class="notice">A ${r.kind} retry was announced ${time(r.announcedAt)}: the next ${r.kind === "pay" ? "payment" : "declaration"} notification is forwarded as a new event.</p>`)}
+<p>${canAsk ? actionButton(ctx, `${self}/query`, "Ask Payzero now") : html`<span class="hint">Asking Payzero needs PAYZERO_API_URL, PAYZERO_APP_ID and PAYZERO_APP_KEY.</span>`}
+${allowed.map((k) => actionButton(ctx, `${self}/retries`, label[k], html`<input type="hidden" name="kind" value="${k}">`))}</p>
+<p class="hint">Announce a retry after asking Payzero to pay again (sections 2.7, 4.2, 5.5, 6.2) or to declare again (8.1), so that an outcome identical to the earlier one is not taken for a resend.</p>
+</section>`;
 }
 
 function searchForm(f: { prefix: string; payStatus: string; declareStatus: string }): Html {

@@ -24,6 +24,11 @@ const NOTICES: Record<string, string> = {
   "token-revoked": "Token revoked: /v1 refuses it from now on.",
   rotated:
     "Secret rotated: the new one is below, shown this once. Deliveries are signed with the old secret too until the time shown.",
+  "queried-changed": "Payzero answered with a new state: applied below and forwarded (source payzero-query).",
+  "queried-unchanged": "Payzero answered: nothing new.",
+  "queried-unknown": "Payzero does not know this order (neither /order/queryOrder nor /order/feedback).",
+  "retry-announced":
+    "Retry announced: the next notification of its kind is forwarded as a new event, and the reconciler asks about the order until it comes.",
 };
 
 export function noticeOf(query: Record<string, string | undefined>): { notice?: string } {

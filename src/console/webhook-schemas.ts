@@ -35,4 +35,7 @@ export const RotateForm = Form({ overlapHours: Type.Optional(Text) });
 /** An action's form: where to go back to after it. */
 export const BackForm = Form({ back: Type.Optional(Text) });
 
+/** The order page's retry buttons (console/orders.ts). */
+export const RetryForm = Form({ kind: Text });
+
 export const EmptyForm = Form({});

@@ -13,7 +13,7 @@ export const ErrorReply = Type.Object({
   message: Type.String({ description: "what was wrong, for a person to read" }),
 });
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 502 | 503 | 504;
 
 function errorReply(statusCode: number, message: string) {
   return { statusCode, error: STATUS_CODES[statusCode] ?? "Error", message };

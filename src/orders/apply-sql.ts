@@ -2,6 +2,7 @@
 // message runs through them, and the bench's profiles showed Prisma's per-query cost dominating.
 import { type Order, Prisma } from "../generated/prisma/client.js";
 import type { IncomingNotification } from "./notification.js";
+import type { PendingRetry } from "./retries.js";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -129,4 +130,31 @@ export async function insertNotifications(
     ON CONFLICT (content_key) DO NOTHING
     RETURNING id, content_key AS "contentKey", order_after AS "orderAfter"`;
   return new Map(stored.map((s) => [s.contentKey, s]));
+}
+
+/**
+ * The pending retry announcements of these orders (src/orders/retries.ts), locked for the rest of the
+ * transaction: an announcement made meanwhile waits and then sees whether this one consumed it.
+ */
+export function pendingRetriesOf(tx: Tx, mchtOrderNos: string[]): Promise<PendingRetry[]> {
+  if (mchtOrderNos.length === 0) return Promise.resolve([]);
+  return tx.$queryRaw<PendingRetry[]>`
+    SELECT mcht_order_no AS "mchtOrderNo", kind, generation FROM order_retries
+     WHERE mcht_order_no = ANY (${mchtOrderNos}::text[]) AND consumed_at IS NULL
+     FOR UPDATE`;
+}
+
+/** Marks these announcements used by the notifications that reported their outcome. */
+export async function consumeRetries(
+  tx: Tx,
+  consumed: Array<PendingRetry & { notificationId: bigint }>,
+): Promise<void> {
+  if (consumed.length === 0) return;
+  await tx.$executeRaw`
+    UPDATE order_retries r SET consumed_at = now(), notification_id = c.id
+      FROM unnest(${consumed.map((c) => c.mchtOrderNo)}::text[], ${consumed.map((c) => c.kind)}::text[],
+                  ${consumed.map((c) => c.generation)}::int[], ${consumed.map((c) => c.notificationId)}::bigint[])
+           AS c (mcht_order_no, kind, generation, id)
+     WHERE r.mcht_order_no = c.mcht_order_no AND r.kind = c.kind AND r.generation = c.generation
+       AND r.consumed_at IS NULL`;
 }

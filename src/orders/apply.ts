@@ -7,11 +7,13 @@ import type { Order } from "../generated/prisma/client.js";
 import { bodyKey, PAYZERO_MSG_TYPES, queryBodyKey, signedKey, unsignedKey } from "../payzero/envelope.js";
 import { type ParsedBody, parseOrderResult } from "../payzero/orderResult.js";
 import {
+  consumeRetries,
   type InsertedNotification,
   insertNotifications,
   loadOrders,
   lockOrders,
   type NotificationRow,
+  pendingRetriesOf,
   registerOrders,
   type StoredMessage,
   saveOrders,
@@ -22,6 +24,7 @@ import { orderJson } from "./json.js";
 import { takenType } from "./message-type.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
 import { deriveOrder, type OrderMessage, type OrderState, sameState } from "./order-state.js";
+import { type PendingRetry, retryKindOf } from "./retries.js";
 
 export interface ApplyResult {
   duplicate: boolean;
@@ -60,11 +63,19 @@ export async function applyNotifications(
         messages.map((m) => m.bodyKey),
         orderNos,
       );
+      const retries = await pendingRetriesOf(tx, orderNos);
       // `now` is null only when no message is about an order, and then no order row is written.
-      const planned = plan(messages, stored, await loadOrders(tx, orderNos), now ?? new Date());
+      const planned = plan(messages, stored, await loadOrders(tx, orderNos), retries, now ?? new Date());
       await saveOrders(tx, planned.orders);
       await registerOrders(tx, planned.problemOrders);
       const inserted = await insertNotifications(tx, planned.rows);
+      await consumeRetries(
+        tx,
+        planned.consumed.flatMap((c) => {
+          const row = inserted.get(c.key);
+          return row ? [{ ...c.retry, notificationId: row.id }] : [];
+        }),
+      );
       const notifications = planned.rows.flatMap((r) => {
         const row = inserted.get(r.key);
         return row ? [asStored(r, row)] : [];
@@ -144,22 +155,37 @@ interface Plan {
   rows: NotificationRow[];
   /** Per input: null for a duplicate, else what to answer once its row has an id. */
   results: Array<{ key: string; result: ApplyResult } | null>;
+  /** Announced retries whose outcome a message of this batch reports, with that message's key. */
+  consumed: Array<{ key: string; retry: PendingRetry }>;
 }
 
 /** Takes the messages in order, in memory: which are duplicates, and each order's state after each. */
-function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string, Order>, now: Date): Plan {
+function plan(
+  messages: Prepared[],
+  stored: StoredMessage[],
+  before: Map<string, Order>,
+  retries: PendingRetry[],
+  now: Date,
+): Plan {
   const seen = new Set(stored.map((s) => s.contentKey));
   const seenBodies = new Set(stored.flatMap((s) => (s.bodyKey === null ? [] : [s.bodyKey])));
+  const pending = new Map(retries.map((r) => [`${r.kind}\n${r.mchtOrderNo}`, r]));
   const histories = new Map<string, OrderMessage[]>();
   const current = new Map(before);
   const changed = new Set<string>();
-  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [] };
+  const out: Plan = { orders: [], problemOrders: [], rows: [], results: [], consumed: [] };
   const problemOrders = new Set<string>();
   for (const m of messages) {
+    // The first message of an announced retry's kind (retries.ts) reports the retry's outcome.
+    const kind = m.applies ? retryKindOf(m.input.msgType) : null;
+    const retry = kind ? pending.get(`${kind}\n${m.mchtOrderNo}`) : undefined;
     // A copy of a message stored before (same sign, whatever its msgType) is a duplicate; so is its
-    // body under another timestamp or sign, unless it comes again as a new state.
-    const duplicate =
-      seen.has(m.key) || (seenBodies.has(m.bodyKey) && !isNewState(m, stored, histories, current));
+    // body under another timestamp or sign, unless it comes again as a new state, or as an announced
+    // retry's outcome: Payzero's answer to a new attempt, failing the same way, is the same body again
+    // under a new timestamp (a copy with a stored timestamp is a resend all the same).
+    const sameBody = seenBodies.has(m.bodyKey) && !isNewState(m, stored, histories, current);
+    const announced = sameBody && retry !== undefined && !isStoredCopy(m, stored);
+    const duplicate = seen.has(m.key) || (sameBody && !announced);
     if (duplicate) {
       out.results.push(null);
       continue;
@@ -167,6 +193,10 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
     const key = m.key;
     seen.add(key);
     seenBodies.add(m.bodyKey);
+    if (retry) {
+      pending.delete(`${retry.kind}\n${retry.mchtOrderNo}`);
+      out.consumed.push({ key, retry });
+    }
     let order: Order | undefined;
     let changedOrder = false;
     if (m.applies && m.parsed.ok) {
@@ -181,7 +211,8 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
       histories.set(orderNo, history);
       const state = deriveOrder(history);
       const previous = current.get(orderNo);
-      changedOrder = previous === undefined || !sameState(state, previous);
+      // An announced retry's outcome is an event of the order even when it shows the same state again.
+      changedOrder = previous === undefined || announced || !sameState(state, previous);
       order = changedOrder ? withRegistration(state, previous, now) : previous!;
       current.set(orderNo, order);
       if (changedOrder) changed.add(orderNo);
@@ -217,6 +248,11 @@ function plan(messages: Prepared[], stored: StoredMessage[], before: Map<string,
   out.orders = [...changed].map((no) => current.get(no)!);
   out.problemOrders = [...problemOrders].filter((no) => !current.has(no));
   return out;
+}
+
+/** A copy of a stored message: the same body with the same Payzero timestamp (a resend keeps it). */
+function isStoredCopy(m: Prepared, stored: StoredMessage[]): boolean {
+  return stored.some((s) => s.bodyKey === m.bodyKey && s.timestamp === m.input.timestamp);
 }
 
 /**

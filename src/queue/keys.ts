@@ -15,6 +15,8 @@ export function redisKeys(prefix: string) {
      * Inside the reconcile queue's key space, where it has always been: a rename would restart the walk.
      */
     reconcileCursor: `${prefix}:${RECONCILE_QUEUE}:cursor`,
+    /** The reconciler's walk over abandoned orders (src/reconcile/policy.ts), beside the other. */
+    reconcileAbandonedCursor: `${prefix}:${RECONCILE_QUEUE}:cursor:abandoned`,
     /**
      * rate-limiter-flexible's keyPrefix for endpoints limited to `perSecond` attempts a second
      * (src/webhooks/rate-limit.ts); it appends `:<endpointId>`, and the keys expire with their window.

@@ -9,11 +9,21 @@
 // walked in (updatedAt, mchtOrderNo) order, batchSize at a time, from a cursor kept between runs, so a
 // batch of orders Payzero keeps answering unchanged does not starve the others; the walk starts again
 // at the oldest once it has reached the end. One run per interval asks about each order at most once.
+//
+// A run's batch comes in three parts, asked about in this order: the priority orders (a retry announced
+// and not yet answered, asked about every run whether stale or not; expected orders with no status yet,
+// once stale), the regular walk, and the abandoned orders (unchanged in NOT_PAYED, PAY_FAILED or
+// DECLARE_FAILED for RECONCILE_ABANDONED_AFTER_SECONDS), walked apart with a cursor of their own and given
+// RECONCILE_ABANDONED_SHARE_PERCENT of the batch, so that as they pile up they never crowd out the others.
 import type { Config } from "../config.js";
 import type { IncomingNotification } from "../orders/notification.js";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../payzero/envelope.js";
 import type { OrderResultDto } from "../payzero/orderResult.js";
 import { DECLARED, PAY_CANCELLED, PAY_SUCCEED } from "../payzero/statuses.js";
+
+/** Statuses an order may rest in for days, the customer gone: sections 2.7/4.2/5.5/6.2 and 8.1 need the merchant. */
+const ABANDONED_PAY = ["NOT_PAYED", "PAY_FAILED"];
+const ABANDONED_DECLARE = "DECLARE_FAILED";
 
 export type ReconcileSettings = Config["reconcile"];
 
@@ -31,8 +41,92 @@ export interface StoredOrder {
   payzeroUnknownSince: Date | null;
 }
 
-/** Prisma findMany arguments for the next batch of orders to ask about. */
-export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor | null) {
+/** How a run's batch is shared: at most `abandoned` orders of the abandoned walk, the rest for the others. */
+export function abandonedShare(s: Pick<ReconcileSettings, "batchSize" | "abandonedSharePercent">): number {
+  if (s.abandonedSharePercent === 0 || s.batchSize < 2) return 0;
+  return Math.min(s.batchSize - 1, Math.max(1, Math.floor((s.batchSize * s.abandonedSharePercent) / 100)));
+}
+
+/**
+ * Which part of the stale orders a query reads: every one (the default), the regular walk (not abandoned),
+ * or the abandoned ones; never those of `exclude` (the run's priority orders); `take` orders at most.
+ */
+export type Tier =
+  | { kind: "all" }
+  | { kind: "regular"; exclude: readonly string[]; take: number }
+  | { kind: "abandoned"; exclude: readonly string[]; take: number };
+
+function tierWhere(now: Date, s: ReconcileSettings, tier: Tier) {
+  if (tier.kind === "all") return {};
+  const cutoff = new Date(now.getTime() - s.abandonedAfterSeconds * 1000);
+  if (tier.kind === "abandoned")
+    return {
+      ...(tier.exclude.length > 0 && { mchtOrderNo: { notIn: [...tier.exclude] } }),
+      updatedAt: { lt: cutoff },
+      OR: [{ payStatus: { in: ABANDONED_PAY } }, { declareStatus: ABANDONED_DECLARE }],
+    };
+  // Written out for NULL: Prisma's NOT of a comparison with a NULL column would leave the order out.
+  return {
+    ...(tier.exclude.length > 0 && { mchtOrderNo: { notIn: [...tier.exclude] } }),
+    OR: [
+      { updatedAt: { gte: cutoff } },
+      {
+        AND: [
+          { OR: [{ payStatus: null }, { payStatus: { notIn: ABANDONED_PAY } }] },
+          { OR: [{ declareStatus: null }, { declareStatus: { not: ABANDONED_DECLARE } }] },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Prisma findMany arguments for the run's priority orders, oldest change first: those of `announced`
+ * (a retry announced and not answered yet: asked about every run) and the expected orders with no status
+ * yet, unfinished and stale. Not given up and younger than maxAgeSeconds, like every order asked about.
+ */
+export function priorityOrdersQuery(
+  now: Date,
+  s: ReconcileSettings,
+  announced: readonly string[],
+  take: number,
+) {
+  const oldest = new Date(now.getTime() - s.maxAgeSeconds * 1000);
+  const stale = new Date(now.getTime() - s.staleSeconds * 1000);
+  return {
+    where: {
+      AND: [
+        { createdAt: { gt: oldest } },
+        notGivenUpWhere(now, s),
+        {
+          OR: [
+            // Waiting for the outcome the merchant announced, whatever the state says is finished.
+            { mchtOrderNo: { in: [...announced] } },
+            {
+              AND: [
+                unfinishedWhere(s),
+                { expectedAt: { not: null }, payStatus: null, declareStatus: null, updatedAt: { lt: stale } },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+    orderBy: [{ updatedAt: "asc" as const }, { mchtOrderNo: "asc" as const }],
+    take,
+    select: STORED_ORDER,
+  };
+}
+
+const STORED_ORDER = {
+  mchtOrderNo: true,
+  payStatus: true,
+  declareStatus: true,
+  updatedAt: true,
+  payzeroUnknownSince: true,
+} as const;
+
+function unfinishedWhere(s: ReconcileSettings) {
   const unpaid = [{ payStatus: null }, { payStatus: { notIn: [PAY_SUCCEED, PAY_CANCELLED] } }];
   // Without declarations (needDeclare false, or the merchant's business form) a paid order never
   // reaches DECLARED: asking about it for days would crowd out the orders whose notifications were lost.
@@ -45,9 +139,12 @@ export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor
         },
       ]
     : [];
-  const unfinished = { OR: [...unpaid, ...undeclared] };
-  // Never a status, and Payzero has said "no such order" for too long: registered by mistake, or never created.
-  const notGivenUp = {
+  return { OR: [...unpaid, ...undeclared] };
+}
+
+/** Never a status, and Payzero has said "no such order" for too long: registered by mistake, or never created. */
+function notGivenUpWhere(now: Date, s: ReconcileSettings) {
+  return {
     OR: [
       { payStatus: { not: null } },
       { declareStatus: { not: null } },
@@ -55,6 +152,17 @@ export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor
       { payzeroUnknownSince: { gt: new Date(now.getTime() - s.unknownOrderSeconds * 1000) } },
     ],
   };
+}
+
+/** Prisma findMany arguments for the next batch of stale orders to ask about (of one tier: see Tier). */
+export function staleOrdersQuery(
+  now: Date,
+  s: ReconcileSettings,
+  cursor: Cursor | null,
+  tier: Tier = { kind: "all" },
+) {
+  const unfinished = unfinishedWhere(s);
+  const notGivenUp = notGivenUpWhere(now, s);
   const after = cursor
     ? {
         OR: [
@@ -75,17 +183,12 @@ export function staleOrdersQuery(now: Date, s: ReconcileSettings, cursor: Cursor
         unfinished,
         after,
         notGivenUp,
+        tierWhere(now, s, tier),
       ],
     },
     orderBy: [{ updatedAt: "asc" as const }, { mchtOrderNo: "asc" as const }],
-    take: s.batchSize,
-    select: {
-      mchtOrderNo: true,
-      payStatus: true,
-      declareStatus: true,
-      updatedAt: true,
-      payzeroUnknownSince: true,
-    },
+    take: tier.kind === "all" ? s.batchSize : tier.take,
+    select: STORED_ORDER,
   };
 }
 

@@ -48,7 +48,9 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
   const client =
     deps.client ??
     new PayzeroClient({ baseUrl: api.url, appId: api.appId, appKey: api.appKey, queryPaths: api.queryPaths });
-  const cursor = redisCursor(deps.connection, redisKeys(prefix).reconcileCursor, settings.maxAgeSeconds);
+  const keys = redisKeys(prefix);
+  const cursor = redisCursor(deps.connection, keys.reconcileCursor, settings.maxAgeSeconds);
+  const abandonedCursor = redisCursor(deps.connection, keys.reconcileAbandonedCursor, settings.maxAgeSeconds);
   const queue = createReconcileQueue(deps.connection, prefix);
   // One run at a time in all processes: a run that outlasts the interval (Payzero slow) delays the next
   // instead of running beside it.
@@ -83,7 +85,7 @@ export function startReconciler(deps: ReconcilerDeps): Reconciler {
         if (polled.queried > 0) deps.log.info(polled, "refund poll run finished");
         return polled;
       }
-      const result = await reconcileOnce({ ...deps, client, settings, cursor });
+      const result = await reconcileOnce({ ...deps, client, settings, cursor, abandonedCursor });
       reconcileRuns.inc({ outcome: "succeeded" });
       reconcileOrders.inc({ result: "changed" }, result.changed);
       reconcileOrders.inc({ result: "failed" }, result.failed);

@@ -39,3 +39,24 @@ export async function clearUnknown(db: Db, mchtOrderNo: string): Promise<void> {
     data: { payzeroUnknownSince: null },
   });
 }
+
+/**
+ * Orders with a retry announced and not answered yet (src/orders/retries.ts), announced within
+ * `maxAgeSeconds` of `now`, the oldest announcement first.
+ */
+export async function announcedOrders(
+  db: Db,
+  now: Date,
+  maxAgeSeconds: number,
+  take: number,
+): Promise<string[]> {
+  if (take <= 0) return [];
+  const rows = await db.orderRetry.findMany({
+    where: { consumedAt: null, announcedAt: { gt: new Date(now.getTime() - maxAgeSeconds * 1000) } },
+    orderBy: { announcedAt: "asc" },
+    distinct: ["mchtOrderNo"],
+    take,
+    select: { mchtOrderNo: true },
+  });
+  return rows.map((r) => r.mchtOrderNo);
+}

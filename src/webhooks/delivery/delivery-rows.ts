@@ -106,3 +106,12 @@ export function createFanOut(
     },
   };
 }
+
+/**
+ * Fan-out for a process that sends nothing itself (the api role's POST …/query, the CLI): its rows are due
+ * at once, and a worker process's claim sends them.
+ */
+export const claimedFanOut: FanOut<HeldDelivery[]> = {
+  inTransaction: (tx, notifications) => insertDeliveries(tx, notifications, 0),
+  afterCommit: () => {},
+};

@@ -121,3 +121,25 @@ describe("expect", () => {
     expect(shown.stdout).toMatch(/pay status +-/);
   });
 });
+
+describe("order retry and order query", () => {
+  it("announces a retry through the operation, refuses what the state does not allow, and says when Payzero cannot be asked", async () => {
+    await apply(orderBody({ mchtOrderNo: "PO-RETRY", payStatus: "PAY_FAILED" }), 1_554_990_000_000);
+    const deps = { db, config };
+
+    const announced = await cli(deps, "order", "retry", "PO-RETRY", "--kind", "pay");
+    expect(announced.code).toBe(0);
+    expect(announced.stdout).toMatch(/pay retry of PO-RETRY announced \(generation 1\)/);
+    expect(await db.orderRetry.count({ where: { mchtOrderNo: "PO-RETRY", consumedAt: null } })).toBe(1);
+
+    const refused = await cli(deps, "order", "retry", "PO-RETRY", "--kind", "declare");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/section 8.1 declares paid orders only/);
+    await expect(cli(deps, "order", "retry", "PO-RETRY")).rejects.toThrow(/--kind pay or --kind declare/);
+
+    // The test config has no Payzero API: nothing is asked, nothing changes.
+    const query = await cli(deps, "order", "query", "PO-RETRY");
+    expect(query.code).toBe(1);
+    expect(query.stderr).toMatch(/Payzero's query API is not configured/);
+  });
+});

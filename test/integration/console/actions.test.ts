@@ -220,3 +220,37 @@ describe("an endpoint moved to another host in the edit form", () => {
     expect((await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).headers).toBeNull();
   });
 });
+
+describe("the order page's actions", () => {
+  it("announce the retries the state allows, refuse the others, and say Payzero cannot be asked without its API", async () => {
+    const no = "CON-RETRY";
+    const res = await p.app.inject({
+      method: "POST",
+      url: "/payzero/notify",
+      payload: signedEnvelope(
+        "PAY_STATUS_NOTIFY",
+        orderBody({ mchtOrderNo: no, payStatus: "PAY_FAILED" }),
+        Date.now(),
+      ),
+    });
+    expect(res.body).toBe("OK");
+    await p.drained();
+    const page = await b.get(`/console/orders/${no}`);
+    expect(page.body).toContain("Announce a new payment");
+    expect(page.body).not.toContain("Announce a re-declaration");
+    expect(page.body).toContain("Asking Payzero needs PAYZERO_API_URL");
+
+    const announced = await b.post(`/console/orders/${no}/retries`, { kind: "pay" });
+    expect(announced.statusCode).toBe(303);
+    expect(location(announced)).toBe(`/console/orders/${no}?notice=retry-announced`);
+    expect((await b.get(location(announced))).body).toContain("A pay retry was announced");
+    expect(await p.db.orderRetry.count({ where: { mchtOrderNo: no, consumedAt: null } })).toBe(1);
+
+    const refused = await b.post(`/console/orders/${no}/retries`, { kind: "declare" });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain("section 8.1 declares paid orders only");
+    const notAsked = await b.post(`/console/orders/${no}/query`, {});
+    expect(notAsked.statusCode).toBe(503);
+    expect(notAsked.body).toContain("query API is not configured");
+  });
+});

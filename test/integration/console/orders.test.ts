@@ -103,7 +103,7 @@ describe("orders", () => {
 
   it("show the order's refunds and each change of their status in the timeline", async () => {
     const registered = await registerRefund(
-      { db: p.db, recordWrite: async () => {} },
+      { db: p.db, recordWrite: async () => {}, payzero: null },
       { kind: "cli", user: "test" },
       { mchtRefundOrderNo: "TL-RF-1", mchtOrderNo: "TL-1", refundAmount: 1225 },
     );

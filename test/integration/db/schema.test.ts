@@ -68,6 +68,16 @@ describe("schema.prisma matches the migrations", () => {
     const n = await db.notification.create({ data: notification });
     expect(n).toEqual({ id: n.id, ...notification });
 
+    const retry = {
+      mchtOrderNo: "SCHEMA-1",
+      kind: "declare",
+      generation: 3,
+      announcedAt: at,
+      consumedAt: at,
+      notificationId: n.id,
+    };
+    expect(await db.orderRetry.create({ data: retry })).toEqual(retry);
+
     const endpoint = {
       id: "ep_schema",
       url: "https://erp.example/hooks",
@@ -187,6 +197,7 @@ describe("schema.prisma matches the migrations", () => {
       audit_head: Prisma.AuditHeadScalarFieldEnum,
       api_tokens: Prisma.ApiTokenScalarFieldEnum,
       refunds: Prisma.RefundScalarFieldEnum,
+      order_retries: Prisma.OrderRetryScalarFieldEnum,
     };
     expect(Object.keys(models)).toHaveLength(Object.keys(Prisma.ModelName).length);
     const rows = await db.$queryRaw<Array<{ table_name: string; columns: bigint }>>`

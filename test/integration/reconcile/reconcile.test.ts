@@ -35,6 +35,7 @@ beforeEach(async () => {
   await h.db.webhookEndpoint.deleteMany();
   await h.db.notification.deleteMany();
   await h.db.order.deleteMany();
+  await h.db.orderRetry.deleteMany();
   api.state.orders.clear();
   api.state.batchOrders.clear();
   Object.assign(api.state, {
@@ -53,13 +54,14 @@ function run(
   c = client(),
   more: {
     cursor?: CursorStore;
+    abandonedCursor?: CursorStore;
     batchSize?: number;
     intervalSeconds?: number;
     awaitDeclaration?: boolean;
     now?: () => Date;
   } = {},
 ) {
-  const { cursor, now, ...overrides } = more;
+  const { cursor, abandonedCursor, now, ...overrides } = more;
   return reconcileOnce({
     db: h.db,
     client: c,
@@ -67,6 +69,7 @@ function run(
     log,
     settings: { ...settings, ...overrides },
     cursor,
+    abandonedCursor,
     now,
   });
 }
@@ -486,6 +489,37 @@ describe("reconcileOnce", () => {
       fanOut,
     );
     expect(await statuses("SKEW-AHEAD")).toEqual({ payStatus: "PAY_SUCCEED", declareStatus: "DECLARING" });
+  });
+
+  it("asks about announced retries first, and walks abandoned orders apart within their smaller share", async () => {
+    const twoDays = 2 * 86_400;
+    const failed = { payStatus: "PAY_FAILED", declareStatus: "NOT_DECLARED", age: 3 * 86_400 };
+    for (const [i, no] of ["AB-1", "AB-2", "AB-3"].entries())
+      await seedOrder(h.db, no, { ...failed, unchangedFor: twoDays - i * 60 });
+    // Failed even longer ago, but the merchant had Payzero pay it again (section 2.7): it comes first.
+    await seedOrder(h.db, "AB-RETRY", { ...failed, unchangedFor: twoDays + 600 });
+    await h.db.orderRetry.create({ data: { mchtOrderNo: "AB-RETRY", kind: "pay" } });
+    await seedOrder(h.db, "AB-REGULAR", { payStatus: "PAY_APPLIED", declareStatus: "NOT_DECLARED" });
+    const cursor = memoryCursor();
+    const abandonedCursor = memoryCursor();
+    const again = () => queriesDuring(() => run(client(), { batchSize: 3, cursor, abandonedCursor }));
+    expect(await again()).toEqual(["AB-RETRY", "AB-REGULAR", "AB-1"]);
+    // The regular walk reached its end (it starts again next run); the abandoned one goes on.
+    expect(await again()).toEqual(["AB-RETRY", "AB-2"]);
+    expect(await again()).toEqual(["AB-RETRY", "AB-REGULAR", "AB-3"]);
+    // Without abandoned orders left to ask about, their share goes to the others.
+    await h.db.order.deleteMany({
+      where: { mchtOrderNo: { startsWith: "AB-" }, NOT: { mchtOrderNo: "AB-REGULAR" } },
+    });
+    await seedOrder(h.db, "AB-OTHER", {
+      payStatus: "PAY_APPLIED",
+      declareStatus: "NOT_DECLARED",
+      unchangedFor: 7200,
+    });
+    expect(await queriesDuring(() => run(client(), { batchSize: 2, abandonedCursor }))).toEqual([
+      "AB-OTHER",
+      "AB-REGULAR",
+    ]);
   });
 
   it("asks the next run about the order whose query was refused: it was not asked about", async () => {

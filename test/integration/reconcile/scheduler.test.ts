@@ -91,7 +91,7 @@ describe("startReconciler", () => {
       },
     ]);
     const registered = await registerRefund(
-      { db, recordWrite: async () => {} },
+      { db, recordWrite: async () => {}, payzero: null },
       { kind: "cli", user: "test" },
       { mchtRefundOrderNo: "SCHED-RF", mchtOrderNo: "SCHED-R" },
     );

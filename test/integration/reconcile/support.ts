@@ -18,6 +18,8 @@ export const settings: ReconcileSettings = {
   ratePerSecond: 1000,
   awaitDeclaration: true,
   unknownOrderSeconds: 86_400,
+  abandonedAfterSeconds: 86_400,
+  abandonedSharePercent: 10,
 };
 
 export interface Seed {

@@ -8,6 +8,7 @@ const allKeys = (prefix: string) => {
   const k = redisKeys(prefix);
   return [
     k.reconcileCursor,
+    k.reconcileAbandonedCursor,
     k.webhookRate(5),
     k.consoleReceived("m", 29_000_000),
     k.consoleReceived("h", 480_000),

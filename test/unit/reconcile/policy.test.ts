@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DECLARE_STATUS_NOTIFY, PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { parseOrderResult } from "../../../src/payzero/orderResult.js";
 import {
+  abandonedShare,
   type Cursor,
   decodeCursor,
   differences,
   encodeCursor,
   nextCursor,
+  priorityOrdersQuery,
   queryNotification,
   type StoredOrder,
   staleOrdersQuery,
@@ -21,6 +23,8 @@ const settings = {
   ratePerSecond: 5,
   awaitDeclaration: true,
   unknownOrderSeconds: 86_400,
+  abandonedAfterSeconds: 86_400,
+  abandonedSharePercent: 10,
 };
 const at = new Date("2026-11-26T12:00:00.000Z");
 
@@ -122,5 +126,67 @@ describe("startOffset", () => {
   it("spaces the queries at the rate", () => {
     expect([0, 1, 2, 5].map((i) => startOffset(i, 5))).toEqual([0, 200, 400, 1000]);
     expect([0, 1, 2].map((i) => startOffset(i, 3))).toEqual([0, 333, 666]);
+  });
+});
+
+describe("the shares of a run", () => {
+  it.each([
+    [100, 10, 10],
+    [3, 10, 1],
+    [10, 50, 5],
+    [1, 10, 0],
+    [100, 0, 0],
+    [4, 100, 3],
+  ])("batch %i, %i%% abandoned → %i abandoned orders at most", (batchSize, abandonedSharePercent, share) => {
+    expect(abandonedShare({ batchSize, abandonedSharePercent })).toBe(share);
+  });
+
+  const dayAgo = new Date(at.getTime() - 86_400_000);
+  it("walks the abandoned orders apart: NOT_PAYED, PAY_FAILED or DECLARE_FAILED for a day", () => {
+    const q = staleOrdersQuery(at, settings, null, { kind: "abandoned", exclude: ["R"], take: 1 });
+    expect(q.take).toBe(1);
+    expect(q.where.AND[5]).toEqual({
+      mchtOrderNo: { notIn: ["R"] },
+      updatedAt: { lt: dayAgo },
+      OR: [{ payStatus: { in: ["NOT_PAYED", "PAY_FAILED"] } }, { declareStatus: "DECLARE_FAILED" }],
+    });
+  });
+
+  it("keeps them, and the run's priority orders, out of the regular walk (an order with no status included)", () => {
+    const q = staleOrdersQuery(at, settings, null, { kind: "regular", exclude: ["P"], take: 2 });
+    expect(q.take).toBe(2);
+    expect(q.where.AND[5]).toEqual({
+      mchtOrderNo: { notIn: ["P"] },
+      OR: [
+        { updatedAt: { gte: dayAgo } },
+        {
+          AND: [
+            { OR: [{ payStatus: null }, { payStatus: { notIn: ["NOT_PAYED", "PAY_FAILED"] } }] },
+            { OR: [{ declareStatus: null }, { declareStatus: { not: "DECLARE_FAILED" } }] },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("puts announced orders first whatever their state, and expected orders with no status once stale", () => {
+    const q = priorityOrdersQuery(at, settings, ["R-1"], 2);
+    expect(q.take).toBe(2);
+    expect(q.where.AND[2]).toMatchObject({
+      OR: [
+        { mchtOrderNo: { in: ["R-1"] } },
+        {
+          AND: [
+            {},
+            {
+              expectedAt: { not: null },
+              payStatus: null,
+              declareStatus: null,
+              updatedAt: { lt: new Date("2026-11-26T11:45:00.000Z") },
+            },
+          ],
+        },
+      ],
+    });
   });
 });

@@ -48,7 +48,7 @@ async function sealWithMigrate(config: Config, log: Logger): Promise<void> {
   const [{ createDb }, { checkAndSeal }, { keyringOf }] = await Promise.all([
     import("./db/client.js"),
     import("./webhooks/endpoints/endpoint-sealing.js"),
-    import("./webhooks/endpoints/sealing.js"),
+    import("./crypto/keyring.js"),
   ]);
   const db = createDb(config.databaseUrl, 1);
   try {

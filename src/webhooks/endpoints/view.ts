@@ -1,7 +1,8 @@
 // An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): secrets opened, headers and URL
 // password masked, times as ISO. The console shows the same.
+
+import type { Keyring } from "../../crypto/keyring.js";
 import { openEndpoint } from "./endpoint-sealing.js";
-import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
 import { maskUrl } from "./url-mask.js";
 

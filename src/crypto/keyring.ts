@@ -5,7 +5,7 @@
 // sealed again; v1 values (bound to the endpoint only) still open, and start-up and `migrate` seal
 // them again as v2. Pure.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../../config.js";
+import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../config.js";
 
 const SEALED_PREFIX = "enc:v2:";
 /** Bound to the endpoint alone: opened, never written. */

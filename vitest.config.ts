@@ -13,6 +13,8 @@ export default defineConfig({
     pool: "forks",
     // Two cores: more parallel files only add contention for Postgres and Redis.
     maxWorkers: 2,
+    // The personal data keyring each role installs at start, installed for the code the tests call.
+    setupFiles: ["test/support/personal-data-keys.ts"],
     projects: [
       {
         extends: true,

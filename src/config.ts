@@ -525,12 +525,12 @@ export const SETTINGS = {
   ENCRYPTION_KEYS: setting({
     type: Text,
     default: "",
-    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers in Postgres, comma-separated: the first seals, every one opens. Make one with `openssl rand -base64 32`, and keep it; a key rotation is `NEW,OLD`, a restart, then `NEW` alone (see [Secrets at rest](webhooks.md#secrets-at-rest-and-encryption_keys))",
-    roles: ["api", "worker", "migrate"],
+    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers and the payers' personal data (name, ID number, phone) in Postgres, comma-separated: the first seals, every one opens. No default, in development and tests too: an api or worker role without it does not start. Make one with `openssl rand -base64 32`, and keep it; a key rotation is `NEW,OLD`, a restart, then `NEW` alone (see [Secrets at rest](webhooks.md#secrets-at-rest-and-encryption_keys), [Personal data](guarantees.md#personal-data))",
+    roles: ["api", "worker", "migrate", "cli"],
     required: {
       by: ["api", "worker"],
       why:
-        "it seals the webhook endpoints' secrets and headers in Postgres. " +
+        "it seals the webhook endpoints' secrets and headers and the payers' personal data in Postgres. " +
         "Make one with `openssl rand -base64 32` and keep it safe (docs/configuration.md, docs/webhooks.md)",
     },
     secret: true,

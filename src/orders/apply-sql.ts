@@ -2,6 +2,7 @@
 // message runs through them, and the bench's profiles showed Prisma's per-query cost dominating.
 import { type Order, Prisma } from "../generated/prisma/client.js";
 import type { IncomingNotification } from "./notification.js";
+import { openBody, openOrder, sealBody, sealOrder, sealSnapshot } from "./personal-data.js";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -34,13 +35,19 @@ export interface StoredMessage {
  * The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
  * char(64) column cannot serve and every batch reads the whole table (test/integration/db/plans.test.ts).
  */
-export function storedMessages(tx: Tx, keys: string[], mchtOrderNos: string[]): Promise<StoredMessage[]> {
-  return tx.$queryRaw<StoredMessage[]>`
+export async function storedMessages(
+  tx: Tx,
+  keys: string[],
+  mchtOrderNos: string[],
+): Promise<StoredMessage[]> {
+  const rows = await tx.$queryRaw<StoredMessage[]>`
     SELECT content_key AS "contentKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
            mcht_order_no AS "mchtOrderNo", (applied AND msg_body IS NOT NULL) AS applied
       FROM notifications
      WHERE content_key = ANY (${keys}::bpchar[])
         OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND applied AND msg_body IS NOT NULL)`;
+  // Only the bodies the state reads are opened: a resend is told apart by its content key alone.
+  return rows.map((r) => (r.applied ? { ...r, msgBody: openBody(r.contentKey, r.msgBody) } : r));
 }
 
 const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
@@ -51,7 +58,7 @@ export async function loadOrders(tx: Tx, mchtOrderNos: string[]): Promise<Map<st
   if (mchtOrderNos.length === 0) return new Map();
   const rows = await tx.$queryRaw<Order[]>`
     SELECT ${ORDER_SELECT} FROM orders WHERE mcht_order_no = ANY (${mchtOrderNos}::text[])`;
-  return new Map(rows.map((o) => [o.mchtOrderNo, o]));
+  return new Map(rows.map((o) => [o.mchtOrderNo, openOrder(o)]));
 }
 
 /**
@@ -60,9 +67,12 @@ export async function loadOrders(tx: Tx, mchtOrderNos: string[]): Promise<Map<st
  */
 export async function saveOrders(tx: Tx, orders: Order[]): Promise<void> {
   if (orders.length === 0) return;
-  const kept = new Set(["mchtOrderNo", "createdAt", "expectedAt", "needDeclare"]);
+  // The erasure (erase.ts) sets personal_data_erased_at under the order's lock, outside this step.
+  const kept = new Set(["mchtOrderNo", "createdAt", "expectedAt", "needDeclare", "personalDataErasedAt"]);
   const updated = ORDER_FIELDS.filter((f) => !kept.has(f)).map((f) => `${column(f)} = EXCLUDED.${column(f)}`);
-  const rows = orders.map((o) => Prisma.sql`(${Prisma.join(ORDER_FIELDS.map((f) => o[f]))})`);
+  const rows = orders
+    .map((order) => sealOrder(order))
+    .map((o) => Prisma.sql`(${Prisma.join(ORDER_FIELDS.map((f) => o[f]))})`);
   await tx.$executeRaw`
     INSERT INTO orders (${Prisma.raw(ORDER_FIELDS.map(column).join(", "))})
     VALUES ${Prisma.join(rows)}
@@ -84,17 +94,19 @@ export async function registerOrders(tx: Tx, mchtOrderNos: string[]): Promise<vo
 export interface NotificationRow {
   key: string;
   input: IncomingNotification;
+  /** The body as stored (sealed on insert): the input's, its payer fields erased when its order's are. */
+  body: string;
   mchtOrderNo: string | null;
   problem: string | null;
   applied: boolean;
   changedOrder: boolean;
-  /** JSON text of the order's state after this message. */
-  orderAfter: string | null;
+  /** The order's state after this message (its JSON view). */
+  orderAfter: unknown;
 }
 
 export interface InsertedNotification {
   id: bigint;
-  /** As Postgres stored it (jsonb orders keys its own way): every send of a delivery shows the same. */
+  /** As Postgres stored it (jsonb orders keys its own way): every send of a delivery shows the same. Sealed. */
   orderAfter: unknown;
 }
 
@@ -109,8 +121,9 @@ export async function insertNotifications(
 ): Promise<Map<string, InsertedNotification>> {
   if (rows.length === 0) return new Map();
   const values = rows.map(
-    (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
-      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
+    (r) => Prisma.sql`(${r.key}, ${r.input.msgType}, ${r.input.timestamp}, ${sealBody(r.key, r.body)},
+      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder},
+      ${r.orderAfter === null ? null : JSON.stringify(sealSnapshot(r.key, r.orderAfter))}::jsonb,
       ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`

@@ -7,6 +7,7 @@ import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import type { OrdersDeps } from "./deps.js";
 import { orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
+import { openOrder } from "./personal-data.js";
 
 /** Notifications shown at most; `truncated` says when there are more. */
 export const HISTORY_LIMIT = 500;
@@ -38,7 +39,7 @@ export async function orderHistory({ db }: OrdersDeps, input: { mchtOrderNo: str
   ]);
   if (!order && notifications.length === 0) return { code: 404, message: "no such order" } satisfies Refusal;
   return {
-    order: order ? maskPayer(orderJson(order)) : null,
+    order: order ? maskPayer(orderJson(openOrder(order))) : null,
     truncated: notifications.length === HISTORY_LIMIT,
     notifications: notifications.map((n) => ({
       id: String(n.id),

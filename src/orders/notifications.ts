@@ -1,9 +1,14 @@
 // Operations on stored notifications for the three doors: one by id, a page newest first. Each
 // returns the view /v1 shows (orders/json.ts) or a Refusal. Replaying one is orders/replay.ts.
 import { pageOf } from "../db/page.js";
+import type { Notification } from "../generated/prisma/client.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type NotificationJson, notificationJson } from "./json.js";
+import { openBody } from "./personal-data.js";
+
+/** The view, its body opened (it is sealed at rest: it holds the payer's personal data). */
+const view = (n: Notification) => notificationJson({ ...n, msgBody: openBody(n.contentKey, n.msgBody) });
 
 /** Largest Postgres bigint: ids are bigserial, so a larger one names no notification. */
 const MAX_ID = 9_223_372_036_854_775_807n;
@@ -16,7 +21,7 @@ export async function getNotification(
     input.id > 0n && input.id <= MAX_ID
       ? await db.notification.findUnique({ where: { id: input.id } })
       : null;
-  return n ? notificationJson(n) : { code: 404, message: "no such notification" };
+  return n ? view(n) : { code: 404, message: "no such notification" };
 }
 
 export interface NotificationFilter {
@@ -48,5 +53,5 @@ export async function listNotifications(
     take: f.limit + 1,
   });
   const { items, next } = pageOf(rows, f.limit, (row) => row.id);
-  return { items: items.map(notificationJson), next };
+  return { items: items.map(view), next };
 }

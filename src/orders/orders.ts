@@ -6,13 +6,14 @@ import type { Prisma } from "../generated/prisma/client.js";
 import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type OrderJson, orderJson } from "./json.js";
+import { openOrder } from "./personal-data.js";
 
 export async function getOrder(
   { db }: OrdersDeps,
   input: { mchtOrderNo: string },
 ): Promise<OrderJson | Refusal> {
   const order = await db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
-  return order ? orderJson(order) : { code: 404, message: "no such order" };
+  return order ? orderJson(openOrder(order)) : { code: 404, message: "no such order" };
 }
 
 export interface OrderFilter {
@@ -47,5 +48,5 @@ export async function listOrders({ db }: OrdersDeps, f: OrderFilter): Promise<Or
     take: f.limit + 1,
   });
   const { items, next } = pageOf(rows, f.limit, (row) => row.mchtOrderNo);
-  return { items: items.map(orderJson), next };
+  return { items: items.map((o) => orderJson(openOrder(o))), next };
 }

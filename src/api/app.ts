@@ -19,6 +19,7 @@ import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { orderPersonalDataRoutes } from "./orders-personal-data.js";
 import { type V1RouteModule, v1Api } from "./v1.js";
 import { webhookRoutes } from "./webhooks.js";
 import { backfillRoutes } from "./webhooks-backfill.js";
@@ -26,6 +27,7 @@ import { backfillRoutes } from "./webhooks-backfill.js";
 /** Every /v1 route file. */
 const V1_ROUTES: readonly V1RouteModule[] = [
   orderRoutes,
+  orderPersonalDataRoutes,
   expectedRoutes,
   notificationRoutes,
   webhookRoutes,

@@ -17,6 +17,7 @@ export type Invocation =
   | { command: "deliveries"; json: boolean; status: DeliveryStatus; webhookId?: string; limit: number }
   | { command: "retry"; json: boolean; wait: boolean; target: RetryTarget }
   | { command: "order"; json: boolean; mchtOrderNo: string }
+  | { command: "order-erase"; json: boolean; mchtOrderNo: string }
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
   | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
@@ -134,9 +135,11 @@ function retry(args: string[]): Invocation {
 
 function order(args: string[]): Invocation {
   const { values, positionals: given } = parse(args, {});
-  const [no] = positionals(given, ["<mchtOrderNo>"], "order");
+  // `order erase <no>`; an order named "erase" alone is still shown by `order erase`.
+  const erase = given.length === 2 && given[0] === "erase";
+  const [no] = positionals(erase ? given.slice(1) : given, ["<mchtOrderNo>"], "order");
   if (no!.length === 0 || no!.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
-  return { command: "order", json: values.json ?? false, mchtOrderNo: no! };
+  return { command: erase ? "order-erase" : "order", json: values.json ?? false, mchtOrderNo: no! };
 }
 
 function expect(args: string[]): Invocation {

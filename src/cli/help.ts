@@ -11,6 +11,9 @@ commands:
       re-send failed deliveries now (one attempt each), like POST /v1/deliveries/:id/retry
   order <mchtOrderNo>
       the order's state and notification history, oldest first (payer data masked)
+  order erase <mchtOrderNo>
+      erase the payer's name, ID number and phone of the order everywhere they are stored (like
+      DELETE /v1/orders/:mchtOrderNo/personal-data); statuses, amounts and history stay
   expect <mchtOrderNo>… [--declare | --no-declare]
       register up to 1000 orders to expect (like POST /v1/orders/expected): the reconciler asks Payzero
       about them even if no notification comes; --no-declare: never declared, finished once paid

@@ -11,7 +11,7 @@ import { listAuditCommand, verifyAuditCommand } from "./commands/audit.js";
 import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
-import { showOrder } from "./commands/order.js";
+import { eraseOrder, showOrder } from "./commands/order.js";
 import { replayCommand } from "./commands/replay.js";
 import { retryDeliveries } from "./commands/retry.js";
 import { type CliContext, type CommandContext, EXIT } from "./context.js";
@@ -51,6 +51,8 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return retryDeliveries(ctx, inv);
     case "order":
       return showOrder(ctx, inv);
+    case "order-erase":
+      return eraseOrder(ctx, inv);
     case "expect":
       return expectOrdersCommand(ctx, inv);
     case "replay":

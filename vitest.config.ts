@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // RabbitMQ and NATS in the test process; system starts processes (the service, the CLI, redis-server,
 // chromium, promtool). Only the last two find or start Postgres and Redis and migrate a template.
 const services = ["test/support/global-setup.ts"];
+// The personal data keyring each role installs at start, installed for the code the tests call.
+const keys = ["test/support/personal-data-keys.ts"];
 
 export default defineConfig({
   test: {
@@ -13,8 +15,6 @@ export default defineConfig({
     pool: "forks",
     // Two cores: more parallel files only add contention for Postgres and Redis.
     maxWorkers: 2,
-    // The personal data keyring each role installs at start, installed for the code the tests call.
-    setupFiles: ["test/support/personal-data-keys.ts"],
     projects: [
       {
         extends: true,
@@ -26,6 +26,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: services,
+          setupFiles: keys,
           sequence: { groupOrder: 1 },
         },
       },
@@ -35,6 +36,7 @@ export default defineConfig({
           name: "system",
           include: ["test/system/**/*.test.ts"],
           globalSetup: services,
+          setupFiles: keys,
           sequence: { groupOrder: 2 },
         },
       },

@@ -11,7 +11,7 @@ import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../config.js";
 import { type Keyring, keyringOf, type PersonalDataColumn } from "../crypto/keyring.js";
 import type { PayerFields } from "./mask.js";
 
-export const PAYER_FIELDS = ["payerName", "payerNumber", "payerPhone"] as const;
+const PAYER_FIELDS = ["payerName", "payerNumber", "payerPhone"] as const;
 type PayerField = (typeof PAYER_FIELDS)[number];
 
 const ORDER_COLUMN: Record<PayerField, PersonalDataColumn> = {

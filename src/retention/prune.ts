@@ -160,7 +160,7 @@ export async function pruneNotifications(tx: Tx, cutoff: Date, limit: number): P
  * The personal data of orders final since before the cutoff (their state last changed then) and not
  * erased yet. No row lock here: erasePayers takes the orders' own locks first, as the apply step does.
  */
-export async function eraseFinishedOrders(
+async function eraseFinishedOrders(
   tx: Tx,
   cutoff: Date,
   limit: number,

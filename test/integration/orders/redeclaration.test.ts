@@ -4,6 +4,7 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repeatContentKey } from "../../../src/orders/apply.js";
+import { openBody } from "../../../src/orders/personal-data.js";
 import { contentKey } from "../../../src/payzero/envelope.js";
 import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { reconcileOnce } from "../../../src/reconcile/reconcile.js";
@@ -97,7 +98,11 @@ describe("a failed declaration declared again (section 8.1)", () => {
     const second = await p.db.notification.findUniqueOrThrow({
       where: { contentKey: repeatContentKey("DECLARE_STATUS_NOTIFY", failed, BigInt(t3)) },
     });
-    expect(second).toMatchObject({ changedOrder: true, timestamp: BigInt(t3), msgBody: failed });
+    expect({ ...second, msgBody: openBody(second.contentKey, second.msgBody) }).toMatchObject({
+      changedOrder: true,
+      timestamp: BigInt(t3),
+      msgBody: failed,
+    });
 
     // Its resends (same timestamp, or stamped anew while nothing moved) and the first copy's: nothing new.
     await notify("DECLARE_STATUS_NOTIFY", failed, t3);

@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // RabbitMQ and NATS in the test process; system starts processes (the service, the CLI, redis-server,
 // chromium, promtool). Only the last two find or start Postgres and Redis and migrate a template.
 const services = ["test/support/global-setup.ts"];
+// The personal data keyring each role installs at start, installed for the code the tests call.
+const keys = ["test/support/personal-data-keys.ts"];
 
 export default defineConfig({
   test: {
@@ -24,6 +26,7 @@ export default defineConfig({
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: services,
+          setupFiles: keys,
           sequence: { groupOrder: 1 },
         },
       },
@@ -33,6 +36,7 @@ export default defineConfig({
           name: "system",
           include: ["test/system/**/*.test.ts"],
           globalSetup: services,
+          setupFiles: keys,
           sequence: { groupOrder: 2 },
         },
       },

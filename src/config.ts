@@ -511,6 +511,14 @@ export const SETTINGS = {
     group: "retention",
     field: "days",
   }),
+  PERSONAL_DATA_RETENTION_DAYS: setting({
+    type: Type.Integer({ minimum: 0 }),
+    default: "30",
+    doc: "After this many days with its pay and declare states final (paid and declared, paid and not to be declared, or cancelled), an order's payer name, ID number and phone are erased wherever they are stored (its statuses, amounts and history stay); `0`: kept until erased by hand (see [Personal data](guarantees.md#personal-data))",
+    roles: ["worker"],
+    group: "retention",
+    field: "personalDataDays",
+  }),
   RETENTION_INTERVAL_SECONDS: setting({
     type: PositiveInt,
     default: "3600",
@@ -549,12 +557,12 @@ export const SETTINGS = {
   ENCRYPTION_KEYS: setting({
     type: Text,
     default: "",
-    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers in Postgres, comma-separated: the first seals, every one opens. Make one with `openssl rand -base64 32`, and keep it; a key rotation is `NEW,OLD`, a restart, then `NEW` alone (see [Secrets at rest](webhooks.md#secrets-at-rest-and-encryption_keys))",
-    roles: ["api", "worker", "migrate"],
+    doc: "Base64 keys of 32 bytes sealing endpoint secrets and headers and the payers' personal data (name, ID number, phone) in Postgres, comma-separated: the first seals, every one opens. No default, in development and tests too: an api or worker role without it does not start. Make one with `openssl rand -base64 32`, and keep it; a key rotation is `NEW,OLD`, a restart, then `NEW` alone (see [Secrets at rest](webhooks.md#secrets-at-rest-and-encryption_keys), [Personal data](guarantees.md#personal-data))",
+    roles: ["api", "worker", "migrate", "cli"],
     required: {
       by: ["api", "worker"],
       why:
-        "it seals the webhook endpoints' secrets and headers in Postgres. " +
+        "it seals the webhook endpoints' secrets and headers and the payers' personal data in Postgres. " +
         "Make one with `openssl rand -base64 32` and keep it safe (docs/configuration.md, docs/webhooks.md)",
     },
     secret: true,
@@ -648,7 +656,7 @@ export type Config = FieldsOf<undefined> & {
   /** Null unless PAYZERO_API_URL, PAYZERO_APP_ID and PAYZERO_APP_KEY are all set: no reconciler. */
   payzeroApi: FieldsOf<"payzeroApi"> | null;
   reconcile: FieldsOf<"reconcile">;
-  /** Null (RETENTION_DAYS 0): everything is kept. */
+  /** Null (RETENTION_DAYS and PERSONAL_DATA_RETENTION_DAYS 0): everything is kept. */
   retention: FieldsOf<"retention"> | null;
   /** OpenTelemetry tracing: on when an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
   tracing: boolean;
@@ -730,7 +738,7 @@ function toConfig(v: Values): { config: Config; problems: Problem[] } {
     redisMinReplicasAck: redis.redisMinReplicasAck,
     payzeroApi: payzeroApi.url && payzeroApi.appId && payzeroApi.appKey ? payzeroApi : null,
     reconcile: fieldsOf(v, "reconcile"),
-    retention: retention.days > 0 ? retention : null,
+    retention: retention.days > 0 || retention.personalDataDays > 0 ? retention : null,
     tracing:
       !v.OTEL_SDK_DISABLED &&
       (v.OTEL_EXPORTER_OTLP_ENDPOINT !== "" || v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT !== ""),

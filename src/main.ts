@@ -42,19 +42,24 @@ async function main(role: Role): Promise<void> {
 /** After the migrations: seal plaintext and older-key values when ENCRYPTION_KEYS is set (start-up does it too). */
 async function sealWithMigrate(config: Config, log: Logger): Promise<void> {
   if (config.encryptionKeys.length === 0) {
-    log.info("ENCRYPTION_KEYS not set: endpoint secrets are sealed when the api or worker role starts");
+    log.info(
+      "ENCRYPTION_KEYS not set: endpoint secrets and personal data are sealed when the api or worker role starts",
+    );
     return;
   }
-  const [{ createDb }, { checkAndSeal }, { keyringOf }] = await Promise.all([
+  const [{ createDb }, { checkAndSeal }, { keyringOf }, { sealPersonalDataWithMigrate }] = await Promise.all([
     import("./db/client.js"),
     import("./webhooks/endpoints/endpoint-sealing.js"),
-    import("./webhooks/endpoints/sealing.js"),
+    import("./crypto/keyring.js"),
+    import("./orders/seal-existing.js"),
   ]);
   const db = createDb(config.databaseUrl, 1);
   try {
     const keyring = keyringOf(config);
     const report = await checkAndSeal(db, keyring);
     log.info({ ...report, key: keyring.sealingId }, "endpoint secrets and headers sealed with the first key");
+    const personal = await sealPersonalDataWithMigrate(db, config);
+    log.info({ ...personal, key: keyring.sealingId }, "payers' personal data sealed with the first key");
   } finally {
     await db.$disconnect();
   }

@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import { throttledLog } from "./ops/log-throttle.js";
 import { watchQueue } from "./ops/metrics.js";
+import { sealPersonalDataAtStart } from "./orders/seal-existing.js";
 import {
   closeConnection,
   createNotificationQueue,
@@ -25,6 +26,7 @@ export async function startApi(config: Config, log: Logger): Promise<Stoppable> 
     log.warn("Redis not reachable yet: answering 503 until it is");
   const db = createDb(config.databaseUrl);
   await sealAtStart(db, config, log);
+  sealPersonalDataAtStart(db, config, log);
   const unwatch = watchQueue(queue);
   const listeners = await buildApiListeners({ config, db, notificationQueue: queue, redis: connection });
   await listeners.public.listen({ host: config.host, port: config.port });

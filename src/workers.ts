@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { createDb } from "./db/client.js";
 import { throttledLog } from "./ops/log-throttle.js";
 import { watchQueue } from "./ops/metrics.js";
+import { sealPersonalDataAtStart } from "./orders/seal-existing.js";
 import { startNotificationWorker, transactionsAtOnce } from "./orders/worker.js";
 import { letWorkersTakeJobsWhenFull } from "./queue/full-redis.js";
 import {
@@ -33,6 +34,7 @@ export async function startWorkers(config: Config, log: Logger, serveOps: boolea
   // 2 each), and a few for the claims, the reconciler and the rarer delivery statements.
   const db = createDb(config.databaseUrl, transactionsAtOnce(config) + 10);
   await sealAtStart(db, config, log);
+  sealPersonalDataAtStart(db, config, log);
   const queue = createNotificationQueue(connection, config.redisPrefix);
   const unwatch = watchQueue(queue);
   const webhooks = startWebhookWorkers({ config, db, log, redis: connection });

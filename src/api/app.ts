@@ -20,6 +20,7 @@ import { deliveryRoutes } from "./deliveries.js";
 import { notificationRoutes } from "./notifications.js";
 import { orderRoutes } from "./orders.js";
 import { expectedRoutes } from "./orders-expected.js";
+import { orderPersonalDataRoutes } from "./orders-personal-data.js";
 import { queryRoutes } from "./orders-query.js";
 import { retryRoutes } from "./orders-retries.js";
 import { refundRoutes } from "./refunds.js";
@@ -31,6 +32,7 @@ import { backfillRoutes } from "./webhooks-backfill.js";
 /** Every /v1 route file. */
 const V1_ROUTES: readonly V1RouteModule[] = [
   orderRoutes,
+  orderPersonalDataRoutes,
   expectedRoutes,
   refundRoutes,
   retryRoutes,

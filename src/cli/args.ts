@@ -19,6 +19,7 @@ export type Invocation =
   | { command: "order"; json: boolean; mchtOrderNo: string }
   | { command: "order-retry"; json: boolean; mchtOrderNo: string; kind: string }
   | { command: "order-query"; json: boolean; mchtOrderNo: string }
+  | { command: "order-erase"; json: boolean; mchtOrderNo: string }
   | { command: "expect"; json: boolean; mchtOrderNos: string[]; needDeclare: boolean | null }
   | { command: "replay"; json: boolean; wait: boolean; notificationId: bigint; webhookId?: string }
   | { command: "backfill"; json: boolean; webhookId: string; since?: Date; until?: Date }
@@ -167,7 +168,8 @@ function order(args: string[]): Invocation {
     if (no.length === 0 || no.length > 200) throw new UsageError("mchtOrderNo must be 1 to 200 characters");
     return no;
   };
-  // `order retry <no> --kind …` and `order query <no>`; `order <no>` alone shows it (even an order named "query").
+  // `order retry <no> --kind …`, `order query <no>` and `order erase <no>`; `order <no>` alone shows it
+  // (even an order named "query").
   if (given.length === 2 && given[0] === "retry") {
     if (values.kind === undefined) throw new UsageError("order retry needs --kind pay or --kind declare");
     return { command: "order-retry", json, mchtOrderNo: checked(given[1]!), kind: values.kind };
@@ -175,6 +177,8 @@ function order(args: string[]): Invocation {
   if (values.kind !== undefined) throw new UsageError("--kind goes with order retry <mchtOrderNo>");
   if (given.length === 2 && given[0] === "query")
     return { command: "order-query", json, mchtOrderNo: checked(given[1]!) };
+  if (given.length === 2 && given[0] === "erase")
+    return { command: "order-erase", json, mchtOrderNo: checked(given[1]!) };
   const [no] = positionals(given, ["<mchtOrderNo>"], "order");
   return { command: "order", json, mchtOrderNo: checked(no!) };
 }

@@ -18,6 +18,9 @@ commands:
   order query <mchtOrderNo>
       ask Payzero about the order now and apply its answer (like POST /v1/orders/:mchtOrderNo/query;
       needs PAYZERO_API_URL, PAYZERO_APP_ID, PAYZERO_APP_KEY); a worker sends what it forwards
+  order erase <mchtOrderNo>
+      erase the payer's name, ID number and phone of the order everywhere they are stored (like
+      DELETE /v1/orders/:mchtOrderNo/personal-data); statuses, amounts and history stay
   expect <mchtOrderNo>… [--declare | --no-declare]
       register up to 1000 orders to expect (like POST /v1/orders/expected): the reconciler asks Payzero
       about them even if no notification comes; --no-declare: never declared, finished once paid

@@ -1,6 +1,7 @@
 // Entry point of the operator CLI: `tsx src/cli/main.ts <command> [options]` (npm run cli -- …).
 import { ConfigError, loadConfig } from "../config.js";
 import { createDb } from "../db/client.js";
+import { usePersonalDataKeys } from "../orders/personal-data.js";
 import { errorMessage } from "../util.js";
 import { parseInvocation, UsageError } from "./args.js";
 import { EXIT, type Output } from "./context.js";
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const config = loadConfig(process.env, "cli");
+  // Without keys the CLI still runs the commands that read no personal data.
+  if (config.encryptionKeys.length > 0) usePersonalDataKeys(config);
   const db = createDb(config.databaseUrl, 2);
   try {
     return await runInvocation({ db, config, out }, invocation);

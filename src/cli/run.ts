@@ -12,7 +12,7 @@ import { listAuditCommand, verifyAuditCommand } from "./commands/audit.js";
 import { backfillCommand } from "./commands/backfill.js";
 import { listDeliveries } from "./commands/deliveries.js";
 import { expectOrdersCommand } from "./commands/expect.js";
-import { showOrder } from "./commands/order.js";
+import { eraseOrder, showOrder } from "./commands/order.js";
 import { queryOrderCommand, retryOrderCommand } from "./commands/order-actions.js";
 import { registerRefundCommand, showRefundCommand } from "./commands/refund.js";
 import { replayCommand } from "./commands/replay.js";
@@ -63,6 +63,8 @@ export async function runInvocation(invocation: CliContext, inv: Invocation): Pr
       return retryOrderCommand(ctx, inv);
     case "order-query":
       return queryOrderCommand(ctx, inv);
+    case "order-erase":
+      return eraseOrder(ctx, inv);
     case "expect":
       return expectOrdersCommand(ctx, inv);
     case "refund-register":

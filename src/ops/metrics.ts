@@ -244,7 +244,7 @@ export async function metricsRoute(app: FastifyInstance, opts: MetricsRouteOptio
 
 export const retentionRemoved = new Counter({
   name: "pzn_retention_removed_total",
-  help: "Rows removed by retention (RETENTION_DAYS), by kind (deliveries, delivery_attempts, notification_bodies)",
+  help: "Rows removed by retention (RETENTION_DAYS), by kind (deliveries, delivery_attempts, notification_bodies), and orders whose personal data it erased (personal_data, PERSONAL_DATA_RETENTION_DAYS)",
   labelNames: ["kind"] as const,
   registers: [registry],
 });

@@ -2,6 +2,7 @@
 // message runs through them, and the bench's profiles showed Prisma's per-query cost dominating.
 import { type Order, Prisma } from "../generated/prisma/client.js";
 import type { IncomingNotification } from "./notification.js";
+import { openBody, openOrder, sealBody, sealOrder, sealSnapshot } from "./personal-data.js";
 import type { PendingRetry } from "./retries.js";
 
 export type Tx = Prisma.TransactionClient;
@@ -34,22 +35,25 @@ export interface StoredMessage {
 
 /**
  * In one statement: those of these messages already stored (by key, or their body by body key), and
- * the applied history of these orders. The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
+ * the applied history of these orders.
+ * The keys are compared as bpchar, the column's own type: compared as text, the unique index on the
  * char(64) column cannot serve and every batch reads the whole table (test/integration/db/plans.test.ts).
  */
-export function storedMessages(
+export async function storedMessages(
   tx: Tx,
   keys: string[],
   bodyKeys: string[],
   mchtOrderNos: string[],
 ): Promise<StoredMessage[]> {
-  return tx.$queryRaw<StoredMessage[]>`
+  const rows = await tx.$queryRaw<StoredMessage[]>`
     SELECT content_key AS "contentKey", body_key AS "bodyKey", msg_type AS "msgType", timestamp, msg_body AS "msgBody",
            mcht_order_no AS "mchtOrderNo", (applied AND msg_body IS NOT NULL) AS applied
       FROM notifications
      WHERE content_key = ANY (${keys}::bpchar[])
         OR body_key = ANY (${bodyKeys}::bpchar[])
         OR (mcht_order_no = ANY (${mchtOrderNos}::text[]) AND applied AND msg_body IS NOT NULL)`;
+  // Only the bodies the state reads are opened: a resend is told apart by its content or body key alone.
+  return rows.map((r) => (r.applied ? { ...r, msgBody: openBody(r.contentKey, r.msgBody) } : r));
 }
 
 const ORDER_FIELDS = Object.keys(Prisma.OrderScalarFieldEnum) as Array<keyof Order>;
@@ -60,7 +64,7 @@ export async function loadOrders(tx: Tx, mchtOrderNos: string[]): Promise<Map<st
   if (mchtOrderNos.length === 0) return new Map();
   const rows = await tx.$queryRaw<Order[]>`
     SELECT ${ORDER_SELECT} FROM orders WHERE mcht_order_no = ANY (${mchtOrderNos}::text[])`;
-  return new Map(rows.map((o) => [o.mchtOrderNo, o]));
+  return new Map(rows.map((o) => [o.mchtOrderNo, openOrder(o)]));
 }
 
 /**
@@ -69,9 +73,12 @@ export async function loadOrders(tx: Tx, mchtOrderNos: string[]): Promise<Map<st
  */
 export async function saveOrders(tx: Tx, orders: Order[]): Promise<void> {
   if (orders.length === 0) return;
-  const kept = new Set(["mchtOrderNo", "createdAt", "expectedAt", "needDeclare"]);
+  // The erasure (erase.ts) sets personal_data_erased_at under the order's lock, outside this step.
+  const kept = new Set(["mchtOrderNo", "createdAt", "expectedAt", "needDeclare", "personalDataErasedAt"]);
   const updated = ORDER_FIELDS.filter((f) => !kept.has(f)).map((f) => `${column(f)} = EXCLUDED.${column(f)}`);
-  const rows = orders.map((o) => Prisma.sql`(${Prisma.join(ORDER_FIELDS.map((f) => o[f]))})`);
+  const rows = orders
+    .map((order) => sealOrder(order))
+    .map((o) => Prisma.sql`(${Prisma.join(ORDER_FIELDS.map((f) => o[f]))})`);
   await tx.$executeRaw`
     INSERT INTO orders (${Prisma.raw(ORDER_FIELDS.map(column).join(", "))})
     VALUES ${Prisma.join(rows)}
@@ -92,19 +99,21 @@ export async function registerOrders(tx: Tx, mchtOrderNos: string[]): Promise<vo
 
 export interface NotificationRow {
   key: string;
-  bodyKey: string;
   input: IncomingNotification;
+  bodyKey: string;
+  /** The body as stored (sealed on insert): the input's, its payer fields erased when its order's are. */
+  body: string;
   mchtOrderNo: string | null;
   problem: string | null;
   applied: boolean;
   changedOrder: boolean;
-  /** JSON text of the order's state after this message. */
-  orderAfter: string | null;
+  /** The order's state after this message (its JSON view). */
+  orderAfter: unknown;
 }
 
 export interface InsertedNotification {
   id: bigint;
-  /** As Postgres stored it (jsonb orders keys its own way): every send of a delivery shows the same. */
+  /** As Postgres stored it (jsonb orders keys its own way): every send of a delivery shows the same. Sealed. */
   orderAfter: unknown;
 }
 
@@ -119,8 +128,11 @@ export async function insertNotifications(
 ): Promise<Map<string, InsertedNotification>> {
   if (rows.length === 0) return new Map();
   const values = rows.map(
-    (r) => Prisma.sql`(${r.key}, ${r.bodyKey}, ${r.input.msgType}, ${r.input.timestamp}, ${r.input.msgBody},
-      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder}, ${r.orderAfter}::jsonb,
+    (
+      r,
+    ) => Prisma.sql`(${r.key}, ${r.bodyKey}, ${r.input.msgType}, ${r.input.timestamp}, ${sealBody(r.key, r.body)},
+      ${r.input.source}, ${r.mchtOrderNo}, ${r.problem}, ${r.applied}, ${r.changedOrder},
+      ${r.orderAfter === null ? null : JSON.stringify(sealSnapshot(r.key, r.orderAfter))}::jsonb,
       ${r.input.receivedAt}, ${r.input.traceparent ?? null})`,
   );
   const stored = await tx.$queryRaw<Array<InsertedNotification & { contentKey: string }>>`

@@ -24,6 +24,7 @@ import { orderJson } from "./json.js";
 import { takenType } from "./message-type.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "./notification.js";
 import { deriveOrder, type OrderMessage, type OrderState, sameState } from "./order-state.js";
+import { erasePayerFromBody, openSnapshot, withoutPayer } from "./personal-data.js";
 import { type PendingRetry, retryKindOf } from "./retries.js";
 
 export interface ApplyResult {
@@ -97,9 +98,9 @@ function asStored(row: NotificationRow, inserted: InsertedNotification): StoredN
     contentKey: row.key,
     msgType: row.input.msgType,
     timestamp: row.input.timestamp,
-    msgBody: row.input.msgBody,
+    msgBody: row.body,
     source: row.input.source,
-    orderAfter: inserted.orderAfter,
+    orderAfter: openSnapshot(row.key, inserted.orderAfter),
     traceparent: row.input.traceparent ?? null,
   };
 }
@@ -199,6 +200,9 @@ function plan(
     }
     let order: Order | undefined;
     let changedOrder = false;
+    // An order whose personal data was erased keeps it erased: what a later message (or the
+    // reconciler) brings again is neither stored nor forwarded.
+    const erased = m.mchtOrderNo !== null && !!current.get(m.mchtOrderNo)?.personalDataErasedAt;
     if (m.applies && m.parsed.ok) {
       const orderNo = m.mchtOrderNo!;
       const history = histories.get(orderNo) ?? historyOf(stored, orderNo);
@@ -206,7 +210,7 @@ function plan(
         contentKey: key,
         msgType: m.input.msgType,
         timestamp: m.input.timestamp,
-        dto: m.parsed.dto,
+        dto: erased ? withoutPayer(m.parsed.dto) : m.parsed.dto,
       });
       histories.set(orderNo, history);
       const state = deriveOrder(history);
@@ -225,11 +229,12 @@ function plan(
       key,
       bodyKey: m.bodyKey,
       input: m.input,
+      body: erased ? erasePayerFromBody(m.input.msgBody) : m.input.msgBody,
       mchtOrderNo: m.mchtOrderNo,
       problem: m.problem,
       applied: m.applies,
       changedOrder,
-      orderAfter: orderAfter ? JSON.stringify(orderAfter) : null,
+      orderAfter,
     });
     out.results.push({
       key,
@@ -297,6 +302,7 @@ function withRegistration(state: OrderState, previous: Order | undefined, now: D
     needDeclare: previous?.needDeclare ?? null,
     payzeroUnknownSince: null,
     version: (previous?.version ?? 0) + 1,
+    personalDataErasedAt: previous?.personalDataErasedAt ?? null,
   };
 }
 

@@ -9,6 +9,7 @@ import { deliveryInclude, deliveryView } from "../webhooks/delivery/view.js";
 import type { OrdersDeps } from "./deps.js";
 import { orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
+import { openBody, openOrder } from "./personal-data.js";
 
 /** Notifications shown at most; `truncated` says when there are more. */
 export const HISTORY_LIMIT = 500;
@@ -42,7 +43,7 @@ export async function orderHistory(deps: OrdersDeps, input: { mchtOrderNo: strin
   ]);
   if (!order && notifications.length === 0) return { code: 404, message: "no such order" } satisfies Refusal;
   return {
-    order: order ? maskPayer(orderJson(order)) : null,
+    order: order ? maskPayer(orderJson(openOrder(order))) : null,
     truncated: notifications.length === HISTORY_LIMIT,
     refunds,
     notifications: notifications.map((n) => ({
@@ -58,7 +59,7 @@ export async function orderHistory(deps: OrdersDeps, input: { mchtOrderNo: strin
       applied: n.applied,
       changedOrder: n.changedOrder,
       statusesAfter: statusesOf(n.orderAfter),
-      refund: n.msgType === REFUND_STATUS_NOTIFY ? refundOf(n.msgBody) : null,
+      refund: n.msgType === REFUND_STATUS_NOTIFY ? refundOf(openBody(n.contentKey, n.msgBody)) : null,
       deliveries: n.deliveries.map((d) => ({
         ...deliveryView(d),
         endpoint: d.endpoint,

@@ -10,9 +10,11 @@ export const OrderJson = Type.Object(
   {
     mchtOrderNo: Type.String(),
     paymentAmount: Type.Union([Type.Integer({ description: "fen" }), Type.Null()]),
-    payerName: NullableString,
-    payerNumber: NullableString,
-    payerPhone: NullableString,
+    payerName: Type.Union([Type.String(), Type.Null()], {
+      description: "personal data: null when not sent, or erased (see personalDataErasedAt)",
+    }),
+    payerNumber: Type.Union([Type.String(), Type.Null()], { description: "ID card number; personal data" }),
+    payerPhone: Type.Union([Type.String(), Type.Null()], { description: "personal data" }),
     subject: NullableString,
     payStatus: NullableString,
     payStatusAt: NullableInteger,
@@ -43,6 +45,10 @@ export const OrderJson = Type.Object(
       description:
         "+1 on every change of the order's state (0: registered, no message yet); webhooks carry it",
     }),
+    personalDataErasedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+      description:
+        "when the payer's personal data was erased (DELETE /v1/orders/{mchtOrderNo}/personal-data or PERSONAL_DATA_RETENTION_DAYS): the payer fields are null from then on, whatever later messages carry",
+    }),
   },
   { description: "An order as derived from its notifications; paymentAmount in fen" },
 );
@@ -71,6 +77,7 @@ export function orderJson(order: Order): OrderJson {
     updatedAt: order.updatedAt.toISOString(),
     expectedAt: order.expectedAt?.toISOString() ?? null,
     payzeroUnknownSince: order.payzeroUnknownSince?.toISOString() ?? null,
+    personalDataErasedAt: order.personalDataErasedAt?.toISOString() ?? null,
   };
 }
 

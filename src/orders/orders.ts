@@ -9,6 +9,7 @@ import type { Refusal } from "../refusal.js";
 import type { OrdersDeps } from "./deps.js";
 import { type OrderJson, orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
+import { openOrder } from "./personal-data.js";
 
 /** The order as shown: the payer's fields masked unless `personalData`. */
 const shown = (personalData: boolean) => (order: OrderJson) => (personalData ? order : maskPayer(order));
@@ -20,7 +21,7 @@ export async function getOrder(
 ): Promise<(OrderJson & { refunds: RefundJson[] }) | Refusal> {
   const order = await deps.db.order.findUnique({ where: { mchtOrderNo: input.mchtOrderNo } });
   if (!order) return { code: 404, message: "no such order" };
-  const view = shown(input.personalData)(orderJson(order));
+  const view = shown(input.personalData)(orderJson(openOrder(order)));
   return { ...view, refunds: await refundsOf(deps, order.mchtOrderNo) };
 }
 
@@ -58,5 +59,5 @@ export async function listOrders({ db }: OrdersDeps, f: OrderFilter): Promise<Or
     take: f.limit + 1,
   });
   const { items, next } = pageOf(rows, f.limit, (row) => row.mchtOrderNo);
-  return { items: items.map(orderJson).map(shown(f.personalData)), next };
+  return { items: items.map((o) => orderJson(openOrder(o))).map(shown(f.personalData)), next };
 }

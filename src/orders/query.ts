@@ -13,6 +13,7 @@ import type { OrdersDeps } from "./deps.js";
 import { orderNosProblem } from "./expected.js";
 import { type OrderJson, orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
+import { openOrder } from "./personal-data.js";
 
 export interface QueriedNow {
   /** The order as it stands after Payzero's answer was applied, the payer's data masked (null: not known here). */
@@ -148,5 +149,5 @@ const NOTHING: QueriedNow["payzero"] = {
 
 async function current({ db }: OrdersDeps, mchtOrderNo: string): Promise<OrderJson | null> {
   const order = await db.order.findUnique({ where: { mchtOrderNo } });
-  return order ? maskPayer(orderJson(order)) : null;
+  return order ? maskPayer(orderJson(openOrder(order))) : null;
 }

@@ -9,6 +9,7 @@ import { rearmDelivery } from "../webhooks/delivery/manual-retry.js";
 import { webhookMessageId } from "../webhooks/delivery/payload.js";
 import { messageStatuses, takes } from "../webhooks/endpoints/filters.js";
 import type { OrdersDeps } from "./deps.js";
+import { openBody } from "./personal-data.js";
 
 export interface ReplayStep {
   deliveryId: string | null;
@@ -60,7 +61,7 @@ export async function replayNotification(
     };
   if (webhookId !== undefined && !(await db.webhookEndpoint.findUnique({ where: { id: webhookId } })))
     return { code: 404, message: `no such webhook: ${webhookId}` };
-  const plan = await applyReplay(db, { ...n, msgBody: n.msgBody }, webhookId);
+  const plan = await applyReplay(db, { ...n, msgBody: openBody(n.contentKey, n.msgBody) }, webhookId);
   const count = (action: ReplayStep["action"]) => plan.steps.filter((s) => s.action === action).length;
   await deps.recordWrite({
     actor,

@@ -13,6 +13,7 @@ import type { OrdersDeps } from "./deps.js";
 import { expectOrders, orderNosProblem } from "./expected.js";
 import { type OrderJson, orderJson } from "./json.js";
 import { maskPayer } from "./mask.js";
+import { openOrder } from "./personal-data.js";
 
 export const RETRY_KINDS = ["pay", "declare"] as const;
 export type RetryKind = (typeof RETRY_KINDS)[number];
@@ -106,7 +107,7 @@ export async function announceRetry(
     announcedAt: row!.announcedAt.toISOString(),
     added,
     registered,
-    order: order ? maskPayer(orderJson(order)) : null,
+    order: order ? maskPayer(orderJson(openOrder(order))) : null,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Refund } from "../generated/prisma/client.js";
 import { insertNotifications, loadOrders, type Tx } from "../orders/apply-sql.js";
 import { orderJson } from "../orders/json.js";
 import type { FanOut, IncomingNotification, StoredNotification } from "../orders/notification.js";
+import { openSnapshot } from "../orders/personal-data.js";
 import { queryBodyKey, unsignedKey } from "../payzero/envelope.js";
 import type { QueriedRefund } from "../payzero/query-api.js";
 import { isFinalRefundStatus, isRefundProgress, REFUND_STATUS_NOTIFY } from "../payzero/refund.js";
@@ -116,11 +117,12 @@ async function storeEvent(
       key,
       bodyKey: queryBodyKey(input.msgType, input.msgBody),
       input,
+      body: input.msgBody,
       mchtOrderNo: refund.mchtOrderNo,
       problem: null,
       applied: false,
       changedOrder: false,
-      orderAfter: order ? JSON.stringify(orderJson(order)) : null,
+      orderAfter: order ? orderJson(order) : null,
     },
   ]);
   const row = inserted.get(key);
@@ -132,7 +134,7 @@ async function storeEvent(
     timestamp: input.timestamp,
     msgBody: input.msgBody,
     source: input.source,
-    orderAfter: row.orderAfter,
+    orderAfter: openSnapshot(key, row.orderAfter),
     traceparent: null,
   };
   return fanOut.inTransaction(tx, [stored]);

@@ -6,15 +6,25 @@
 //    stays, slim: its content key keeps a resend of an old message a duplicate (not forwarded again),
 //    and the order's history still lists it. The bodies its order's state needs are kept
 //    (messagesStateNeeds): the next message of that order is then applied exactly as before.
+// And, once PERSONAL_DATA_RETENTION_DAYS have passed since an order's state last changed while final
+// (paid and declared, paid and not to be declared, cancelled), its payer's personal data, everywhere it
+// is stored (src/orders/erase.ts). Either part runs only when its setting is above 0.
 
 import type { Db } from "../db/client.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { historyOf } from "../orders/apply.js";
 import { lockOrders, storedMessages, type Tx } from "../orders/apply-sql.js";
+import { erasePayers } from "../orders/erase.js";
 import { messagesStateNeeds } from "../orders/order-state.js";
+import { DECLARED, PAY_CANCELLED, PAY_SUCCEED } from "../payzero/statuses.js";
 
 export interface PruneSettings {
+  /** RETENTION_DAYS; 0: deliveries and bodies are kept. */
   days: number;
+  /** PERSONAL_DATA_RETENTION_DAYS; 0 (or absent): personal data is kept until erased by hand. */
+  personalDataDays?: number;
+  /** RECONCILE_AWAIT_DECLARATION: false, a paid order is final without a declaration (as for the reconciler). */
+  awaitDeclaration?: boolean;
   /** Rows per statement. */
   batchSize: number;
   /** Pause between two batches, so the hot path keeps Postgres to itself most of the time. */
@@ -25,6 +35,8 @@ export interface PruneResult {
   deliveries: number;
   deliveryAttempts: number;
   notificationBodies: number;
+  /** Orders whose payer's personal data was erased (PERSONAL_DATA_RETENTION_DAYS). */
+  personalData: number;
   /** Another process held the retention lock: this run stopped where it was. */
   busy: boolean;
 }
@@ -43,19 +55,41 @@ export async function pruneOnce(
   now = new Date(),
 ): Promise<PruneResult> {
   const cutoff = new Date(now.getTime() - settings.days * 86_400_000);
-  const result: PruneResult = { deliveries: 0, deliveryAttempts: 0, notificationBodies: 0, busy: false };
+  const personalDays = settings.personalDataDays ?? 0;
+  const personalCutoff = new Date(now.getTime() - personalDays * 86_400_000);
+  const result: PruneResult = {
+    deliveries: 0,
+    deliveryAttempts: 0,
+    notificationBodies: 0,
+    personalData: 0,
+    busy: false,
+  };
   const pause = () => new Promise((resolve) => setTimeout(resolve, settings.pauseMs));
-  for (const step of [deleteFinishedDeliveries, pruneNotifications]) {
+  const steps: Array<(tx: Tx, limit: number) => Promise<Batch>> = [];
+  if (settings.days > 0)
+    steps.push(
+      (tx, limit) => deleteFinishedDeliveries(tx, cutoff, limit),
+      (tx, limit) => pruneNotifications(tx, cutoff, limit),
+    );
+  if (personalDays > 0)
+    steps.push((tx, limit) =>
+      eraseFinishedOrders(tx, personalCutoff, limit, settings.awaitDeclaration ?? true),
+    );
+  for (const step of steps) {
     for (;;) {
       if (shouldStop()) return result;
-      const batch = await db.$transaction(async (tx) => {
-        const [{ locked }] = await tx.$queryRaw<[{ locked: boolean }]>`SELECT ${LOCK} AS locked`;
-        return locked ? step(tx, cutoff, settings.batchSize) : null;
-      });
+      const batch = await db.$transaction(
+        async (tx) => {
+          const [{ locked }] = await tx.$queryRaw<[{ locked: boolean }]>`SELECT ${LOCK} AS locked`;
+          return locked ? step(tx, settings.batchSize) : null;
+        },
+        { timeout: 30_000 },
+      );
       if (batch === null) return { ...result, busy: true };
       result.deliveries += batch.deliveries ?? 0;
       result.deliveryAttempts += batch.deliveryAttempts ?? 0;
       result.notificationBodies += batch.notificationBodies ?? 0;
+      result.personalData += batch.personalData ?? 0;
       if (batch.examined < settings.batchSize) break;
       await pause();
     }
@@ -120,4 +154,29 @@ export async function pruneNotifications(tx: Tx, cutoff: Date, limit: number): P
       RETURNING msg_body IS NULL AS removed)
     SELECT count(*) FILTER (WHERE removed)::int AS removed FROM pruned`;
   return { notificationBodies: row.removed, examined: candidates.length };
+}
+
+/**
+ * The personal data of orders final since before the cutoff (their state last changed then) and not
+ * erased yet. No row lock here: erasePayers takes the orders' own locks first, as the apply step does.
+ */
+async function eraseFinishedOrders(
+  tx: Tx,
+  cutoff: Date,
+  limit: number,
+  awaitDeclaration: boolean,
+): Promise<Batch> {
+  const declared = awaitDeclaration
+    ? Prisma.sql`(declare_status = ${DECLARED} OR need_declare = false)`
+    : Prisma.sql`true`;
+  const rows = await tx.$queryRaw<Array<{ mchtOrderNo: string }>>`
+    SELECT mcht_order_no AS "mchtOrderNo" FROM orders
+     WHERE personal_data_erased_at IS NULL AND updated_at < ${cutoff}
+       AND (pay_status = ${PAY_CANCELLED} OR (pay_status = ${PAY_SUCCEED} AND ${declared}))
+     ORDER BY updated_at LIMIT ${limit}`;
+  const erased = await erasePayers(
+    tx,
+    rows.map((r) => r.mchtOrderNo),
+  );
+  return { personalData: erased.orders, examined: rows.length };
 }

@@ -26,12 +26,19 @@ export function startRetention(deps: RetentionDeps): { stop: () => Promise<void>
     async () => {
       const result = await pruneOnce(
         deps.db,
-        { days: settings.days, batchSize: settings.batchSize, pauseMs: RETENTION_PAUSE_MS },
+        {
+          days: settings.days,
+          personalDataDays: settings.personalDataDays,
+          awaitDeclaration: deps.config.reconcile.awaitDeclaration,
+          batchSize: settings.batchSize,
+          pauseMs: RETENTION_PAUSE_MS,
+        },
         () => stopping,
       );
       retentionRemoved.inc({ kind: "deliveries" }, result.deliveries);
       retentionRemoved.inc({ kind: "delivery_attempts" }, result.deliveryAttempts);
       retentionRemoved.inc({ kind: "notification_bodies" }, result.notificationBodies);
+      retentionRemoved.inc({ kind: "personal_data" }, result.personalData);
       retentionLastRun.set(Date.now() / 1000);
       deps.log.info(result, result.busy ? "retention run left to another process" : "retention run finished");
     },
@@ -41,7 +48,10 @@ export function startRetention(deps: RetentionDeps): { stop: () => Promise<void>
     },
     (err) => deps.log.warn({ err }, "retention run failed"),
   );
-  deps.log.info({ days: settings.days, every: settings.intervalSeconds }, "retention started");
+  deps.log.info(
+    { days: settings.days, personalDataDays: settings.personalDataDays, every: settings.intervalSeconds },
+    "retention started",
+  );
   return {
     stop: () => {
       stopping = true;

@@ -2,9 +2,9 @@
 // need, built once per door by webhookDeps: /v1 and the console (api/app.ts), the CLI (cli/run.ts).
 import type { RecordWrite } from "../audit/record.js";
 import type { Config } from "../config.js";
+import { type Keyring, keyringOf } from "../crypto/keyring.js";
 import type { Db } from "../db/client.js";
 import { type DestinationPolicy, destinationPolicy } from "./endpoints/address-rule.js";
-import { type Keyring, keyringOf } from "./endpoints/sealing.js";
 
 export interface WebhookDeps {
   db: Db;

@@ -4,6 +4,7 @@
 
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
+import { keyringOf } from "../crypto/keyring.js";
 import type { Db } from "../db/client.js";
 import { createBatcher } from "../db/group-commit.js";
 import { watchDeliveries } from "../ops/metrics.js";
@@ -25,7 +26,6 @@ import { startEndpointMetricsPruner } from "./delivery/endpoint-metrics.js";
 import { startPoller } from "./delivery/poller.js";
 import { createEndpointLimiter } from "./delivery/rate-limit.js";
 import { destinationPolicy } from "./endpoints/address-rule.js";
-import { keyringOf } from "./endpoints/sealing.js";
 import { createDestinations } from "./transports/destination.js";
 
 export interface WebhookWorkerDeps {

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import type { Actor } from "../../src/actor.js";
 import { buildApiApp } from "../../src/api/app.js";
 import type { Config } from "../../src/config.js";
+import { keyringOf } from "../../src/crypto/keyring.js";
 import { createDb, type Db } from "../../src/db/client.js";
 import type { Prisma } from "../../src/generated/prisma/client.js";
 import type { FanOut } from "../../src/orders/notification.js";
@@ -21,7 +22,6 @@ import {
   changeEndpoint,
   createEndpoint as createOperation,
 } from "../../src/webhooks/endpoints/operations.js";
-import { keyringOf } from "../../src/webhooks/endpoints/sealing.js";
 import { startWebhookWorkers, type WebhookWorkers } from "../../src/webhooks/index.js";
 import { TEST_ADMIN_TOKEN, testConfig } from "./config.js";
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from "./db.js";

@@ -2,7 +2,7 @@
 CREATE TABLE "api_tokens" (
     "id" TEXT NOT NULL,
     "name" TEXT NOT NULL,
-    "scopes" TEXT[] NOT NULL,
+    "scopes" TEXT[],
     "token_hash" CHAR(64) NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "last_used_at" TIMESTAMPTZ(3),

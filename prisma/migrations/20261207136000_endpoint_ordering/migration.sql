@@ -1,7 +1,7 @@
 -- "none": deliveries go out as they come (as before); "per-order": one delivery of an order at a time
 -- to this endpoint, in the order's version order (src/webhooks/delivery/delivery-queue.ts, claimDue).
 ALTER TABLE "webhook_endpoints" ADD COLUMN "ordering" TEXT NOT NULL DEFAULT 'none';
-ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_ordering_check" CHECK ("ordering" IN ('none', 'per-order'));
+-- (no CHECK: the catalog matches what Prisma Migrate would create; input.ts refuses any other value)
 
 -- A per-order endpoint's delivery that waits for an earlier one of its order: set aside (not due) by
 -- the claim that found it waiting, and made due again when that earlier one ends.

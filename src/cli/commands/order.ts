@@ -1,5 +1,6 @@
 // `order`: an order's current state and its notification history, payer data masked (the timeline
 // operation masks it), printed as a table or JSON.
+import { erasePersonalData } from "../../orders/erase.js";
 import { type MaskedOrder, type OrderHistory, orderHistory } from "../../orders/history.js";
 import { isRefusal } from "../../refusal.js";
 import { type CommandContext, EXIT, printJson } from "../context.js";
@@ -22,6 +23,21 @@ export async function showOrder({ orders, out }: CommandContext, opts: OrderOpti
   };
   if (opts.json) printJson(out, view);
   else for (const line of orderLines(opts.mchtOrderNo, view)) out.print(line);
+  return EXIT.ok;
+}
+
+/** `order erase <mchtOrderNo>`: the payer's personal data erased everywhere (DELETE /v1/orders/:no/personal-data). */
+export async function eraseOrder(ctx: CommandContext, opts: OrderOptions): Promise<number> {
+  const erased = await erasePersonalData(ctx.orders, ctx.actor, opts.mchtOrderNo);
+  if (isRefusal(erased)) {
+    ctx.out.error(`${erased.message}`);
+    return EXIT.notFound;
+  }
+  if (opts.json) printJson(ctx.out, erased);
+  else
+    ctx.out.print(
+      `personal data of order ${cell(opts.mchtOrderNo)} erased (${erased.notifications} notification(s) rewritten)`,
+    );
   return EXIT.ok;
 }
 

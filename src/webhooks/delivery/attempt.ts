@@ -2,13 +2,13 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
+import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/client.js";
 import { attemptLatency, deliveryAttempts, endpointsDisabled } from "../../ops/metrics.js";
 import { SpanKind, startTraced } from "../../ops/tracing.js";
 import { errorMessage } from "../../util.js";
 import { openEndpoint } from "../endpoints/endpoint-sealing.js";
 import { forwardedByDefault } from "../endpoints/filters.js";
-import type { Keyring } from "../endpoints/sealing.js";
 import { signingSecrets } from "../endpoints/secret.js";
 import type { Destinations } from "../transports/destination.js";
 import type { SendOutcome } from "../transports/publisher.js";

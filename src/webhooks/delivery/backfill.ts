@@ -11,6 +11,7 @@
 // that stored them, next to the claimed ones, and do not wait for the backfill at all.
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../generated/prisma/client.js";
+import { openBody } from "../../orders/personal-data.js";
 import type { Refusal } from "../../refusal.js";
 import { messageStatuses, takes } from "../endpoints/filters.js";
 
@@ -102,14 +103,24 @@ export async function backfillStep(
       // each body here, in memory, since a stored body need not be JSON. A body retention removed
       // has nothing left to send.
       const rows = await tx.$queryRaw<
-        Array<{ id: bigint; receivedAt: Date; msgType: string; msgBody: string | null; source: string }>
+        Array<{
+          id: bigint;
+          receivedAt: Date;
+          msgType: string;
+          contentKey: string;
+          msgBody: string | null;
+          source: string;
+        }>
       >`
-        SELECT n.id, n.received_at AS "receivedAt", n.msg_type AS "msgType", n.msg_body AS "msgBody", n.source
+        SELECT n.id, n.received_at AS "receivedAt", n.msg_type AS "msgType", n.content_key AS "contentKey",
+               n.msg_body AS "msgBody", n.source
           FROM notifications n
          WHERE ${after} AND n.received_at < ${b.until}
          ORDER BY n.received_at, n.id
          LIMIT ${batch}`;
-      const wanted = rows.filter((n) => n.msgBody !== null && takes(b, n, messageStatuses(n.msgBody)));
+      const wanted = rows.filter(
+        (n) => n.msgBody !== null && takes(b, n, messageStatuses(openBody(n.contentKey, n.msgBody))),
+      );
       const created =
         wanted.length === 0
           ? 0

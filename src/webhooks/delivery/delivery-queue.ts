@@ -2,6 +2,7 @@
 // claimed when due, and their attempts recorded. Every statement here serves a batch of rows.
 import type { Db } from "../../db/client.js";
 import { Prisma } from "../../generated/prisma/client.js";
+import { openBody, openSnapshot } from "../../orders/personal-data.js";
 import type { EndpointSecrets } from "../endpoints/secret.js";
 import type { SendOutcome } from "../transports/publisher.js";
 import type { PayloadSource } from "./payload.js";
@@ -165,7 +166,16 @@ export async function claimDue(db: Db, req: ClaimRequest): Promise<HeldDelivery[
       FROM due, webhook_endpoints e, notifications n
      WHERE d.id = due.id AND e.id = d.endpoint_id AND n.id = d.notification_id
     RETURNING ${HELD_COLUMNS}`;
-  return rows.map((r) => held(r, localDeadline));
+  return rows.map((r) =>
+    held(
+      {
+        ...r,
+        msgBody: openBody(r.contentKey, r.msgBody),
+        orderAfter: openSnapshot(r.contentKey, r.orderAfter),
+      },
+      localDeadline,
+    ),
+  );
 }
 
 /** Each hold extended by `leaseMs` (null where the row is no longer this hold's: another process took it). */

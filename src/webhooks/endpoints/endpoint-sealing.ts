@@ -3,7 +3,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Config } from "../../config.js";
-import type { Db } from "../../db/client.js";
 import {
   isSealedWith,
   type Keyring,
@@ -11,7 +10,8 @@ import {
   type SealedColumn,
   SealingError,
   sealedKeyId,
-} from "./sealing.js";
+} from "../../crypto/keyring.js";
+import type { Db } from "../../db/client.js";
 
 export interface SealedColumns {
   id: string;

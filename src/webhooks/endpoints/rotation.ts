@@ -1,11 +1,12 @@
 // Secret rotation with an overlap: for a while deliveries carry the old secret's signature next to
 // the new one, so a receiver can switch keys without refusing a single delivery.
+
+import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/client.js";
 import type { WebhookEndpoint } from "../../generated/prisma/client.js";
 import type { Refusal } from "../../refusal.js";
 import { type EndpointHeaders, openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import { headersAfterMove } from "./header-policy.js";
-import type { Keyring } from "./sealing.js";
 import type { EndpointSecrets } from "./secret.js";
 
 /** Headers an endpoint has at most. */

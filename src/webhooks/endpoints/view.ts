@@ -1,9 +1,10 @@
 // An endpoint as /v1/webhooks shows it (schemas/webhooks.ts): headers and URL password masked, times
 // as ISO, and never its signing secret (only the answers of a creation and a rotation carry it:
 // operations.ts). The console shows the same.
+
+import type { Keyring } from "../../crypto/keyring.js";
 import { openEndpoint } from "./endpoint-sealing.js";
 import type { Ordering } from "./input.js";
-import type { Keyring } from "./sealing.js";
 import { signingSecrets } from "./secret.js";
 import { maskUrl } from "./url-mask.js";
 

@@ -38,7 +38,7 @@ describe("/v1/deliveries", () => {
     const ids: bigint[] = [];
     try {
       for (let i = 0; i < n; i++) {
-        const spec = { msgType: "T_API", msgBody: `{"batch":${batch},"i":${i}}` };
+        const spec = { msgType: "PAY_STATUS_NOTIFY", msgBody: `{"batch":${batch},"i":${i}}` };
         ids.push(...(await storeNotification(h.db, workers.fanOut, spec, false)).deliveryIds);
       }
     } finally {
@@ -73,7 +73,7 @@ describe("/v1/deliveries", () => {
       webhookId: ep.id,
       status: "failed",
       attemptCount: 4,
-      msgType: "T_API",
+      msgType: "PAY_STATUS_NOTIFY",
       attempts: [],
     });
     expect(items[0]?.messageId).toMatch(/^msg_[0-9a-f]{64}$/);

@@ -5,6 +5,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyNotification } from "../../../src/orders/apply.js";
 import { noFanOut } from "../../../src/orders/notification.js";
+import { openBody } from "../../../src/orders/personal-data.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { PayzeroClient } from "../../../src/payzero/query-api.js";
 import { pollRefundsOnce } from "../../../src/refunds/poll.js";
@@ -139,7 +140,9 @@ describe("POST /v1/refunds", () => {
       where: { mchtOrderNo: "RO-1", msgType: "REFUND_STATUS_NOTIFY" },
       orderBy: { id: "asc" },
     });
-    expect(stored.map((n) => [n.source, JSON.parse(n.msgBody!).refundStatus])).toEqual([
+    expect(
+      stored.map((n) => [n.source, JSON.parse(openBody(n.contentKey, n.msgBody)!).refundStatus]),
+    ).toEqual([
       ["payzero-query", "REFUND_REQUESTED"],
       ["payzero-query", "REFUND_SUCCEED"],
     ]);

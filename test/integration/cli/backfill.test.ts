@@ -27,7 +27,10 @@ describe("cli backfill", () => {
     await storeNotifications(
       h.db,
       idle.fanOut,
-      Array.from({ length: 5 }, (_, i) => ({ msgType: "T_CLI_BACKFILL", msgBody: `{"n":${i}}` })),
+      Array.from({ length: 5 }, (_, i) => ({
+        msgType: "PAY_STATUS_NOTIFY",
+        msgBody: `{"t":"T_CLI_BACKFILL","n":${i}}`,
+      })),
     );
     rx.on("/cli-backfill", () => ({ status: 204 }));
     const endpoint = await createEndpoint(h.db, { url: rx.url("/cli-backfill") });

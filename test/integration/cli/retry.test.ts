@@ -125,7 +125,10 @@ describe("retry", () => {
     rx.on("/fine", failing(0));
     const ep = await createEndpoint(h.db, { url: rx.url("/fine") });
     const { fanOut } = h.start();
-    const { deliveryIds } = await storeNotification(h.db, fanOut, { msgType: "T_FINE", msgBody: "{}" });
+    const { deliveryIds } = await storeNotification(h.db, fanOut, {
+      msgType: "PAY_STATUS_NOTIFY",
+      msgBody: '{"t":"T_FINE"}',
+    });
     await waitSettled(h.db);
 
     expect(await cli(h, "retry", "999999")).toEqual({

@@ -1,8 +1,8 @@
 // Deliveries and endpoints steered from the console, over the real pipeline and a real HTTP receiver.
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { keyringOf } from "../../../src/crypto/keyring.js";
 import { openEndpoint } from "../../../src/webhooks/endpoints/endpoint-sealing.js";
-import { keyringOf } from "../../../src/webhooks/endpoints/sealing.js";
 import { TEST_ADMIN_TOKEN } from "../../support/config.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import type { Pipeline } from "../../support/pipeline.js";

@@ -45,6 +45,7 @@ describe("schema.prisma matches the migrations", () => {
       needDeclare: false,
       payzeroUnknownSince: at,
       version: 7,
+      personalDataErasedAt: at,
     };
     expect(await db.order.create({ data: order })).toEqual(order);
 

@@ -18,6 +18,7 @@ import {
   type OrderState,
   sameState,
 } from "../../../src/orders/order-state.js";
+import { openBody, openOrder, openSnapshot } from "../../../src/orders/personal-data.js";
 import {
   bodyKey,
   DECLARE_STATUS_NOTIFY,
@@ -307,6 +308,7 @@ function stateJson(state: VersionedState): Record<string, unknown> {
     expectedAt: null,
     needDeclare: null,
     payzeroUnknownSince: null,
+    personalDataErasedAt: null,
   });
   return rest;
 }
@@ -336,10 +338,18 @@ async function storedNotifications(db: Db, tag: string) {
   const rows = await db.$queryRaw<NotificationRow[]>`
     SELECT id, content_key, msg_type, timestamp, msg_body, source, mcht_order_no, problem, changed_order,
            order_after, received_at
-      FROM notifications WHERE strpos(msg_body, ${tag}) > 0 ORDER BY id`;
+      FROM notifications ORDER BY id`;
+  // Sealed at rest (random IVs): compared as they open.
+  const opened = rows
+    .map((r) => ({
+      ...r,
+      msg_body: openBody(r.content_key, r.msg_body),
+      order_after: openSnapshot(r.content_key, r.order_after),
+    }))
+    .filter((r) => r.msg_body.includes(tag));
   return {
-    idByKey: new Map(rows.map((r) => [r.content_key, r.id])),
-    rows: rows.map(({ id: _id, order_after, ...rest }) => ({
+    idByKey: new Map(opened.map((r) => [r.content_key, r.id])),
+    rows: opened.map(({ id: _id, order_after, ...rest }) => ({
       ...rest,
       order_after: withoutTimestamps(order_after),
     })),
@@ -351,7 +361,7 @@ async function storedOrders(db: Db, tag: string): Promise<Array<Omit<Order, "cre
     where: { mchtOrderNo: { startsWith: `${tag}-` } },
     orderBy: { mchtOrderNo: "asc" },
   });
-  return orders.map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest);
+  return orders.map((o) => openOrder(o)).map(({ createdAt: _c, updatedAt: _u, ...rest }) => rest);
 }
 
 /** What an ApplyResult says, apart from the notification id. */
@@ -438,7 +448,12 @@ describe("applyNotifications (one transaction per batch)", () => {
 
           const ordersSingle = await storedOrders(single.db, tag);
           expect(await storedOrders(batched.db, tag)).toEqual(ordersSingle);
-          const registration = { expectedAt: null, needDeclare: null, payzeroUnknownSince: null };
+          const registration = {
+            expectedAt: null,
+            needDeclare: null,
+            payzeroUnknownSince: null,
+            personalDataErasedAt: null,
+          };
           expect(ordersSingle).toEqual(
             [...finals.keys()].sort().map((no) => ({ ...finals.get(no), ...registration })),
           );
@@ -498,7 +513,7 @@ describe("applyNotifications (one transaction per batch)", () => {
       },
     ]);
 
-    const order = await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: no } });
+    const order = openOrder(await batched.db.order.findUniqueOrThrow({ where: { mchtOrderNo: no } }));
     expect(order).toMatchObject({
       payStatus: "PAY_SUCCEED",
       payStatusAt: 2000n,

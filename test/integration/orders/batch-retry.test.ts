@@ -26,13 +26,13 @@ beforeAll(async () => {
     payload: { url: receiver.url("/all"), description: "all" },
   });
   expect(res.statusCode).toBe(201);
-  // Storing a message whose body says FAIL-TWICE fails the first two times (a sequence is not rolled back).
+  // Storing a message of order FAIL-TWICE fails the first two times (a sequence is not rolled back).
   await queryDatabase(
     p.database.url,
     `CREATE SEQUENCE fail_twice;
      CREATE FUNCTION fail_twice() RETURNS trigger LANGUAGE plpgsql AS $$
      BEGIN
-       IF NEW.msg_body LIKE '%FAIL-TWICE%' AND nextval('fail_twice') <= 2 THEN
+       IF NEW.mcht_order_no = 'FAIL-TWICE' AND nextval('fail_twice') <= 2 THEN
          RAISE EXCEPTION 'injected failure';
        END IF;
        RETURN NEW;

@@ -1,5 +1,6 @@
 // Receiver → queue → worker → Postgres, read back through the /v1 API.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openBody } from "../../../src/orders/personal-data.js";
 import { orderBody, signedEnvelope } from "../../support/payzero.js";
 import { type Pipeline, startPipeline } from "../../support/pipeline.js";
 
@@ -97,9 +98,10 @@ describe("order state from notifications", () => {
     }
     await send(PAY, 5000, { mchtOrderNo: "H-4", payStatus: "PAY_SUCCEED" });
     await p.drained();
-    const stored = await p.db.notification.findMany({
-      where: { msgBody: { in: odd.map((e) => e.msgBody) } },
-    });
+    // Bodies are sealed at rest: found by what they open to.
+    const stored = (await p.db.notification.findMany()).filter((n) =>
+      odd.some((e) => e.msgBody === openBody(n.contentKey, n.msgBody)),
+    );
     expect(stored.map((n) => n.problem).sort()).toEqual([
       "declareStatus is not text",
       "msgBody has no mchtOrderNo",
@@ -157,7 +159,8 @@ describe("order state from notifications", () => {
       version: 1,
     });
     const res2 = await p.app.inject({ url: "/v1/notifications?mchtOrderNo=H-5", headers: p.authorized });
-    const [stored] = await p.db.notification.findMany({ where: { mchtOrderNo: "H-5" } });
+    const [sealed] = await p.db.notification.findMany({ where: { mchtOrderNo: "H-5" } });
+    const stored = sealed && { ...sealed, msgBody: openBody(sealed.contentKey, sealed.msgBody) };
     expect(stored).toMatchObject({
       msgBody: body,
       applied: true,

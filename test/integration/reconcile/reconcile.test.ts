@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { applyNotification } from "../../../src/orders/apply.js";
 import { expectOrders } from "../../../src/orders/expected.js";
 import type { FanOut } from "../../../src/orders/notification.js";
+import { openBody } from "../../../src/orders/personal-data.js";
 import { DECLARE_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { PayzeroClient, type PayzeroClientOptions } from "../../../src/payzero/query-api.js";
 import type { Cursor } from "../../../src/reconcile/policy.js";
@@ -114,16 +115,15 @@ describe("reconcileOnce", () => {
     const stored = await h.db.notification.findMany({
       where: { source: "payzero-query" },
       orderBy: { id: "asc" },
-      select: { mchtOrderNo: true, msgType: true, msgBody: true },
+      select: { mchtOrderNo: true, msgType: true, msgBody: true, contentKey: true },
     });
     expect(stored.map((n) => [n.mchtOrderNo, n.msgType]).sort()).toEqual([
       ["UP-1", "DECLARE_STATUS_NOTIFY"],
       ["UP-1", "PAY_STATUS_NOTIFY"],
       ["UP-2", "DECLARE_STATUS_NOTIFY"],
     ]);
-    expect(JSON.parse(stored.find((n) => n.mchtOrderNo === "UP-1")!.msgBody!)).toEqual(
-      api.state.orders.get("UP-1"),
-    );
+    const up1 = stored.find((n) => n.mchtOrderNo === "UP-1")!;
+    expect(JSON.parse(openBody(up1.contentKey, up1.msgBody!))).toEqual(api.state.orders.get("UP-1"));
 
     const posts = await waitFor("three webhook POSTs", async () =>
       receiver.received.length >= 3 ? receiver.received.map((r) => JSON.parse(r.body)) : undefined,

@@ -145,7 +145,13 @@ describe("retention on a history 100 days old", () => {
       await other.query("BEGIN");
       await other.query("SELECT pg_advisory_xact_lock(1886092910, 1)");
       const result = await pruneOnce(db, { days: 30, batchSize: 2, pauseMs: 0 });
-      expect(result).toEqual({ deliveries: 0, deliveryAttempts: 0, notificationBodies: 0, busy: true });
+      expect(result).toEqual({
+        deliveries: 0,
+        deliveryAttempts: 0,
+        notificationBodies: 0,
+        personalData: 0,
+        busy: true,
+      });
       await other.query("ROLLBACK");
     } finally {
       await other.end();
@@ -158,7 +164,10 @@ describe("retention on a history 100 days old", () => {
     const before = { deliveries: await metric("deliveries"), bodies: await metric("notification_bodies") };
     // The worker role's way: batches of 2, the first run a second after start.
     const retention = startRetention({
-      config: { ...testConfig(), retention: { days: 30, intervalSeconds: 1, batchSize: 2 } },
+      config: {
+        ...testConfig(),
+        retention: { days: 30, personalDataDays: 0, intervalSeconds: 1, batchSize: 2 },
+      },
       db,
       log: pino({ level: "silent" }),
     });
@@ -206,6 +215,7 @@ describe("retention on a history 100 days old", () => {
       deliveries: 0,
       deliveryAttempts: 0,
       notificationBodies: 0,
+      personalData: 0,
       busy: false,
     });
     expect(await notificationsByOrder()).toEqual(before);

@@ -44,7 +44,10 @@ async function backlog(count: number, endpoints: Array<{ path: string; rateLimit
   await storeNotifications(
     h.db,
     idle.fanOut,
-    Array.from({ length: count }, (_, i) => ({ msgType: "T_PACE", msgBody: `{"n":${i}}` })),
+    Array.from({ length: count }, (_, i) => ({
+      msgType: "PAY_STATUS_NOTIFY",
+      msgBody: `{"t":"T_PACE","n":${i}}`,
+    })),
     false,
   );
   await h.db.delivery.updateMany({ data: { nextAttemptAt: new Date(Date.now() - 1000) } });
@@ -132,15 +135,18 @@ describe("a 429", () => {
     rx.on("/busy", (n) => (n <= 2 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }));
     const endpoint = await createEndpoint(h.db, { url: rx.url("/busy") });
     const { fanOut } = h.start({ webhookRetrySchedule: [0], webhookEndpointConcurrency: 1 });
-    const stored = await storeNotification(h.db, fanOut, { msgType: "T_BUSY", msgBody: '{"n":1}' });
+    const stored = await storeNotification(h.db, fanOut, {
+      msgType: "PAY_STATUS_NOTIFY",
+      msgBody: '{"t":"T_BUSY","n":1}',
+    });
     // The record of the 429 shares the pause with every process.
     const during = await waitFor("the first 429 recorded", async () => {
       const e = await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
       return e.throttledUntil ?? undefined;
     });
     await storeNotifications(h.db, fanOut, [
-      { msgType: "T_BUSY", msgBody: '{"n":2}' },
-      { msgType: "T_BUSY", msgBody: '{"n":3}' },
+      { msgType: "PAY_STATUS_NOTIFY", msgBody: '{"t":"T_BUSY","n":2}' },
+      { msgType: "PAY_STATUS_NOTIFY", msgBody: '{"t":"T_BUSY","n":3}' },
     ]);
     await waitSettled(h.db, 30_000);
     const requests = on("/busy");
@@ -167,7 +173,10 @@ describe("a 429", () => {
     rx.on("/backoff", (n) => (n <= 2 ? { status: 429 } : { status: 200 }));
     await createEndpoint(h.db, { url: rx.url("/backoff") });
     const { fanOut } = h.start({ webhookRetrySchedule: [0] });
-    await storeNotification(h.db, fanOut, { msgType: "T_BACKOFF", msgBody: '{"n":1}' });
+    await storeNotification(h.db, fanOut, {
+      msgType: "PAY_STATUS_NOTIFY",
+      msgBody: '{"t":"T_BACKOFF","n":1}',
+    });
     await waitSettled(h.db, 30_000);
     const requests = on("/backoff");
     expect(requests).toHaveLength(3);
@@ -183,7 +192,7 @@ describe("a 429", () => {
     rx.on("/never", () => ({ status: 429, headers: { "retry-after": "0" } }));
     await createEndpoint(h.db, { url: rx.url("/never") });
     const { fanOut } = h.start({ webhookRetrySchedule: [0], webhookThrottleLimit: 2 });
-    await storeNotification(h.db, fanOut, { msgType: "T_NEVER", msgBody: '{"n":1}' });
+    await storeNotification(h.db, fanOut, { msgType: "PAY_STATUS_NOTIFY", msgBody: '{"t":"T_NEVER","n":1}' });
     await waitSettled(h.db, 30_000);
     const [d] = await h.db.delivery.findMany({ include: { attempts: true } });
     // Two 429s absorbed, then the schedule's two attempts: four POSTs, failed.

@@ -7,9 +7,9 @@ import type { FastifyInstance } from "fastify";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../../src/config.js";
+import { keyId, keyringOf, SealingError } from "../../../src/crypto/keyring.js";
 import { PAY_STATUS_NOTIFY } from "../../../src/payzero/envelope.js";
 import { checkAndSeal } from "../../../src/webhooks/endpoints/endpoint-sealing.js";
-import { keyId, keyringOf, SealingError } from "../../../src/webhooks/endpoints/sealing.js";
 import { generateSecret } from "../../../src/webhooks/endpoints/secret.js";
 import { TEST_ENCRYPTION_KEY } from "../../support/config.js";
 import {

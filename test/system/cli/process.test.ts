@@ -69,7 +69,7 @@ describe("the cli process", () => {
       code: 2,
       stdout: "",
       stderr:
-        'error: unknown command "frobnicate" (commands: deliveries, retry, order, expect, replay, backfill, audit, help) (see "help")\n',
+        'error: unknown command "frobnicate" (commands: deliveries, retry, order, expect, refund, replay, backfill, audit, tokens, help) (see "help")\n',
     });
   });
 
@@ -86,7 +86,10 @@ describe("the cli process", () => {
     timeout: 60_000,
   }, async () => {
     const endpoint = await createEndpoint(db, { url: "http://127.0.0.1:9/unused" });
-    const { notification } = await storeNotification(db, noFanOut, { msgType: "T_CLI", msgBody: "{}" });
+    const { notification } = await storeNotification(db, noFanOut, {
+      msgType: "PAY_STATUS_NOTIFY",
+      msgBody: '{"t":"T_CLI"}',
+    });
     const row = await db.delivery.create({
       data: { notificationId: notification.id, endpointId: endpoint.id, status: "failed", attemptCount: 3 },
     });

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { beforeAll, describe, expect, it } from "vitest";
-import { keyId, keyringOf } from "../../../src/webhooks/endpoints/sealing.js";
+import { keyId, keyringOf } from "../../../src/crypto/keyring.js";
 import { generateSecret } from "../../../src/webhooks/endpoints/secret.js";
 import { TEST_ENCRYPTION_KEY } from "../../support/config.js";
 import {

@@ -34,7 +34,12 @@ describe("two worker processes", () => {
     // The rows a crashed process committed and never sent (held by nobody alive).
     const idle = h.start({ webhookPollIntervalMs: 60_000 });
     for (let i = 0; i < ROWS; i++)
-      await storeNotification(h.db, idle.fanOut, { msgType: "T_SHARED", msgBody: `{"n":${i}}` }, false);
+      await storeNotification(
+        h.db,
+        idle.fanOut,
+        { msgType: "PAY_STATUS_NOTIFY", msgBody: `{"t":"T_SHARED","n":${i}}` },
+        false,
+      );
     await h.stopWorkers();
 
     const env = {

@@ -9,7 +9,7 @@ import {
   keyringOf,
   SealingError,
   sealedKeyId,
-} from "../../../src/webhooks/endpoints/sealing.js";
+} from "../../../src/crypto/keyring.js";
 
 const K1 = randomBytes(32);
 const K2 = randomBytes(32);

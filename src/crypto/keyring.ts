@@ -1,11 +1,11 @@
-// Endpoint secrets and headers sealed at rest: AES-256-GCM (node:crypto) with the first key of
-// ENCRYPTION_KEYS, bound to the endpoint's id and the column (v2: a value moved to another endpoint
-// or another column does not open). The full 16-byte tag is required. Every key of the list opens
+// Values sealed at rest (endpoint secrets and headers, the payer's personal data): AES-256-GCM
+// (node:crypto) with the first key of ENCRYPTION_KEYS, bound to the row's id and the column (v2: a
+// value moved to another row or another column does not open). The full 16-byte tag is required. Every key of the list opens
 // what it sealed, so a rotation adds the new key first and keeps the old one until everything is
 // sealed again; v1 values (bound to the endpoint only) still open, and start-up and `migrate` seal
 // them again as v2. Pure.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../../config.js";
+import { ConfigError, MISSING_ENCRYPTION_KEYS } from "../config.js";
 
 const SEALED_PREFIX = "enc:v2:";
 /** Bound to the endpoint alone: opened, never written. */
@@ -15,6 +15,16 @@ const TAG_BYTES = 16;
 
 /** The columns of webhook_endpoints that hold sealed values: each is named in its values' AAD. */
 export type SealedColumn = "secret" | "previous_secret" | "headers";
+
+/** Where the payer's personal data is sealed (src/orders/personal-data.ts): each value names its place. */
+export type PersonalDataColumn =
+  | "orders.payer_name"
+  | "orders.payer_number"
+  | "orders.payer_phone"
+  | "notifications.msg_body"
+  | "notifications.order_after.payerName"
+  | "notifications.order_after.payerNumber"
+  | "notifications.order_after.payerPhone";
 
 export class SealingError extends Error {
   constructor(message: string) {
@@ -46,7 +56,7 @@ function prefixOf(stored: string): string | null {
 }
 
 /** What a value is bound to: v2 names the column too. */
-function aad(prefix: string, endpointId: string, column: SealedColumn): Buffer {
+function aad(prefix: string, endpointId: string, column: string): Buffer {
   return Buffer.from(prefix === V1_PREFIX ? endpointId : `${endpointId}\n${column}`, "utf8");
 }
 
@@ -55,9 +65,10 @@ export interface Keyring {
   sealingId: string;
   /** Every configured key's id, the sealing one first. */
   ids: string[];
-  seal(endpointId: string, column: SealedColumn, plaintext: string): string;
+  /** `id` names the row (an endpoint's id, an order's number, a notification's content key). */
+  seal(id: string, column: SealedColumn | PersonalDataColumn, plaintext: string): string;
   /** The plaintext; a value stored before sealing existed is returned as it is (start-up seals those). */
-  open(endpointId: string, column: SealedColumn, stored: string): string;
+  open(id: string, column: SealedColumn | PersonalDataColumn, stored: string): string;
 }
 
 export function createKeyring(keys: readonly Buffer[]): Keyring {
@@ -101,7 +112,7 @@ export function createKeyring(keys: readonly Buffer[]): Keyring {
         ]).toString("utf8");
       } catch {
         throw new SealingError(
-          `does not open with key ${id}: the stored value was changed or belongs to another endpoint or column`,
+          `does not open with key ${id}: the stored value was changed or belongs to another row or column`,
         );
       }
     },

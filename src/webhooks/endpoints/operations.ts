@@ -5,6 +5,7 @@ import type { Actor } from "../../actor.js";
 import { pageOf } from "../../db/page.js";
 import { isRefusal, type Refusal } from "../../refusal.js";
 import type { WebhookDeps } from "../deps.js";
+import { destinationCheck } from "../transports/destination.js";
 import { openEndpoint, sealHeaders } from "./endpoint-sealing.js";
 import {
   type EndpointInput,
@@ -27,10 +28,14 @@ export type ChangedView = EndpointView & { headersDropped?: string[] };
 
 const NO_SUCH_WEBHOOK: Refusal = { code: 404, message: "no such webhook" };
 
+/** The input's problem; a database destination is connected to, its tables made if missing and checked. */
 async function problemOf(deps: WebhookDeps, input: EndpointInput): Promise<Refusal | undefined> {
   const problem =
     inputProblem(input) ??
-    (input.url === undefined ? undefined : await urlDestinationProblem(deps.policy, input.url));
+    (input.url === undefined
+      ? undefined
+      : ((await urlDestinationProblem(deps.policy, input.url)) ??
+        (await destinationCheck(input.url, deps.policy, deps.timeoutMs))));
   return problem === undefined ? undefined : { code: 400, message: problem };
 }
 

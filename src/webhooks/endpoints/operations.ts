@@ -6,7 +6,7 @@ import { pageOf } from "../../db/page.js";
 import { isRefusal, type Refusal } from "../../refusal.js";
 import type { WebhookDeps } from "../deps.js";
 import { destinationCheck } from "../transports/destination.js";
-import { openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import { openEndpoint, openUrl, sealHeaders, sealUrl } from "./endpoint-sealing.js";
 import {
   type EndpointInput,
   type EndpointPatch,
@@ -57,7 +57,7 @@ export async function createEndpoint(
   const row = await db.webhookEndpoint.create({
     data: {
       id,
-      url: input.url,
+      url: sealUrl(keyring, id, input.url),
       msgTypes: storedMsgTypes(input.msgTypes),
       payStatuses: storedMsgTypes(input.payStatus),
       declareStatuses: storedMsgTypes(input.declareStatus),
@@ -135,7 +135,9 @@ async function change(
   const patch = await withStoredCredential(deps, id, given);
   const problem = await problemOf(deps, patch);
   if (problem) return problem;
-  const row = await applyChange(deps.db, deps.keyring, id, endpointChange(patch, deps.secretOverlapSeconds));
+  const endpoint = endpointChange(patch, deps.secretOverlapSeconds);
+  if (patch.url !== undefined) endpoint.data.url = sealUrl(deps.keyring, id, patch.url);
+  const row = await applyChange(deps.db, deps.keyring, id, endpoint);
   if (isRefusal(row)) return row;
   const dropped = row.headersDropped;
   const summary = {
@@ -186,7 +188,7 @@ async function withStoredCredential<T extends { url?: string }>(
 ): Promise<T> {
   if (patch.url === undefined || !carriesMask(patch.url)) return patch;
   const stored = await deps.db.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
-  return stored ? { ...patch, url: unmaskUrl(patch.url, stored.url) } : patch;
+  return stored ? { ...patch, url: unmaskUrl(patch.url, openUrl(deps.keyring, id, stored.url)) } : patch;
 }
 
 function endpointChange(patch: EndpointPatch, defaultOverlapSeconds: number): EndpointChange {

@@ -1,4 +1,4 @@
-// Endpoint secrets and headers sealed at rest: AES-256-GCM (node:crypto) with the first key of
+// Endpoint secrets, headers and URL credentials sealed at rest: AES-256-GCM (node:crypto) with the first key of
 // ENCRYPTION_KEYS, bound to the endpoint's id and the column (v2: a value moved to another endpoint
 // or another column does not open). The full 16-byte tag is required. Every key of the list opens
 // what it sealed, so a rotation adds the new key first and keeps the old one until everything is
@@ -14,7 +14,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** The columns of webhook_endpoints that hold sealed values: each is named in its values' AAD. */
-export type SealedColumn = "secret" | "previous_secret" | "headers";
+export type SealedColumn = "secret" | "previous_secret" | "headers" | "url";
 
 export class SealingError extends Error {
   constructor(message: string) {

@@ -179,5 +179,6 @@ describe("database destinations", () => {
       expect(result.rows, name).toBe(200);
       expect(result.inboxIds, name).toEqual(result.deliveredIds);
     }
-  });
+    // A few hundred orders through the whole service twice over: minutes on a busy machine.
+  }, 240_000);
 });

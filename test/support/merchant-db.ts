@@ -6,7 +6,7 @@ import pg from "pg";
 import { adminQuery, dropDatabase } from "./admin.js";
 import { databaseUrl } from "./env.js";
 
-export const MYSQL_HOST = process.env.TEST_MYSQL_HOST ?? "127.0.0.1:3306";
+const MYSQL_HOST = process.env.TEST_MYSQL_HOST ?? "127.0.0.1:3306";
 const MYSQL_ADMIN_USER = process.env.TEST_MYSQL_ADMIN_USER ?? "root";
 const MYSQL_ADMIN_PASSWORD = process.env.TEST_MYSQL_ADMIN_PASSWORD ?? "";
 

@@ -25,7 +25,7 @@ export interface DatabaseTarget {
   connectionKey: string;
 }
 
-export const DEFAULT_DATABASE_PORTS: Record<DatabaseKind, number> = { postgres: 5432, mysql: 3306 };
+const DEFAULT_DATABASE_PORTS: Record<DatabaseKind, number> = { postgres: 5432, mysql: 3306 };
 
 export function databaseKind(scheme: string): DatabaseKind | undefined {
   if (scheme === "postgres" || scheme === "postgresql") return "postgres";

@@ -31,7 +31,7 @@ import {
 } from "./publisher.js";
 
 /** Connections a pool opens at most (per destination and process), and how long one may stay idle. */
-export const POOL_MAX = 4;
+const POOL_MAX = 4;
 export const POOL_IDLE_MS = 30_000;
 
 /** What one delivery's transaction came to. */
@@ -41,7 +41,7 @@ export type Delivered =
   | "applied" // stored, and the order row written
   | "older"; // stored; the order row holds this version or a later one already
 
-export interface TableShape {
+interface TableShape {
   columns: ExistingColumn[];
   primaryKey: string[];
 }
@@ -67,7 +67,7 @@ export interface DatabaseDriver {
  * A socket whose connect is held to the address rule: an IP literal refused at once, a name checked
  * by the lookup on every address it resolves to, right before connecting (as for HTTP and AMQP).
  */
-export function guardedSocket(policy: DestinationPolicy | undefined, host: string, port: number): Socket {
+function guardedSocket(policy: DestinationPolicy | undefined, host: string, port: number): Socket {
   const socket = new Socket();
   if (!policy) return socket;
   const connect = socket.connect.bind(socket) as (options: object) => Socket;
@@ -84,7 +84,7 @@ export function guardedSocket(policy: DestinationPolicy | undefined, host: strin
 }
 
 /** Makes both tables if they do not exist, then checks that they fit: the problem, or undefined. */
-export async function prepareTables(
+async function prepareTables(
   pool: DatabasePool,
   kind: DatabaseTarget["kind"],
   target: DatabaseTarget,

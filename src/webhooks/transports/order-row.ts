@@ -17,7 +17,7 @@ interface Column {
 }
 
 /** The orders table: one row per order, its latest state. */
-export const ORDER_COLUMNS: readonly Column[] = [
+const ORDER_COLUMNS: readonly Column[] = [
   { name: "mcht_order_no", kind: "text", key: true, required: true },
   { name: "pay_status", kind: "text" },
   { name: "pay_status_at", kind: "integer" },

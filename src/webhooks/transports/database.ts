@@ -84,11 +84,7 @@ function guardedSocket(policy: DestinationPolicy | undefined, host: string, port
 }
 
 /** Makes both tables if they do not exist, then checks that they fit: the problem, or undefined. */
-async function prepareTables(
-  pool: DatabasePool,
-  kind: DatabaseTarget["kind"],
-  target: DatabaseTarget,
-) {
+async function prepareTables(pool: DatabasePool, kind: DatabaseTarget["kind"], target: DatabaseTarget) {
   for (const ddl of createTablesDdl(kind, target.table)) await pool.execute(ddl);
   const [orders, events] = await Promise.all([
     pool.describe(target.table),

@@ -36,7 +36,7 @@ export interface PhaseContext {
   failures: string[];
 }
 
-const ADMIN_TOKEN = "bench-admin-token";
+export const ADMIN_TOKEN = "bench-admin-token";
 const NOTIFY_PATH = "/payzero/notify";
 
 export function command(ctx: PhaseContext, phase: string): string {

@@ -1,10 +1,11 @@
-// `npm run bench [-- --short] [--phase ingest|latency|burst|history|tracing] [--no-build] [--cpu-prof] [--burst N]
+// `npm run bench [-- --short] [--phase ingest|latency|burst|history|tracing|database] [--no-build] [--cpu-prof] [--burst N]
 // [--duration S] [--history-burst N] [--history NOTIFICATIONS] [--forward-deadline S]`:
 // starts what it needs (its own database, Redis prefix, the service, a bare Fastify route and a
 // webhook receiver), measures, prints a table, and removes everything it made. Exits non-zero on
 // a functional failure (a message not answered OK, not forwarded, or forwarded twice), never on speed.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
+import { runDatabase } from "./database.js";
 import { type HistorySettings, runHistory } from "./history.js";
 import { runBurst, runIngest, runLatency, type Settings } from "./phases.js";
 import { freePort, ROOT, startHelper, stopAll, withDeadline } from "./processes.js";
@@ -12,9 +13,9 @@ import { type Figure, printTable } from "./report.js";
 import { createResources, type Resources } from "./resources.js";
 import { runTracing } from "./tracing.js";
 
-/** `tracing` is not in the default run: ask for it (`--phase tracing`). */
-const PHASES = ["ingest", "latency", "burst", "history", "tracing"] as const;
-const DEFAULT_PHASES = PHASES.filter((p) => p !== "tracing");
+/** `tracing` and `database` are not in the default run: ask for them (`--phase tracing`). */
+const PHASES = ["ingest", "latency", "burst", "history", "tracing", "database"] as const;
+const DEFAULT_PHASES = PHASES.filter((p) => p !== "tracing" && p !== "database");
 
 function settings(): Settings & HistorySettings & { phases: string[]; build: boolean; deadlineMs: number } {
   const { values } = parseArgs({
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
       if (s.phases.includes("burst")) await runBurst(ctx);
       if (s.phases.includes("history")) await runHistory(ctx, s);
       if (s.phases.includes("tracing")) await runTracing(ctx);
+      if (s.phases.includes("database")) await runDatabase(ctx);
     };
     await withDeadline(run(), s.deadlineMs, "the bench did not finish");
     printTable(machine, figures, s.short);

@@ -1,6 +1,6 @@
-// Values sealed at rest (endpoint secrets and headers, the payer's personal data): AES-256-GCM
-// (node:crypto) with the first key of ENCRYPTION_KEYS, bound to the row's id and the column (v2: a
-// value moved to another row or another column does not open). The full 16-byte tag is required. Every key of the list opens
+// Values sealed at rest (endpoint secrets, headers and URL credentials, the payer's personal data):
+// AES-256-GCM (node:crypto) with the first key of ENCRYPTION_KEYS, bound to the row's id and the column
+// (v2: a value moved to another row or another column does not open). The full 16-byte tag is required. Every key of the list opens
 // what it sealed, so a rotation adds the new key first and keeps the old one until everything is
 // sealed again; v1 values (bound to the endpoint only) still open, and start-up and `migrate` seal
 // them again as v2. Pure.
@@ -14,7 +14,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** The columns of webhook_endpoints that hold sealed values: each is named in its values' AAD. */
-export type SealedColumn = "secret" | "previous_secret" | "headers";
+export type SealedColumn = "secret" | "previous_secret" | "headers" | "url";
 
 /** Where the payer's personal data is sealed (src/orders/personal-data.ts): each value names its place. */
 export type PersonalDataColumn =

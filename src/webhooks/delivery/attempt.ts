@@ -91,13 +91,14 @@ export async function runAttempt(deps: AttemptDeps, held: HeldDelivery): Promise
     // Broker destinations carry the same headers, traceparent included, as message headers.
     // msgType is not signed: only a type the service vouches for (forwardedByDefault) becomes a
     // routing key by default.
+    const { url, ...signed } = request;
     const type = row.notification.msgType;
     const message = {
-      ...request,
+      ...signed,
       type,
       ...(forwardedByDefault(row.notification) && { defaultRoutingKey: type }),
     };
-    outcome = await deps.destinations.send(row.endpoint.url, message, deps.timeoutMs);
+    outcome = await deps.destinations.send(url, message, deps.timeoutMs);
   }
   if (span) {
     if (outcome.statusCode !== null) span.set({ "http.response.status_code": outcome.statusCode });
@@ -142,19 +143,24 @@ function signedRequest(
   deps: AttemptDeps,
   row: HeldDelivery,
   attemptedAt: Date,
-): SignedRequest | { error: string } {
+): (SignedRequest & { url: string }) | { error: string } {
   let opened: ReturnType<typeof openEndpoint>;
   try {
     opened = openEndpoint(deps.keyring, { id: row.endpointId, ...row.endpoint });
   } catch (err) {
-    return { error: `not sent: the endpoint's secret or headers ${errorMessage(err)}` };
+    return { error: `not sent: the endpoint's secret, headers or url credential ${errorMessage(err)}` };
   }
   const request = signRequest(
     signingSecrets({ ...row.endpoint, ...opened }, attemptedAt),
     buildPayload(row.notification),
     attemptedAt,
   );
-  return { ...request, headers: { ...opened.headers, ...request.headers } };
+  // The URL with its credential opened: only the send sees it.
+  return {
+    ...request,
+    headers: { ...opened.headers, ...request.headers },
+    url: opened.url ?? row.endpoint.url,
+  };
 }
 
 /**

@@ -121,6 +121,9 @@ const DEFAULT_PORTS: Record<string, number> = {
   "amqp:": 5672,
   "amqps:": 5671,
   "nats:": 4222,
+  "postgres:": 5432,
+  "postgresql:": 5432,
+  "mysql:": 3306,
 };
 
 /** The host (IPv6 without brackets) and port a URL connects to. */

@@ -1,5 +1,6 @@
-// What of an endpoint is sealed at rest (secret, previous secret, headers), opened where a delivery
-// or the API needs it, and the start-up pass that checks the keys and seals everything with the first.
+// What of an endpoint is sealed at rest (secret, previous secret, headers, the credential in its URL),
+// opened where a delivery or the API needs it, and the start-up pass that checks the keys and seals
+// everything with the first.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Config } from "../../config.js";
@@ -33,13 +34,59 @@ function openHeaders(keyring: Keyring, endpointId: string, stored: string | null
 }
 
 /** The endpoint's secrets and headers in plaintext (throws SealingError when a key is missing). */
-export function openEndpoint<T extends SealedColumns>(keyring: Keyring, e: T) {
+export function openEndpoint<T extends SealedColumns & { url?: string }>(keyring: Keyring, e: T) {
   return {
     secret: keyring.open(e.id, "secret", e.secret),
     previousSecret:
       e.previousSecret === null ? null : keyring.open(e.id, "previous_secret", e.previousSecret),
     headers: openHeaders(keyring, e.id, e.headers),
+    ...(e.url !== undefined && { url: openUrl(keyring, e.id, e.url) }),
   };
+}
+
+/**
+ * Where a URL keeps its credential: the password, or for a NATS token (nats://token@host) the user
+ * part; undefined when it has none. URLs that do not parse have none.
+ */
+function credentialOf(url: string): { parsed: URL; part: "password" | "username" } | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.password !== "") return { parsed, part: "password" };
+  if (parsed.username !== "" && parsed.protocol === "nats:") return { parsed, part: "username" };
+  return undefined;
+}
+
+/** The credential as stored (sealed: "enc:v2:…", percent-encoded in the URL), decoded. */
+const storedCredential = (c: { parsed: URL; part: "password" | "username" }) =>
+  decodeURIComponent(c.parsed[c.part]);
+
+/**
+ * The URL with its credential sealed (a URL without one is returned as it is): the user, host and
+ * the rest stay readable, so views, filters and the address rule work on the stored URL.
+ */
+export function sealUrl(keyring: Keyring, endpointId: string, url: string): string {
+  const c = credentialOf(url);
+  if (!c) return url;
+  c.parsed[c.part] = keyring.seal(endpointId, "url", c.parsed[c.part]);
+  return c.parsed.toString();
+}
+
+/** The URL with its credential opened; one stored in plaintext (before sealing) is returned as it is. */
+export function openUrl(keyring: Keyring, endpointId: string, stored: string): string {
+  const c = credentialOf(stored);
+  if (!c || sealedKeyId(storedCredential(c)) === null) return stored;
+  c.parsed[c.part] = keyring.open(endpointId, "url", storedCredential(c));
+  return c.parsed.toString();
+}
+
+/** The id of the key the URL's credential is sealed with; null: in plaintext; undefined: it has none. */
+function urlKeyId(stored: string): string | null | undefined {
+  const c = credentialOf(stored);
+  return c && sealedKeyId(storedCredential(c));
 }
 
 const COLUMNS = {
@@ -62,10 +109,10 @@ export interface SealingReport {
  * value is replaced only if unchanged meanwhile, so processes starting together do no harm.
  */
 export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingReport> {
-  const rows = await db.$queryRaw<SealedColumns[]>`
-    SELECT id, secret, previous_secret AS "previousSecret", headers FROM webhook_endpoints ORDER BY id`;
+  const rows = await db.$queryRaw<Array<SealedColumns & { url: string }>>`
+    SELECT id, secret, previous_secret AS "previousSecret", headers, url FROM webhook_endpoints ORDER BY id`;
   const unknown = new Map<string, number>();
-  for (const row of rows)
+  for (const row of rows) {
     for (const [field, column] of Object.entries(COLUMNS) as Array<[keyof typeof COLUMNS, SealedColumn]>) {
       const stored = row[field];
       const id = stored === null ? null : sealedKeyId(stored);
@@ -73,6 +120,12 @@ export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingRep
       if (!keyring.ids.includes(id)) unknown.set(id, (unknown.get(id) ?? 0) + 1);
       else keyring.open(row.id, column, stored);
     }
+    const urlKey = urlKeyId(row.url);
+    if (typeof urlKey === "string") {
+      if (!keyring.ids.includes(urlKey)) unknown.set(urlKey, (unknown.get(urlKey) ?? 0) + 1);
+      else openUrl(keyring, row.id, row.url);
+    }
+  }
   if (unknown.size > 0)
     throw new SealingError(
       `ENCRYPTION_KEYS cannot open the webhook endpoints' secrets: ${[...unknown]
@@ -97,6 +150,14 @@ export async function checkAndSeal(db: Db, keyring: Keyring): Promise<SealingRep
       );
       if (changed > 0) report[id === null ? "sealed" : "resealed"]++;
     }
+  for (const row of rows) {
+    const id = urlKeyId(row.url);
+    if (id === undefined || id === keyring.sealingId) continue;
+    const resealed = sealUrl(keyring, row.id, openUrl(keyring, row.id, row.url));
+    const changed = await db.$executeRaw`
+      UPDATE webhook_endpoints SET url = ${resealed} WHERE id = ${row.id} AND url = ${row.url}`;
+    if (changed > 0) report[id === null ? "sealed" : "resealed"]++;
+  }
   return report;
 }
 

@@ -3,6 +3,7 @@
 // rule's check (DNS), which applies to every scheme.
 import { DECLARE_STATUSES, PAY_CANCELLED, PAY_STATUSES } from "../../payzero/statuses.js";
 import { amqpUrlProblem, destinationKind, natsUrlProblem } from "../transports/broker-url.js";
+import { databaseUrlProblem } from "../transports/database-url.js";
 import { type DestinationPolicy, destinationProblem, urlDestination } from "./address-rule.js";
 import { MAX_HEADERS } from "./rotation.js";
 import { secretProblem } from "./secret.js";
@@ -13,13 +14,14 @@ export function urlProblem(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return "url must be an absolute http(s), amqp(s) or nats URL";
+    return "url must be an absolute http(s), amqp(s), nats, postgres or mysql URL";
   }
   const kind = destinationKind(url);
   if (kind === "amqp") return amqpUrlProblem(parsed);
   if (kind === "nats") return natsUrlProblem(parsed);
+  if (kind === "postgres" || kind === "mysql") return databaseUrlProblem(parsed);
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
-    return "url must be http or https (or amqp, amqps: RabbitMQ; nats: NATS JetStream)";
+    return "url must be http or https (or amqp, amqps: RabbitMQ; nats: NATS JetStream; postgres, mysql: a table in your database)";
   return undefined;
 }
 

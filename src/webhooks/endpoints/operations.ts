@@ -5,7 +5,8 @@ import type { Actor } from "../../actor.js";
 import { pageOf } from "../../db/page.js";
 import { isRefusal, type Refusal } from "../../refusal.js";
 import type { WebhookDeps } from "../deps.js";
-import { openEndpoint, sealHeaders } from "./endpoint-sealing.js";
+import { destinationCheck } from "../transports/destination.js";
+import { openEndpoint, openUrl, sealHeaders, sealUrl } from "./endpoint-sealing.js";
 import {
   type EndpointInput,
   type EndpointPatch,
@@ -32,10 +33,14 @@ export type ChangedView = EndpointView & { headersDropped?: string[]; secret?: s
 
 const NO_SUCH_WEBHOOK: Refusal = { code: 404, message: "no such webhook" };
 
+/** The input's problem; a database destination is connected to, its tables made if missing and checked. */
 async function problemOf(deps: WebhookDeps, input: EndpointInput): Promise<Refusal | undefined> {
   const problem =
     inputProblem(input) ??
-    (input.url === undefined ? undefined : await urlDestinationProblem(deps.policy, input.url));
+    (input.url === undefined
+      ? undefined
+      : ((await urlDestinationProblem(deps.policy, input.url)) ??
+        (await destinationCheck(input.url, deps.policy, deps.timeoutMs))));
   return problem === undefined ? undefined : { code: 400, message: problem };
 }
 
@@ -58,7 +63,7 @@ export async function createEndpoint(
   const row = await db.webhookEndpoint.create({
     data: {
       id,
-      url: input.url,
+      url: sealUrl(keyring, id, input.url),
       msgTypes: storedMsgTypes(input.msgTypes),
       payStatuses: storedMsgTypes(input.payStatus),
       declareStatuses: storedMsgTypes(input.declareStatus),
@@ -138,6 +143,7 @@ async function change(
   const problem = await problemOf(deps, patch);
   if (problem) return problem;
   const change = endpointChange(patch, deps.secretOverlapSeconds);
+  if (patch.url !== undefined) change.data.url = sealUrl(deps.keyring, id, patch.url);
   const row = await applyChange(deps.db, deps.keyring, id, change);
   if (isRefusal(row)) return row;
   const dropped = row.headersDropped;
@@ -193,7 +199,7 @@ async function withStoredCredential<T extends { url?: string }>(
 ): Promise<T> {
   if (patch.url === undefined || !carriesMask(patch.url)) return patch;
   const stored = await deps.db.webhookEndpoint.findUnique({ where: { id }, select: { url: true } });
-  return stored ? { ...patch, url: unmaskUrl(patch.url, stored.url) } : patch;
+  return stored ? { ...patch, url: unmaskUrl(patch.url, openUrl(deps.keyring, id, stored.url)) } : patch;
 }
 
 function endpointChange(patch: EndpointPatch, defaultOverlapSeconds: number): EndpointChange {

@@ -1,14 +1,16 @@
 // Message-broker endpoint URLs (amqp/amqps: RabbitMQ; nats: NATS JetStream): their checks, what a
-// publish needs of them, which connection they share, and how they are shown. Pure.
+// publish needs of them, which connection they share, and how they are shown; and the kind of every
+// endpoint URL (database URLs: database-url.ts). Pure.
+import { databaseKind } from "./database-url.js";
 
-export type DestinationKind = "http" | "amqp" | "nats";
+export type DestinationKind = "http" | "amqp" | "nats" | "postgres" | "mysql";
 
 export function destinationKind(url: string): DestinationKind | undefined {
   const scheme = url.slice(0, url.indexOf(":")).toLowerCase();
   if (scheme === "http" || scheme === "https") return "http";
   if (scheme === "amqp" || scheme === "amqps") return "amqp";
   if (scheme === "nats") return "nats";
-  return undefined;
+  return databaseKind(scheme);
 }
 
 /** amqplib's own connection settings in the query, passed through to it. */

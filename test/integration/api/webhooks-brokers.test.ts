@@ -2,7 +2,8 @@
 // credentials, which no view returns in full.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auth, buildV1, createHarness, type Harness } from "../../support/harness.js";
+import { openUrl } from "../../../src/webhooks/endpoints/endpoint-sealing.js";
+import { auth, buildV1, createHarness, type Harness, testKeyring } from "../../support/harness.js";
 
 let h: Harness;
 let app: FastifyInstance;
@@ -21,8 +22,13 @@ async function call(method: "GET" | "POST" | "PATCH", url: string, payload?: Jso
   return { status: res.statusCode, body: res.json() as Json, raw: res.body };
 }
 
+/** The stored URL with its credential opened (it is sealed at rest: database-destination-checks.test.ts). */
 const storedUrl = async (id: unknown) =>
-  (await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: String(id) } })).url;
+  openUrl(
+    testKeyring,
+    String(id),
+    (await h.db.webhookEndpoint.findUniqueOrThrow({ where: { id: String(id) } })).url,
+  );
 
 describe("broker URLs", () => {
   it.each([
@@ -50,9 +56,15 @@ describe("broker URLs", () => {
     ["nats://nats.internal:4222?subject=orders..paid", /empty token/],
     ["nats://nats.internal:4222/x?subject=orders", /no path/],
     ["nats://nats.internal:4222?subject=a&stream=S", /unknown parameter "stream"/],
+    ["postgres://u:p@db.internal/shop", /needs \?table=<name>/],
+    ["postgres://u:p@db.internal/shop?table=a-b", /letters, digits and _/],
+    ["postgres://u:p@db.internal/shop?table=t&schema=x", /unknown parameter "schema"/],
+    ["postgres://u:p@db.internal/shop?table=t&personalData=yes", /personalData is true or false/],
+    ["mysql://u:p@db.internal?table=t", /needs the database/],
+    ["mysql://db.internal/shop?table=t", /needs a user/],
     [
       "kafka://broker:9092/topic",
-      /url must be http or https \(or amqp, amqps: RabbitMQ; nats: NATS JetStream\)/,
+      /url must be http or https \(or amqp, amqps: RabbitMQ; nats: NATS JetStream; postgres, mysql: a table in your database\)/,
     ],
   ])("refuses %s with a 400 that says why", async (url, message) => {
     const before = await h.db.webhookEndpoint.count();

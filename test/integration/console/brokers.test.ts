@@ -1,7 +1,9 @@
 // A RabbitMQ endpoint in the console: its password never on a page, kept through an edit of the
 // form (which shows it masked), and a test event published and shown as the broker confirmed it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openUrl } from "../../../src/webhooks/endpoints/endpoint-sealing.js";
 import { createVhost, type TestVhost } from "../../support/brokers.js";
+import { testKeyring } from "../../support/harness.js";
 import type { Pipeline } from "../../support/pipeline.js";
 import { type Browserish, signIn, startConsolePipeline } from "./support.js";
 
@@ -40,10 +42,9 @@ describe("a RabbitMQ endpoint", () => {
     // The edit form as the page filled it: the mask stands for the stored password.
     const saved = await b.post(`/console/endpoints/${id}`, { url: masked, description: "queue" });
     expect(saved.statusCode).toBe(303);
-    expect(await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } })).toMatchObject({
-      url,
-      description: "queue",
-    });
+    const stored = await p.db.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    expect(stored.description).toBe("queue");
+    expect(openUrl(testKeyring, id, stored.url)).toBe(url);
 
     const test = await b.post(`/console/endpoints/${id}/test`, {});
     expect(test.statusCode).toBe(200);

@@ -128,6 +128,28 @@ describe("sealing keys", () => {
       expect(new Webhook(key).verify(got!.body, got!.headers as Record<string, string>)).toBeTruthy();
   });
 
+  it("seal the password in a URL stored in plaintext; sends still use it, views and the row never show it", async () => {
+    const url = new URL(rx.url("/url-credential"));
+    url.username = "erp";
+    url.password = "pw-legacy-123";
+    await h.db.webhookEndpoint.create({
+      data: { id: "ep_url", url: url.toString(), msgTypes: [], secret: generateSecret() },
+    });
+    // The secret and the URL's password.
+    expect(await checkAndSeal(h.db, keyringOf(h.config))).toEqual({ sealed: 2, resealed: 0 });
+    const [row] = await h.db.$queryRaw<
+      Array<{ url: string }>
+    >`SELECT url FROM webhook_endpoints WHERE id = 'ep_url'`;
+    expect(row?.url).not.toContain("pw-legacy-123");
+    expect(row?.url).toContain("erp:enc%3Av2%3A");
+    const view = await app.inject({ method: "GET", url: "/v1/webhooks/ep_url", headers: auth });
+    expect(view.json().url).toBe(url.toString().replace("pw-legacy-123", "****"));
+    const got = await deliverWith(h.config.encryptionKeys, "/url-credential", "URL-1");
+    expect(got?.headers.authorization).toBe(`Basic ${Buffer.from("erp:pw-legacy-123").toString("base64")}`);
+    // A key rotation seals it again with the new key.
+    expect(await checkAndSeal(h.db, keyringOf(keys(NEW, OLD)))).toEqual({ sealed: 0, resealed: 2 });
+  });
+
   it("seal v1 values (bound to the endpoint, not the column) again as v2, which keep verifying", async () => {
     const secret = generateSecret();
     const v1 = sealedV1(OLD, "ep_v1", secret);

@@ -51,7 +51,7 @@ export function superviseWorkers(log: Logger, mode: WorkerMode, script = process
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
   const start = () => {
-    child = mode === "thread" ? startThread(script) : startProcess(script, log);
+    child = mode === "thread" ? startThread(script, log) : startProcess(script, log);
     void child.exited.then(({ code, signal }) => {
       if (stopping) return;
       log.error({ code, signal }, `worker ${mode} exited; restarting it`);
@@ -73,7 +73,7 @@ export function superviseWorkers(log: Logger, mode: WorkerMode, script = process
   };
 }
 
-function startThread(script: string): Child {
+function startThread(script: string, log: Logger): Child {
   // Its stdout and stderr go straight to the process's (pino writes to fd 1 itself, so logging never
   // passes through the receiver's event loop).
   const worker = new Worker(script, { argv: ["worker", "--child"], resourceLimits: WORKER_HEAP });
@@ -84,8 +84,8 @@ function startThread(script: string): Child {
       resolve({ code });
     }),
   );
-  // An uncaught error ends the thread ("exit" follows); without a listener it would end the process.
-  worker.on("error", () => {});
+  // An error that ends the thread (out of its heap, say; "exit" follows): without a listener it would end the process.
+  worker.on("error", (err) => log.error({ err }, "worker thread failed"));
   return {
     exited,
     alive: () => running,

@@ -45,9 +45,9 @@ function track(child: ChildProcess): Child {
   return tracked;
 }
 
-/** `node [nodeArgs] dist/main.js all`: the service as `npm start` runs it (or one role of it). */
+/** `node [npm start's flags] [nodeArgs] dist/main.js all`: the service as `npm start` runs it (or one role of it). */
 export function startService(env: Record<string, string>, nodeArgs: string[] = [], role = "all"): Child {
-  const child = spawn(process.execPath, [...nodeArgs, "dist/main.js", role], {
+  const child = spawn(process.execPath, [...startFlags(), ...nodeArgs, "dist/main.js", role], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -140,4 +140,13 @@ export async function waitForHttp(url: string, timeoutMs: number, child?: Child)
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url} not ready within ${timeoutMs / 1000} s${child ? `:\n${child.output()}` : ""}`);
+}
+
+/** The node options of `npm start` (package.json), so the bench measures the heap the service ships with. */
+export function startFlags(): string[] {
+  const scripts = JSON.parse(readFileSync(`${ROOT}/package.json`, "utf8")).scripts as Record<string, string>;
+  const flags = /\bnode ((?:--\S+ )*)dist\/main\.js all$/.exec(scripts.start ?? "")?.[1];
+  if (flags === undefined)
+    throw new Error(`npm start is not "… node [--flags] dist/main.js all": ${scripts.start}`);
+  return flags.split(" ").filter(Boolean);
 }

@@ -278,6 +278,14 @@ export const SETTINGS = {
     roles: ["worker"],
     field: "workerConcurrency",
   }),
+  WORKER_MODE: setting({
+    type: Type.Enum(["thread", "process"]),
+    format: "thread or process",
+    default: "thread",
+    doc: "Role `all`: the workers run in a worker thread of the receiver's process (`thread`: one Node runtime, less memory) or in a child process of their own (`process`); either way on an event loop of their own, restarted when they die",
+    roles: ["api"],
+    field: "workerMode",
+  }),
   WORKER_BATCH_SIZE: setting({
     type: PositiveInt,
     default: "32",

@@ -5,7 +5,7 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { migrate } from "./db/migrate.js";
 import { loggerOptions } from "./ops/logger.js";
 import { startTracing } from "./ops/tracing.js";
-import { forkWorkers, serveParent } from "./supervise.js";
+import { serveParent, superviseWorkers } from "./supervise.js";
 import type { Stoppable } from "./workers.js";
 
 const ROLES = ["api", "worker", "all", "migrate"] as const;
@@ -69,8 +69,8 @@ async function startRole(role: Role, config: Config, log: Logger, running: Stopp
   // Each role loads only its own code: the worker child carries no HTTP stack (less memory).
   if (role === "api" || role === "all")
     running.push(await (await import("./roles.js")).startApi(config, log));
-  // `all` runs its workers in a child process (`worker --child`), which serves no HTTP of its own.
-  if (role === "all") running.push(forkWorkers(log));
+  // `all` runs its workers in a thread or a child process (`worker --child`), which serves no HTTP of its own.
+  if (role === "all") running.push(superviseWorkers(log, config.workerMode));
   if (role === "worker")
     running.push(await (await import("./workers.js")).startWorkers(config, log, !asChild));
 }

@@ -1,4 +1,6 @@
 // Prometheus metrics (prom-client). One registry per process; every stage records into it.
+
+import { isMainThread } from "node:worker_threads";
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import {
@@ -16,7 +18,9 @@ import { withTimeout } from "../util.js";
 import { PROBE_LOG_LEVEL } from "./health.js";
 
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
+// A worker thread (WORKER_MODE=thread) reads the same process's CPU and memory as the main thread: its
+// default metrics carry thread="worker" so that /metrics does not add them to the main thread's.
+collectDefaultMetrics({ register: registry, ...(isMainThread ? {} : { labels: { thread: "worker" } }) });
 
 const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

@@ -35,8 +35,13 @@ export function serviceEnv(databaseUrl: string, redisPrefix: string, port: numbe
   };
 }
 
-export function startService(role: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", role], {
+/** `nodeArgs`: more options for node (`--import` a test hook, say). */
+export function startService(
+  role: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): ServiceProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", ...nodeArgs, "src/main.ts", role], {
     cwd: ROOT,
     // A clean environment: the service sees the settings the test gives it and nothing of the test
     // runner's (a setting exported in the shell running the tests would change what is tested).

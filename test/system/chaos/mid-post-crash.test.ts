@@ -28,6 +28,8 @@ beforeAll(async () => {
   port = await freePort();
   service = startService("all", {
     ...serviceEnv(database.url, prefix, port),
+    // The workers in a child process of their own: the test SIGKILLs that process alone, mid-POST.
+    WORKER_MODE: "process",
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     WEBHOOK_TIMEOUT_MS: "3000",
     WEBHOOK_LEASE_GRACE_MS: "1000",

@@ -242,7 +242,7 @@ describe("deploy/kubernetes manifests", () => {
       "migrate",
     ]);
     const dockerfile = read(new URL("Dockerfile", root));
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/main.js"\]$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", (?:"--[^"]+", )*"dist\/main.js"\]$/m);
     const settings = one("ConfigMap", "payzero-notify-config").data!;
     const port = Number(settings.PORT);
     const adminPort = Number(settings.ADMIN_PORT);

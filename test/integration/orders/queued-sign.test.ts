@@ -86,7 +86,14 @@ describe("the worker's second verification", () => {
       notificationJobOptions,
     );
     const old = p.queue as unknown as Queue<NotificationMessage>;
-    await old.add(PAY_STATUS_NOTIFY, unsignedMessage("Q-OLD-SINGLE", 1000), notificationJobOptions);
+    const last = await old.add(
+      PAY_STATUS_NOTIFY,
+      unsignedMessage("Q-OLD-SINGLE", 1000),
+      notificationJobOptions,
+    );
+    // "Before the worker started" is strict, in milliseconds: start it in a later millisecond than the
+    // last job's stamp (in the same one, that job is not the upgrade's backlog, and this test flaked).
+    while (Date.now() <= last.timestamp) await new Promise((resolve) => setTimeout(resolve, 1));
 
     worker = startNotificationWorker({ config: p.config, connection, db: p.db, log });
     await p.drained(30_000);

@@ -39,9 +39,6 @@ const DECLARE: Dimension = {
   rank: declareStatusRank,
 };
 
-/** Message types that carry an orderResultDto and are applied to the order. */
-export const ORDER_MSG_TYPES: readonly string[] = [PAY_STATUS_NOTIFY, DECLARE_STATUS_NOTIFY];
-
 export function deriveOrder(messages: readonly OrderMessage[]): OrderState {
   const newest = (list: readonly OrderMessage[]) => maxBy(list, (m) => [m.timestamp, m.contentKey]);
   const latest = newest(messages);

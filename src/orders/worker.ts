@@ -16,7 +16,7 @@ import {
   processingLatency,
 } from "../ops/metrics.js";
 import { SpanKind, startTraced } from "../ops/tracing.js";
-import { signedKey, unsignedKey } from "../payzero/envelope.js";
+import { PAYZERO_MSG_TYPES, signedKey, unsignedKey } from "../payzero/envelope.js";
 import { BackoffWorker } from "../queue/full-redis.js";
 import {
   messagesOf,
@@ -28,7 +28,6 @@ import {
 import type { RedisClient } from "../queue/redis.js";
 import { type ApplyResult, applyNotifications } from "./apply.js";
 import { type FanOut, type IncomingNotification, noFanOut } from "./notification.js";
-import { ORDER_MSG_TYPES } from "./order-state.js";
 import { checkQueued, QUEUED_REJECTIONS } from "./queued-sign.js";
 
 export interface NotificationWorkerDeps {
@@ -197,7 +196,7 @@ function receivedAt(message: NotificationMessage, job: Job): Date {
 }
 
 function recordMetrics(msgType: string, outcome: Outcome, result: ApplyResult): void {
-  const label = ORDER_MSG_TYPES.includes(msgType) ? msgType : "other";
+  const label = PAYZERO_MSG_TYPES.includes(msgType) ? msgType : "other";
   notificationsProcessed.inc({ msg_type: label, result: outcome });
   if (result.changedOrder && result.order) {
     orderStatusChanges.inc({

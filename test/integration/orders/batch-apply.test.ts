@@ -13,7 +13,6 @@ import { takenType } from "../../../src/orders/message-type.js";
 import { type IncomingNotification, noFanOut } from "../../../src/orders/notification.js";
 import {
   deriveOrder,
-  ORDER_MSG_TYPES,
   type OrderMessage,
   type OrderState,
   sameState,
@@ -23,6 +22,7 @@ import {
   bodyKey,
   DECLARE_STATUS_NOTIFY,
   PAY_STATUS_NOTIFY,
+  PAYZERO_MSG_TYPES,
   signedKey,
   unsignedKey,
 } from "../../../src/payzero/envelope.js";
@@ -256,7 +256,7 @@ function model(inputs: IncomingNotification[]): {
     const parsed = parseOrderResult(input.msgBody);
     // The type it is taken as: the body's only status decides against msgType (message-type.ts).
     const msgType = takenType(input.msgType, parsed.ok ? parsed.dto : null).msgType;
-    const applies = parsed.ok && ORDER_MSG_TYPES.includes(msgType);
+    const applies = parsed.ok && PAYZERO_MSG_TYPES.includes(msgType);
     const key = input.sign ? signedKey(input.sign) : unsignedKey(msgType, input.msgBody, input.timestamp);
     if (seen.has(key)) return duplicate;
     if (seenBodies.has(bodyKey(input.msgBody))) {
